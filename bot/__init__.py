@@ -1,0 +1,1 @@
+"""Kodebayar: the Telegram bot that hands sellers static Pivot payment codes."""

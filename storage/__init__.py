@@ -1,0 +1,1 @@
+"""Kodebayar's SQLite storage: schema, migrations and typed repositories."""
