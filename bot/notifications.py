@@ -1,0 +1,107 @@
+"""What a payment message says, from the snapshot the outbox keeps for it.
+
+The callback transaction stores a ``PaymentNotice`` (not rendered text), so the relay can send
+it alone or fold a backlog of them into one combined message, in the seller's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.amounts import format_rupiah
+from bot.clock import format_clock, format_datetime
+from bot.texts import Safe, text
+
+__all__ = ["Flag", "PaymentNotice", "render_combined", "render_payment"]
+
+PAYMENT_KIND = "payment"  # the outbox ``kind`` of a PaymentNotice
+
+
+class Flag(StrEnum):
+    """Something the seller must notice about a payment."""
+
+    AMOUNT_MISMATCH = "amount_mismatch"
+    DEACTIVATED_CODE = "deactivated_code"
+    LATE = "late"
+
+
+class PaymentNotice(BaseModel):
+    """One payment as the seller will read it, frozen when it was recorded."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reference: str
+    amount: int
+    customer: str
+    kind: Literal["QRIS", "VA"]
+    bank: str | None = None
+    issuer: str | None = None
+    paid_at: datetime
+    count: int
+    total: int
+    expected_amount: int | None = None
+    flags: tuple[Flag, ...] = ()
+    language: str
+    timezone: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The seller's zone when the payment was recorded."""
+        return ZoneInfo(self.timezone)
+
+
+def _channel(notice: PaymentNotice) -> str:
+    if notice.kind == "VA":
+        return text(notice.language, "payment.channel.va", bank=notice.bank or "")
+    if notice.issuer:
+        return text(notice.language, "payment.channel.qris_issuer", issuer=notice.issuer)
+    return text(notice.language, "payment.channel.qris")
+
+
+def _flag_values(notice: PaymentNotice) -> dict[str, object]:
+    return {"expected": format_rupiah(notice.expected_amount or 0)}
+
+
+def render_payment(notice: PaymentNotice) -> str:
+    """The message for one payment."""
+    lang = notice.language
+    lines = [
+        text(lang, "payment.title", amount=format_rupiah(notice.amount)),
+        text(lang, "payment.customer", customer=notice.customer),
+        text(lang, "payment.channel", channel=Safe(_channel(notice))),
+        text(lang, "payment.time", time=format_datetime(notice.paid_at, notice.zone)),
+        text(lang, "payment.running", count=notice.count, total=format_rupiah(notice.total)),
+    ]
+    lines += [text(lang, f"payment.flag.{flag}", **_flag_values(notice)) for flag in notice.flags]
+    lines.append(text(lang, "payment.reference", reference=notice.reference))
+    return "\n".join(lines)
+
+
+def render_combined(notices: Sequence[PaymentNotice]) -> str:
+    """One message listing a backlog of payments for the same seller, oldest first."""
+    lang = notices[-1].language
+    total = sum(notice.amount for notice in notices)
+    lines = [text(lang, "payment.combined.title", count=len(notices), total=format_rupiah(total))]
+    for notice in notices:
+        lines.append(
+            text(
+                lang,
+                "payment.combined.line",
+                time=format_clock(notice.paid_at, notice.zone),
+                amount=format_rupiah(notice.amount),
+                customer=notice.customer,
+                channel=Safe(_channel(notice)),
+            )
+        )
+        if notice.flags:
+            flags = " · ".join(
+                text(lang, f"flag.short.{flag}", **_flag_values(notice)) for flag in notice.flags
+            )
+            lines.append(text(lang, "payment.combined.flags", flags=Safe(flags)))
+    return "\n".join(lines)
