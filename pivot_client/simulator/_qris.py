@@ -1,0 +1,98 @@
+"""Static QRIS payloads: EMVCo Merchant-Presented-Mode TLV strings with their CRC.
+
+The layout follows Pivot's static sample (``pivot-api.md`` §6.1): acquirer Bank Neo Commerce,
+point of initiation ``11`` (static), no amount (tag 54), and a CRC-16/CCITT-FALSE in tag 63.
+"""
+
+from __future__ import annotations
+
+__all__ = ["build_static_qris", "crc16_ccitt_false", "parse_tlv"]
+
+ACQUIRER_GUI = "ID.CO.BANKNEOCOMMERCE.WWW"
+SIMULATION_MERCHANT_NAME = "SIMULASI KODEBAYAR"
+_CRC_TAG = "6304"  # tag 63, length 04: the CRC covers everything up to and including this
+
+
+def crc16_ccitt_false(data: bytes) -> int:
+    """CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, no final xor."""
+    crc = 0xFFFF
+    for byte in data:
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return crc
+
+
+def _tlv(tag: str, value: str, *, max_length: int = 99) -> str:
+    if len(value) > max_length or not value.isascii():
+        raise ValueError(f"tag {tag}: {value!r} is not ASCII of at most {max_length} characters")
+    return f"{tag}{len(value):02d}{value}"
+
+
+def build_static_qris(
+    *,
+    merchant_id: str,
+    nmid: str,
+    reference: str,
+    merchant_name: str = SIMULATION_MERCHANT_NAME,
+    city: str = "JAKARTA",
+    postal_code: str = "10110",
+    mcc: str = "5999",
+    pan: str | None = None,
+) -> str:
+    """Build a static (reusable, open-amount) QRIS string.
+
+    Args:
+        merchant_id: the acquirer's merchant id (tag 26/02); Pivot returns it as ``storeId``.
+        nmid: the national merchant id, ``ID`` followed by digits (tag 51/02).
+        reference: a reference label carried in the additional data (tag 62/05).
+        merchant_name: what the payer's app shows, at most 25 characters (tag 59).
+        city: merchant city, at most 15 characters (tag 60).
+        postal_code: at most 10 characters (tag 61).
+        mcc: the 4-digit merchant category code (tag 52).
+        pan: the merchant PAN (tag 26/01); derived from ``merchant_id`` when omitted.
+
+    Returns:
+        The payload, ending with tag 63 holding the CRC as 4 uppercase hex digits.
+    """
+    if not (nmid.startswith("ID") and nmid[2:].isdigit()):
+        raise ValueError(f"an NMID is 'ID' followed by digits, got {nmid!r}")
+    merchant_account = (
+        _tlv("00", ACQUIRER_GUI)
+        + _tlv("01", pan or f"936004908{merchant_id[-9:]:0>9}")
+        + _tlv("02", merchant_id)
+        + _tlv("03", "UMI")  # merchant criteria: micro business, like most small sellers
+    )
+    national_id = _tlv("00", ACQUIRER_GUI) + _tlv("02", nmid) + _tlv("03", "UMI")
+    body = (
+        _tlv("00", "01")
+        + _tlv("01", "11")
+        + _tlv("26", merchant_account)
+        + _tlv("51", national_id)
+        + _tlv("52", mcc, max_length=4)
+        + _tlv("53", "360")
+        + _tlv("58", "ID")
+        + _tlv("59", merchant_name, max_length=25)
+        + _tlv("60", city, max_length=15)
+        + _tlv("61", postal_code, max_length=10)
+        + _tlv("62", _tlv("05", reference, max_length=25))
+        + _CRC_TAG
+    )
+    return f"{body}{crc16_ccitt_false(body.encode('ascii')):04X}"
+
+
+def parse_tlv(payload: str) -> dict[str, str]:
+    """Split one level of ``tag + 2-digit length + value`` records into a dict."""
+    records: dict[str, str] = {}
+    position = 0
+    while position < len(payload):
+        header = payload[position : position + 4]
+        if len(header) < 4 or not header.isdigit():
+            raise ValueError(f"malformed TLV header {header!r} at {position}")
+        end = position + 4 + int(header[2:])
+        if end > len(payload):
+            raise ValueError(f"tag {header[:2]} runs past the end of the payload")
+        records[header[:2]] = payload[position + 4 : end]
+        position = end
+    return records

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from pivot_client.simulator import build_static_qris, crc16_ccitt_false, parse_tlv
+
+
+def _build(merchant_id: str = "000560139907", reference: str = "ref0001") -> str:
+    return build_static_qris(merchant_id=merchant_id, nmid="ID2025428865120", reference=reference)
+
+
+def test_crc_matches_the_catalogue_check_value() -> None:
+    assert crc16_ccitt_false(b"123456789") == 0x29B1
+
+
+def test_static_code_parses_with_a_correct_crc() -> None:
+    content = _build()
+    tags = parse_tlv(content)
+
+    assert list(tags)[-1] == "63"
+    assert content.endswith("6304" + tags["63"])
+    assert tags["63"] == f"{crc16_ccitt_false(content[:-4].encode()):04X}"
+    assert tags["00"] == "01"
+    assert tags["01"] == "11"
+    assert "54" not in tags
+    assert tags["53"] == "360"
+    assert tags["58"] == "ID"
+    assert "SIMULASI" in tags["59"]
+    assert len(tags["59"]) <= 25
+
+
+def test_merchant_account_and_nmid_are_nested_records() -> None:
+    tags = parse_tlv(_build())
+
+    account = parse_tlv(tags["26"])
+    assert account["00"] == "ID.CO.BANKNEOCOMMERCE.WWW"
+    assert account["02"] == "000560139907"
+    assert account["01"].isdigit()
+    assert parse_tlv(tags["51"])["02"] == "ID2025428865120"
+    assert parse_tlv(tags["62"])["05"] == "ref0001"
+
+
+def test_a_changed_character_breaks_the_crc() -> None:
+    content = _build()
+    tampered = content.replace("JAKARTA", "JAKARTO")
+
+    assert tampered[-4:] != f"{crc16_ccitt_false(tampered[:-4].encode()):04X}"
+
+
+def test_two_sessions_get_different_contents() -> None:
+    first = _build(merchant_id="000000000001", reference="a1")
+    second = _build(merchant_id="000000000002", reference="a2")
+
+    assert first != second
+
+
+@pytest.mark.parametrize("payload", ["0002", "00020", "0099abc", "ab0201"])
+def test_malformed_tlv_is_rejected(payload: str) -> None:
+    with pytest.raises(ValueError, match=r"TLV|past the end"):
+        parse_tlv(payload)
+
+
+def test_too_long_merchant_name_is_rejected() -> None:
+    with pytest.raises(ValueError, match="tag 59"):
+        build_static_qris(
+            merchant_id="1", nmid="ID1", reference="r", merchant_name="SIMULASI " + "X" * 20
+        )
