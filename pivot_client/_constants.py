@@ -1,0 +1,30 @@
+"""Defaults for the Pivot client: hosts, timeouts, retry and token policy."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import httpx
+
+DEFAULT_BASE_URL: Final = "https://api-stg.pivot-payment.com"
+PRODUCTION_BASE_URL: Final = "https://api.pivot-payment.com"
+
+# Pivot answers 408 itself after 60 s; a create that we abandon earlier is safe to retry
+# because the X-REQUEST-ID replays it instead of creating a second session.
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+DEFAULT_MAX_RETRIES: Final = 2
+INITIAL_RETRY_DELAY: Final = 0.5
+MAX_RETRY_DELAY: Final = 8.0
+MAX_RETRY_AFTER: Final = 60.0
+
+# Tokens live 900 s; refresh this long before they run out so no call carries a dying token.
+TOKEN_REFRESH_MARGIN: Final = 60.0
+
+# Pagination: Pivot's maximum page size, so walking a list takes as few calls as possible.
+MAX_PAGE_SIZE: Final = 100
+
+# Static sessions never redirect anyone (mode API), but Pivot still requires the three URLs.
+DEFAULT_RETURN_URL: Final = "https://t.me/"
+
+SUCCESS_CODE: Final = "00"
+USER_AGENT: Final = "kodebayar-pivot-client/0.1"
