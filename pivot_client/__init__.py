@@ -1,1 +1,124 @@
-"""An async client for Pivot Payment's API, its callbacks, and a local simulator."""
+"""An async client for Pivot Payment's API, its callbacks, and a local simulator.
+
+Only static (MULTIPLE) Virtual Accounts and QRIS are covered: create them, read sessions and
+charges, read the merchant's method limits, simulate payments in the sandbox, and read the
+callbacks Pivot sends when they are paid.
+"""
+
+from __future__ import annotations
+
+from ._callbacks import (
+    CallbackEvent,
+    ChargeSuccessEvent,
+    PaymentCancelledEvent,
+    PaymentPaidEvent,
+    PaymentProcessingEvent,
+    UnknownEvent,
+    parse_callback,
+    verify_callback_key,
+)
+from ._client import PivotClient
+from ._constants import DEFAULT_BASE_URL, PRODUCTION_BASE_URL
+from ._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    CallbackError,
+    ConflictError,
+    ErrorDetail,
+    IdempotencyConflictError,
+    InternalServerError,
+    NotFoundError,
+    PermissionDeniedError,
+    PivotError,
+    QRISAmountNotAllowedError,
+    RateLimitError,
+    RequestTimeoutError,
+    StaticPaymentError,
+    StaticQRISLimitError,
+    UnprocessableEntityError,
+    VANumberAlreadyAssignedError,
+    VANumberOutOfRangeError,
+)
+from ._idempotency import request_id_for
+from ._logs import RedactingFilter, redact
+from ._models import (
+    QR,
+    Charge,
+    ChargeStatus,
+    CreatePaymentRequest,
+    Customer,
+    Money,
+    PaymentMethod,
+    PaymentMethodConfig,
+    PaymentMethodConfigs,
+    PaymentMethodType,
+    PaymentSession,
+    PhoneNumber,
+    RedirectUrl,
+    SessionStatus,
+    VirtualAccount,
+)
+from .banks import DEFAULT_VA_RULES, VARule, parse_va_rule_overrides
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_VA_RULES",
+    "PRODUCTION_BASE_URL",
+    "QR",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "CallbackError",
+    "CallbackEvent",
+    "Charge",
+    "ChargeStatus",
+    "ChargeSuccessEvent",
+    "ConflictError",
+    "CreatePaymentRequest",
+    "Customer",
+    "ErrorDetail",
+    "IdempotencyConflictError",
+    "InternalServerError",
+    "Money",
+    "NotFoundError",
+    "PaymentCancelledEvent",
+    "PaymentMethod",
+    "PaymentMethodConfig",
+    "PaymentMethodConfigs",
+    "PaymentMethodType",
+    "PaymentPaidEvent",
+    "PaymentProcessingEvent",
+    "PaymentSession",
+    "PermissionDeniedError",
+    "PhoneNumber",
+    "PivotClient",
+    "PivotError",
+    "QRISAmountNotAllowedError",
+    "RateLimitError",
+    "RedactingFilter",
+    "RedirectUrl",
+    "RequestTimeoutError",
+    "SessionStatus",
+    "StaticPaymentError",
+    "StaticQRISLimitError",
+    "UnknownEvent",
+    "UnprocessableEntityError",
+    "VANumberAlreadyAssignedError",
+    "VANumberOutOfRangeError",
+    "VARule",
+    "VirtualAccount",
+    "parse_callback",
+    "parse_va_rule_overrides",
+    "redact",
+    "request_id_for",
+    "verify_callback_key",
+]
