@@ -1,0 +1,129 @@
+"""What the simulator keeps in memory: sessions, charges, remembered answers, failure rules."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+__all__ = [
+    "GO_ZERO_TIME",
+    "Charge",
+    "FailRule",
+    "RememberedAnswer",
+    "Session",
+    "timestamp",
+]
+
+# Go's zero time: Pivot's "no expiry" (pivot-api.md §3.2).
+GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+
+
+def timestamp(moment: datetime) -> str:
+    """UTC with ``Z`` and no trailing zeros in the fraction, as Go's RFC3339Nano writes it."""
+    text = moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    fraction = f"{moment.microsecond:06d}".rstrip("0")
+    return f"{text}.{fraction}Z" if fraction else f"{text}Z"
+
+
+def _money(value: int) -> dict[str, Any]:
+    return {"value": value, "currency": "IDR"}
+
+
+@dataclass(slots=True)
+class Charge:
+    """One payment into a static session."""
+
+    id: str
+    session_id: str
+    client_reference_id: str
+    amount: int
+    method_key: Literal["virtualAccount", "qr"]
+    method_details: dict[str, Any]
+    created_at: datetime
+    status: str = "SUCCESS"
+
+    def to_json(self) -> dict[str, Any]:
+        """Pivot's charge object."""
+        at = timestamp(self.created_at)
+        return {
+            "id": self.id,
+            "paymentSessionId": self.session_id,
+            "paymentSessionClientReferenceId": self.client_reference_id,
+            "amount": _money(self.amount),
+            "authorizedAmount": _money(self.amount),
+            "capturedAmount": _money(self.amount),
+            "isCaptured": True,
+            "statementDescriptor": "",
+            "status": self.status,
+            "paidAt": at,
+            "createdAt": at,
+            "updatedAt": at,
+            self.method_key: self.method_details,
+        }
+
+
+@dataclass(slots=True)
+class Session:
+    """A static (``paymentType: MULTIPLE``) payment session."""
+
+    id: str
+    client_reference_id: str
+    method: Literal["VIRTUAL_ACCOUNT", "QR"]
+    amount: int | None  # None: open amount
+    channel: str | None
+    va_suffix: str | None
+    method_details: dict[str, Any]  # paymentMethod.virtualAccount or paymentMethod.qr
+    echo: dict[str, Any]  # request fields the session repeats, keyed as in the JSON
+    created_at: datetime
+    updated_at: datetime
+    status: str = "ACTIVE"
+    charges: list[Charge] = field(default_factory=list)  # newest first, as Pivot lists them
+
+    @property
+    def method_key(self) -> Literal["virtualAccount", "qr"]:
+        """The key of this method's block in ``paymentMethod`` and in charges."""
+        return "virtualAccount" if self.method == "VIRTUAL_ACCOUNT" else "qr"
+
+    def to_json(self, charges: Sequence[Charge] | None = None) -> dict[str, Any]:
+        """Pivot's session object, with ``charges`` (default: all) as ``chargeDetails``."""
+        shown = self.charges if charges is None else charges
+        return {
+            "id": self.id,
+            "clientReferenceId": self.client_reference_id,
+            "amount": _money(self.amount or 0),
+            "paymentType": "MULTIPLE",
+            "mode": "API",
+            **self.echo,
+            "status": self.status,
+            "createdAt": timestamp(self.created_at),
+            "updatedAt": timestamp(self.updated_at),
+            "expiryAt": None,
+            # Go marshals an empty slice as null, and Pivot shows null until the first charge.
+            "chargeDetails": [charge.to_json() for charge in shown] or None,
+            "paymentMethod": {"type": self.method, self.method_key: self.method_details},
+            # Only the simulator sends this: the bot marks such codes as simulations.
+            "simulation": True,
+        }
+
+
+@dataclass(slots=True)
+class FailRule:
+    """Answer the next ``remaining`` requests to ``method path`` with ``status``."""
+
+    method: str
+    path: str
+    status: int
+    remaining: int
+    processed: bool  # handle the request first, then lose its answer
+
+
+@dataclass(frozen=True, slots=True)
+class RememberedAnswer:
+    """The first answer given under an ``X-REQUEST-ID``, replayed for the same payload."""
+
+    payload: object
+    status: int
+    body: bytes
+    at: float
