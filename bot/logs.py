@@ -2,7 +2,8 @@
 
 The bot token sits in every Bot API URL (``/bot<token>/sendMessage``) and libraries put URLs
 and headers into log messages and exception texts, so masking happens on the handler, after
-formatting, for the message, the traceback and the stack alike.
+formatting, for the message, the traceback and the stack alike. The masking itself is
+``pivot_client``'s; the bot adds the shapes of Telegram's credentials.
 """
 
 from __future__ import annotations
@@ -12,52 +13,28 @@ import re
 import sys
 from collections.abc import Iterable
 
-__all__ = ["RedactingFilter", "configure_logging", "redact"]
+import pivot_client
 
-MASK = "<redacted>"
-_PATTERNS = (
+__all__ = ["MASK", "RedactingFilter", "configure_logging", "redact"]
+
+MASK = pivot_client.MASK
+TELEGRAM_PATTERNS = (
     # Bot API tokens: "<bot id>:<35 characters>", in URLs or anywhere else.
     re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_-]{30,}"),
-    # Credentials in headers, whatever library prints them.
-    re.compile(
-        r"(?i)((?:authorization|x-api-key|x-merchant-secret|x-telegram-bot-api-secret-token)"
-        r"[\"']?\s*[:=]\s*[\"']?)(?:bearer\s+)?[^\s\"',}]+"
-    ),
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)(x-telegram-bot-api-secret-token[\"']?\s*[:=,]\s*[\"']?)[^\s\"',}\])]+"),
 )
-_FORMATTER = logging.Formatter()
 
 
 def redact(message: str, secrets: Iterable[str] = ()) -> str:
     """``message`` with every known secret and anything shaped like a credential masked."""
-    for secret in secrets:
-        if secret:
-            message = message.replace(secret, MASK)
-    for pattern in _PATTERNS:
-        message = pattern.sub(
-            lambda match: (match.group(1) if match.groups() else "") + MASK, message
-        )
-    return message
+    return pivot_client.redact(message, secrets, TELEGRAM_PATTERNS)
 
 
-class RedactingFilter(logging.Filter):
-    """Masks secrets in a record's final text; install it on every handler."""
+class RedactingFilter(pivot_client.RedactingFilter):
+    """``pivot_client``'s filter, also masking Telegram's credentials; install it on handlers."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
-        # Longest first, so a secret that contains another is masked whole.
-        self._secrets = sorted({secret for secret in secrets if secret}, key=len, reverse=True)
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), self._secrets)
-        record.args = None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = _FORMATTER.formatException(record.exc_info)
-        if record.exc_text:
-            record.exc_text = redact(record.exc_text, self._secrets)
-        if record.stack_info:
-            record.stack_info = redact(record.stack_info, self._secrets)
-        return True
+        super().__init__(secrets, TELEGRAM_PATTERNS)
 
 
 def configure_logging(level: int, secrets: Iterable[str] = ()) -> None:

@@ -45,7 +45,7 @@ from ._exceptions import (
     VANumberOutOfRangeError,
 )
 from ._idempotency import request_id_for
-from ._logs import RedactingFilter, redact
+from ._logs import MASK, RedactingFilter, redact
 from ._models import (
     QR,
     Charge,
@@ -68,6 +68,7 @@ from .banks import DEFAULT_VA_RULES, VARule, parse_va_rule_overrides
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_VA_RULES",
+    "MASK",
     "PRODUCTION_BASE_URL",
     "QR",
     "APIConnectionError",

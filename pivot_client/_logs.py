@@ -28,13 +28,18 @@ _PATTERNS = (
 _FORMATTER = logging.Formatter()
 
 
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with the given secrets and anything shaped like a credential masked."""
+def redact(
+    text: str, secrets: Iterable[str] = (), extra_patterns: Iterable[re.Pattern[str]] = ()
+) -> str:
+    """``text`` with the given secrets and anything shaped like a credential masked.
+
+    A pattern's first group, if it has one, is kept (the header name in front of a value).
+    """
     for secret in secrets:
         if secret:
             text = text.replace(secret, MASK)
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda match: match.group(1) + MASK, text)
+    for pattern in (*_PATTERNS, *extra_patterns):
+        text = pattern.sub(lambda match: (match.group(1) if match.re.groups else "") + MASK, text)
     return text
 
 
@@ -43,23 +48,27 @@ class RedactingFilter(logging.Filter):
 
     Args:
         secrets: Literal values to mask as well (e.g. the client secret).
+        extra_patterns: More credential shapes to mask (e.g. an application's own tokens).
     """
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(
+        self, secrets: Iterable[str] = (), extra_patterns: Iterable[re.Pattern[str]] = ()
+    ) -> None:
         super().__init__()
         # Longest first, so a secret that contains another is masked whole.
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._patterns = tuple(extra_patterns)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite the record in place; never drops it."""
-        record.msg = redact(record.getMessage(), self._secrets)
+        record.msg = redact(record.getMessage(), self._secrets, self._patterns)
         record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = _FORMATTER.formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = redact(record.exc_text, self._secrets)
+            record.exc_text = redact(record.exc_text, self._secrets, self._patterns)
         if record.stack_info:
-            record.stack_info = redact(record.stack_info, self._secrets)
+            record.stack_info = redact(record.stack_info, self._secrets, self._patterns)
         return True
 
 
