@@ -18,9 +18,19 @@ from bot.amounts import format_rupiah
 from bot.clock import format_clock, format_datetime
 from bot.texts import Safe, text
 
-__all__ = ["Flag", "PaymentNotice", "render_combined", "render_payment"]
+__all__ = [
+    "PAYMENT_KIND",
+    "TEXT_KIND",
+    "Flag",
+    "PaymentNotice",
+    "TextNotice",
+    "render_combined",
+    "render_payment",
+]
 
-PAYMENT_KIND = "payment"  # the outbox ``kind`` of a PaymentNotice
+# The outbox ``kind`` of each payload the relay knows how to send.
+PAYMENT_KIND = "payment"
+TEXT_KIND = "text"
 
 
 class Flag(StrEnum):
@@ -54,6 +64,14 @@ class PaymentNotice(BaseModel):
     def zone(self) -> ZoneInfo:
         """The seller's zone when the payment was recorded."""
         return ZoneInfo(self.timezone)
+
+
+class TextNotice(BaseModel):
+    """A message rendered when it was queued (operator alerts), sent as it is."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str
 
 
 def _channel(notice: PaymentNotice) -> str:
