@@ -21,7 +21,8 @@ _PATTERNS = (
     # A credential header in any rendering: "Authorization: x", {'x-api-key': 'x'}, ('k', 'x').
     re.compile(
         r"(?i)((?:authorization|x-merchant-secret|x-api-key)[\"']?\s*[:=,]\s*[\"']?)"
-        r"(?:bearer\s+)?[^\s\"',}\])]+"
+        # Any scheme word (Bearer, Basic, Token...) goes with the credential after it.
+        r"(?:[a-z]+\s+)?[^\s\"',}\])]+"
     ),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
 )
@@ -35,9 +36,9 @@ def redact(
 
     A pattern's first group, if it has one, is kept (the header name in front of a value).
     """
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
+    # Longest first, so a secret that contains another is masked whole.
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        text = text.replace(secret, MASK)
     for pattern in (*_PATTERNS, *extra_patterns):
         text = pattern.sub(lambda match: (match.group(1) if match.re.groups else "") + MASK, text)
     return text
@@ -55,8 +56,7 @@ class RedactingFilter(logging.Filter):
         self, secrets: Iterable[str] = (), extra_patterns: Iterable[re.Pattern[str]] = ()
     ) -> None:
         super().__init__()
-        # Longest first, so a secret that contains another is masked whole.
-        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+        self._secrets = tuple(secrets)
         self._patterns = tuple(extra_patterns)
 
     def filter(self, record: logging.LogRecord) -> bool:
