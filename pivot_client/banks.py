@@ -14,6 +14,11 @@ from dataclasses import dataclass, replace
 __all__ = ["DEFAULT_VA_RULES", "VARule", "parse_va_rule_overrides"]
 
 
+def _is_ascii_digits(text: str) -> bool:
+    """Only 0-9: ``str.isdigit()`` alone also accepts other scripts' digits and superscripts."""
+    return text.isascii() and text.isdigit()
+
+
 @dataclass(frozen=True, slots=True)
 class VARule:
     """How a bank's static VA suffixes look: ``digits`` long, from ``first`` to ``last``."""
@@ -44,7 +49,9 @@ class VARule:
 
     def is_valid_suffix(self, suffix: str) -> bool:
         """Whether ``suffix`` has the right length, only digits, and lies in the range."""
-        return len(suffix) == self.digits and suffix.isdigit() and self.contains(int(suffix))
+        return (
+            len(suffix) == self.digits and _is_ascii_digits(suffix) and self.contains(int(suffix))
+        )
 
     def suffixes(self) -> Iterator[str]:
         """Every suffix of the range, in order."""
@@ -86,7 +93,7 @@ def parse_va_rule_overrides(
         low, dash, high = bounds.partition("-")
         channel = channel.strip().upper()
         low, high = low.strip(), high.strip()
-        if not (sep and dash and channel and low.isdigit() and high.isdigit()):
+        if not (sep and dash and channel and _is_ascii_digits(low) and _is_ascii_digits(high)):
             raise ValueError(f"expected CHANNEL=FIRST-LAST, got {item!r}")
         if len(low) != len(high):
             raise ValueError(f"{channel}: both bounds need the same number of digits")
