@@ -1,0 +1,178 @@
+"""Callbacks: the X-API-Key check and reading the event into a typed object."""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import json
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+import pivot_client._callbacks as callbacks_module
+from pivot_client import (
+    CallbackError,
+    ChargeStatus,
+    ChargeSuccessEvent,
+    PaymentCancelledEvent,
+    PaymentPaidEvent,
+    PaymentProcessingEvent,
+    SessionStatus,
+    UnknownEvent,
+    parse_callback,
+    verify_callback_key,
+)
+from tests.pivot_client import load_fixture
+
+KEY = "callback-key-0123456789"
+
+
+def raw(body: Any) -> bytes:
+    return json.dumps(body).encode()
+
+
+def charge_success() -> dict[str, Any]:
+    body: dict[str, Any] = load_fixture("callback_charge_success.json")
+    return body
+
+
+# verify_callback_key
+
+
+def test_the_right_key_is_accepted() -> None:
+    assert verify_callback_key(KEY, KEY) is True
+    assert verify_callback_key(KEY, SecretStr(KEY)) is True
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("callback-key-0123456788", KEY),  # one character off
+        ("callback-key", KEY),  # a prefix
+        (KEY + "x", KEY),  # longer
+        (KEY.upper(), KEY),
+        (None, KEY),  # header missing
+        ("", KEY),  # header empty
+        ("", ""),  # nothing configured must not let an empty header through
+        (None, ""),
+        (KEY, ""),
+        ("kunci-rahasia-é", "kunci-rahasia-e"),
+    ],
+)
+def test_any_other_key_is_refused(header: str | None, expected: str) -> None:
+    assert verify_callback_key(header, expected) is False
+
+
+def test_the_key_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    compared: list[tuple[object, object]] = []
+    real = hmac.compare_digest
+
+    def spy(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(callbacks_module.hmac, "compare_digest", spy)
+
+    assert verify_callback_key(KEY, KEY) is True
+    assert verify_callback_key("wrong", KEY) is False
+    assert compared == [(KEY.encode(), KEY.encode()), (b"wrong", KEY.encode())]
+
+
+# parse_callback
+
+
+def test_charge_success_sample_gives_the_session_and_its_success_charges() -> None:
+    event = parse_callback(raw(charge_success()))
+
+    assert isinstance(event, ChargeSuccessEvent)
+    assert event.name == "CHARGE.SUCCESS"
+    assert event.session.id == "7c1b8f2e-52b4-4f0e-9d0a-3a9f1e6c2b71"
+    assert event.session.client_reference_id == "1751610085"
+    assert event.session.status is SessionStatus.ACTIVE
+    assert event.session.metadata == {"invoiceNo": "INV001"}
+    # The FAILED charge in between is left out; newest first, as sent.
+    assert [(c.id, c.amount.value) for c in event.charges] == [
+        ("0197d4a5-8f21-7b3c-9e10-4c2a6f8d1e04", 25000),
+        ("0197d49a-02b3-7f18-a6d9-7e5c3b1f0d01", 10100),
+    ]
+    assert all(c.status is ChargeStatus.SUCCESS for c in event.charges)
+    assert len(event.session.charge_details) == 3
+
+
+def test_charge_success_without_charges_gives_an_empty_list() -> None:
+    body = charge_success()
+    body["data"]["chargeDetails"] = None
+
+    event = parse_callback(raw(body))
+
+    assert isinstance(event, ChargeSuccessEvent)
+    assert event.charges == []
+
+
+@pytest.mark.parametrize(
+    ("name", "event_class"),
+    [
+        ("PAYMENT.PAID", PaymentPaidEvent),
+        ("PAYMENT.PROCESSING", PaymentProcessingEvent),
+        ("PAYMENT.CANCELLED", PaymentCancelledEvent),
+    ],
+)
+def test_session_events(name: str, event_class: type[object]) -> None:
+    body = charge_success() | {"event": name}
+
+    event = parse_callback(raw(body))
+
+    assert type(event) is event_class
+    assert isinstance(event, PaymentPaidEvent | PaymentProcessingEvent | PaymentCancelledEvent)
+    assert event.name == name
+    assert event.session.id == body["data"]["id"]
+
+
+@pytest.mark.parametrize(
+    ("data", "kept"),
+    [({"id": "x", "anything": [1]}, {"id": "x", "anything": [1]}), ("text", {}), (None, {})],
+)
+def test_unknown_events_are_explicit(data: object, kept: dict[str, object]) -> None:
+    event = parse_callback(raw({"event": "PAYMENT.EXPIRED", "data": data}))
+
+    assert event == UnknownEvent(name="PAYMENT.EXPIRED", data=kept)
+
+
+def test_unknown_event_data_is_not_validated() -> None:
+    event = parse_callback(raw({"event": "REFUND.SUCCESS", "data": {"amount": "not money"}}))
+
+    assert isinstance(event, UnknownEvent)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "not valid JSON"),
+        (b"{not json", "not valid JSON"),
+        (b"\xff\xfe\x00", "not valid JSON"),
+        (b"[1, 2]", "JSON list, not an object"),
+        (b'"CHARGE.SUCCESS"', "JSON str, not an object"),
+        (b"null", "JSON NoneType, not an object"),
+        (b'{"data": {}}', "no 'event' name"),
+        (b'{"event": "  ", "data": {}}', "no 'event' name"),
+        (b'{"event": 7, "data": {}}', "no 'event' name"),
+        (b'{"event": "CHARGE.SUCCESS"}', "CHARGE.SUCCESS data is not a payment session"),
+        (b'{"event": "PAYMENT.PAID", "data": {"id": "s"}}', "PAYMENT.PAID data is not"),
+    ],
+)
+def test_malformed_bodies_raise_callback_error(body: bytes, reason: str) -> None:
+    with pytest.raises(CallbackError, match=reason):
+        parse_callback(body)
+
+
+def test_a_callback_error_names_the_field_but_not_the_content() -> None:
+    body = charge_success()
+    broken = copy.deepcopy(body)
+    broken["data"]["chargeDetails"][0]["amount"]["value"] = "budi@example.com 0812"
+
+    with pytest.raises(CallbackError) as caught:
+        parse_callback(raw(broken))
+
+    assert "chargeDetails.0.amount.value" in str(caught.value)
+    assert "budi@example.com" not in str(caught.value)
