@@ -1,0 +1,263 @@
+"""The ledger against a real database: once per charge, with its message, whatever the path."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import pivot_client
+from bot.ledger import Ledger, Recorded, payment_dedupe_key
+from bot.notifications import Flag, PaymentNotice
+from storage import (
+    ChargeSource,
+    CodeKind,
+    Database,
+    InboxOutcome,
+    OutboxRepository,
+    OutboxStatus,
+)
+from tests.helpers.records import add_code, add_seller, charge_success_body
+
+ADMIN = 1000
+SELLER = 2000
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with await Database.open(tmp_path / "ledger.db") as database:
+        await add_seller(database, SELLER)
+        yield database
+
+
+class Wakes:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def wakes() -> Wakes:
+    return Wakes()
+
+
+@pytest.fixture
+def ledger(db: Database, wakes: Wakes) -> Ledger:
+    return Ledger(db, [ADMIN], wakes)
+
+
+async def notice_for(db: Database, charge_id: str) -> PaymentNotice:
+    row = await db.outbox.by_dedupe_key(payment_dedupe_key(charge_id))
+    assert row is not None
+    assert row.chat_id == SELLER
+    return PaymentNotice.model_validate_json(row.payload)
+
+
+async def test_a_charge_is_recorded_with_its_message(
+    db: Database, ledger: Ledger, wakes: Wakes
+) -> None:
+    code = await add_code(db, SELLER, amount=25_000)
+    assert code.pivot_session_id is not None
+    body = charge_success_body(code.pivot_session_id, code.client_reference_id, [("c1", 25_000)])
+
+    await ledger.record_callback(body)
+
+    assert await db.charges.count() == 1
+    notice = await notice_for(db, "c1")
+    assert (notice.amount, notice.customer, notice.count, notice.total) == (
+        25_000,
+        "Bu Ani",
+        1,
+        25_000,
+    )
+    assert notice.flags == ()
+    assert wakes.count == 1
+    assert await db.inbox.count(InboxOutcome.RECORDED) == 1
+
+
+async def test_the_same_callback_five_times_sequentially_and_concurrently_is_one_charge(
+    db: Database, ledger: Ledger
+) -> None:
+    code = await add_code(db, SELLER)
+    assert code.pivot_session_id is not None
+    body = charge_success_body(code.pivot_session_id, code.client_reference_id, [("c1", 10_000)])
+
+    for _ in range(5):
+        await ledger.record_callback(body)
+    await asyncio.gather(*(ledger.record_callback(body) for _ in range(5)))
+
+    assert await db.charges.count() == 1
+    assert await db.outbox.count() == 1
+    assert await db.inbox.count() == 10
+    assert await db.inbox.count(InboxOutcome.DUPLICATE) == 9
+
+
+async def test_earlier_charges_sent_along_count_once_and_failed_ones_never(
+    db: Database, ledger: Ledger
+) -> None:
+    code = await add_code(db, SELLER)
+    session, reference = code.pivot_session_id, code.client_reference_id
+    assert session is not None
+    await ledger.record_callback(charge_success_body(session, reference, [("c1", 10_000)]))
+    await ledger.record_callback(
+        charge_success_body(session, reference, [("c2", 20_000), ("c1", 10_000)])
+    )
+    await ledger.record_callback(
+        charge_success_body(session, reference, [("c3", 5_000)], status="FAILED")
+    )
+
+    assert await db.charges.count() == 2
+    second = await notice_for(db, "c2")
+    assert (second.count, second.total) == (2, 30_000)
+
+
+async def test_amount_mismatch_and_deactivated_code_are_flagged(
+    db: Database, ledger: Ledger
+) -> None:
+    code = await add_code(db, SELLER, kind=CodeKind.QRIS, amount=25_000)
+    assert code.pivot_session_id is not None
+    async with db.write() as tx:
+        assert await tx.codes.deactivate(code.id, now=code.created_at)
+
+    await ledger.record_callback(
+        charge_success_body(code.pivot_session_id, code.client_reference_id, [("c1", 20_000)])
+    )
+
+    notice = await notice_for(db, "c1")
+    assert notice.flags == (Flag.AMOUNT_MISMATCH, Flag.DEACTIVATED_CODE)
+    assert notice.expected_amount == 25_000
+
+
+async def test_a_charge_on_an_unknown_session_is_kept_and_reported(
+    db: Database, ledger: Ledger
+) -> None:
+    await ledger.record_callback(charge_success_body("no-such-session", "kbx", [("c9", 7_000)]))
+
+    charge_rows = await db.charges.count()
+    alert = await db.outbox.by_dedupe_key(f"alert:unknown:c9:{ADMIN}")
+    assert charge_rows == 1
+    assert alert is not None
+    assert alert.chat_id == ADMIN
+    assert "c9" in alert.payload
+    assert await db.inbox.count(InboxOutcome.UNKNOWN_SESSION) == 1
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"event": "CHARGE.SUCCESS"}'])
+async def test_an_unreadable_body_is_a_dead_letter_and_operators_hear_of_it(
+    db: Database, ledger: Ledger, body: bytes
+) -> None:
+    await ledger.record_callback(body)
+
+    assert await db.charges.count() == 0
+    assert await db.inbox.count(InboxOutcome.DEAD_LETTER) == 1
+    entry = await db.inbox.get(1)
+    assert entry is not None
+    assert entry.body == body
+    alert = await db.outbox.by_dedupe_key(f"alert:dead:1:{ADMIN}")
+    assert alert is not None
+
+
+async def test_an_unknown_event_changes_nothing_but_the_inbox(
+    db: Database, ledger: Ledger, wakes: Wakes
+) -> None:
+    await ledger.record_callback(b'{"event": "REFUND.SUCCESS", "data": {"id": "r1"}}')
+
+    assert await db.charges.count() == 0
+    assert await db.outbox.count() == 0
+    assert await db.inbox.count(InboxOutcome.IGNORED) == 1
+    assert wakes.count == 0
+
+
+async def test_a_storage_failure_leaves_nothing_half_written(
+    db: Database, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = await add_code(db, SELLER)
+    assert code.pivot_session_id is not None
+    body = charge_success_body(code.pivot_session_id, code.client_reference_id, [("c1", 1_000)])
+    storage_error = RuntimeError("disk full")
+
+    async def broken_enqueue(*args: object, **kwargs: object) -> bool:
+        raise storage_error
+
+    monkeypatch.setattr(OutboxRepository, "enqueue", broken_enqueue)
+    with pytest.raises(RuntimeError):
+        await ledger.record_callback(body)
+    assert (await db.charges.count(), await db.inbox.count()) == (0, 0)
+
+    monkeypatch.undo()
+    await ledger.record_callback(body)
+    assert (await db.charges.count(), await db.outbox.count()) == (1, 1)
+
+
+async def test_reconciliation_flags_late_and_a_later_callback_is_a_duplicate(
+    db: Database, ledger: Ledger
+) -> None:
+    code = await add_code(db, SELLER)
+    session, reference = code.pivot_session_id, code.client_reference_id
+    assert session is not None
+    body = charge_success_body(session, reference, [("c1", 10_000)])
+    charges = pivot_client.parse_callback(body)
+    assert isinstance(charges, pivot_client.ChargeSuccessEvent)
+
+    found = await ledger.record_charges(
+        session, reference, charges.charges, ChargeSource.RECONCILIATION
+    )
+    await ledger.record_callback(body)
+
+    assert found == [Recorded.NEW]
+    assert (await notice_for(db, "c1")).flags == (Flag.LATE,)
+    assert await db.charges.count() == 1
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    plan=st.lists(
+        st.tuples(st.sampled_from(["callback", "reconcile"]), st.integers(0, 3)),
+        min_size=1,
+        max_size=12,
+    ),
+    concurrent=st.booleans(),
+)
+async def test_any_interleaving_yields_one_charge_and_one_message_per_charge(
+    tmp_path_factory: pytest.TempPathFactory, plan: list[tuple[str, int]], concurrent: bool
+) -> None:
+    path = tmp_path_factory.mktemp("interleaving") / "ledger.db"
+    async with await Database.open(path) as db:
+        await add_seller(db, SELLER)
+        code = await add_code(db, SELLER)
+        session, reference = code.pivot_session_id, code.client_reference_id
+        assert session is not None
+        ledger = Ledger(db, [ADMIN], lambda: None)
+
+        async def deliver(source: str, charge: int) -> None:
+            body = charge_success_body(session, reference, [(f"c{charge}", 1_000 + charge)])
+            if source == "callback":
+                await ledger.record_callback(body)
+                return
+            event = pivot_client.parse_callback(body)
+            assert isinstance(event, pivot_client.ChargeSuccessEvent)
+            await ledger.record_charges(
+                session, reference, event.charges, ChargeSource.RECONCILIATION
+            )
+
+        if concurrent:
+            await asyncio.gather(*(deliver(source, charge) for source, charge in plan))
+        else:
+            for source, charge in plan:
+                await deliver(source, charge)
+
+        distinct = {charge for _, charge in plan}
+        assert await db.charges.count() == len(distinct)
+        assert await db.outbox.count(OutboxStatus.PENDING) == len(distinct)
+        for charge in distinct:
+            assert await db.outbox.by_dedupe_key(payment_dedupe_key(f"c{charge}")) is not None
