@@ -1,0 +1,118 @@
+"""The HTTP side of the bot: Pivot callbacks, Telegram webhook updates, and health.
+
+Route handlers only check, cap and hand over; what a callback means for the money records lives
+in ``bot.ledger`` and what an update means lives in the Telegram handlers.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from pivot_client import verify_callback_key
+
+__all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "create_web_app", "read_capped_body"]
+
+logger = logging.getLogger(__name__)
+
+# A CHARGE.SUCCESS body is a session with its charges: a few kB, more for a code paid
+# thousands of times. 1 MiB is far above that and far below what would hurt the process.
+MAX_BODY_BYTES = 1024 * 1024
+
+CallbackSink = Callable[[bytes], Awaitable[None]]
+UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
+HealthProbe = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
+Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
+
+
+class BodyTooLarge(Exception):
+    """The request body is over the cap."""
+
+
+async def read_capped_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body, refusing to buffer more than ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def create_web_app(
+    *,
+    callback_key: str,
+    record_callback: CallbackSink,
+    health: HealthProbe,
+    webhook_secret: str | None = None,
+    put_update: UpdateSink | None = None,
+    lifespan: Lifespan | None = None,
+) -> Starlette:
+    """The Starlette app; ``put_update`` and ``webhook_secret`` only in webhook mode."""
+
+    async def pivot_callback(request: Request) -> Response:
+        if not verify_callback_key(request.headers.get("x-api-key"), callback_key):
+            logger.warning("refused a Pivot callback with a missing or wrong X-API-Key")
+            return JSONResponse({"error": "unauthorized"}, status_code=401)
+        try:
+            body = await read_capped_body(request)
+        except BodyTooLarge:
+            logger.warning("refused a Pivot callback over %d bytes", MAX_BODY_BYTES)
+            return JSONResponse({"error": "payload too large"}, status_code=413)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        try:
+            await record_callback(body)
+        except Exception:
+            # Not recorded: a 5xx makes Pivot deliver it again later.
+            logger.exception("could not record a Pivot callback; Pivot will retry")
+            return JSONResponse({"error": "temporarily unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def healthz(_: Request) -> Response:
+        ready, report = await health()
+        return JSONResponse(report, status_code=200 if ready else 503)
+
+    routes = [
+        Route("/pivot/callback", pivot_callback, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    if put_update is not None and webhook_secret is not None:
+        routes.append(_webhook_route(webhook_secret, put_update))
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _webhook_route(secret: str, put_update: UpdateSink) -> Route:
+    """``POST /telegram/webhook``: Telegram's updates, checked against the secret token."""
+
+    async def telegram_webhook(request: Request) -> Response:
+        given = request.headers.get("x-telegram-bot-api-secret-token", "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            logger.warning("refused a webhook update with a missing or wrong secret token")
+            return Response(status_code=403)
+        try:
+            update = json.loads(await read_capped_body(request))
+        except BodyTooLarge:
+            return Response(status_code=413)
+        except (ValueError, ClientDisconnect):
+            return Response(status_code=400)
+        if not isinstance(update, dict):
+            return Response(status_code=400)
+        await put_update(update)
+        return Response(status_code=200)
+
+    return Route("/telegram/webhook", telegram_webhook, methods=["POST"])
