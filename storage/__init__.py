@@ -1,1 +1,77 @@
-"""Kodebayar's SQLite storage: schema, migrations and typed repositories."""
+"""Kodebayar's SQLite storage: schema, migrations and typed repositories.
+
+Open with ``db = await Database.open(path)`` (or ``async with await Database.open(path) as
+db:``). Read through ``db.sellers``, ``db.invites``, ``db.codes``, ``db.charges``, ``db.inbox``
+and ``db.outbox``; write inside ``async with db.write() as tx:`` through ``tx.sellers`` and the
+rest. Repositories return the frozen records below, never rows. Datetimes go in and come out
+timezone-aware UTC; money is an int number of rupiah.
+"""
+
+from __future__ import annotations
+
+from ._charges import ChargeRepository
+from ._codes import CodeRepository
+from ._database import Database, Transaction
+from ._errors import (
+    ConstraintError,
+    DatabaseError,
+    DatabaseTooNewError,
+    NotFoundError,
+    StorageError,
+)
+from ._inbox import InboxRepository
+from ._invites import InviteRepository
+from ._models import (
+    Charge,
+    ChargeSource,
+    Code,
+    CodeKind,
+    CodeStatus,
+    CodeSummary,
+    InboxEntry,
+    InboxOutcome,
+    Invite,
+    InviteResult,
+    NewCharge,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    Seller,
+    SellerPayment,
+    SellerStatus,
+)
+from ._outbox import OutboxRepository
+from ._sellers import SellerRepository
+
+__all__ = [
+    "Charge",
+    "ChargeRepository",
+    "ChargeSource",
+    "Code",
+    "CodeKind",
+    "CodeRepository",
+    "CodeStatus",
+    "CodeSummary",
+    "ConstraintError",
+    "Database",
+    "DatabaseError",
+    "DatabaseTooNewError",
+    "InboxEntry",
+    "InboxOutcome",
+    "InboxRepository",
+    "Invite",
+    "InviteRepository",
+    "InviteResult",
+    "NewCharge",
+    "NotFoundError",
+    "OutboxMessage",
+    "OutboxRepository",
+    "OutboxStatus",
+    "Role",
+    "Seller",
+    "SellerPayment",
+    "SellerRepository",
+    "SellerStatus",
+    "StorageError",
+    "Transaction",
+]

@@ -1,0 +1,127 @@
+"""The charges table: every successful payment, once per Pivot charge id."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from ._models import Charge, ChargeSource, CodeKind, NewCharge, SellerPayment
+from ._sql import Sql
+from ._values import flags_from_db, flags_to_db, moment_from_db, moment_to_db
+
+__all__ = ["ChargeRepository"]
+
+
+def _charge(row: sqlite3.Row) -> Charge:
+    return Charge(
+        id=row["id"],
+        pivot_charge_id=row["pivot_charge_id"],
+        code_id=row["code_id"],
+        seller_id=row["seller_id"],
+        session_id=row["session_id"],
+        client_reference_id=row["client_reference_id"],
+        amount=row["amount"],
+        paid_at=moment_from_db(row["paid_at"]),
+        channel=row["channel"],
+        issuer=row["issuer"],
+        reference=row["reference"],
+        source=ChargeSource(row["source"]),
+        flags=flags_from_db(row["flags"]),
+        recorded_at=moment_from_db(row["recorded_at"]),
+    )
+
+
+class ChargeRepository:
+    """Charges: recorded once, from a callback or from reconciliation; never changed."""
+
+    __slots__ = ("_sql",)
+
+    def __init__(self, sql: Sql) -> None:
+        self._sql = sql
+
+    async def insert_if_new(self, charge: NewCharge, *, now: datetime) -> Charge | None:
+        """Record a charge; None when its Pivot charge id is already recorded."""
+        # The UNIQUE constraint decides, not a SELECT first: two deliveries of one charge in a
+        # race still make one row.
+        row = await self._sql.row(
+            """
+            INSERT INTO charges (
+                pivot_charge_id, code_id, seller_id, session_id, client_reference_id, amount,
+                paid_at, channel, issuer, reference, source, flags, recorded_at
+            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (pivot_charge_id) DO NOTHING
+            RETURNING *
+            """,
+            (
+                charge.pivot_charge_id,
+                charge.code_id,
+                charge.seller_id,
+                charge.session_id,
+                charge.client_reference_id,
+                charge.amount,
+                moment_to_db(charge.paid_at),
+                charge.channel,
+                charge.issuer,
+                charge.reference,
+                ChargeSource(charge.source).value,
+                flags_to_db(charge.flags),
+                moment_to_db(now),
+            ),
+        )
+        return None if row is None else _charge(row)
+
+    async def exists(self, pivot_charge_id: str) -> bool:
+        """Whether that Pivot charge is recorded."""
+        row = await self._sql.row(
+            "SELECT 1 FROM charges WHERE pivot_charge_id = ?", (pivot_charge_id,)
+        )
+        return row is not None
+
+    async def stats_for_code(self, code_id: int) -> tuple[int, int]:
+        """How many payments a code received, and their total in rupiah."""
+        row = await self._sql.one(
+            "SELECT count(*), coalesce(sum(amount), 0) FROM charges WHERE code_id = ?",
+            (code_id,),
+        )
+        return int(row[0]), int(row[1])
+
+    async def list_for_code(self, code_id: int, *, offset: int, limit: int) -> list[Charge]:
+        """One page of a code's payments, latest first."""
+        rows = await self._sql.rows(
+            "SELECT * FROM charges WHERE code_id = ?"
+            " ORDER BY paid_at DESC, id DESC LIMIT ? OFFSET ?",
+            (code_id, limit, offset),
+        )
+        return [_charge(row) for row in rows]
+
+    async def count_for_code(self, code_id: int) -> int:
+        """How many payments a code received."""
+        return await self._sql.integer(
+            "SELECT count(*) FROM charges WHERE code_id = ?", (code_id,)
+        )
+
+    async def for_seller_between(
+        self, seller_id: int, start: datetime, end: datetime
+    ) -> list[SellerPayment]:
+        """A seller's payments with start <= paid_at < end, in time order, with their code."""
+        rows = await self._sql.rows(
+            """
+            SELECT charges.*, codes.customer AS customer, codes.kind AS kind
+            FROM charges LEFT JOIN codes ON codes.id = charges.code_id
+            WHERE charges.seller_id = ? AND charges.paid_at >= ? AND charges.paid_at < ?
+            ORDER BY charges.paid_at, charges.id
+            """,
+            (seller_id, moment_to_db(start), moment_to_db(end)),
+        )
+        return [
+            SellerPayment(
+                charge=_charge(row),
+                customer=row["customer"],
+                kind=None if row["kind"] is None else CodeKind(row["kind"]),
+            )
+            for row in rows
+        ]
+
+    async def count(self) -> int:
+        """How many charges are recorded."""
+        return await self._sql.integer("SELECT count(*) FROM charges")

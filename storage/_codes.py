@@ -1,0 +1,235 @@
+"""The codes table: each seller's static QRIS and Virtual Account codes."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from ._errors import NotFoundError
+from ._models import Code, CodeKind, CodeStatus, CodeSummary
+from ._sql import Sql
+from ._values import moment_from_db, moment_to_db, optional_moment_from_db
+
+__all__ = ["CodeRepository"]
+
+
+def _code(row: sqlite3.Row) -> Code:
+    return Code(
+        id=row["id"],
+        seller_id=row["seller_id"],
+        kind=CodeKind(row["kind"]),
+        bank=row["bank"],
+        va_suffix=row["va_suffix"],
+        customer=row["customer"],
+        amount=row["amount"],
+        request_key=row["request_key"],
+        client_reference_id=row["client_reference_id"],
+        pivot_session_id=row["pivot_session_id"],
+        qr_content=row["qr_content"],
+        va_number=row["va_number"],
+        merchant_name=row["merchant_name"],
+        simulation=bool(row["simulation"]),
+        status=CodeStatus(row["status"]),
+        failure=row["failure"],
+        created_at=moment_from_db(row["created_at"]),
+        deactivated_at=optional_moment_from_db(row["deactivated_at"]),
+        last_payment_at=optional_moment_from_db(row["last_payment_at"]),
+    )
+
+
+class CodeRepository:
+    """Codes: created PENDING, then ACTIVE with Pivot's session, or FAILED; later DEACTIVATED."""
+
+    __slots__ = ("_sql",)
+
+    def __init__(self, sql: Sql) -> None:
+        self._sql = sql
+
+    async def _code_or_none(self, sql: str, params: tuple[object, ...]) -> Code | None:
+        row = await self._sql.row(sql, params)
+        return None if row is None else _code(row)
+
+    async def _codes(self, sql: str, params: tuple[object, ...]) -> list[Code]:
+        return [_code(row) for row in await self._sql.rows(sql, params)]
+
+    async def create(
+        self,
+        *,
+        seller_id: int,
+        kind: CodeKind,
+        bank: str | None,
+        va_suffix: int | None,
+        customer: str,
+        amount: int | None,
+        request_key: str,
+        client_reference_id: str,
+        now: datetime,
+    ) -> Code:
+        """Store a PENDING code before Pivot is asked for it.
+
+        A (bank, va_suffix) pair already taken, by a code in any status, raises ConstraintError.
+        """
+        row = await self._sql.one(
+            """
+            INSERT INTO codes (
+                seller_id, kind, bank, va_suffix, customer, amount, request_key,
+                client_reference_id, simulation, status, created_at
+            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 'pending', ?)
+            RETURNING *
+            """,
+            (
+                seller_id,
+                CodeKind(kind).value,
+                bank,
+                va_suffix,
+                customer,
+                amount,
+                request_key,
+                client_reference_id,
+                moment_to_db(now),
+            ),
+        )
+        return _code(row)
+
+    async def activate(
+        self,
+        code_id: int,
+        *,
+        session_id: str,
+        qr_content: str | None,
+        va_number: str | None,
+        merchant_name: str | None,
+        simulation: bool,
+    ) -> Code:
+        """Record the session Pivot created and make the code ACTIVE.
+
+        A FAILED code may still be activated (Pivot answered after all); a DEACTIVATED or
+        missing one raises NotFoundError.
+        """
+        row = await self._sql.row(
+            """
+            UPDATE codes SET
+                pivot_session_id = ?, qr_content = ?, va_number = ?, merchant_name = ?,
+                simulation = ?, status = 'active', failure = NULL
+            WHERE id = ? AND status != 'deactivated'
+            RETURNING *
+            """,
+            (session_id, qr_content, va_number, merchant_name, int(simulation), code_id),
+        )
+        if row is None:
+            raise NotFoundError(f"no code {code_id} that can be activated")
+        return _code(row)
+
+    async def mark_failed(self, code_id: int, reason: str) -> None:
+        """Record why Pivot refused a PENDING code; other statuses are left alone."""
+        await self._sql.rows(
+            "UPDATE codes SET status = 'failed', failure = ? WHERE id = ? AND status = 'pending'",
+            (reason, code_id),
+        )
+
+    async def deactivate(self, code_id: int, *, now: datetime) -> bool:
+        """Retire an ACTIVE code; False when it was not ACTIVE."""
+        rows = await self._sql.rows(
+            "UPDATE codes SET status = 'deactivated', deactivated_at = ?"
+            " WHERE id = ? AND status = 'active' RETURNING id",
+            (moment_to_db(now), code_id),
+        )
+        return bool(rows)
+
+    async def get(self, code_id: int) -> Code | None:
+        """The code with that id, or None."""
+        return await self._code_or_none("SELECT * FROM codes WHERE id = ?", (code_id,))
+
+    async def get_for_seller(self, code_id: int, seller_id: int) -> Code | None:
+        """The code with that id if that seller owns it, else None."""
+        return await self._code_or_none(
+            "SELECT * FROM codes WHERE id = ? AND seller_id = ?", (code_id, seller_id)
+        )
+
+    async def find_by_request_key(self, seller_id: int, request_key: str) -> Code | None:
+        """The newest code of that seller with that request key that did not fail."""
+        return await self._code_or_none(
+            "SELECT * FROM codes WHERE request_key = ? AND seller_id = ? AND status != 'failed'"
+            " ORDER BY id DESC LIMIT 1",
+            (request_key, seller_id),
+        )
+
+    async def find_by_session(self, session_id: str) -> Code | None:
+        """The (newest) code holding that Pivot session id."""
+        return await self._code_or_none(
+            "SELECT * FROM codes WHERE pivot_session_id = ? ORDER BY id DESC LIMIT 1",
+            (session_id,),
+        )
+
+    async def find_by_reference(self, client_reference_id: str) -> Code | None:
+        """The code with that clientReferenceId."""
+        return await self._code_or_none(
+            "SELECT * FROM codes WHERE client_reference_id = ?", (client_reference_id,)
+        )
+
+    async def highest_va_suffix(self, bank: str) -> int | None:
+        """The largest VA suffix ever taken at that bank, by a code in any status."""
+        return await self._sql.optional_integer(
+            "SELECT max(va_suffix) FROM codes WHERE bank = ? AND va_suffix IS NOT NULL", (bank,)
+        )
+
+    async def list_for_seller(
+        self, seller_id: int, *, offset: int, limit: int
+    ) -> list[CodeSummary]:
+        """One page of a seller's codes, newest first, with their payments' count and total."""
+        # Correlated subqueries read charges_by_code alone (amount is in the index).
+        rows = await self._sql.rows(
+            """
+            SELECT codes.*,
+                (SELECT count(*) FROM charges WHERE charges.code_id = codes.id) AS payment_count,
+                (SELECT coalesce(sum(amount), 0) FROM charges WHERE charges.code_id = codes.id)
+                    AS payment_total
+            FROM codes
+            WHERE seller_id = ?
+            ORDER BY id DESC
+            LIMIT ? OFFSET ?
+            """,
+            (seller_id, limit, offset),
+        )
+        return [
+            CodeSummary(
+                code=_code(row),
+                payment_count=row["payment_count"],
+                payment_total=row["payment_total"],
+            )
+            for row in rows
+        ]
+
+    async def count_for_seller(self, seller_id: int) -> int:
+        """How many codes the seller has, in any status."""
+        return await self._sql.integer(
+            "SELECT count(*) FROM codes WHERE seller_id = ?", (seller_id,)
+        )
+
+    async def touch_payment(self, code_id: int, paid_at: datetime) -> None:
+        """Move last_payment_at forward to ``paid_at``, never back (charges come out of order)."""
+        at = moment_to_db(paid_at)
+        await self._sql.rows(
+            "UPDATE codes SET last_payment_at = max(coalesce(last_payment_at, ?), ?) WHERE id = ?",
+            (at, at, code_id),
+        )
+
+    async def recently_active(self, *, limit: int) -> list[Code]:
+        """ACTIVE codes, most recently paid first, never-paid ones last, then newest first."""
+        # DESC puts NULL last in SQLite, which is what lets codes_active_by_payment serve it.
+        return await self._codes(
+            "SELECT * FROM codes WHERE status = 'active'"
+            " ORDER BY last_payment_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+
+    async def active_after(self, cursor_id: int, *, limit: int) -> list[Code]:
+        """ACTIVE codes with an id above ``cursor_id``, by id: a sweep over all of them."""
+        return await self._codes(
+            "SELECT * FROM codes WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?",
+            (cursor_id, limit),
+        )
+
+    async def count_active(self) -> int:
+        """How many codes are ACTIVE."""
+        return await self._sql.integer("SELECT count(*) FROM codes WHERE status = 'active'")

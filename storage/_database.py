@@ -1,0 +1,201 @@
+"""The database file: one writer and one read-only reader connection, and write transactions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+
+import aiosqlite
+
+from ._charges import ChargeRepository
+from ._codes import CodeRepository
+from ._errors import DatabaseError
+from ._inbox import InboxRepository
+from ._invites import InviteRepository
+from ._migrations import apply_migrations
+from ._outbox import OutboxRepository
+from ._sellers import SellerRepository
+from ._sql import Sql
+
+__all__ = ["Database", "Repositories", "Transaction"]
+
+_BUSY_TIMEOUT_MS = 5000
+
+
+class Repositories:
+    """One repository per table, all bound to the same connection."""
+
+    __slots__ = ("charges", "codes", "inbox", "invites", "outbox", "sellers")
+
+    def __init__(self, sql: Sql) -> None:
+        self.sellers = SellerRepository(sql)
+        self.invites = InviteRepository(sql)
+        self.codes = CodeRepository(sql)
+        self.charges = ChargeRepository(sql)
+        self.inbox = InboxRepository(sql)
+        self.outbox = OutboxRepository(sql)
+
+
+class Transaction(Repositories):
+    """The repositories inside one ``Database.write()`` transaction, on the writer."""
+
+    __slots__ = ()
+
+
+async def _connect(target: str, *, uri: bool = False) -> aiosqlite.Connection:
+    """An autocommit connection: we issue BEGIN ourselves, sqlite3 never does."""
+    conn = await aiosqlite.connect(target, uri=uri, isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    return conn
+
+
+async def _open_writer(path: Path) -> aiosqlite.Connection:
+    """The one connection that writes, configured and migrated."""
+    writer = await _connect(str(path))
+    try:
+        sql = Sql(writer)
+        mode = await sql.one("PRAGMA journal_mode = WAL")
+        if mode[0] != "wal":
+            raise DatabaseError(f"cannot use WAL on {path} (journal mode stays {mode[0]})")
+        await sql.rows(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        await sql.rows("PRAGMA foreign_keys = ON")
+        # FULL, not WAL's usual NORMAL: answering Pivot 200 promises the charge is on disk,
+        # and NORMAL can lose the last commits on a power cut.
+        await sql.rows("PRAGMA synchronous = FULL")
+        await apply_migrations(sql)
+    except BaseException:
+        await writer.close()
+        raise
+    return writer
+
+
+def _read_only_uri(path: Path) -> str:
+    """The ``file:`` URI that opens ``path`` read-only."""
+    return f"{path.resolve().as_uri()}?mode=ro"
+
+
+async def _open_reader(path: Path) -> aiosqlite.Connection:
+    """A read-only connection, so that a write through ``db.<repository>`` fails."""
+    reader = await _connect(_read_only_uri(path), uri=True)
+    try:
+        sql = Sql(reader)
+        await sql.rows(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        await sql.rows("PRAGMA foreign_keys = ON")
+    except BaseException:
+        await reader.close()
+        raise
+    return reader
+
+
+class Database(Repositories):
+    """Kodebayar's SQLite database.
+
+    ``db.sellers``, ``db.codes``... read through the read-only connection, outside any write
+    transaction: they see the last committed state. Every write goes through
+    ``async with db.write() as tx:`` and the same repositories on ``tx``.
+    """
+
+    __slots__ = (
+        "_closed",
+        "_lock",
+        "_reader",
+        "_reader_sql",
+        "_writer",
+        "_writer_sql",
+        "_writing_task",
+    )
+
+    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+        self._reader_sql = Sql(reader)
+        super().__init__(self._reader_sql)
+        self._writer = writer
+        self._reader = reader
+        self._writer_sql = Sql(writer)
+        # SQLite has one writer at a time; the lock queues our writers without busy waits.
+        self._lock = asyncio.Lock()
+        self._writing_task: asyncio.Task[object] | None = None
+        self._closed = False
+
+    @classmethod
+    async def open(cls, path: str | Path) -> Database:
+        """Open (creating it and its folder if needed) and migrate the database at ``path``.
+
+        Raises DatabaseTooNewError, with nothing left open, for a file from a newer Kodebayar.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writer = await _open_writer(path)
+        try:
+            # Opened after the migrations: a read-only connection cannot create the file.
+            reader = await _open_reader(path)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(writer, reader)
+
+    async def close(self) -> None:
+        """Close both connections; closing again does nothing."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self._reader.close()
+        finally:
+            await self._writer.close()
+
+    async def __aenter__(self) -> Database:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[Transaction]:
+        """A write transaction: committed on normal exit, rolled back on any exception.
+
+        Writers wait for each other in turn. Not re-entrant: opening a second write inside
+        the first, in the same task, raises RuntimeError instead of waiting for ever.
+        """
+        task = asyncio.current_task()
+        if task is not None and task is self._writing_task:
+            raise RuntimeError("db.write() inside db.write(): use the open transaction")
+        if self._closed:
+            raise DatabaseError("the database is closed")
+        async with self._lock:
+            self._writing_task = task
+            try:
+                # IMMEDIATE takes the write lock now; a DEFERRED read that later writes can
+                # fail with SQLITE_BUSY without honouring busy_timeout.
+                await self._writer_sql.rows("BEGIN IMMEDIATE")
+                try:
+                    yield Transaction(self._writer_sql)
+                except BaseException:
+                    await self._writer_sql.rollback()
+                    raise
+                try:
+                    await self._writer_sql.commit()
+                except BaseException:
+                    # A failed COMMIT can leave the transaction open; never let it leak into
+                    # the next writer's BEGIN.
+                    await self._writer_sql.rollback()
+                    raise
+            finally:
+                self._writing_task = None
+
+    async def ping(self) -> None:
+        """Raise unless the database answers a query."""
+        if self._closed:
+            raise DatabaseError("the database is closed")
+        await self._reader_sql.integer("SELECT 1")
+
+    async def schema_version(self) -> int:
+        """The migration version the file is at (``PRAGMA user_version``)."""
+        return await self._reader_sql.integer("PRAGMA user_version")

@@ -1,0 +1,139 @@
+"""The schema, as ordered migration scripts: version N is ``MIGRATIONS[N - 1]``.
+
+A database records the last version applied in ``PRAGMA user_version``. Scripts are only ever
+appended: a released one is never edited, because databases in the field already ran it.
+Datetimes are INTEGER microseconds since the Unix epoch (UTC), so ranges and ORDER BY use the
+indexes; charge flags are sorted comma-separated text.
+"""
+
+from __future__ import annotations
+
+from ._errors import DatabaseTooNewError
+from ._sql import Sql
+
+__all__ = ["MIGRATIONS", "apply_migrations"]
+
+_V1_INITIAL = """
+CREATE TABLE sellers (
+    telegram_id INTEGER PRIMARY KEY,
+    chat_id     INTEGER NOT NULL,
+    name        TEXT    NOT NULL,
+    username    TEXT,
+    language    TEXT    NOT NULL,
+    timezone    TEXT    NOT NULL,
+    role        TEXT    NOT NULL CHECK (role IN ('seller', 'operator')),
+    status      TEXT    NOT NULL CHECK (status IN ('active', 'suspended', 'blocked')),
+    invited_by  INTEGER,
+    created_at  INTEGER NOT NULL
+);
+CREATE INDEX sellers_by_created ON sellers (created_at);
+CREATE INDEX sellers_active_operators ON sellers (telegram_id)
+    WHERE role = 'operator' AND status = 'active';
+
+CREATE TABLE invites (
+    token      TEXT    PRIMARY KEY,
+    created_by INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_by    INTEGER,
+    used_at    INTEGER
+);
+
+CREATE TABLE codes (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    seller_id           INTEGER NOT NULL REFERENCES sellers (telegram_id),
+    kind                TEXT    NOT NULL CHECK (kind IN ('QRIS', 'VA')),
+    bank                TEXT,
+    va_suffix           INTEGER,
+    customer            TEXT    NOT NULL,
+    amount              INTEGER CHECK (amount IS NULL OR amount > 0),
+    request_key         TEXT    NOT NULL,
+    client_reference_id TEXT    NOT NULL UNIQUE,
+    pivot_session_id    TEXT,
+    qr_content          TEXT,
+    va_number           TEXT,
+    merchant_name       TEXT,
+    simulation          INTEGER NOT NULL DEFAULT 0 CHECK (simulation IN (0, 1)),
+    status              TEXT    NOT NULL
+        CHECK (status IN ('pending', 'active', 'failed', 'deactivated')),
+    failure             TEXT,
+    created_at          INTEGER NOT NULL,
+    deactivated_at      INTEGER,
+    last_payment_at     INTEGER
+);
+CREATE INDEX codes_by_seller ON codes (seller_id, id DESC);
+CREATE INDEX codes_by_request_key ON codes (request_key);
+CREATE INDEX codes_by_session ON codes (pivot_session_id);
+-- A suffix names one VA number for ever: never reused, not even after a failed create.
+CREATE UNIQUE INDEX codes_va_suffix ON codes (bank, va_suffix) WHERE va_suffix IS NOT NULL;
+CREATE INDEX codes_active_by_id ON codes (id) WHERE status = 'active';
+CREATE INDEX codes_active_by_payment ON codes (last_payment_at DESC, id DESC)
+    WHERE status = 'active';
+
+CREATE TABLE charges (
+    id                  INTEGER PRIMARY KEY,
+    pivot_charge_id     TEXT    NOT NULL UNIQUE,
+    code_id             INTEGER REFERENCES codes (id),
+    seller_id           INTEGER REFERENCES sellers (telegram_id),
+    session_id          TEXT    NOT NULL,
+    client_reference_id TEXT,
+    amount              INTEGER NOT NULL,
+    paid_at             INTEGER NOT NULL,
+    channel             TEXT,
+    issuer              TEXT,
+    reference           TEXT,
+    source              TEXT    NOT NULL CHECK (source IN ('callback', 'reconciliation')),
+    flags               TEXT    NOT NULL DEFAULT '',
+    recorded_at         INTEGER NOT NULL
+);
+-- amount rides along so a code's count and total are read from the index alone.
+CREATE INDEX charges_by_code ON charges (code_id, paid_at DESC, id DESC, amount);
+CREATE INDEX charges_by_seller ON charges (seller_id, paid_at);
+
+CREATE TABLE callback_inbox (
+    id          INTEGER PRIMARY KEY,
+    received_at INTEGER NOT NULL,
+    body        BLOB    NOT NULL,
+    outcome     TEXT    NOT NULL CHECK (outcome IN (
+        'received', 'recorded', 'duplicate', 'ignored', 'dead_letter', 'unknown_session')),
+    detail      TEXT
+);
+CREATE INDEX callback_inbox_by_outcome ON callback_inbox (outcome);
+CREATE INDEX callback_inbox_by_received ON callback_inbox (received_at);
+
+CREATE TABLE outbox (
+    id                  INTEGER PRIMARY KEY,
+    dedupe_key          TEXT    NOT NULL UNIQUE,
+    chat_id             INTEGER NOT NULL,
+    kind                TEXT    NOT NULL,
+    payload             TEXT    NOT NULL,
+    status              TEXT    NOT NULL
+        CHECK (status IN ('pending', 'sending', 'sent', 'failed')),
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at     INTEGER NOT NULL,
+    last_error          TEXT,
+    telegram_message_id INTEGER,
+    created_at          INTEGER NOT NULL,
+    sent_at             INTEGER
+);
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+"""
+
+MIGRATIONS: list[str] = [_V1_INITIAL]
+
+
+async def apply_migrations(sql: Sql) -> int:
+    """Bring the database up to the newest migration, one transaction each; return the version."""
+    scripts = MIGRATIONS
+    version = await sql.integer("PRAGMA user_version")
+    if version > len(scripts):
+        raise DatabaseTooNewError(version, len(scripts))
+    for number in range(version + 1, len(scripts) + 1):
+        # BEGIN inside the script: executescript would commit a transaction opened before it.
+        script = f"BEGIN IMMEDIATE;\n{scripts[number - 1]};\nPRAGMA user_version = {number};"
+        try:
+            await sql.script(f"{script}\nCOMMIT;")
+        except BaseException:
+            await sql.rollback()
+            raise
+    return len(scripts)

@@ -1,0 +1,233 @@
+"""What storage hands out: frozen records and the enums of their states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = [
+    "Charge",
+    "ChargeSource",
+    "Code",
+    "CodeKind",
+    "CodeStatus",
+    "CodeSummary",
+    "InboxEntry",
+    "InboxOutcome",
+    "Invite",
+    "InviteResult",
+    "NewCharge",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Role",
+    "Seller",
+    "SellerPayment",
+    "SellerStatus",
+]
+
+
+class Role(StrEnum):
+    """What a person may do with the bot."""
+
+    SELLER = "seller"
+    OPERATOR = "operator"
+
+
+class SellerStatus(StrEnum):
+    """Whether a seller can be served and reached."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    BLOCKED = "blocked"  # the seller blocked the bot
+
+
+@dataclass(frozen=True, slots=True)
+class Seller:
+    """A person allowed to use the bot (operators are sellers too)."""
+
+    telegram_id: int
+    chat_id: int
+    name: str
+    username: str | None
+    language: str
+    timezone: str
+    role: Role
+    status: SellerStatus
+    invited_by: int | None
+    created_at: datetime
+
+
+class InviteResult(StrEnum):
+    """What redeeming an invite token did."""
+
+    ACCEPTED = "accepted"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Invite:
+    """A one-time invitation link an operator made."""
+
+    token: str
+    created_by: int
+    created_at: datetime
+    expires_at: datetime
+    used_by: int | None
+    used_at: datetime | None
+
+
+class CodeKind(StrEnum):
+    """The kind of static payment code (Pivot's payment method type)."""
+
+    QRIS = "QRIS"
+    VA = "VA"
+
+
+class CodeStatus(StrEnum):
+    """Where a code is in its life: asked of Pivot, usable, refused, or retired by the seller."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    FAILED = "failed"
+    DEACTIVATED = "deactivated"
+
+
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A seller's static QRIS or Virtual Account code for one customer."""
+
+    id: int
+    seller_id: int
+    kind: CodeKind
+    bank: str | None
+    va_suffix: int | None
+    customer: str
+    # The fixed amount of a closed VA, or the expected amount of a QRIS code; None = open.
+    amount: int | None
+    request_key: str
+    client_reference_id: str
+    pivot_session_id: str | None
+    qr_content: str | None
+    va_number: str | None
+    merchant_name: str | None
+    simulation: bool
+    status: CodeStatus
+    failure: str | None
+    created_at: datetime
+    deactivated_at: datetime | None
+    last_payment_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CodeSummary:
+    """A code with the number and total of the payments it received."""
+
+    code: Code
+    payment_count: int
+    payment_total: int
+
+
+class ChargeSource(StrEnum):
+    """How a charge reached us: Pivot's callback, or our own reconciliation."""
+
+    CALLBACK = "callback"
+    RECONCILIATION = "reconciliation"
+
+
+@dataclass(frozen=True, slots=True)
+class NewCharge:
+    """A successful Pivot charge about to be recorded."""
+
+    pivot_charge_id: str
+    code_id: int | None
+    seller_id: int | None
+    session_id: str
+    client_reference_id: str | None
+    amount: int
+    paid_at: datetime
+    channel: str | None
+    issuer: str | None
+    reference: str | None
+    source: ChargeSource
+    flags: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """A recorded payment: one per Pivot charge id."""
+
+    id: int
+    pivot_charge_id: str
+    code_id: int | None
+    seller_id: int | None
+    session_id: str
+    client_reference_id: str | None
+    amount: int
+    paid_at: datetime
+    channel: str | None
+    issuer: str | None
+    reference: str | None
+    source: ChargeSource
+    flags: frozenset[str]
+    recorded_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SellerPayment:
+    """A seller's charge with the customer and kind of its code, for /today."""
+
+    charge: Charge
+    customer: str | None
+    kind: CodeKind | None
+
+
+class InboxOutcome(StrEnum):
+    """What became of a stored Pivot callback."""
+
+    RECEIVED = "received"
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"
+    IGNORED = "ignored"
+    DEAD_LETTER = "dead_letter"
+    UNKNOWN_SESSION = "unknown_session"
+
+
+@dataclass(frozen=True, slots=True)
+class InboxEntry:
+    """A Pivot callback body, stored before it is parsed."""
+
+    id: int
+    received_at: datetime
+    body: bytes
+    outcome: InboxOutcome
+    detail: str | None
+
+
+class OutboxStatus(StrEnum):
+    """Where a Telegram message is on its way out."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A Telegram message queued in the same transaction as the fact it reports."""
+
+    id: int
+    dedupe_key: str
+    chat_id: int
+    kind: str
+    payload: str
+    status: OutboxStatus
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    telegram_message_id: int | None
+    created_at: datetime
+    sent_at: datetime | None

@@ -1,0 +1,150 @@
+"""The outbox table: Telegram messages queued with the facts they report, sent by a relay."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+
+from ._models import OutboxMessage, OutboxStatus
+from ._sql import Sql
+from ._values import moment_from_db, moment_to_db, optional_moment_from_db
+
+__all__ = ["OutboxRepository"]
+
+
+def _message(row: sqlite3.Row) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"],
+        dedupe_key=row["dedupe_key"],
+        chat_id=row["chat_id"],
+        kind=row["kind"],
+        payload=row["payload"],
+        status=OutboxStatus(row["status"]),
+        attempts=row["attempts"],
+        next_attempt_at=moment_from_db(row["next_attempt_at"]),
+        last_error=row["last_error"],
+        telegram_message_id=row["telegram_message_id"],
+        created_at=moment_from_db(row["created_at"]),
+        sent_at=optional_moment_from_db(row["sent_at"]),
+    )
+
+
+def _id_array(ids: Sequence[int]) -> str:
+    # Any number of ids travel as one JSON array, read by json_each(): one statement text.
+    return json.dumps([int(message_id) for message_id in ids])
+
+
+class OutboxRepository:
+    """Messages: PENDING → SENDING (claimed) → SENT, or back to PENDING, or FAILED for good."""
+
+    __slots__ = ("_sql",)
+
+    def __init__(self, sql: Sql) -> None:
+        self._sql = sql
+
+    async def enqueue(
+        self, *, dedupe_key: str, chat_id: int, kind: str, payload: str, now: datetime
+    ) -> bool:
+        """Queue a message due now; False when one with that dedupe key exists already."""
+        at = moment_to_db(now)
+        rows = await self._sql.rows(
+            """
+            INSERT INTO outbox (
+                dedupe_key, chat_id, kind, payload, status, attempts, next_attempt_at, created_at
+            ) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)
+            ON CONFLICT (dedupe_key) DO NOTHING
+            RETURNING id
+            """,
+            (dedupe_key, chat_id, kind, payload, at, at),
+        )
+        return bool(rows)
+
+    async def claim_due(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Mark up to ``limit`` due PENDING messages SENDING (attempts + 1), oldest first."""
+        # Oldest by id, not by due time, so a chat's retried message still goes before newer ones.
+        rows = await self._sql.rows(
+            """
+            UPDATE outbox SET status = 'sending', attempts = attempts + 1
+            WHERE id IN (
+                SELECT id FROM outbox
+                WHERE status = 'pending' AND next_attempt_at <= ?
+                ORDER BY id LIMIT ?
+            )
+            RETURNING *
+            """,
+            (moment_to_db(now), limit),
+        )
+        # RETURNING has no defined order.
+        return sorted((_message(row) for row in rows), key=lambda message: message.id)
+
+    async def mark_sent(
+        self, ids: Sequence[int], *, telegram_message_id: int | None, now: datetime
+    ) -> None:
+        """Record that Telegram accepted these messages (several when they were combined)."""
+        if ids:
+            await self._sql.rows(
+                "UPDATE outbox SET status = 'sent', telegram_message_id = ?, sent_at = ?"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (telegram_message_id, moment_to_db(now), _id_array(ids)),
+            )
+
+    async def reschedule(
+        self, ids: Sequence[int], *, next_attempt_at: datetime, error: str
+    ) -> None:
+        """Put messages back to PENDING, due again at ``next_attempt_at``."""
+        if ids:
+            await self._sql.rows(
+                "UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (moment_to_db(next_attempt_at), error, _id_array(ids)),
+            )
+
+    async def mark_failed(self, ids: Sequence[int], *, error: str) -> None:
+        """Give up on messages; they stay FAILED, for operators to see."""
+        if ids:
+            await self._sql.rows(
+                "UPDATE outbox SET status = 'failed', last_error = ?"
+                " WHERE id IN (SELECT value FROM json_each(?))",
+                (error, _id_array(ids)),
+            )
+
+    async def reset_sending(self) -> int:
+        """At start-up, return messages a crash left SENDING to PENDING; say how many."""
+        rows = await self._sql.rows(
+            "UPDATE outbox SET status = 'pending' WHERE status = 'sending' RETURNING id"
+        )
+        return len(rows)
+
+    async def pending_count(self) -> int:
+        """How many messages are still to be sent (PENDING or SENDING)."""
+        return await self._sql.integer(
+            "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
+        )
+
+    async def next_due_at(self) -> datetime | None:
+        """When the next PENDING message falls due, or None when none is pending."""
+        return optional_moment_from_db(
+            await self._sql.optional_integer(
+                "SELECT min(next_attempt_at) FROM outbox WHERE status = 'pending'"
+            )
+        )
+
+    async def get(self, message_id: int) -> OutboxMessage | None:
+        """The message with that id, or None."""
+        row = await self._sql.row("SELECT * FROM outbox WHERE id = ?", (message_id,))
+        return None if row is None else _message(row)
+
+    async def by_dedupe_key(self, key: str) -> OutboxMessage | None:
+        """The message with that dedupe key, or None."""
+        row = await self._sql.row("SELECT * FROM outbox WHERE dedupe_key = ?", (key,))
+        return None if row is None else _message(row)
+
+    async def count(self, status: OutboxStatus | None = None) -> int:
+        """How many messages there are, all or in one status."""
+        if status is None:
+            return await self._sql.integer("SELECT count(*) FROM outbox")
+        return await self._sql.integer(
+            "SELECT count(*) FROM outbox WHERE status = ?", (OutboxStatus(status).value,)
+        )

@@ -1,0 +1,54 @@
+"""How Python values are stored: datetimes as UTC microseconds, flags as sorted text."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+
+__all__ = [
+    "flags_from_db",
+    "flags_to_db",
+    "moment_from_db",
+    "moment_to_db",
+    "optional_moment_from_db",
+    "optional_moment_to_db",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def moment_to_db(moment: datetime) -> int:
+    """Microseconds since the Unix epoch: integers keep ORDER BY and range scans on indexes."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"naive datetime {moment.isoformat()}: storage needs timezone-aware UTC")
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def optional_moment_to_db(moment: datetime | None) -> int | None:
+    """``moment_to_db`` that lets None through."""
+    return None if moment is None else moment_to_db(moment)
+
+
+def moment_from_db(micros: int) -> datetime:
+    """The aware UTC datetime stored as ``micros``."""
+    return _EPOCH + micros * _MICROSECOND
+
+
+def optional_moment_from_db(micros: int | None) -> datetime | None:
+    """``moment_from_db`` that lets None through."""
+    return None if micros is None else moment_from_db(micros)
+
+
+def flags_to_db(flags: Iterable[str]) -> str:
+    """Sorted, comma-separated: equal sets store as equal text."""
+    ordered = sorted(set(flags))
+    for flag in ordered:
+        if not flag or "," in flag:
+            raise ValueError(f"invalid charge flag {flag!r}: must be non-empty, without commas")
+    return ",".join(ordered)
+
+
+def flags_from_db(text: str) -> frozenset[str]:
+    """The flag set stored as ``text``."""
+    return frozenset(text.split(",")) if text else frozenset()

@@ -1,0 +1,121 @@
+"""Builders for storage tests: sellers, codes and charges with sensible defaults."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+
+from storage import (
+    Charge,
+    ChargeSource,
+    Code,
+    CodeKind,
+    Database,
+    NewCharge,
+    Role,
+    Seller,
+)
+
+NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+_serial = itertools.count(1)
+
+
+async def add_seller(
+    db: Database, telegram_id: int = 100, *, role: Role = Role.SELLER, now: datetime = NOW
+) -> Seller:
+    """An ACTIVE seller (or operator) named after its id."""
+    async with db.write() as tx:
+        return await tx.sellers.add(
+            telegram_id=telegram_id,
+            chat_id=telegram_id,
+            name=f"Seller {telegram_id}",
+            username=None,
+            language="id",
+            timezone="Asia/Jakarta",
+            role=role,
+            invited_by=None,
+            now=now,
+        )
+
+
+async def add_code(
+    db: Database,
+    seller_id: int = 100,
+    *,
+    kind: CodeKind = CodeKind.QRIS,
+    bank: str | None = None,
+    va_suffix: int | None = None,
+    customer: str = "Budi",
+    amount: int | None = None,
+    request_key: str | None = None,
+    activate: bool = True,
+    now: datetime = NOW,
+) -> Code:
+    """A code, ACTIVE with a Pivot session unless ``activate`` is False (then PENDING)."""
+    serial = next(_serial)
+    async with db.write() as tx:
+        code = await tx.codes.create(
+            seller_id=seller_id,
+            kind=kind,
+            bank=bank,
+            va_suffix=va_suffix,
+            customer=customer,
+            amount=amount,
+            request_key=request_key or f"request-{serial}",
+            client_reference_id=f"reference-{serial}",
+            now=now,
+        )
+        if not activate:
+            return code
+        return await tx.codes.activate(
+            code.id,
+            session_id=f"session-{serial}",
+            qr_content="000201..." if kind is CodeKind.QRIS else None,
+            va_number=f"1234{va_suffix}" if kind is CodeKind.VA else None,
+            merchant_name="Warung Budi",
+            simulation=True,
+        )
+
+
+def new_charge(
+    pivot_charge_id: str,
+    code: Code | None,
+    *,
+    amount: int = 25_000,
+    paid_at: datetime = NOW,
+    source: ChargeSource = ChargeSource.CALLBACK,
+    flags: frozenset[str] = frozenset(),
+) -> NewCharge:
+    """A successful charge on ``code`` (or on no known code)."""
+    return NewCharge(
+        pivot_charge_id=pivot_charge_id,
+        code_id=None if code is None else code.id,
+        seller_id=None if code is None else code.seller_id,
+        session_id="unknown-session" if code is None else str(code.pivot_session_id),
+        client_reference_id=None if code is None else code.client_reference_id,
+        amount=amount,
+        paid_at=paid_at,
+        channel="QRIS",
+        issuer="GOPAY",
+        reference=f"ref-{pivot_charge_id}",
+        source=source,
+        flags=flags,
+    )
+
+
+async def record_charge(
+    db: Database,
+    pivot_charge_id: str,
+    code: Code | None,
+    *,
+    amount: int = 25_000,
+    paid_at: datetime = NOW,
+) -> Charge:
+    """Record a new charge in its own transaction."""
+    async with db.write() as tx:
+        charge = await tx.charges.insert_if_new(
+            new_charge(pivot_charge_id, code, amount=amount, paid_at=paid_at),
+            now=paid_at + timedelta(seconds=1),
+        )
+    assert charge is not None
+    return charge

@@ -1,0 +1,179 @@
+"""Database: connection settings, the read-only reader, write transactions, lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+import pytest
+
+from storage import (
+    CodeKind,
+    ConstraintError,
+    Database,
+    DatabaseError,
+    InviteResult,
+    OutboxStatus,
+    Role,
+    StorageError,
+)
+from tests.storage.factories import NOW, add_code, add_seller, new_charge
+
+
+async def _pragma(conn: aiosqlite.Connection, name: str) -> object:
+    rows = list(await conn.execute_fetchall(f"PRAGMA {name}"))
+    return rows[0][0]
+
+
+async def test_open_creates_the_folder_and_sets_the_pragmas(db: Database, db_path: Path) -> None:
+    assert await asyncio.to_thread(db_path.is_file)
+    writer, reader = db._writer, db._reader
+    assert await _pragma(writer, "journal_mode") == "wal"
+    assert await _pragma(writer, "foreign_keys") == 1
+    assert await _pragma(writer, "synchronous") == 2  # FULL
+    assert await _pragma(writer, "busy_timeout") == 5000
+    assert await _pragma(reader, "journal_mode") == "wal"
+    assert await _pragma(reader, "busy_timeout") == 5000
+    assert await db.schema_version() == 1
+    await db.ping()
+
+
+async def test_the_reader_refuses_writes(db: Database) -> None:
+    with pytest.raises(DatabaseError, match="readonly"):
+        await add_seller_through_reader(db)
+    assert await db.sellers.count() == 0
+
+
+async def add_seller_through_reader(db: Database) -> None:
+    """A write method called on a db.<repository>, outside db.write()."""
+    await db.sellers.add(
+        telegram_id=1,
+        chat_id=1,
+        name="Ani",
+        username=None,
+        language="id",
+        timezone="Asia/Jakarta",
+        role=Role.SELLER,
+        invited_by=None,
+        now=NOW,
+    )
+
+
+async def test_an_exception_rolls_the_whole_transaction_back(db: Database) -> None:
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with db.write() as tx:
+            await tx.invites.create(token="t1", created_by=1, now=NOW, expires_at=NOW)
+            await tx.outbox.enqueue(dedupe_key="k", chat_id=1, kind="text", payload="{}", now=NOW)
+            raise Boom
+    assert await db.invites.get("t1") is None
+    assert await db.outbox.count() == 0
+    # The writer is usable again, and commits.
+    async with db.write() as tx:
+        await tx.invites.create(token="t1", created_by=1, now=NOW, expires_at=NOW)
+    assert await db.invites.get("t1") is not None
+
+
+async def test_a_cancelled_writer_rolls_back_and_frees_the_lock(db: Database) -> None:
+    entered = asyncio.Event()
+
+    async def write_then_hang() -> None:
+        async with db.write() as tx:
+            await tx.invites.create(token="t1", created_by=1, now=NOW, expires_at=NOW)
+            entered.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(write_then_hang())
+    await entered.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    async with db.write() as tx:
+        assert await tx.invites.get("t1") is None
+
+
+async def test_a_constraint_violation_is_a_storage_and_a_sqlite_error(db: Database) -> None:
+    await add_seller(db)
+    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=7)
+    with pytest.raises(ConstraintError, match="UNIQUE") as caught:
+        await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=7)
+    assert isinstance(caught.value, StorageError)
+    assert isinstance(caught.value, sqlite3.IntegrityError)
+    assert caught.value.sqlite_errorname == "SQLITE_CONSTRAINT_UNIQUE"
+    assert isinstance(caught.value.__cause__, sqlite3.IntegrityError)
+
+
+async def test_foreign_keys_are_enforced(db: Database) -> None:
+    with pytest.raises(ConstraintError, match="FOREIGN KEY"):
+        await add_code(db, seller_id=404)
+
+
+async def test_twenty_concurrent_deliveries_of_one_charge_record_it_once(db: Database) -> None:
+    await add_seller(db)
+    code = await add_code(db)
+    charge = new_charge("charge-1", code)
+
+    async def deliver() -> tuple[bool, bool]:
+        async with db.write() as tx:
+            recorded = await tx.charges.insert_if_new(charge, now=NOW)
+            queued = await tx.outbox.enqueue(
+                dedupe_key=f"paid:{charge.pivot_charge_id}",
+                chat_id=100,
+                kind="payment",
+                payload="{}",
+                now=NOW,
+            )
+        return recorded is not None, queued
+
+    results = await asyncio.gather(*(deliver() for _ in range(20)))
+    assert sorted(results) == [(False, False)] * 19 + [(True, True)]
+    assert await db.charges.count() == 1
+    assert await db.outbox.count(OutboxStatus.PENDING) == 1
+
+
+async def test_write_is_not_reentrant(db: Database) -> None:
+    async with db.write():
+        with pytest.raises(RuntimeError, match=r"inside db\.write"):
+            async with db.write():
+                pass
+
+
+async def test_naive_datetimes_are_refused(db: Database) -> None:
+    naive = datetime(2026, 11, 24, 7, 0)
+    with pytest.raises(ValueError, match="naive datetime"):
+        async with db.write() as tx:
+            await tx.invites.create(token="t", created_by=1, now=naive, expires_at=naive)
+    assert await db.invites.get("t") is None
+
+
+async def test_other_timezones_come_back_as_the_same_instant_in_utc(db: Database) -> None:
+    jakarta = NOW.astimezone(ZoneInfo("Asia/Jakarta"))
+    async with db.write() as tx:
+        invite = await tx.invites.create(token="t", created_by=1, now=jakarta, expires_at=NOW)
+    assert invite.created_at == NOW
+    assert invite.created_at.utcoffset() is not None
+    assert invite.created_at.tzinfo == NOW.tzinfo
+
+
+async def test_close_twice_then_ping_and_write_fail(db_path: Path) -> None:
+    db = await Database.open(db_path)
+    await db.close()
+    await db.close()
+    with pytest.raises(StorageError, match="closed"):
+        await db.ping()
+    with pytest.raises(StorageError, match="closed"):
+        async with db.write():
+            pass
+
+
+async def test_data_survives_reopening(db_path: Path) -> None:
+    async with await Database.open(db_path) as db, db.write() as tx:
+        await tx.invites.create(token="t", created_by=1, now=NOW, expires_at=NOW)
+    async with await Database.open(db_path) as db, db.write() as tx:
+        assert await tx.invites.redeem("t", used_by=2, now=NOW) is InviteResult.EXPIRED
