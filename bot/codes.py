@@ -1,0 +1,453 @@
+"""Issuing static QRIS and VA codes at Pivot, once per request, whatever fails on the way.
+
+A code is first written as a PENDING row (its client reference and, for a VA, its suffix),
+then created at Pivot outside any transaction, then activated. Pivot's idempotency key is
+derived from the client reference, so a retry of a PENDING row (after a timeout, a 5xx or a
+restart) gets Pivot's first answer back instead of a second session.
+
+Failures reach the handler as ``IssueError`` subclasses, each naming its catalogue text::
+
+    IssueError                  .key and .values for ``bot.texts.text``
+    ├── PivotUnavailableError   Pivot unreachable, 5xx, 408 or 429: the row stays PENDING and
+    │                           issuing again with the same request key resumes it
+    ├── PivotRejectedError      Pivot refused the code (other 4xx): the row is FAILED
+    ├── QRISLimitError          the merchant's static QRIS quota is used up
+    ├── VAExhaustedError        every suffix of the bank's static range is taken
+    └── VARangeError            Pivot says the suffix is outside the range we were configured
+                                with: PIVOT_VA_RANGES does not match the dashboard
+
+Operators are alerted (through the outbox) for everything but an unavailable Pivot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Hashable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import ClassVar, NoReturn
+
+from bot.alerts import alert_operators
+from bot.clock import utcnow
+from bot.drafts import Draft, Kind
+from bot.settings import Settings
+from pivot_client import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    PaymentMethodConfig,
+    PaymentMethodConfigs,
+    PaymentSession,
+    PivotClient,
+    StaticQRISLimitError,
+    VANumberAlreadyAssignedError,
+    VANumberOutOfRangeError,
+    VARule,
+)
+from storage import Code, CodeKind, CodeStatus, Database, Seller, Transaction
+
+__all__ = [
+    "CodeIssuer",
+    "IssueError",
+    "PivotRejectedError",
+    "PivotUnavailableError",
+    "QRISLimitError",
+    "VAExhaustedError",
+    "VARangeError",
+]
+
+logger = logging.getLogger(__name__)
+
+CONFIG_TTL_SECONDS = 600.0
+# After a failed config fetch, the fallback is used this long before Pivot is asked again,
+# so a Pivot outage does not slow every /new prompt down.
+CONFIG_RETRY_SECONDS = 60.0
+CONFIG_TIMEOUT_SECONDS = 5.0
+# Limits when Pivot's payment-method configs cannot be read: Pivot's documented defaults.
+DEFAULT_LIMITS: dict[Kind, tuple[int, int]] = {
+    Kind.VA: (10_000, 9_999_999_999),
+    Kind.QRIS: (1_000, 9_999_999),
+}
+SUFFIX_ATTEMPTS = 5  # "already assigned" answers in a row before giving up
+VA_NAME_LIMIT = 100  # Pivot's virtualAccountName
+_TRANSIENT_STATUSES = frozenset({408, 429})
+
+
+class IssueError(Exception):
+    """A code could not be issued; ``text(language, key, **values)`` tells the seller why."""
+
+    key: ClassVar[str] = "error.generic"
+
+    def __init__(self, **values: object) -> None:
+        super().__init__(self.key)
+        self.values = values
+
+
+class PivotUnavailableError(IssueError):
+    """Pivot could not be reached or failed; the code is PENDING and can be resumed."""
+
+    key = "error.pivot_down"
+
+
+class PivotRejectedError(IssueError):
+    """Pivot refused to create the code; ``values["reason"]`` is Pivot's message."""
+
+    key = "error.pivot_rejected"
+
+
+class QRISLimitError(IssueError):
+    """The merchant has as many static QRIS codes as Pivot allows."""
+
+    key = "error.qris_limit"
+
+
+class VAExhaustedError(IssueError):
+    """No free suffix is left in the bank's static range."""
+
+    key = "error.va_exhausted"
+
+
+class VARangeError(IssueError):
+    """Pivot refused our suffix as outside the merchant's range (misconfiguration)."""
+
+    key = "error.va_range"
+
+
+@dataclass(frozen=True, slots=True)
+class _Order:
+    """What to create, taken from a complete draft or from a code being retried."""
+
+    kind: CodeKind
+    bank: str | None
+    customer: str
+    amount: int | None
+
+    @classmethod
+    def of_draft(cls, draft: Draft) -> _Order:
+        if draft.kind is None or not draft.customer:
+            raise ValueError("a draft needs a kind and a customer before it is issued")
+        if draft.kind is Kind.VA and not draft.bank:
+            raise ValueError("a VA draft needs a bank")
+        bank = draft.bank if draft.kind is Kind.VA else None
+        return cls(CodeKind(draft.kind.value), bank, draft.customer, draft.amount)
+
+    @classmethod
+    def of_code(cls, code: Code) -> _Order:
+        return cls(code.kind, code.bank, code.customer, code.amount)
+
+
+class _KeyedLocks:
+    """One asyncio.Lock per key, dropped again when nobody holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[None]:
+        """Hold the lock of ``key`` for the block."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+
+class CodeIssuer:
+    """Creates codes at Pivot for sellers, and knows which channels and amounts Pivot allows."""
+
+    def __init__(self, db: Database, pivot: PivotClient, settings: Settings) -> None:
+        self._db = db
+        self._pivot = pivot
+        # Reading the configs is not worth Pivot's retry schedule: the fallback is good enough.
+        self._config_pivot = pivot.with_options(max_retries=0, timeout=CONFIG_TIMEOUT_SECONDS)
+        self._settings = settings
+        self._rules: dict[str, VARule] = settings.va_rules
+        self._locks = _KeyedLocks()
+        self._config_lock = asyncio.Lock()
+        self._configs: PaymentMethodConfigs | None = None
+        self._configs_until = float("-inf")
+        self._clock: Callable[[], float] = time.monotonic  # seam for tests
+
+    # Channels and limits
+
+    async def channels(self) -> tuple[str, ...]:
+        """The VA bank channels to offer: Pivot's enabled ones (or the configured fallback)."""
+        configs = await self._method_configs()
+        va = configs.virtual_account if configs else None
+        if va is None:
+            offered: tuple[str, ...] = self._settings.pivot_va_channels
+        elif not va.enabled:
+            offered = ()
+        else:
+            offered = tuple(channel.upper() for channel in va.accepted_channels)
+        return tuple(channel for channel in dict.fromkeys(offered) if channel in self._rules)
+
+    async def limits(self, kind: Kind) -> tuple[int, int]:
+        """The smallest and largest amount Pivot accepts for ``kind``."""
+        configs = await self._method_configs()
+        config: PaymentMethodConfig | None = None
+        if configs is not None:
+            config = configs.virtual_account if kind is Kind.VA else configs.qr
+        low, high = DEFAULT_LIMITS[kind]
+        if config is not None and config.minimum_amount is not None:
+            low = config.minimum_amount.value
+        if config is not None and config.maximum_amount is not None:
+            high = config.maximum_amount.value
+        return low, high
+
+    async def _method_configs(self) -> PaymentMethodConfigs | None:
+        """Pivot's payment-method configs, cached; None while Pivot cannot tell us."""
+        async with self._config_lock:
+            if self._clock() < self._configs_until:
+                return self._configs
+            try:
+                self._configs = await self._config_pivot.payment_method_configs()
+                self._configs_until = self._clock() + CONFIG_TTL_SECONDS
+            except APIError as exc:
+                logger.warning("payment-method configs unavailable, using fallbacks: %s", exc)
+                self._configs = None
+                self._configs_until = self._clock() + CONFIG_RETRY_SECONDS
+            return self._configs
+
+    # Issuing
+
+    async def issue(self, seller: Seller, draft: Draft, request_key: str) -> Code:
+        """The code for ``request_key``: the one already made for it, or a new one.
+
+        Raises:
+            IssueError: a subclass saying what the seller should be told.
+            ValueError: the draft is incomplete or names a bank without a VA rule.
+        """
+        order = _Order.of_draft(draft)
+        if order.bank is not None and order.bank not in self._rules:
+            raise ValueError(f"no static VA rule for bank {order.bank!r}")
+        async with self._locks.hold((seller.telegram_id, request_key)):
+            code = await self._db.codes.find_by_request_key(seller.telegram_id, request_key)
+            if code is None:
+                code = await self._reserve(seller.telegram_id, request_key, order)
+            return await self._complete(code)
+
+    async def resume(self, seller: Seller, request_key: str) -> Code | None:
+        """Finish the code already started for ``request_key``; None if there is none.
+
+        Raises:
+            IssueError: as ``issue``.
+        """
+        async with self._locks.hold((seller.telegram_id, request_key)):
+            code = await self._db.codes.find_by_request_key(seller.telegram_id, request_key)
+            return None if code is None else await self._complete(code)
+
+    async def _complete(self, code: Code) -> Code:
+        """Create a PENDING code at Pivot and activate it; any other code is returned as is."""
+        for _ in range(SUFFIX_ATTEMPTS):
+            if code.status is not CodeStatus.PENDING:
+                return code
+            try:
+                session = await self._create_session(code)
+            except VANumberAlreadyAssignedError as exc:
+                # Taken outside Kodebayar (or by a session we lost track of): burn the suffix
+                # for good and move to the next one under a new client reference.
+                logger.warning(
+                    "code %d: VA suffix already assigned (trace %s)", code.id, exc.trace_id
+                )
+                code = await self._replace(code, "va_already_assigned")
+                continue
+            except APIError as exc:
+                await self._refuse(code, exc)
+            return await self._activate(code, session)
+        raise PivotRejectedError(reason="VA number already assigned")
+
+    async def _create_session(self, code: Code) -> PaymentSession:
+        """Ask Pivot for the static session of ``code`` (the same request on every retry)."""
+        metadata = {"code": str(code.id), "customer": code.customer}
+        if code.kind is CodeKind.QRIS:
+            # Static QRIS is open-amount only: an amount stays ours, as the expected amount.
+            return await self._pivot.create_static_payment(
+                client_reference_id=code.client_reference_id,
+                method="QR",
+                product_name=code.customer,
+                metadata=metadata,
+            )
+        if code.bank is None or code.va_suffix is None:
+            raise ValueError(f"code {code.id} is a VA without a bank or suffix")
+        return await self._pivot.create_static_payment(
+            client_reference_id=code.client_reference_id,
+            method="VIRTUAL_ACCOUNT",
+            amount=code.amount,
+            channel=code.bank,
+            virtual_account_number=self._rules[code.bank].format(code.va_suffix),
+            virtual_account_name=code.customer[:VA_NAME_LIMIT],
+            product_name=code.customer,
+            metadata=metadata,
+        )
+
+    async def _activate(self, code: Code, session: PaymentSession) -> Code:
+        """Store what Pivot returned and make the code ACTIVE."""
+        method = session.payment_method
+        qr = method.qr if method else None
+        account = method.virtual_account if method else None
+        qr_content = qr.qr_content if qr and code.kind is CodeKind.QRIS else None
+        va_number = (
+            account.virtual_account_number if account and code.kind is CodeKind.VA else None
+        )
+        if not (qr_content or va_number):
+            reason = "no QR content or VA number"
+            await self._fail(
+                code,
+                "no_payment_details",
+                "alert.pivot_rejected",
+                dedupe=f"rejected:{code.id}",
+                code=session.id,
+                message=reason,
+                trace_id="-",
+            )
+            raise PivotRejectedError(reason=reason)
+        async with self._db.write() as tx:
+            active = await tx.codes.activate(
+                code.id,
+                session_id=session.id,
+                qr_content=qr_content,
+                va_number=va_number,
+                merchant_name=qr.merchant_name if qr_content and qr else None,
+                simulation=session.is_simulation,
+            )
+        logger.info(
+            "code %d issued: %s%s, session %s%s",
+            active.id,
+            active.kind.value,
+            f" {active.bank}" if active.bank else "",
+            session.id,
+            " (simulation)" if active.simulation else "",
+        )
+        return active
+
+    async def _refuse(self, code: Code, exc: APIError) -> NoReturn:
+        """Raise the seller's error; the code fails unless Pivot may still answer later."""
+        trace_id = getattr(exc, "trace_id", None) or "-"
+        if _is_transient(exc):
+            logger.warning("code %d left pending, Pivot unavailable: %s", code.id, exc)
+            raise PivotUnavailableError() from exc
+        logger.warning("code %d refused by Pivot: %s", code.id, exc)
+        if isinstance(exc, VANumberOutOfRangeError) and code.bank is not None:
+            rule = self._rules[code.bank]
+            await self._fail(
+                code,
+                "va_out_of_range",
+                "alert.va_range",
+                dedupe=f"va_range:{rule.channel}:{rule.first}-{rule.last}",
+                bank=rule.channel,
+                suffix=rule.format(code.va_suffix) if code.va_suffix is not None else "-",
+                trace_id=trace_id,
+            )
+            raise VARangeError(bank=rule.channel) from exc
+        if isinstance(exc, StaticQRISLimitError):
+            today = utcnow().date().isoformat()
+            await self._fail(
+                code,
+                "qris_limit",
+                "alert.qris_limit",
+                dedupe=f"qris_limit:{today}",
+                trace_id=trace_id,
+            )
+            raise QRISLimitError() from exc
+        status = exc.status_code if isinstance(exc, APIStatusError) else "-"
+        pivot_code = exc.code if isinstance(exc, APIStatusError) and exc.code else ""
+        await self._fail(
+            code,
+            f"rejected: {status} {pivot_code}".strip(),
+            "alert.pivot_rejected",
+            dedupe=f"rejected:{code.id}",
+            code=f"{status} {pivot_code}".strip(),
+            message=exc.message,
+            trace_id=trace_id,
+        )
+        raise PivotRejectedError(reason=exc.message) from exc
+
+    async def _fail(
+        self, code: Code, reason: str, alert: str, /, *, dedupe: str, **values: object
+    ) -> None:
+        """Mark ``code`` FAILED and alert the operators, in one transaction."""
+        async with self._db.write() as tx:
+            await tx.codes.mark_failed(code.id, reason)
+            await self._alert(tx, alert, dedupe=dedupe, **values)
+
+    async def _alert(self, tx: Transaction, key: str, /, *, dedupe: str, **values: object) -> None:
+        await alert_operators(
+            tx, self._settings.admin_telegram_ids, key, dedupe=dedupe, now=utcnow(), **values
+        )
+
+    # Reserving rows
+
+    async def _reserve(self, seller_id: int, request_key: str, order: _Order) -> Code:
+        """A new PENDING code for ``order`` (with the next free VA suffix)."""
+        async with self._db.write() as tx:
+            code = await self._insert(tx, seller_id, request_key, order)
+        return self._exhausted(order) if code is None else code
+
+    async def _replace(self, burnt: Code, reason: str) -> Code:
+        """Fail ``burnt`` and reserve the same order with the next suffix, in one transaction."""
+        order = _Order.of_code(burnt)
+        async with self._db.write() as tx:
+            await tx.codes.mark_failed(burnt.id, reason)
+            code = await self._insert(tx, burnt.seller_id, burnt.request_key, order)
+        return self._exhausted(order) if code is None else code
+
+    async def _insert(
+        self, tx: Transaction, seller_id: int, request_key: str, order: _Order
+    ) -> Code | None:
+        """Insert the PENDING row; None (with the operators alerted) when the range is used up."""
+        suffix: int | None = None
+        if order.bank is not None:
+            rule = self._rules[order.bank]
+            highest = await tx.codes.highest_va_suffix(order.bank)
+            # Never below the highest ever used: a suffix, even a failed one, is never reused.
+            suffix = rule.first if highest is None else max(highest + 1, rule.first)
+            if suffix > rule.last:
+                await self._alert(
+                    tx,
+                    "alert.va_exhausted",
+                    dedupe=f"va_exhausted:{rule.channel}:{rule.first}-{rule.last}",
+                    bank=rule.channel,
+                    capacity=rule.capacity,
+                )
+                return None
+        return await tx.codes.create(
+            seller_id=seller_id,
+            kind=order.kind,
+            bank=order.bank,
+            va_suffix=suffix,
+            customer=order.customer,
+            amount=order.amount,
+            request_key=request_key,
+            client_reference_id=new_client_reference_id(),
+            now=utcnow(),
+        )
+
+    def _exhausted(self, order: _Order) -> NoReturn:
+        """Raise the seller's error for a used-up range (after the alert was committed)."""
+        rule = self._rules[order.bank or ""]
+        raise VAExhaustedError(bank=rule.channel, capacity=rule.capacity)
+
+
+def new_client_reference_id() -> str:
+    """``kb`` and 30 random hex digits: unique, and alphanumeric as Pivot requires."""
+    return "kb" + uuid.uuid4().hex[:30]
+
+
+def _is_transient(exc: APIError) -> bool:
+    """Whether Pivot may still answer this request later (the code stays PENDING)."""
+    if isinstance(exc, APIConnectionError | APIResponseValidationError):
+        return True
+    return isinstance(exc, APIStatusError) and (
+        exc.status_code >= 500 or exc.status_code in _TRANSIENT_STATUSES
+    )

@@ -1,0 +1,411 @@
+"""CodeIssuer against the Pivot simulator over loopback, with a real database in tmp_path."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.codes import (
+    CodeIssuer,
+    PivotRejectedError,
+    PivotUnavailableError,
+    QRISLimitError,
+    VAExhaustedError,
+    VARangeError,
+)
+from bot.drafts import Draft, Kind
+from bot.settings import Settings
+from pivot_client import PivotClient, parse_va_rule_overrides
+from pivot_client.simulator import DEFAULT_VA_PREFIXES, Simulator, SimulatorConfig, create_app
+from storage import CodeKind, CodeStatus, Database, Role, Seller
+from tests.helpers.servers import serving
+
+ADMIN = 1000
+SELLER = 2001
+NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
+
+
+@dataclass
+class Rig:
+    """An issuer wired to a live simulator and a fresh database."""
+
+    issuer: CodeIssuer
+    db: Database
+    simulator: Simulator
+    pivot: PivotClient
+    seller: Seller
+
+
+def settings(**overrides: Any) -> Settings:
+    """Bot settings pointing nowhere in particular (the issuer gets its client directly)."""
+    return Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        telegram_bot_token="1:test",
+        pivot_client_id="sim-client-id",
+        pivot_client_secret="sim-client-secret",
+        pivot_callback_api_key="callback-key",
+        admin_telegram_ids=frozenset({ADMIN}),
+        **overrides,
+    )
+
+
+@asynccontextmanager
+async def rigged(
+    tmp_path: Path, *, va_ranges: str = "", simulator_ranges: str | None = None, **sim: Any
+) -> AsyncIterator[Rig]:
+    """A simulator (with its own VA ranges if given), a database and an issuer."""
+    rules = parse_va_rule_overrides(va_ranges if simulator_ranges is None else simulator_ranges)
+    app = create_app(
+        SimulatorConfig(callback_url=None, callback_key="callback-key", va_rules=rules, **sim)
+    )
+    async with serving(app) as server:
+        db = await Database.open(tmp_path / "kodebayar.db")
+        pivot = PivotClient(
+            client_id="sim-client-id",
+            client_secret="sim-client-secret",
+            base_url=server.url,
+            max_retries=0,
+        )
+        try:
+            seller = await add_seller(db, SELLER)
+            issuer = CodeIssuer(db, pivot, settings(pivot_va_ranges=va_ranges))
+            yield Rig(issuer, db, app.state.simulator, pivot, seller)
+        finally:
+            await pivot.close()
+            await db.close()
+
+
+async def add_seller(db: Database, telegram_id: int) -> Seller:
+    """An invited seller."""
+    async with db.write() as tx:
+        return await tx.sellers.add(
+            telegram_id=telegram_id,
+            chat_id=telegram_id,
+            name="Sari",
+            username=None,
+            language="id",
+            timezone="Asia/Jakarta",
+            role=Role.SELLER,
+            invited_by=ADMIN,
+            now=NOW,
+        )
+
+
+QRIS = Draft(kind=Kind.QRIS, customer="Bu Ani")
+
+
+def va(bank: str, amount: int | None = None, customer: str = "Pak Budi") -> Draft:
+    """A complete VA draft."""
+    return Draft(kind=Kind.VA, bank=bank, customer=customer).with_amount(amount)
+
+
+async def test_qris_code_keeps_its_amount_and_pivot_content(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        code = await rig.issuer.issue(rig.seller, QRIS.with_amount(25_000), "7:10")
+
+        [session] = rig.simulator.sessions.values()
+        assert code.status is CodeStatus.ACTIVE
+        assert code.kind is CodeKind.QRIS and code.bank is None and code.va_suffix is None
+        assert code.amount == 25_000  # ours, as the expected amount
+        assert session.amount is None  # static QRIS at Pivot is open-amount only
+        assert code.qr_content == session.method_details["qrContent"]
+        assert code.merchant_name == session.method_details["merchantName"]
+        assert code.pivot_session_id == session.id
+        assert code.simulation is True
+        assert session.echo["metadata"] == {"code": str(code.id), "customer": "Bu Ani"}
+        assert re.fullmatch(r"kb[0-9a-f]{30}", code.client_reference_id)
+        assert await rig.db.codes.get(code.id) == code
+
+
+async def test_closed_va_carries_amount_name_and_full_number(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        code = await rig.issuer.issue(rig.seller, va("BCA", 50_000), "7:11")
+
+        [session] = rig.simulator.sessions.values()
+        assert code.status is CodeStatus.ACTIVE
+        assert (code.bank, code.va_suffix, code.amount) == ("BCA", 0, 50_000)
+        assert session.amount == 50_000
+        assert code.va_number == DEFAULT_VA_PREFIXES["BCA"] + "000000"
+        assert code.va_number == session.method_details["virtualAccountNumber"]
+        assert "Pak Budi" in session.method_details["virtualAccountName"]
+        assert code.qr_content is None and code.merchant_name is None
+
+
+async def test_open_va_has_no_amount_anywhere(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        code = await rig.issuer.issue(rig.seller, va("BRI"), "7:12")
+
+        [session] = rig.simulator.sessions.values()
+        assert code.amount is None and session.amount is None
+        assert code.va_number == DEFAULT_VA_PREFIXES["BRI"] + "0000000"
+
+
+async def test_long_names_are_cut_to_what_pivot_allows(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        # Drafts hold cleaned names already; the issuer must still never send more than 100.
+        code = await rig.issuer.issue(rig.seller, va("BNI", customer="N" * 150), "7:13")
+
+        [session] = rig.simulator.sessions.values()
+        assert code.customer == "N" * 150
+        assert session.method_details["virtualAccountName"].endswith("N" * 100)
+        assert "N" * 101 not in session.method_details["virtualAccountName"]
+
+
+async def test_suffixes_are_allocated_in_order_and_never_reused(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        first = await rig.issuer.issue(rig.seller, va("BNI"), "7:20")
+        with pytest.raises(PivotRejectedError):  # below Pivot's VA minimum: refused, burnt
+            await rig.issuer.issue(rig.seller, va("BNI", 5_000), "7:21")
+        third = await rig.issuer.issue(rig.seller, va("BNI"), "7:22")
+        other_bank = await rig.issuer.issue(rig.seller, va("BRI"), "7:23")
+
+        failed = await rig.db.codes.get(first.id + 1)
+        assert failed is not None and failed.status is CodeStatus.FAILED
+        assert (first.va_suffix, failed.va_suffix, third.va_suffix) == (0, 1, 2)
+        assert other_bank.va_suffix == 0
+
+
+async def test_suffixes_start_at_the_range_start(tmp_path: Path) -> None:
+    async with rigged(tmp_path, va_ranges="BNI=0100-0199") as rig:
+        code = await rig.issuer.issue(rig.seller, va("BNI"), "7:24")
+
+        assert code.va_suffix == 100
+        assert code.va_number is not None and code.va_number.endswith("0100")
+
+
+async def test_already_assigned_suffix_is_burnt_and_the_next_one_used(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        # Someone took BNI 0000 and 0001 outside Kodebayar.
+        for suffix in ("0000", "0001"):
+            await rig.pivot.create_static_payment(
+                client_reference_id=f"outside{suffix}",
+                method="VIRTUAL_ACCOUNT",
+                channel="BNI",
+                virtual_account_number=suffix,
+            )
+
+        code = await rig.issuer.issue(rig.seller, va("BNI", 30_000), "7:30")
+
+        assert code.status is CodeStatus.ACTIVE and code.va_suffix == 2
+        burnt = [await rig.db.codes.get(code.id - n) for n in (2, 1)]
+        assert [(c.va_suffix, c.status, c.request_key) for c in burnt if c] == [
+            (0, CodeStatus.FAILED, "7:30"),
+            (1, CodeStatus.FAILED, "7:30"),
+        ]
+        assert len({c.client_reference_id for c in [*burnt, code] if c}) == 3
+        assert await rig.db.codes.find_by_request_key(SELLER, "7:30") == code
+
+
+async def test_exhausted_range_is_refused_and_reported_once(tmp_path: Path) -> None:
+    async with rigged(tmp_path, va_ranges="BNI=0000-0001") as rig:
+        await rig.issuer.issue(rig.seller, va("BNI"), "7:40")
+        await rig.issuer.issue(rig.seller, va("BNI"), "7:41")
+
+        for key in ("7:42", "7:43"):
+            with pytest.raises(VAExhaustedError) as caught:
+                await rig.issuer.issue(rig.seller, va("BNI"), key)
+
+        assert caught.value.values == {"bank": "BNI", "capacity": 2}
+        assert await rig.db.codes.count_for_seller(SELLER) == 2
+        alert = await rig.db.outbox.by_dedupe_key(f"alert:va_exhausted:BNI:0-1:{ADMIN}")
+        assert alert is not None and alert.chat_id == ADMIN and "BNI" in alert.payload
+        assert await rig.db.outbox.count() == 1
+        # Other banks are unaffected.
+        assert (await rig.issuer.issue(rig.seller, va("BRI"), "7:44")).status is CodeStatus.ACTIVE
+
+
+async def test_suffix_outside_pivots_range_fails_and_alerts(tmp_path: Path) -> None:
+    async with rigged(
+        tmp_path, va_ranges="BNI=0000-0009", simulator_ranges="BNI=0005-0009"
+    ) as rig:
+        with pytest.raises(VARangeError) as caught:
+            await rig.issuer.issue(rig.seller, va("BNI"), "7:50")
+
+        assert caught.value.key == "error.va_range" and caught.value.values == {"bank": "BNI"}
+        assert await rig.db.codes.find_by_request_key(SELLER, "7:50") is None  # FAILED
+        alert = await rig.db.outbox.by_dedupe_key(f"alert:va_range:BNI:0-9:{ADMIN}")
+        assert alert is not None and "0000" in alert.payload
+
+
+async def test_qris_limit_fails_and_alerts(tmp_path: Path) -> None:
+    async with rigged(tmp_path, qris_limit=0) as rig:
+        with pytest.raises(QRISLimitError):
+            await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "7:60")
+
+        failed = await rig.db.codes.get(1)
+        assert failed is not None and (failed.status, failed.failure) == (
+            CodeStatus.FAILED,
+            "qris_limit",
+        )
+        assert await rig.db.outbox.count() == 1
+
+
+async def test_other_refusals_fail_the_code_with_pivots_reason(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        with pytest.raises(PivotRejectedError) as caught:
+            await rig.issuer.issue(rig.seller, va("BCA", 5_000), "7:70")
+
+        assert caught.value.key == "error.pivot_rejected"
+        assert str(caught.value.values["reason"])  # Pivot's own sentence
+        failed = await rig.db.codes.get(1)
+        assert failed is not None and failed.status is CodeStatus.FAILED
+        assert failed.failure is not None and failed.failure.startswith("rejected: 400")
+        assert await rig.db.outbox.by_dedupe_key(f"alert:rejected:1:{ADMIN}") is not None
+        # A fresh try with the same key starts over rather than reviving the failed code.
+        code = await rig.issuer.issue(rig.seller, va("BCA", 15_000), "7:70")
+        assert code.status is CodeStatus.ACTIVE and code.id == 2
+
+
+@pytest.mark.parametrize("processed", [True, False], ids=["answer-lost", "not-processed"])
+async def test_pivot_down_leaves_pending_and_a_retry_makes_one_session(
+    tmp_path: Path, processed: bool
+) -> None:
+    async with rigged(tmp_path) as rig:
+        rig.simulator.fail_next("POST", "/v2/payments", status=503, processed=processed)
+        with pytest.raises(PivotUnavailableError) as caught:
+            await rig.issuer.issue(rig.seller, va("MANDIRI", 20_000), "7:80")
+        assert caught.value.key == "error.pivot_down"
+        pending = await rig.db.codes.find_by_request_key(SELLER, "7:80")
+        assert pending is not None and pending.status is CodeStatus.PENDING
+        assert len(rig.simulator.sessions) == (1 if processed else 0)
+
+        code = await rig.issuer.issue(rig.seller, va("MANDIRI", 20_000), "7:80")
+
+        assert code.id == pending.id and code.status is CodeStatus.ACTIVE
+        [session] = rig.simulator.sessions.values()
+        assert code.pivot_session_id == session.id
+        assert (
+            code.client_reference_id == session.client_reference_id == pending.client_reference_id
+        )
+
+
+async def test_resume_finishes_a_pending_code_and_knows_nothing_else(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        assert await rig.issuer.resume(rig.seller, "7:90") is None
+        rig.simulator.fail_next("POST", "/v2/payments", status=429)
+        with pytest.raises(PivotUnavailableError):
+            await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "7:90")
+
+        code = await rig.issuer.resume(rig.seller, "7:90")
+
+        assert code is not None and code.status is CodeStatus.ACTIVE
+        assert len(rig.simulator.sessions) == 1
+
+
+async def test_connection_refused_leaves_the_code_pending(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        offline = PivotClient(
+            client_id="sim-client-id",
+            client_secret="sim-client-secret",
+            base_url="http://127.0.0.1:9",  # discard port: nothing listens
+            max_retries=0,
+        )
+        async with offline:
+            issuer = CodeIssuer(rig.db, offline, settings())
+            with pytest.raises(PivotUnavailableError):
+                await issuer.issue(rig.seller, QRIS.with_amount(None), "7:95")
+
+        pending = await rig.db.codes.find_by_request_key(SELLER, "7:95")
+        assert pending is not None and pending.status is CodeStatus.PENDING
+        assert (await rig.issuer.issue(rig.seller, QRIS, "7:95")).id == pending.id
+
+
+async def test_double_issue_with_one_key_makes_one_code(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        first, second = await asyncio.gather(
+            rig.issuer.issue(rig.seller, va("BCA"), "7:100"),
+            rig.issuer.issue(rig.seller, va("BCA"), "7:100"),
+        )
+
+        assert first == second
+        assert len(rig.simulator.sessions) == 1
+        assert await rig.db.codes.count_for_seller(SELLER) == 1
+
+
+async def test_an_active_code_is_returned_without_asking_pivot(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        code = await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "7:110")
+        rig.simulator.fail_next("POST", "/v2/payments", status=503)
+
+        again = await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "7:110")
+
+        assert again == code
+        assert rig.simulator.take_failure("POST", "/v2/payments") is not None  # still armed
+
+
+async def test_keys_are_per_seller(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        other = await add_seller(rig.db, 3001)
+        mine = await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "1:1")
+        theirs = await rig.issuer.issue(other, QRIS.with_amount(None), "1:1")
+
+        assert mine.id != theirs.id and theirs.seller_id == 3001
+
+
+async def test_incomplete_drafts_are_a_programming_error(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        for draft in (Draft(), Draft(kind=Kind.QRIS), Draft(kind=Kind.VA, customer="A")):
+            with pytest.raises(ValueError, match="draft"):
+                await rig.issuer.issue(rig.seller, draft, "7:120")
+        with pytest.raises(ValueError, match="DANAMON"):
+            await rig.issuer.issue(rig.seller, va("DANAMON"), "7:121")
+        assert rig.simulator.sessions == {}
+
+
+# Channels and limits
+
+
+async def test_channels_and_limits_come_from_pivot(tmp_path: Path) -> None:
+    configs = {
+        "virtualAccount": {
+            "enabled": True,
+            "acceptedChannels": ["BRI", "DANAMON", "bca", "BRI"],
+            "minimumAmount": {"value": 20000, "currency": "IDR"},
+            "maximumAmount": {"value": 5000000, "currency": "IDR"},
+        },
+        "qr": {"enabled": True, "minimumAmount": {"value": 1500, "currency": "IDR"}},
+    }
+    async with rigged(tmp_path, payment_method_configs=configs) as rig:
+        # DANAMON has no static VA rule here, so it cannot be offered.
+        assert await rig.issuer.channels() == ("BRI", "BCA")
+        assert await rig.issuer.limits(Kind.VA) == (20_000, 5_000_000)
+        assert await rig.issuer.limits(Kind.QRIS) == (1_500, 9_999_999)
+
+
+async def test_configs_are_cached(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        clock = [0.0]
+        rig.issuer._clock = lambda: clock[0]
+        assert await rig.issuer.limits(Kind.VA) == (10_000, 9_999_999_999)
+        rig.simulator.fail_next("GET", "/v2/payment-method-configs", status=503)
+
+        await rig.issuer.channels()
+        assert rig.simulator.take_failure("GET", "/v2/payment-method-configs") is not None
+
+        rig.simulator.fail_next("GET", "/v2/payment-method-configs", status=503)
+        clock[0] = 601.0  # past the cache: Pivot is asked again
+        await rig.issuer.channels()
+        assert rig.simulator.take_failure("GET", "/v2/payment-method-configs") is None
+
+
+async def test_channels_fall_back_to_settings_when_pivot_is_down(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        issuer = CodeIssuer(rig.db, rig.pivot, settings(pivot_va_channels="BNI, bri, DANAMON"))
+        rig.simulator.fail_next("GET", "/v2/payment-method-configs", status=500)
+
+        assert await issuer.channels() == ("BNI", "BRI")
+        assert await issuer.limits(Kind.QRIS) == (1_000, 9_999_999)
+
+
+async def test_disabled_va_offers_no_channel(tmp_path: Path) -> None:
+    configs = {"virtualAccount": {"enabled": False, "acceptedChannels": ["BCA"]}}
+    async with rigged(tmp_path, payment_method_configs=configs) as rig:
+        assert await rig.issuer.channels() == ()
