@@ -1,0 +1,335 @@
+"""``/codes``: the seller's codes page by page, a code's detail and payments, resend, deactivate.
+
+Every press carries only a code id and a page; the code is looked up again for the person who
+pressed (``get_for_seller``), so a forged id from another seller finds nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from zoneinfo import ZoneInfo
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.amounts import format_rupiah
+from bot.cards import send_card
+from bot.clock import format_datetime, utcnow
+from bot.context import Context
+from bot.handlers.access import current_seller
+from bot.keyboards import Page, code_data, codes_page_data, pager_row, show_in_place
+from bot.texts import Safe, text
+from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary, Seller
+
+__all__ = [
+    "CODES_PER_PAGE",
+    "PAYMENTS_PER_PAGE",
+    "ask_deactivate",
+    "charge_channel",
+    "code_keyboard",
+    "code_list_keyboard",
+    "codes",
+    "codes_page",
+    "deactivate",
+    "kind_label",
+    "render_code_detail",
+    "render_code_list",
+    "resend",
+    "show_code",
+]
+
+logger = logging.getLogger(__name__)
+
+CODES_PER_PAGE = 8
+PAYMENTS_PER_PAGE = 10
+_BUTTON_NAME_LENGTH = 24  # keeps a code's button on one line on a phone
+_LIST_MARKS = {
+    CodeStatus.DEACTIVATED: "codes.deactivated_mark",
+    CodeStatus.PENDING: "codes.pending_mark",
+    CodeStatus.FAILED: "codes.failed_mark",
+}
+
+
+def kind_label(code: Code) -> str:
+    """``QRIS`` or ``VA BCA``."""
+    return f"VA {code.bank}" if code.kind is CodeKind.VA and code.bank else code.kind.value
+
+
+def charge_channel(language: str, charge: Charge) -> str:
+    """How a payment came in: ``QRIS``, ``QRIS · GoPay`` or ``VA BCA``."""
+    if charge.channel and charge.channel != CodeKind.QRIS.value:
+        return text(language, "payment.channel.va", bank=charge.channel)
+    if charge.issuer:
+        return text(language, "payment.channel.qris_issuer", issuer=charge.issuer)
+    return text(language, "payment.channel.qris")
+
+
+def _amount(language: str, code: Code) -> str:
+    return (
+        format_rupiah(code.amount)
+        if code.amount is not None
+        else text(language, "codes.open_amount")
+    )
+
+
+def render_code_list(language: str, page: Page, summaries: Sequence[CodeSummary]) -> str:
+    """The list message: a title with the page, then one numbered line per code."""
+    lines = [text(language, "codes.title", page=page.number, pages=page.count)]
+    for index, summary in enumerate(summaries, start=page.offset + 1):
+        code = summary.code
+        mark = _LIST_MARKS.get(code.status)
+        lines.append(
+            text(
+                language,
+                "codes.line",
+                index=index,
+                kind=kind_label(code),
+                customer=code.customer,
+                amount=_amount(language, code),
+                count=summary.payment_count,
+                total=format_rupiah(summary.payment_total),
+                status=Safe(text(language, mark)) if mark else "",
+            )
+        )
+    return "\n".join(lines)
+
+
+def code_list_keyboard(
+    language: str, page: Page, summaries: Sequence[CodeSummary]
+) -> InlineKeyboardMarkup:
+    """One button per code opening its detail, then previous/next."""
+    rows = []
+    for index, summary in enumerate(summaries, start=page.offset + 1):
+        name = summary.code.customer
+        if len(name) > _BUTTON_NAME_LENGTH:
+            name = name[: _BUTTON_NAME_LENGTH - 1] + "…"
+        rows.append(
+            [InlineKeyboardButton(f"{index}. {name}", callback_data=code_data(summary.code.id))]
+        )
+    nav = pager_row(language, page, codes_page_data)
+    return InlineKeyboardMarkup([*rows, nav] if nav else rows)
+
+
+def _status(language: str, code: Code, zone: ZoneInfo) -> str:
+    if code.status is CodeStatus.DEACTIVATED and code.deactivated_at is not None:
+        when = format_datetime(code.deactivated_at, zone)
+        return text(language, "code.status.deactivated", when=when)
+    return text(language, f"code.status.{code.status.value}")
+
+
+def render_code_detail(
+    language: str,
+    code: Code,
+    zone: ZoneInfo,
+    *,
+    count: int,
+    total: int,
+    page: Page,
+    charges: Sequence[Charge],
+) -> str:
+    """A code's summary and status, then one page of its payments (newest first)."""
+    number = text(language, "code.number_line", number=code.va_number) if code.va_number else ""
+    summary = text(
+        language,
+        "code.detail",
+        kind=kind_label(code),
+        customer=code.customer,
+        number=Safe(number),
+        amount=_amount(language, code),
+        created=format_datetime(code.created_at, zone),
+        status=_status(language, code, zone),
+        count=count,
+        total=format_rupiah(total),
+    )
+    if not charges:
+        return f"{summary}\n\n{text(language, 'code.payments.empty')}"
+    lines = [text(language, "code.payments.title", page=page.number, pages=page.count)]
+    expected = format_rupiah(code.amount or 0)
+    for charge in charges:
+        flags = "".join(
+            " · " + text(language, f"flag.short.{flag}", expected=expected)
+            for flag in sorted(charge.flags)
+        )
+        lines.append(
+            text(
+                language,
+                "code.payments.line",
+                time=format_datetime(charge.paid_at, zone),
+                amount=format_rupiah(charge.amount),
+                channel=charge_channel(language, charge),
+                flags=Safe(flags),
+            )
+        )
+    return summary + "\n\n" + "\n".join(lines)
+
+
+def code_keyboard(language: str, code: Code, page: Page) -> InlineKeyboardMarkup:
+    """Resend and deactivate (while they make sense), payment pages, and back to the list."""
+    actions = []
+    if code.status in (CodeStatus.ACTIVE, CodeStatus.DEACTIVATED):
+        actions.append(
+            InlineKeyboardButton(
+                text(language, "button.resend"), callback_data=code_data(code.id, "resend")
+            )
+        )
+    if code.status is CodeStatus.ACTIVE:
+        actions.append(
+            InlineKeyboardButton(
+                text(language, "button.deactivate"), callback_data=code_data(code.id, "off")
+            )
+        )
+    nav = pager_row(language, page, lambda number: code_data(code.id, page=number))
+    back = [InlineKeyboardButton(text(language, "button.back"), callback_data=codes_page_data(1))]
+    return InlineKeyboardMarkup([row for row in (actions, nav, back) if row])
+
+
+async def codes(update: Update, context: Context) -> None:
+    """``/codes``: the first page of the seller's codes, newest first."""
+    seller = await current_seller(update, context)
+    if update.message is None:
+        return
+    body, markup = await _list_view(context, seller, 1)
+    await update.message.reply_html(body, reply_markup=markup)
+
+
+async def codes_page(update: Update, context: Context) -> None:
+    """A press on the list's previous/next (or back) buttons: the list, edited in place."""
+    query = update.callback_query
+    if query is None or context.matches is None:
+        return
+    await query.answer()
+    seller = await current_seller(update, context)
+    body, markup = await _list_view(context, seller, int(context.matches[0][1]))
+    await show_in_place(query, body, markup)
+
+
+async def _list_view(
+    context: Context, seller: Seller, requested: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    db, language = context.services.db, seller.language
+    total = await db.codes.count_for_seller(seller.telegram_id)
+    if total == 0:
+        return text(language, "codes.empty"), None
+    page = Page.of(requested, total, CODES_PER_PAGE)
+    summaries = await db.codes.list_for_seller(
+        seller.telegram_id, offset=page.offset, limit=page.limit
+    )
+    return render_code_list(language, page, summaries), code_list_keyboard(
+        language, page, summaries
+    )
+
+
+async def _owned_code(
+    update: Update, context: Context
+) -> tuple[CallbackQuery, Seller, Code] | None:
+    """The pressed code if it belongs to whoever pressed; otherwise say it was not found."""
+    query = update.callback_query
+    if query is None or context.matches is None:
+        return None
+    seller = await current_seller(update, context)
+    code_id = int(context.matches[0][1])
+    code = await context.services.db.codes.get_for_seller(code_id, seller.telegram_id)
+    if code is None:
+        logger.info(
+            "Seller %s pressed a button for code %s, not theirs", seller.telegram_id, code_id
+        )
+        await query.answer(text(seller.language, "code.not_found"), show_alert=True)
+        return None
+    return query, seller, code
+
+
+async def show_code(update: Update, context: Context) -> None:
+    """``code:17`` / ``code:17:p:2``: the code's detail with one page of its payments."""
+    found = await _owned_code(update, context)
+    if found is None:
+        return
+    query, seller, code = found
+    await query.answer()
+    requested = int(context.matches[0][2] or 1) if context.matches else 1
+    await _show_detail(query, context, seller, code, requested)
+
+
+async def _show_detail(
+    query: CallbackQuery,
+    context: Context,
+    seller: Seller,
+    code: Code,
+    requested: int,
+    *,
+    note: str = "",
+) -> None:
+    charges_repo = context.services.db.charges
+    count, total = await charges_repo.stats_for_code(code.id)
+    page = Page.of(requested, count, PAYMENTS_PER_PAGE)
+    charges = await charges_repo.list_for_code(code.id, offset=page.offset, limit=page.limit)
+    body = render_code_detail(
+        seller.language,
+        code,
+        ZoneInfo(seller.timezone),
+        count=count,
+        total=total,
+        page=page,
+        charges=charges,
+    )
+    await show_in_place(
+        query, f"{note}\n\n{body}" if note else body, code_keyboard(seller.language, code, page)
+    )
+
+
+async def resend(update: Update, context: Context) -> None:
+    """``code:17:resend``: send the code's card again, to forward to the buyer."""
+    found = await _owned_code(update, context)
+    if found is None:
+        return
+    query, seller, code = found
+    await query.answer()
+    if code.status not in (CodeStatus.ACTIVE, CodeStatus.DEACTIVATED):
+        return  # never made at Pivot: there is no card to send
+    await send_card(context.bot, seller.chat_id, code, seller.language)
+
+
+async def ask_deactivate(update: Update, context: Context) -> None:
+    """``code:17:off``: ask before deactivating, since Pivot cannot switch a static code off."""
+    found = await _owned_code(update, context)
+    if found is None:
+        return
+    query, seller, code = found
+    await query.answer()
+    language = seller.language
+    if code.status is not CodeStatus.ACTIVE:
+        await _show_detail(query, context, seller, code, 1)
+        return
+    markup = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    text(language, "button.confirm_deactivate"),
+                    callback_data=code_data(code.id, "off!"),
+                ),
+                InlineKeyboardButton(
+                    text(language, "button.keep"), callback_data=code_data(code.id)
+                ),
+            ]
+        ]
+    )
+    body = text(language, "deactivate.confirm", kind=kind_label(code), customer=code.customer)
+    await show_in_place(query, body, markup)
+
+
+async def deactivate(update: Update, context: Context) -> None:
+    """``code:17:off!``: the confirmed deactivation; later payments are still recorded."""
+    found = await _owned_code(update, context)
+    if found is None:
+        return
+    query, seller, code = found
+    await query.answer()
+    async with context.services.db.write() as tx:
+        changed = await tx.codes.deactivate(code.id, now=utcnow())
+        current = await tx.codes.get(code.id)
+    if current is None:
+        return
+    note = ""
+    if changed:
+        logger.info("Seller %s deactivated code %s", seller.telegram_id, code.id)
+        note = text(seller.language, "deactivate.done", customer=code.customer)
+    await _show_detail(query, context, seller, current, 1, note=note)

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from telegram.constants import MessageLimit
+
+from bot.handlers.today import TODAY_LINE_CAP, render_today
+from storage import Charge, ChargeSource, CodeKind, SellerPayment
+
+WIB = ZoneInfo("Asia/Jakarta")
+DAY = date(2026, 11, 25)
+MIDNIGHT_WIB = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
+
+
+def payment(number: int, amount: int, *, customer: str | None = "Bu Ani") -> SellerPayment:
+    charge = Charge(
+        id=number,
+        pivot_charge_id=f"ch-{number}",
+        code_id=1,
+        seller_id=501,
+        session_id="sess",
+        client_reference_id=None,
+        amount=amount,
+        paid_at=MIDNIGHT_WIB + timedelta(minutes=number),
+        channel="QRIS",
+        issuer="OVO",
+        reference=None,
+        source=ChargeSource.CALLBACK,
+        flags=frozenset(),
+        recorded_at=MIDNIGHT_WIB,
+    )
+    return SellerPayment(charge=charge, customer=customer, kind=CodeKind.QRIS)
+
+
+def test_an_empty_day_says_so_with_the_local_date() -> None:
+    assert render_today("en", [], WIB, DAY) == "No payments yet today (25/11/2026)."
+
+
+def test_each_payment_has_local_time_customer_amount_and_channel_then_the_total() -> None:
+    body = render_today(
+        "id", [payment(1, 25_000), payment(61, 1_500_000, customer=None)], WIB, DAY
+    )
+    assert body.splitlines() == [
+        "<b>Hari ini</b> (25/11/2026): 2 pembayaran · total <b>Rp 1.525.000</b>",
+        "• 00:01 · <b>Rp 25.000</b> · Bu Ani · QRIS · OVO",
+        "• 01:01 · <b>Rp 1.500.000</b> · — · QRIS · OVO",
+    ]
+
+
+def test_a_busy_day_is_capped_but_counted_and_totalled_in_full() -> None:
+    payments = [payment(number, 10_000) for number in range(100)]
+    lines = render_today("en", payments, WIB, DAY).splitlines()
+    assert lines[0] == "<b>Today</b> (25/11/2026): 100 payments · total <b>Rp 1.000.000</b>"
+    assert len(lines) == 1 + TODAY_LINE_CAP + 1
+    assert lines[-1] == "…and 70 more."
+
+
+def test_long_escaped_names_still_fit_one_telegram_message() -> None:
+    name = "<&>" * 20  # escapes to five times its length
+    payments = [payment(number, 10_000, customer=name) for number in range(TODAY_LINE_CAP)]
+    body = render_today("en", payments, WIB, DAY)
+    assert len(body) <= MessageLimit.MAX_TEXT_LENGTH
+    shown = sum(line.startswith("•") for line in body.splitlines())
+    assert shown < TODAY_LINE_CAP
+    assert body.endswith(f"…and {TODAY_LINE_CAP - shown} more.")
