@@ -38,9 +38,10 @@ async def add_code(
     amount: int | None = None,
     customer: str = "Bu Ani",
     session_id: str | None = None,
+    client_reference_id: str | None = None,
 ) -> Code:
-    """An ACTIVE code as if Pivot had issued it (session id random unless given)."""
-    reference = "kb" + uuid.uuid4().hex[:30]
+    """An ACTIVE code as if Pivot had issued it (session and reference random unless given)."""
+    reference = client_reference_id or "kb" + uuid.uuid4().hex[:30]
     async with db.write() as tx:
         code = await tx.codes.create(
             seller_id=seller_id,
