@@ -1,0 +1,85 @@
+"""The card a seller forwards to a buyer: a QRIS photo with a caption, or a VA message.
+
+Everything on it comes from the catalogues; the VA number is shown exactly as Pivot returned
+it, in ``<code>`` so that a tap copies it.
+"""
+
+from __future__ import annotations
+
+from telegram import Bot, Message
+from telegram.constants import ParseMode
+
+from bot.amounts import format_rupiah
+from bot.qr import render_qr_png
+from bot.texts import CATALOGUES, Safe, language_of, text
+from pivot_client import DEFAULT_VA_RULES
+from storage import Code, CodeKind, CodeStatus
+
+__all__ = ["render_card", "send_card"]
+
+
+def render_card(code: Code, language: str) -> str:
+    """The card's HTML: marks, what to pay, and how."""
+    lines: list[str] = []
+    if code.simulation:
+        lines.append(text(language, "card.simulation"))
+    if code.status is CodeStatus.DEACTIVATED:
+        lines.append(text(language, "card.deactivated"))
+    lines.extend(
+        _qris_lines(code, language) if code.kind is CodeKind.QRIS else _va_lines(code, language)
+    )
+    lines.append(text(language, "card.reusable"))
+    return Safe("\n".join(lines))
+
+
+def _qris_lines(code: Code, language: str) -> list[str]:
+    lines = [text(language, "card.qris.title", customer=code.customer)]
+    if code.amount is None:
+        lines.append(text(language, "card.qris.open"))
+    else:
+        lines.append(text(language, "card.qris.amount", amount=format_rupiah(code.amount)))
+    if code.merchant_name:
+        lines.append(text(language, "card.qris.merchant", merchant=code.merchant_name))
+    lines.append(text(language, "card.qris.steps"))
+    return lines
+
+
+def _va_lines(code: Code, language: str) -> list[str]:
+    channel = code.bank or ""
+    rule = DEFAULT_VA_RULES.get(channel)
+    lines = [
+        text(language, "card.va.title", bank=rule.name if rule else channel),
+        text(language, "card.va.customer", customer=code.customer),
+        text(language, "card.va.number", number=code.va_number or ""),
+    ]
+    if code.amount is None:
+        lines.append(text(language, "card.va.open"))
+    else:
+        lines.append(text(language, "card.va.amount", amount=format_rupiah(code.amount)))
+    menu = text(language, _menu_key(channel, language))
+    lines.append(text(language, "card.va.steps", bank=channel, menu=menu, bank_short=channel))
+    if code.amount is not None:
+        lines.append(text(language, "card.va.closed_expiry"))
+    return lines
+
+
+def _menu_key(channel: str, language: str) -> str:
+    """The bank's own menu name when the catalogue knows it, else the generic one."""
+    key = f"card.va.menu.{channel}"
+    return key if key in CATALOGUES[language_of(language)] else "card.va.menu"
+
+
+async def send_card(bot: Bot, chat_id: int, code: Code, language: str) -> Message:
+    """Send the card: a QR photo with the card as caption, or the card as a message."""
+    card = render_card(code, language)
+    if code.kind is CodeKind.QRIS:
+        if not code.qr_content:
+            raise ValueError(f"code {code.id} has no QR content to draw")
+        return await bot.send_photo(
+            chat_id,
+            photo=render_qr_png(code.qr_content),
+            caption=card,
+            parse_mode=ParseMode.HTML,
+            filename=f"qris-{code.id}.png",
+        )
+    return await bot.send_message(chat_id, card, parse_mode=ParseMode.HTML)

@@ -1,0 +1,150 @@
+"""The card a buyer gets: its text in both languages, and how it is sent."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram.constants import ParseMode
+
+from bot.cards import render_card, send_card
+from pivot_client.simulator import build_static_qris
+from storage import Code, CodeKind, CodeStatus
+from tests.helpers.qr import decode_qr
+
+NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
+QR_CONTENT = build_static_qris(
+    merchant_id="000000000001", nmid="ID1234567890123", reference="SIMX"
+)
+VA_NUMBER = "7663000000000042"
+
+
+def qris(**changes: Any) -> Code:
+    """An active QRIS code."""
+    code = Code(
+        id=7,
+        seller_id=2001,
+        kind=CodeKind.QRIS,
+        bank=None,
+        va_suffix=None,
+        customer="Bu Ani",
+        amount=25_000,
+        request_key="1:2",
+        client_reference_id="kb" + "0" * 30,
+        pivot_session_id="session",
+        qr_content=QR_CONTENT,
+        va_number=None,
+        merchant_name="WARUNG SARI",
+        simulation=False,
+        status=CodeStatus.ACTIVE,
+        failure=None,
+        created_at=NOW,
+        deactivated_at=None,
+        last_payment_at=None,
+    )
+    return dataclasses.replace(code, **changes)
+
+
+def va(bank: str = "BCA", **changes: Any) -> Code:
+    """An active closed VA code."""
+    fields = {
+        "kind": CodeKind.VA,
+        "bank": bank,
+        "va_suffix": 42,
+        "qr_content": None,
+        "va_number": VA_NUMBER,
+        "merchant_name": None,
+        "amount": 50_000,
+    }
+    return qris(**{**fields, **changes})
+
+
+def test_qris_card_with_expected_amount() -> None:
+    card = render_card(qris(), "id")
+
+    assert "QRIS untuk Bu Ani" in card
+    assert "Nominal yang diharapkan: <b>Rp 25.000</b>" in card
+    assert "Nama di QR: WARUNG SARI" in card
+    assert "Scan/QRIS" in card
+    assert "bisa dipakai berkali-kali" in card
+    assert "SIMULASI" not in card and "dinonaktifkan" not in card
+
+
+def test_open_qris_card_says_bebas_or_open() -> None:
+    assert "<b>bebas</b>" in render_card(qris(amount=None), "id")
+    english = render_card(qris(amount=None), "en")
+    assert "<b>open</b>" in english and "QRIS for Bu Ani" in english
+
+
+def test_closed_va_card_has_the_full_number_to_copy_and_the_fixed_amount() -> None:
+    card = render_card(va(), "id")
+
+    assert "Virtual Account Bank Central Asia (BCA)" in card
+    assert f"<code>{VA_NUMBER}</code>" in card
+    assert "Nominal: <b>Rp 50.000</b> (tetap)" in card
+    assert "m-Transfer → BCA Virtual Account" in card  # BCA's own menu
+    assert "30 hari" in card
+
+
+def test_open_va_card_has_no_expiry_and_generic_menu_for_unknown_menus() -> None:
+    card = render_card(va("PERMATA", amount=None), "en")
+
+    assert "Amount: <b>open</b>" in card
+    assert "Transfer → Virtual Account" in card and "BRIVA" not in card
+    assert "30 days" not in card
+
+
+def test_marks_for_simulations_and_deactivated_codes() -> None:
+    card = render_card(
+        qris(simulation=True, status=CodeStatus.DEACTIVATED, deactivated_at=NOW), "id"
+    )
+    lines = card.split("\n")
+
+    assert lines[0].startswith("🧪") and "SIMULASI" in lines[0]
+    assert lines[1].startswith("⛔") and "dinonaktifkan" in lines[1]
+    assert "SIMULATION" in render_card(va(simulation=True), "en")
+
+
+def test_customer_and_merchant_are_escaped() -> None:
+    card = render_card(qris(customer="<b>Budi & co", merchant_name="A<B"), "id")
+
+    assert "&lt;b&gt;Budi &amp; co" in card and "<b>Budi" not in card
+    assert "A&lt;B" in card
+
+
+class RecordingBot:
+    """Stands in for telegram.Bot: records what would be sent."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def send_photo(self, chat_id: int, **kwargs: Any) -> str:
+        self.calls.append(("send_photo", {"chat_id": chat_id, **kwargs}))
+        return "photo"
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> str:
+        self.calls.append(("send_message", {"chat_id": chat_id, "text": text, **kwargs}))
+        return "message"
+
+
+async def test_qris_is_sent_as_a_photo_that_scans_to_pivots_content() -> None:
+    bot = RecordingBot()
+
+    assert await send_card(bot, 55, qris(), "id") == "photo"  # type: ignore[arg-type]
+
+    [(method, sent)] = bot.calls
+    assert method == "send_photo" and sent["chat_id"] == 55
+    assert decode_qr(sent["photo"]) == [QR_CONTENT]
+    assert sent["caption"] == render_card(qris(), "id")
+    assert sent["parse_mode"] == ParseMode.HTML
+
+
+async def test_va_is_sent_as_a_message() -> None:
+    bot = RecordingBot()
+
+    assert await send_card(bot, 55, va(), "en") == "message"  # type: ignore[arg-type]
+
+    [(method, sent)] = bot.calls
+    assert method == "send_message"
+    assert sent["text"] == render_card(va(), "en") and sent["parse_mode"] == ParseMode.HTML
