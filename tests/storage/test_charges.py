@@ -1,0 +1,121 @@
+"""ChargeRepository: once per Pivot charge id, per-code pages and stats, a seller's day."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from storage import ChargeSource, CodeKind, ConstraintError, Database, SellerPayment
+from tests.storage.factories import NOW, add_code, add_seller, new_charge, record_charge
+
+
+@pytest.fixture(autouse=True)
+async def _sellers(db: Database) -> None:
+    await add_seller(db, 100)
+    await add_seller(db, 200)
+
+
+async def test_insert_if_new_returns_the_row_then_none_for_a_duplicate(db: Database) -> None:
+    code = await add_code(db)
+    charge = new_charge(
+        "ch-1",
+        code,
+        amount=30_000,
+        source=ChargeSource.RECONCILIATION,
+        flags=frozenset({"late", "amount_mismatch"}),
+    )
+    recorded_at = NOW + timedelta(minutes=3)
+    async with db.write() as tx:
+        first = await tx.charges.insert_if_new(charge, now=recorded_at)
+        second = await tx.charges.insert_if_new(
+            new_charge("ch-1", code, amount=1), now=recorded_at
+        )
+    assert first is not None
+    assert second is None
+    assert (first.pivot_charge_id, first.code_id, first.seller_id, first.amount) == (
+        "ch-1",
+        code.id,
+        100,
+        30_000,
+    )
+    assert (first.paid_at, first.recorded_at) == (NOW, recorded_at)
+    assert first.source is ChargeSource.RECONCILIATION
+    assert first.flags == frozenset({"amount_mismatch", "late"})
+    assert await db.charges.exists("ch-1")
+    assert not await db.charges.exists("ch-2")
+    assert await db.charges.count() == 1
+
+
+async def test_flags_are_stored_as_sorted_comma_text(db: Database) -> None:
+    await record_charge(db, "plain", None)
+    async with db.write() as tx:
+        await tx.charges.insert_if_new(
+            new_charge("flagged", None, flags=frozenset({"late", "deactivated", "amount"})),
+            now=NOW,
+        )
+    rows = await db._reader.execute_fetchall(
+        "SELECT pivot_charge_id, flags FROM charges ORDER BY id"
+    )
+    assert [tuple(row) for row in rows] == [("plain", ""), ("flagged", "amount,deactivated,late")]
+
+
+async def test_a_flag_with_a_comma_is_refused(db: Database) -> None:
+    with pytest.raises(ValueError, match="invalid charge flag"):
+        async with db.write() as tx:
+            await tx.charges.insert_if_new(
+                new_charge("x", None, flags=frozenset({"a,b"})), now=NOW
+            )
+
+
+async def test_a_charge_on_an_unknown_session_has_no_code(db: Database) -> None:
+    charge = await record_charge(db, "orphan", None)
+    assert (charge.code_id, charge.seller_id, charge.session_id) == (None, None, "unknown-session")
+
+
+async def test_a_charge_must_name_a_real_code(db: Database) -> None:
+    code = await add_code(db)
+    ghost = replace(new_charge("ghost", code), code_id=code.id + 99)
+    with pytest.raises(ConstraintError, match="FOREIGN KEY"):
+        async with db.write() as tx:
+            await tx.charges.insert_if_new(ghost, now=NOW)
+    assert await db.charges.count() == 0
+
+
+async def test_stats_and_pages_for_a_code_latest_first(db: Database) -> None:
+    code = await add_code(db)
+    other = await add_code(db)
+    for minute, amount in ((1, 1_000), (3, 3_000), (2, 2_000)):
+        await record_charge(
+            db, f"c{minute}", code, amount=amount, paid_at=NOW + timedelta(minutes=minute)
+        )
+    await record_charge(db, "other", other, amount=99_000)
+
+    assert await db.charges.stats_for_code(code.id) == (3, 6_000)
+    assert await db.charges.stats_for_code(code.id + 99) == (0, 0)
+    assert await db.charges.count_for_code(code.id) == 3
+    page1 = await db.charges.list_for_code(code.id, offset=0, limit=2)
+    page2 = await db.charges.list_for_code(code.id, offset=2, limit=2)
+    assert [charge.pivot_charge_id for charge in page1 + page2] == ["c3", "c2", "c1"]
+
+
+async def test_for_seller_between_includes_start_excludes_end(db: Database) -> None:
+    qris = await add_code(db, customer="Budi")
+    va = await add_code(db, kind=CodeKind.VA, bank="BNI", va_suffix=1, customer="Sari")
+    foreign = await add_code(db, seller_id=200)
+    start, end = NOW, NOW + timedelta(days=1)
+    await record_charge(db, "before", qris, paid_at=start - timedelta(microseconds=1))
+    await record_charge(db, "at-start", va, paid_at=start)
+    await record_charge(db, "midday", qris, paid_at=start + timedelta(hours=5))
+    await record_charge(db, "last", qris, paid_at=end - timedelta(microseconds=1))
+    await record_charge(db, "at-end", qris, paid_at=end)
+    await record_charge(db, "not-mine", foreign, paid_at=start + timedelta(hours=1))
+
+    payments = await db.charges.for_seller_between(100, start, end)
+    assert [(p.charge.pivot_charge_id, p.customer, p.kind) for p in payments] == [
+        ("at-start", "Sari", CodeKind.VA),
+        ("midday", "Budi", CodeKind.QRIS),
+        ("last", "Budi", CodeKind.QRIS),
+    ]
+    assert all(isinstance(payment, SellerPayment) for payment in payments)

@@ -1,0 +1,184 @@
+"""CodeRepository: life cycle, look-ups, VA suffixes, the seller's list, reconciliation picks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from storage import CodeKind, CodeStatus, ConstraintError, Database, NotFoundError
+from tests.storage.factories import NOW, add_code, add_seller, record_charge
+
+
+@pytest.fixture(autouse=True)
+async def _sellers(db: Database) -> None:
+    await add_seller(db, 100)
+    await add_seller(db, 200)
+
+
+async def test_create_is_pending_then_activate(db: Database) -> None:
+    pending = await add_code(
+        db, kind=CodeKind.VA, bank="BCA", va_suffix=5, amount=50_000, activate=False
+    )
+    assert pending.status is CodeStatus.PENDING
+    assert (pending.pivot_session_id, pending.va_number, pending.simulation) == (None, None, False)
+    assert (pending.kind, pending.bank, pending.va_suffix, pending.amount) == (
+        CodeKind.VA,
+        "BCA",
+        5,
+        50_000,
+    )
+    async with db.write() as tx:
+        active = await tx.codes.activate(
+            pending.id,
+            session_id="s-1",
+            qr_content=None,
+            va_number="8800123400005",
+            merchant_name=None,
+            simulation=True,
+        )
+    assert active.status is CodeStatus.ACTIVE
+    assert (active.pivot_session_id, active.va_number, active.simulation) == (
+        "s-1",
+        "8800123400005",
+        True,
+    )
+    assert await db.codes.get(pending.id) == active
+    assert await db.codes.find_by_session("s-1") == active
+    assert await db.codes.find_by_reference(active.client_reference_id) == active
+
+
+async def test_mark_failed_only_fails_pending_codes(db: Database) -> None:
+    pending = await add_code(db, activate=False)
+    active = await add_code(db)
+    async with db.write() as tx:
+        await tx.codes.mark_failed(pending.id, "rejected: 400")
+        await tx.codes.mark_failed(active.id, "too late")
+    failed = await db.codes.get(pending.id)
+    assert failed is not None
+    assert (failed.status, failed.failure) == (CodeStatus.FAILED, "rejected: 400")
+    still = await db.codes.get(active.id)
+    assert still is not None
+    assert (still.status, still.failure) == (CodeStatus.ACTIVE, None)
+
+
+async def test_deactivate_only_active_codes(db: Database) -> None:
+    code = await add_code(db)
+    later = NOW + timedelta(hours=2)
+    async with db.write() as tx:
+        assert await tx.codes.deactivate(code.id, now=later)
+        assert not await tx.codes.deactivate(code.id, now=later + timedelta(hours=1))
+        with pytest.raises(NotFoundError):
+            await tx.codes.activate(
+                code.id,
+                session_id="again",
+                qr_content="x",
+                va_number=None,
+                merchant_name=None,
+                simulation=False,
+            )
+    retired = await db.codes.get(code.id)
+    assert retired is not None
+    assert (retired.status, retired.deactivated_at) == (CodeStatus.DEACTIVATED, later)
+
+
+async def test_get_for_seller_authorises_by_owner(db: Database) -> None:
+    code = await add_code(db, seller_id=100)
+    assert await db.codes.get_for_seller(code.id, 100) == code
+    assert await db.codes.get_for_seller(code.id, 200) is None
+    assert await db.codes.get(code.id + 1000) is None
+
+
+async def test_find_by_request_key_skips_failed_codes_and_other_sellers(db: Database) -> None:
+    first = await add_code(db, request_key="k", activate=False)
+    async with db.write() as tx:
+        await tx.codes.mark_failed(first.id, "boom")
+    assert await db.codes.find_by_request_key(100, "k") is None
+    retry = await add_code(db, request_key="k", activate=False)
+    assert await db.codes.find_by_request_key(100, "k") == retry
+    assert await db.codes.find_by_request_key(200, "k") is None
+
+
+async def test_a_va_suffix_is_never_reused_even_after_failure(db: Database) -> None:
+    failed = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=9, activate=False)
+    async with db.write() as tx:
+        await tx.codes.mark_failed(failed.id, "refused")
+    with pytest.raises(ConstraintError, match="UNIQUE"):
+        await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=9)
+    # The same suffix at another bank is a different number.
+    await add_code(db, kind=CodeKind.VA, bank="BRI", va_suffix=9)
+    # QRIS codes have no suffix and never collide.
+    await add_code(db)
+    await add_code(db)
+
+
+async def test_highest_va_suffix_counts_codes_in_every_status(db: Database) -> None:
+    assert await db.codes.highest_va_suffix("BCA") is None
+    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=3)
+    failed = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=11, activate=False)
+    async with db.write() as tx:
+        await tx.codes.mark_failed(failed.id, "refused")
+    await add_code(db, kind=CodeKind.VA, bank="BRI", va_suffix=50)
+    assert await db.codes.highest_va_suffix("BCA") == 11
+    assert await db.codes.highest_va_suffix("BRI") == 50
+
+
+async def test_list_for_seller_newest_first_with_payment_count_and_total(db: Database) -> None:
+    old = await add_code(db, customer="Old")
+    mid = await add_code(db, customer="Mid")
+    new = await add_code(db, customer="New")
+    await add_code(db, seller_id=200, customer="Someone else's")
+    await record_charge(db, "c1", old, amount=10_000)
+    await record_charge(db, "c2", old, amount=15_000)
+    await record_charge(db, "c3", new, amount=7_000)
+
+    page1 = await db.codes.list_for_seller(100, offset=0, limit=2)
+    page2 = await db.codes.list_for_seller(100, offset=2, limit=2)
+    summaries = [(s.code.customer, s.payment_count, s.payment_total) for s in page1 + page2]
+    assert summaries == [("New", 1, 7_000), ("Mid", 0, 0), ("Old", 2, 25_000)]
+    assert page1[1].code == mid
+    assert await db.codes.count_for_seller(100) == 3
+    assert await db.codes.count_for_seller(200) == 1
+
+
+async def test_touch_payment_only_moves_forward(db: Database) -> None:
+    code = await add_code(db)
+    async with db.write() as tx:
+        await tx.codes.touch_payment(code.id, NOW + timedelta(minutes=5))
+        await tx.codes.touch_payment(code.id, NOW + timedelta(minutes=1))
+    touched = await db.codes.get(code.id)
+    assert touched is not None
+    assert touched.last_payment_at == NOW + timedelta(minutes=5)
+
+
+async def test_recently_active_puts_paid_codes_first_and_only_active_ones(db: Database) -> None:
+    never_a = await add_code(db)
+    paid_early = await add_code(db)
+    never_b = await add_code(db)
+    paid_late = await add_code(db)
+    retired = await add_code(db)
+    await add_code(db, activate=False)
+    async with db.write() as tx:
+        await tx.codes.touch_payment(paid_early.id, NOW + timedelta(minutes=1))
+        await tx.codes.touch_payment(paid_late.id, NOW + timedelta(minutes=9))
+        await tx.codes.touch_payment(retired.id, NOW + timedelta(minutes=20))
+        await tx.codes.deactivate(retired.id, now=NOW)
+    recent = await db.codes.recently_active(limit=10)
+    assert [code.id for code in recent] == [paid_late.id, paid_early.id, never_b.id, never_a.id]
+    assert [code.id for code in await db.codes.recently_active(limit=1)] == [paid_late.id]
+    assert await db.codes.count_active() == 4
+
+
+async def test_active_after_sweeps_active_codes_by_id(db: Database) -> None:
+    first = await add_code(db)
+    await add_code(db, activate=False)
+    second = await add_code(db)
+    retired = await add_code(db)
+    third = await add_code(db)
+    async with db.write() as tx:
+        await tx.codes.deactivate(retired.id, now=NOW)
+    batch = await db.codes.active_after(0, limit=2)
+    assert [code.id for code in batch] == [first.id, second.id]
+    rest = await db.codes.active_after(batch[-1].id, limit=2)
+    assert [code.id for code in rest] == [third.id]
+    assert await db.codes.active_after(third.id, limit=2) == []

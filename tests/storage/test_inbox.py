@@ -1,0 +1,47 @@
+"""InboxRepository: raw callback bodies and their outcomes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage import Database, InboxOutcome
+from tests.storage.factories import NOW
+
+
+async def test_add_keeps_the_exact_bytes_as_received(db: Database) -> None:
+    body = b'{"event": "CHARGE.SUCCESS", "data": "\xff not utf-8"}'
+    async with db.write() as tx:
+        entry_id = await tx.inbox.add(body, now=NOW)
+    entry = await db.inbox.get(entry_id)
+    assert entry is not None
+    assert (entry.body, entry.received_at, entry.outcome, entry.detail) == (
+        body,
+        NOW,
+        InboxOutcome.RECEIVED,
+        None,
+    )
+    assert await db.inbox.get(entry_id + 1) is None
+
+
+async def test_outcomes_are_counted(db: Database) -> None:
+    async with db.write() as tx:
+        recorded = await tx.inbox.add(b"{}", now=NOW)
+        dead = await tx.inbox.add(b"not json", now=NOW)
+        await tx.inbox.add(b"{}", now=NOW)
+        await tx.inbox.set_outcome(recorded, InboxOutcome.RECORDED)
+        await tx.inbox.set_outcome(dead, InboxOutcome.DEAD_LETTER, "invalid JSON")
+    entry = await db.inbox.get(dead)
+    assert entry is not None
+    assert (entry.outcome, entry.detail) == (InboxOutcome.DEAD_LETTER, "invalid JSON")
+    assert await db.inbox.count() == 3
+    assert await db.inbox.count(InboxOutcome.RECEIVED) == 1
+    assert await db.inbox.count(InboxOutcome.DEAD_LETTER) == 1
+    assert await db.inbox.count(InboxOutcome.DUPLICATE) == 0
+
+
+async def test_last_received_at_is_the_latest_arrival(db: Database) -> None:
+    assert await db.inbox.last_received_at() is None
+    async with db.write() as tx:
+        await tx.inbox.add(b"{}", now=NOW + timedelta(minutes=5))
+        await tx.inbox.add(b"{}", now=NOW)
+    assert await db.inbox.last_received_at() == NOW + timedelta(minutes=5)

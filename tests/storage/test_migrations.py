@@ -1,0 +1,108 @@
+"""Migrations: applied in order at open, one transaction each; a newer file is refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from storage import Database, DatabaseError, DatabaseTooNewError, _migrations
+from tests.helpers.servers import wait_for
+from tests.storage.factories import add_seller
+
+_V1 = _migrations.MIGRATIONS[0]
+_V2_NICKNAMES = """
+ALTER TABLE sellers ADD COLUMN nickname TEXT;
+UPDATE sellers SET nickname = 'nick ' || name;
+"""
+
+
+async def _nicknames(db: Database) -> list[str]:
+    rows = await db._reader.execute_fetchall("SELECT nickname FROM sellers")
+    return [row[0] for row in rows]
+
+
+async def test_a_version_1_database_upgrades_in_place_keeping_its_rows(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1])
+    async with await Database.open(db_path) as db:
+        await add_seller(db, 100)
+        assert await db.schema_version() == 1
+
+    monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1, _V2_NICKNAMES])
+    async with await Database.open(db_path) as db:
+        assert await db.schema_version() == 2
+        seller = await db.sellers.get(100)
+        assert seller is not None
+        assert seller.name == "Seller 100"
+        assert await _nicknames(db) == ["nick Seller 100"]
+
+    # Opening again applies nothing twice.
+    async with await Database.open(db_path) as db:
+        assert await db.schema_version() == 2
+        assert await _nicknames(db) == ["nick Seller 100"]
+
+
+async def test_a_failing_migration_leaves_the_previous_version_intact(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1])
+    async with await Database.open(db_path) as db:
+        await add_seller(db, 100)
+
+    broken = "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);"
+    monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1, broken])
+    with pytest.raises(DatabaseError, match="no_such_table"):
+        await Database.open(db_path)
+
+    monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1])
+    async with await Database.open(db_path) as db:
+        assert await db.schema_version() == 1
+        assert await db.sellers.count() == 1
+        tables = await db._reader.execute_fetchall(
+            "SELECT name FROM sqlite_schema WHERE name = 'half_done'"
+        )
+        assert list(tables) == []
+
+
+async def test_a_newer_database_is_refused_and_nothing_is_left_open(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    known = len(_migrations.MIGRATIONS)
+    async with await Database.open(db_path):
+        pass
+    with sqlite3.connect(db_path) as raw:
+        raw.execute(f"PRAGMA user_version = {known + 6}")
+    raw.close()
+
+    opened: list[aiosqlite.Connection] = []
+    real_connect = aiosqlite.connect
+
+    def spying_connect(*args: object, **kwargs: object) -> aiosqlite.Connection:
+        conn = real_connect(*args, **kwargs)  # type: ignore[arg-type]
+        opened.append(conn)
+        return conn
+
+    monkeypatch.setattr(aiosqlite, "connect", spying_connect)
+    expected = (
+        rf"database schema version {known + 6} is newer than this Kodebayar "
+        rf"\(knows up to {known}\); upgrade Kodebayar or restore a backup"
+    )
+    with pytest.raises(DatabaseTooNewError, match=expected) as caught:
+        await Database.open(db_path)
+    assert (caught.value.found, caught.value.known) == (known + 6, known)
+
+    assert opened, "Database.open did not connect at all"
+    assert all(conn._connection is None for conn in opened)
+    await wait_for(
+        lambda: not any(conn._thread.is_alive() for conn in opened),
+        timeout=5,
+        what="the aiosqlite worker threads to stop",
+    )
+    # The file was not touched.
+    with sqlite3.connect(db_path) as raw:
+        assert raw.execute("PRAGMA user_version").fetchone() == (known + 6,)
+    raw.close()

@@ -1,0 +1,130 @@
+"""OutboxRepository: dedupe, claim, send, retry, give up, crash recovery."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from storage import Database, OutboxMessage, OutboxStatus
+from tests.storage.factories import NOW
+
+
+async def _enqueue(db: Database, key: str, *, at: timedelta = timedelta(0)) -> bool:
+    async with db.write() as tx:
+        return await tx.outbox.enqueue(
+            dedupe_key=key,
+            chat_id=100,
+            kind="payment",
+            payload=f'{{"key": "{key}"}}',
+            now=NOW + at,
+        )
+
+
+async def _claim(db: Database, *, at: timedelta = timedelta(0), limit: int = 10) -> list[int]:
+    async with db.write() as tx:
+        claimed = await tx.outbox.claim_due(now=NOW + at, limit=limit)
+    return [message.id for message in claimed]
+
+
+async def _message(db: Database, key: str) -> OutboxMessage:
+    message = await db.outbox.by_dedupe_key(key)
+    assert message is not None
+    return message
+
+
+async def test_enqueue_dedupes_on_the_key(db: Database) -> None:
+    assert await _enqueue(db, "paid:1")
+    assert not await _enqueue(db, "paid:1", at=timedelta(minutes=1))
+    message = await _message(db, "paid:1")
+    assert (message.chat_id, message.kind, message.payload) == (
+        100,
+        "payment",
+        '{"key": "paid:1"}',
+    )
+    assert (message.status, message.attempts, message.last_error) == (
+        OutboxStatus.PENDING,
+        0,
+        None,
+    )
+    assert message.next_attempt_at == message.created_at == NOW
+    assert await db.outbox.get(message.id) == message
+    assert await db.outbox.count() == 1
+    assert await db.outbox.by_dedupe_key("paid:2") is None
+
+
+async def test_claim_takes_due_messages_oldest_first_once(db: Database) -> None:
+    for key in ("a", "b", "c"):
+        await _enqueue(db, key)
+    await _enqueue(db, "future", at=timedelta(minutes=5))
+    a, b, c = [(await _message(db, key)).id for key in ("a", "b", "c")]
+
+    assert await _claim(db, limit=2) == [a, b]
+    assert await _claim(db, limit=10) == [c]
+    assert await _claim(db, limit=10) == []
+    claimed = await _message(db, "a")
+    assert (claimed.status, claimed.attempts) == (OutboxStatus.SENDING, 1)
+    assert await db.outbox.pending_count() == 4
+    assert await db.outbox.next_due_at() == NOW + timedelta(minutes=5)
+
+
+async def test_a_rescheduled_message_goes_before_newer_ones_when_due(db: Database) -> None:
+    await _enqueue(db, "old")
+    (old,) = await _claim(db)
+    async with db.write() as tx:
+        await tx.outbox.reschedule(
+            [old], next_attempt_at=NOW + timedelta(seconds=30), error="429 retry after 30"
+        )
+    await _enqueue(db, "new", at=timedelta(seconds=10))
+    new = (await _message(db, "new")).id
+
+    assert await _claim(db, at=timedelta(seconds=20)) == [new]
+    assert await _claim(db, at=timedelta(seconds=30)) == [old]
+    retried = await _message(db, "old")
+    assert (retried.attempts, retried.last_error) == (2, "429 retry after 30")
+
+
+async def test_mark_sent_several_messages_at_once(db: Database) -> None:
+    for key in ("a", "b", "c"):
+        await _enqueue(db, key)
+    a, b, _ = await _claim(db)
+    sent_at = NOW + timedelta(seconds=2)
+    async with db.write() as tx:
+        await tx.outbox.mark_sent([a, b], telegram_message_id=777, now=sent_at)
+        await tx.outbox.mark_sent([], telegram_message_id=1, now=sent_at)
+    for key in ("a", "b"):
+        message = await _message(db, key)
+        assert (message.status, message.telegram_message_id, message.sent_at) == (
+            OutboxStatus.SENT,
+            777,
+            sent_at,
+        )
+    assert (await _message(db, "c")).status is OutboxStatus.SENDING
+    assert await db.outbox.count(OutboxStatus.SENT) == 2
+    assert await db.outbox.pending_count() == 1
+
+
+async def test_mark_failed_keeps_the_message_and_its_error(db: Database) -> None:
+    await _enqueue(db, "a")
+    (a,) = await _claim(db)
+    async with db.write() as tx:
+        await tx.outbox.mark_failed([a], error="403 Forbidden: bot was blocked by the user")
+    failed = await _message(db, "a")
+    assert (failed.status, failed.last_error) == (
+        OutboxStatus.FAILED,
+        "403 Forbidden: bot was blocked by the user",
+    )
+    assert await db.outbox.pending_count() == 0
+    assert await db.outbox.next_due_at() is None
+    assert await _claim(db, at=timedelta(days=1)) == []
+
+
+async def test_reset_sending_recovers_claims_a_crash_left_behind(db: Database) -> None:
+    for key in ("a", "b", "c"):
+        await _enqueue(db, key)
+    await _claim(db, limit=2)
+    async with db.write() as tx:
+        assert await tx.outbox.reset_sending() == 2
+        assert await tx.outbox.reset_sending() == 0
+    assert await db.outbox.count(OutboxStatus.PENDING) == 3
+    assert await db.outbox.count(OutboxStatus.SENDING) == 0
+    assert len(await _claim(db)) == 3
+    assert (await _message(db, "a")).attempts == 2

@@ -1,0 +1,99 @@
+"""The queries behind /codes, a code's payments, /today and the relay's claim use indexes.
+
+Each case runs the real repository method, records the statements it sent, and asks SQLite for
+their plans: a full scan of charges or outbox would make those paths slow at a million rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+
+import pytest
+
+from storage import Database, _sql
+from tests.storage.factories import NOW, add_code, add_seller, record_charge
+
+_Run = Callable[[Database], Awaitable[object]]
+_FULL_SCAN = re.compile(r"^SCAN (charges|outbox)\b|^SCAN \w+$")
+
+
+async def _claim(db: Database) -> object:
+    async with db.write() as tx:
+        return await tx.outbox.claim_due(now=NOW, limit=10)
+
+
+CASES: dict[str, tuple[_Run, set[str]]] = {
+    "the /codes list": (
+        lambda db: db.codes.list_for_seller(100, offset=0, limit=10),
+        {"codes_by_seller", "COVERING INDEX charges_by_code"},
+    ),
+    "a code's payments": (
+        lambda db: db.charges.list_for_code(1, offset=0, limit=10),
+        {"charges_by_code"},
+    ),
+    "a code's count and total": (
+        lambda db: db.charges.stats_for_code(1),
+        {"COVERING INDEX charges_by_code"},
+    ),
+    "/today": (
+        lambda db: db.charges.for_seller_between(100, NOW, NOW + timedelta(days=1)),
+        {"charges_by_seller (seller_id=? AND paid_at>? AND paid_at<?)"},
+    ),
+    "the relay's claim": (_claim, {"outbox_due (status=? AND next_attempt_at<?)"}),
+    "the relay's next wake-up": (lambda db: db.outbox.next_due_at(), {"outbox_due"}),
+    "the health check's backlog": (lambda db: db.outbox.pending_count(), {"outbox_due"}),
+    "reconciliation, recent codes": (
+        lambda db: db.codes.recently_active(limit=10),
+        {"codes_active_by_payment"},
+    ),
+    "reconciliation, sweep": (
+        lambda db: db.codes.active_after(0, limit=10),
+        {"codes_active_by_id"},
+    ),
+    "the next VA suffix": (
+        lambda db: db.codes.highest_va_suffix("BCA"),
+        {"codes_va_suffix"},
+    ),
+    "a double tap": (lambda db: db.codes.find_by_request_key(100, "k"), {"codes_by_request_key"}),
+    "a callback's code": (lambda db: db.codes.find_by_session("s"), {"codes_by_session"}),
+}
+
+
+@pytest.fixture
+async def statements(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> list[tuple[str, Sequence[object]]]:
+    """Every statement sent through storage from now on, with its parameters."""
+    await add_seller(db, 100)
+    code = await add_code(db)
+    await record_charge(db, "c1", code)
+    recorded: list[tuple[str, Sequence[object]]] = []
+    real_rows = _sql.Sql.rows
+
+    async def recording_rows(self: _sql.Sql, sql: str, params: Sequence[object] = ()) -> object:
+        recorded.append((sql, params))
+        return await real_rows(self, sql, params)
+
+    monkeypatch.setattr(_sql.Sql, "rows", recording_rows)
+    return recorded
+
+
+async def _plan(db: Database, sql: str, params: Sequence[object]) -> list[str]:
+    rows = await db._writer.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+    return [row["detail"] for row in rows]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_uses_its_index_and_scans_no_big_table(
+    db: Database, statements: list[tuple[str, Sequence[object]]], case: str
+) -> None:
+    run, expected = CASES[case]
+    await run(db)
+    queries = [(sql, params) for sql, params in statements if not sql.startswith("BEGIN")]
+    assert queries, "nothing was recorded"
+    details = [line for sql, params in queries for line in await _plan(db, sql, params)]
+    for index in expected:
+        assert any(index in line for line in details), f"{index} not used: {details}"
+    assert not [line for line in details if _FULL_SCAN.search(line)], details
