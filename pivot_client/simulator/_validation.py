@@ -230,7 +230,7 @@ def _virtual_account(
     options = _object(_required(data, "paymentMethodOptions", base), "paymentMethodOptions")
     account = _object(_required(options, "virtualAccount", base), base)
     channel = _required(account, "channel", f"{base}.channel")
-    if channel not in va_rules:
+    if not isinstance(channel, str) or channel not in va_rules:
         raise PivotError.invalid(
             f"{base}.channel", f"{base}.channel must be one of {', '.join(va_rules)}"
         )
