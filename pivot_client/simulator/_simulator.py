@@ -304,12 +304,16 @@ class Simulator:
             self._callbacks.send(charge.id, self._callback_bodies[charge.id])
         return charge
 
-    def redeliver(self, charge_id: str) -> None:
-        """Send a charge's callback again with its first body, like Pivot's manual retry."""
+    def callback_body(self, charge_id: str) -> bytes:
+        """The ``CHARGE.SUCCESS`` body of a charge, exactly as it is (or would be) sent."""
         body = self._callback_bodies.get(charge_id)
         if body is None:
             raise PivotError(404, "Charge not found", code="resource_missing", field="chargeId")
-        self._callbacks.send(charge_id, body)
+        return body
+
+    def redeliver(self, charge_id: str) -> None:
+        """Send a charge's callback again with its first body, like Pivot's manual retry."""
+        self._callbacks.send(charge_id, self.callback_body(charge_id))
 
     def fail_next(
         self, method: str, path: str, *, count: int = 1, status: int = 503, processed: bool = False
