@@ -1,0 +1,302 @@
+"""``kodebayar run``: the whole bot in one process and one event loop.
+
+python-telegram-bot runs with a manual lifecycle (long polling, or webhook updates fed by our
+own route) next to uvicorn serving ``bot.web``, the notification relay and reconciliation.
+Start-up order is chosen so that money is never refused: the database and the callback route
+come first (a callback needs nothing from Telegram), then Telegram, then the relay. Shutdown
+runs the other way round and leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from typing import Any
+
+from telegram import Update
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.clock import utcnow
+from bot.codes import CodeIssuer
+from bot.context import CONTEXT_TYPES, SERVICES_KEY
+from bot.handlers import publish_commands, register
+from bot.ledger import Ledger
+from bot.logs import configure_logging
+from bot.reconcile import Reconciler
+from bot.relay import Relay
+from bot.server import EmbeddedServer
+from bot.services import Services
+from bot.settings import Settings
+from bot.web import create_web_app
+from pivot_client import PivotClient
+from storage import Database, StorageError
+
+__all__ = ["Runtime", "StartupError", "run"]
+
+logger = logging.getLogger(__name__)
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+# Whatever is still running after this long at shutdown is abandoned (issue: within 10 s).
+SHUTDOWN_SECONDS = 9.0
+
+
+class StartupError(Exception):
+    """The bot cannot start; the message is one line for the operator, without secrets."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class Runtime:
+    """Every long-lived part of the bot, started and stopped in the right order."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._stopping = asyncio.Event()
+        self._db: Database | None = None
+        self._pivot: PivotClient | None = None
+        self._application: AnyApplication | None = None
+        self._server: EmbeddedServer | None = None
+        self._relay: Relay | None = None
+        self._ledger: Ledger | None = None
+        self._reconciler: Reconciler | None = None
+        self._telegram_ready = False
+
+    @property
+    def services(self) -> Services:
+        """The services handed to the handlers (after ``start``)."""
+        assert self._application is not None, "start() first"  # noqa: S101 - programming error
+        services: Services = self._application.bot_data[SERVICES_KEY]
+        return services
+
+    @property
+    def http_url(self) -> str:
+        """Where the HTTP routes are served (after ``start``)."""
+        assert self._server is not None, "start() first"  # noqa: S101 - programming error
+        return self._server.url
+
+    @property
+    def webhook_mode(self) -> bool:
+        """Whether Telegram pushes updates to ``/telegram/webhook``."""
+        return self.settings.telegram_webhook_url is not None
+
+    async def start(self) -> None:
+        """Open the database, serve callbacks, connect to Telegram, start the relay."""
+        settings = self.settings
+        try:
+            self._db = db = await Database.open(settings.database_path)
+        except (StorageError, OSError) as exc:
+            raise StartupError(
+                f"DATABASE_PATH: cannot open {settings.database_path}: {exc}"
+            ) from None
+        self._pivot = pivot = PivotClient(
+            client_id=settings.pivot_client_id,
+            client_secret=settings.pivot_client_secret.get_secret_value(),
+            base_url=str(settings.pivot_base_url),
+        )
+        self._application = application = self._build_application()
+        self._relay = relay = Relay(db, application.bot)
+        self._ledger = ledger = Ledger(db, settings.admin_telegram_ids, relay.wake)
+        application.bot_data[SERVICES_KEY] = Services(
+            settings=settings,
+            db=db,
+            pivot=pivot,
+            codes=CodeIssuer(db, pivot, settings),
+            relay=relay,
+        )
+        register(application)
+        self._reconciler = Reconciler(
+            db, pivot, ledger, interval=settings.reconcile_interval_seconds
+        )
+        await self._serve_http(ledger)
+        await self._start_telegram(application)
+        await relay.start()
+        self._reconciler.start()
+        logger.info(
+            "Kodebayar is running: Telegram by %s, HTTP on %s, database %s",
+            "webhook" if self.webhook_mode else "long polling",
+            self.http_url,
+            settings.database_path,
+        )
+
+    def _build_application(self) -> AnyApplication:
+        root = str(self.settings.telegram_api_url).rstrip("/")
+        builder = (
+            ApplicationBuilder()
+            .token(self.settings.telegram_bot_token.get_secret_value())
+            .base_url(f"{root}/bot")
+            .base_file_url(f"{root}/file/bot")
+            .context_types(CONTEXT_TYPES)
+        )
+        if self.webhook_mode:
+            builder = builder.updater(None)
+        return builder.build()
+
+    async def _serve_http(self, ledger: Ledger) -> None:
+        settings = self.settings
+        secret = settings.telegram_webhook_secret
+        app = create_web_app(
+            callback_key=settings.pivot_callback_api_key.get_secret_value(),
+            record_callback=ledger.record_callback,
+            health=self.health,
+            webhook_secret=secret.get_secret_value() if secret else None,
+            put_update=self._put_update if self.webhook_mode else None,
+        )
+        try:
+            self._server = EmbeddedServer(app, host=settings.http_host, port=settings.http_port)
+        except OSError as exc:
+            raise StartupError(
+                f"HTTP_PORT: cannot listen on {settings.http_host}:{settings.http_port}: "
+                f"{exc.strerror}",
+                exit_code=2,
+            ) from None
+        await self._server.start()
+
+    async def _put_update(self, data: dict[str, Any]) -> None:
+        assert self._application is not None  # noqa: S101 - the route exists only after start
+        await self._application.update_queue.put(Update.de_json(data, self._application.bot))
+
+    async def _start_telegram(self, application: AnyApplication) -> None:
+        """Connect to Telegram, retrying while it cannot be reached; a bad token is fatal."""
+        delay = 1.0
+        while True:
+            try:
+                await application.initialize()
+                break
+            except InvalidToken:
+                raise StartupError(
+                    "TELEGRAM_BOT_TOKEN: Telegram refused this token; copy it again from "
+                    "@BotFather",
+                    exit_code=2,
+                ) from None
+            except NetworkError as exc:
+                logger.warning("cannot reach Telegram (%s); retrying in %.0f s", exc, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                if self._stopping.is_set():
+                    raise StartupError("stopped before Telegram could be reached") from None
+                delay = min(delay * 2, 60.0)
+        try:
+            await publish_commands(application.bot)
+        except NetworkError as exc:
+            logger.warning("could not publish the command menu: %s", exc)
+        allowed = Update.ALL_TYPES
+        if self.webhook_mode:
+            secret = self.settings.telegram_webhook_secret
+            await application.bot.set_webhook(
+                str(self.settings.telegram_webhook_url),
+                secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=allowed,
+            )
+        else:
+            assert application.updater is not None  # noqa: S101 - built with one in polling mode
+            await application.updater.start_polling(allowed_updates=allowed)
+        await application.start()
+        self._telegram_ready = True
+
+    async def stop(self) -> None:
+        """Stop taking updates and callbacks, finish what is in flight, close the database."""
+        self._stopping.set()
+        self._telegram_ready = False
+        application = self._application
+        if application is not None and application.updater and application.updater.running:
+            await application.updater.stop()
+        if self._server is not None:
+            await self._server.stop()  # lets callback transactions in flight commit
+        if application is not None and application.running:
+            await application.stop()
+        if self._reconciler is not None:
+            await self._reconciler.stop()
+        if self._relay is not None and self._relay.running:
+            await self._relay.stop()
+        if application is not None:
+            await application.shutdown()
+        if self._pivot is not None:
+            await self._pivot.close()
+        if self._db is not None:
+            await self._db.close()
+        logger.info("Kodebayar stopped")
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        """Readiness and the figures an operator looks at first."""
+        report: dict[str, Any] = {}
+        database_ok = False
+        if self._db is not None:
+            try:
+                await self._db.ping()
+                report["pending_outbox"] = await self._db.outbox.pending_count()
+                last = await self._db.inbox.last_received_at()
+                report["last_callback_at"] = last.isoformat() if last else None
+                database_ok = True
+            except Exception as exc:
+                report["database_error"] = type(exc).__name__
+        relay, reconciler = self._relay, self._reconciler
+        report["database"] = "ok" if database_ok else "unavailable"
+        report["telegram"] = "ok" if self._telegram_ready else "not connected"
+        report["relay"] = "running" if relay and relay.running else "stopped"
+        report["reconciliation"] = "running" if reconciler and reconciler.running else "stopped"
+        if reconciler and reconciler.last_pass:
+            report["last_reconciliation"] = {
+                "checked": reconciler.last_pass.checked,
+                "found": reconciler.last_pass.found,
+            }
+        ready = (
+            database_ok
+            and self._telegram_ready
+            and report["relay"] == "running"
+            and report["reconciliation"] == "running"
+        )
+        report["status"] = "ok" if ready else "not ready"
+        report["time"] = utcnow().isoformat()
+        return ready, report
+
+
+def run(settings: Settings) -> int:
+    """Run until SIGTERM or SIGINT; the process's exit code."""
+    configure_logging(settings.log_level_number, settings.secrets())
+    try:
+        return asyncio.run(_serve(settings))
+    except StartupError as exc:
+        print(f"kodebayar: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+async def _serve(settings: Settings) -> int:
+    stop = asyncio.Event()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            logger.warning("second signal: exiting now")
+            os._exit(1)
+        logger.info("stopping (a second signal exits at once)")
+        stop.set()
+
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal)
+    runtime = Runtime(settings)
+    start = asyncio.create_task(runtime.start())
+    stopped = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({start, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        if start in done:
+            start.result()  # a start-up error ends the process here
+            await stopped
+    finally:
+        stopped.cancel()
+        if not start.done():
+            start.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StartupError):
+                await start
+        try:
+            await asyncio.wait_for(runtime.stop(), SHUTDOWN_SECONDS)
+        except TimeoutError:
+            logger.error("shutdown took over %.0f s; exiting anyway", SHUTDOWN_SECONDS)
+    return 0

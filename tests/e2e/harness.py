@@ -1,0 +1,194 @@
+"""Run the whole bot the way ``kodebayar run`` does, against the simulator and a fake Bot API.
+
+Everything talks over real loopback HTTP: Telegram updates come from ``FakeTelegram``'s
+long polling (or its webhook push), Pivot calls go to the simulator, the simulator posts its
+callbacks to the bot's own ``/pivot/callback``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.app import Runtime
+from bot.services import Services
+from bot.settings import Settings
+from pivot_client.simulator import Simulator, SimulatorConfig, create_app
+from storage import Code
+from tests.helpers.fake_telegram import TELEGRAM_LIMITS, FakeTelegram, FakeUser
+from tests.helpers.servers import serving, wait_for
+
+BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
+CLIENT_ID = "e2e-client-id"
+CLIENT_SECRET = "e2e-client-secret-value"
+CALLBACK_KEY = "e2e-callback-key-value"
+WEBHOOK_SECRET = "e2e-webhook-secret-value"
+ADMIN_ID = 1000
+SECRETS = (BOT_TOKEN, CLIENT_SECRET, CALLBACK_KEY, WEBHOOK_SECRET)
+
+_INVITE_LINK = re.compile(r"https://t\.me/\S+\?start=([A-Za-z0-9_-]+)")
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (the bot binds it a moment later)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@dataclass
+class BotEnv:
+    """A running bot and the stand-ins around it."""
+
+    telegram: FakeTelegram
+    simulator: Simulator
+    simulator_url: str
+    runtime: Runtime
+    settings: Settings
+    users: dict[int, FakeUser] = field(default_factory=dict)
+
+    @property
+    def services(self) -> Services:
+        """The bot's services (its database, Pivot client...)."""
+        return self.runtime.services
+
+    @property
+    def callback_url(self) -> str:
+        """The bot's ``/pivot/callback``."""
+        return f"{self.runtime.http_url}/pivot/callback"
+
+    @property
+    def admin(self) -> FakeUser:
+        """The operator of ``ADMIN_TELEGRAM_IDS``."""
+        return self.user(ADMIN_ID, first_name="Operator")
+
+    def user(self, user_id: int, first_name: str = "Sari") -> FakeUser:
+        """A Telegram user talking to the bot."""
+        if user_id not in self.users:
+            self.users[user_id] = self.telegram.user(user_id, first_name=first_name)
+        return self.users[user_id]
+
+    async def invite_seller(self, user_id: int, first_name: str = "Sari") -> FakeUser:
+        """Have the operator invite ``user_id`` and the person accept: a seller."""
+        mark = self.telegram.mark()
+        await self.admin.send("/invite")
+        link = await self.telegram.wait_for_message(
+            ADMIN_ID,
+            lambda message: _INVITE_LINK.search(message.text or "") is not None,
+            after=mark,
+        )
+        match = _INVITE_LINK.search(link.text or "")
+        assert match is not None
+        seller = self.user(user_id, first_name)
+        await seller.send(f"/start {match.group(1)}")
+        await wait_for(
+            lambda: self._is_seller(user_id), timeout=5, what=f"{user_id} to become a seller"
+        )
+        return seller
+
+    async def _is_seller(self, user_id: int) -> bool:
+        return await self.services.db.sellers.get(user_id) is not None
+
+    async def pay(self, code: Code, amount: int, *, deliver: bool = True) -> str:
+        """A buyer pays ``amount`` into ``code``; Pivot's charge id."""
+        assert code.pivot_session_id is not None
+        charge = self.simulator.record_charge(code.pivot_session_id, amount, deliver=deliver)
+        return charge.id
+
+    async def codes_of(self, seller_id: int) -> list[Code]:
+        """The seller's codes, newest first."""
+        summaries = await self.services.db.codes.list_for_seller(seller_id, offset=0, limit=100)
+        return [summary.code for summary in summaries]
+
+
+def make_settings(
+    *,
+    database_path: Path,
+    telegram_url: str,
+    pivot_url: str,
+    http_port: int,
+    admins: tuple[int, ...] = (ADMIN_ID,),
+    webhook_url: str | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Settings as an operator would write them in ``.env``, for the stand-ins."""
+    values: dict[str, Any] = {
+        "telegram_bot_token": BOT_TOKEN,
+        "telegram_api_url": telegram_url,
+        "pivot_base_url": pivot_url,
+        "pivot_client_id": CLIENT_ID,
+        "pivot_client_secret": CLIENT_SECRET,
+        "pivot_callback_api_key": CALLBACK_KEY,
+        "database_path": database_path,
+        "admin_telegram_ids": ",".join(str(admin) for admin in admins),
+        "http_host": "127.0.0.1",
+        "http_port": http_port,
+        "log_level": "DEBUG",
+    }
+    if webhook_url is not None:
+        values["telegram_webhook_url"] = webhook_url
+        values["telegram_webhook_secret"] = WEBHOOK_SECRET
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+@contextlib.asynccontextmanager
+async def stand_ins(
+    http_port: int, *, flood_control: bool = False
+) -> AsyncIterator[tuple[FakeTelegram, str, Simulator, str]]:
+    """The fake Bot API and the Pivot simulator (callbacks to ``http_port``), served."""
+    telegram = FakeTelegram(token=BOT_TOKEN, flood=TELEGRAM_LIMITS if flood_control else None)
+    simulator_app = create_app(
+        SimulatorConfig(
+            callback_url=f"http://127.0.0.1:{http_port}/pivot/callback",
+            callback_key=CALLBACK_KEY,
+            client_id=CLIENT_ID,
+            client_secret=CLIENT_SECRET,
+            callback_retry_delays=(0.2, 0.5, 1.0, 2.0),
+        )
+    )
+    async with serving(telegram.app) as tg_server, serving(simulator_app) as pivot_server:
+        try:
+            yield telegram, tg_server.url, simulator_app.state.simulator, pivot_server.url
+        finally:
+            await telegram.aclose()
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    tmp_path: Path,
+    *,
+    admins: tuple[int, ...] = (ADMIN_ID,),
+    webhook: bool = False,
+    flood_control: bool = False,
+    **overrides: Any,
+) -> AsyncIterator[BotEnv]:
+    """The bot started like ``kodebayar run`` against fresh stand-ins; stopped afterwards."""
+    port = free_port()
+    async with stand_ins(port, flood_control=flood_control) as (
+        telegram,
+        telegram_url,
+        simulator,
+        simulator_url,
+    ):
+        settings = make_settings(
+            database_path=tmp_path / "data" / "kodebayar.db",
+            telegram_url=telegram_url,
+            pivot_url=simulator_url,
+            http_port=port,
+            admins=admins,
+            webhook_url=f"http://127.0.0.1:{port}/telegram/webhook" if webhook else None,
+            **overrides,
+        )
+        runtime = Runtime(settings)
+        try:
+            await runtime.start()
+            yield BotEnv(telegram, simulator, simulator_url, runtime, settings)
+        finally:
+            await runtime.stop()
