@@ -137,10 +137,12 @@ class Database(Repositories):
         return cls(writer, reader)
 
     async def close(self) -> None:
-        """Close both connections; closing again does nothing."""
+        """Let a running write transaction finish, then close both connections; once only."""
         if self._closed:
             return
         self._closed = True
+        async with self._lock:
+            pass
         try:
             await self._reader.close()
         finally:
@@ -170,12 +172,16 @@ class Database(Repositories):
         if self._closed:
             raise DatabaseError("the database is closed")
         async with self._lock:
+            if self._closed:  # closed while this writer waited its turn
+                raise DatabaseError("the database is closed")
             self._writing_task = task
             try:
-                # IMMEDIATE takes the write lock now; a DEFERRED read that later writes can
-                # fail with SQLITE_BUSY without honouring busy_timeout.
-                await self._writer_sql.rows("BEGIN IMMEDIATE")
+                # BEGIN is inside the try: a cancellation while it is queued must still be
+                # followed by a ROLLBACK, or the next writer would find the transaction open.
                 try:
+                    # IMMEDIATE takes SQLite's write lock now; a DEFERRED read that later
+                    # writes can fail with SQLITE_BUSY without honouring busy_timeout.
+                    await self._writer_sql.rows("BEGIN IMMEDIATE")
                     yield Transaction(self._writer_sql)
                 except BaseException:
                     await self._writer_sql.rollback()
@@ -183,8 +189,7 @@ class Database(Repositories):
                 try:
                     await self._writer_sql.commit()
                 except BaseException:
-                    # A failed COMMIT can leave the transaction open; never let it leak into
-                    # the next writer's BEGIN.
+                    # A failed or cancelled COMMIT must not leave the transaction open.
                     await self._writer_sql.rollback()
                     raise
             finally:

@@ -21,6 +21,7 @@ from storage import (
     Role,
     StorageError,
 )
+from tests.helpers.servers import wait_for
 from tests.storage.factories import NOW, add_code, add_seller, new_charge
 
 
@@ -170,6 +171,32 @@ async def test_close_twice_then_ping_and_write_fail(db_path: Path) -> None:
     with pytest.raises(StorageError, match="closed"):
         async with db.write():
             pass
+
+
+async def test_close_lets_the_running_transaction_commit_first(db_path: Path) -> None:
+    db = await Database.open(db_path)
+    inside = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_write() -> None:
+        async with db.write() as tx:
+            inside.set()
+            await release.wait()
+            await tx.invites.create(token="t", created_by=1, now=NOW, expires_at=NOW)
+
+    writer = asyncio.create_task(slow_write())
+    await inside.wait()
+    closing = asyncio.create_task(db.close())
+    await wait_for(lambda: db._closed, timeout=5, what="close() to start")
+    with pytest.raises(StorageError, match="closed"):
+        async with db.write():
+            pass
+    assert not closing.done()
+    release.set()
+    await writer
+    await closing
+    async with await Database.open(db_path) as reopened:
+        assert await reopened.invites.get("t") is not None
 
 
 async def test_data_survives_reopening(db_path: Path) -> None:
