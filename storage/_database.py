@@ -57,15 +57,16 @@ async def _open_writer(path: Path) -> aiosqlite.Connection:
     writer = await _connect(str(path))
     try:
         sql = Sql(writer)
-        mode = await sql.one("PRAGMA journal_mode = WAL")
-        if mode[0] != "wal":
-            raise DatabaseError(f"cannot use WAL on {path} (journal mode stays {mode[0]})")
         await sql.rows(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-        await sql.rows("PRAGMA foreign_keys = ON")
         # FULL, not WAL's usual NORMAL: answering Pivot 200 promises the charge is on disk,
         # and NORMAL can lose the last commits on a power cut.
         await sql.rows("PRAGMA synchronous = FULL")
+        # Migrations first: a file from a newer Kodebayar is refused before anything changes.
         await apply_migrations(sql)
+        mode = await sql.one("PRAGMA journal_mode = WAL")
+        if mode[0] != "wal":
+            raise DatabaseError(f"cannot use WAL on {path} (journal mode stays {mode[0]})")
+        await sql.rows("PRAGMA foreign_keys = ON")
     except BaseException:
         await writer.close()
         raise

@@ -8,7 +8,7 @@ indexes; charge flags are sorted comma-separated text.
 
 from __future__ import annotations
 
-from ._errors import DatabaseTooNewError
+from ._errors import DatabaseError, DatabaseTooNewError
 from ._sql import Sql
 
 __all__ = ["MIGRATIONS", "apply_migrations"]
@@ -123,17 +123,26 @@ MIGRATIONS: list[str] = [_V1_INITIAL]
 
 
 async def apply_migrations(sql: Sql) -> int:
-    """Bring the database up to the newest migration, one transaction each; return the version."""
-    scripts = MIGRATIONS
+    """Bring the database up to the newest migration, one transaction each; return the version.
+
+    Call it before foreign keys are switched on: a migration may rebuild a table (SQLite's
+    twelve-step ALTER), and ``PRAGMA foreign_key_check`` vouches for the result instead.
+    """
     version = await sql.integer("PRAGMA user_version")
-    if version > len(scripts):
-        raise DatabaseTooNewError(version, len(scripts))
-    for number in range(version + 1, len(scripts) + 1):
-        # BEGIN inside the script: executescript would commit a transaction opened before it.
-        script = f"BEGIN IMMEDIATE;\n{scripts[number - 1]};\nPRAGMA user_version = {number};"
+    if version > len(MIGRATIONS):
+        raise DatabaseTooNewError(version, len(MIGRATIONS))
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         try:
-            await sql.script(f"{script}\nCOMMIT;")
+            # BEGIN inside the script: executescript commits any transaction opened before it.
+            await sql.script(f"BEGIN IMMEDIATE;\n{script};")
+            broken = await sql.rows("PRAGMA foreign_key_check")
+            if broken:
+                raise DatabaseError(
+                    f"migration {number} would leave {len(broken)} dangling foreign key(s)"
+                )
+            await sql.rows(f"PRAGMA user_version = {number}")
+            await sql.commit()
         except BaseException:
             await sql.rollback()
             raise
-    return len(scripts)
+    return len(MIGRATIONS)

@@ -68,6 +68,27 @@ async def test_a_failing_migration_leaves_the_previous_version_intact(
         assert list(tables) == []
 
 
+async def test_a_migration_that_leaves_a_dangling_foreign_key_is_rolled_back(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1])
+    async with await Database.open(db_path):
+        pass
+    # Migrations run with foreign keys off, so only the check before COMMIT can catch this.
+    orphan = (
+        "INSERT INTO codes (seller_id, kind, customer, request_key, client_reference_id,"
+        " status, created_at) VALUES (999, 'QRIS', 'x', 'k', 'r', 'pending', 0)"
+    )
+    monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1, orphan])
+    with pytest.raises(DatabaseError, match=r"migration 2 would leave 1 dangling"):
+        await Database.open(db_path)
+
+    monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1])
+    async with await Database.open(db_path) as db:
+        assert await db.schema_version() == 1
+        assert await db.codes.count_for_seller(999) == 0
+
+
 async def test_a_newer_database_is_refused_and_nothing_is_left_open(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
