@@ -1,0 +1,186 @@
+"""The bot as an operator runs it: a child process, killed, restarted, stopped, and its output."""
+
+from __future__ import annotations
+
+import re
+import signal
+from pathlib import Path
+
+import pytest
+
+from pivot_client import PivotClient
+from storage import Database
+from tests.e2e.harness import (
+    ADMIN_ID,
+    BOT_TOKEN,
+    CALLBACK_KEY,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SECRETS,
+    free_port,
+    stand_ins,
+)
+from tests.e2e.process import BotProcess, bot_environment
+from tests.helpers.fake_telegram import FakeTelegram
+from tests.helpers.records import add_code, add_seller
+from tests.helpers.servers import serving, wait_for
+
+SELLER = 2000
+
+
+async def test_a_missing_token_stops_start_up_with_one_line_and_exit_code_2(
+    tmp_path: Path,
+) -> None:
+    variables = bot_environment(
+        database_path=tmp_path / "kb.db",
+        telegram_url="http://127.0.0.1:9",
+        pivot_url="http://127.0.0.1:9",
+        http_port=free_port(),
+    )
+    del variables["TELEGRAM_BOT_TOKEN"]
+    process = BotProcess(variables, tmp_path)
+
+    code = await process.run_to_end()
+
+    assert code == 2
+    lines = process.output.strip().splitlines()
+    assert len(lines) == 1, process.output
+    assert "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert CLIENT_SECRET not in process.output
+    assert CALLBACK_KEY not in process.output
+
+
+async def test_killed_after_the_200_and_before_the_message_it_arrives_after_a_restart(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    database = tmp_path / "data" / "kb.db"
+    async with stand_ins(port) as (down_telegram, down_url, simulator, pivot_url):
+        # Telegram is failing when the payment comes in, so the message cannot go out.
+        down_telegram.fail_next("sendMessage", count=10_000, status=502)
+        first = BotProcess(
+            bot_environment(
+                database_path=database,
+                telegram_url=down_url,
+                pivot_url=pivot_url,
+                http_port=port,
+            ),
+            tmp_path,
+        )
+        try:
+            await first.start()
+            await first.wait_ready(f"http://127.0.0.1:{port}")
+            async with await Database.open(database) as db:
+                await add_seller(db, SELLER, language="en")
+                session = await _qris_session(pivot_url)
+                code = await add_code(
+                    db, SELLER, session_id=session, client_reference_id="kbcrash1"
+                )
+            charge = simulator.record_charge(code.pivot_session_id or "", 20_000)
+            await wait_for(
+                lambda: any(a.status_code == 200 for a in simulator.deliveries),
+                timeout=10,
+                what="the callback answered 200",
+            )
+            await first.signal(signal.SIGKILL)
+            assert await first.wait() == -signal.SIGKILL
+        finally:
+            await first.aclose()
+        assert down_telegram.sent_messages(SELLER) == []
+
+        telegram = FakeTelegram(token=BOT_TOKEN, flood=None)
+        async with serving(telegram.app) as telegram_server:
+            second = BotProcess(
+                bot_environment(
+                    database_path=database,
+                    telegram_url=telegram_server.url,
+                    pivot_url=pivot_url,
+                    http_port=port,
+                ),
+                tmp_path,
+            )
+            try:
+                await second.start()
+                message = await telegram.wait_for_message(SELLER, timeout=20, after=0)
+                await second.signal(signal.SIGTERM)
+                assert await second.wait() == 0
+            finally:
+                await second.aclose()
+                await telegram.aclose()
+
+    assert "Rp 20.000" in (message.text or "")
+    assert len(telegram.sent_messages(SELLER)) == 1
+    assert charge.id
+
+
+async def _qris_session(pivot_url: str) -> str:
+    async with PivotClient(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=pivot_url
+    ) as client:
+        session = await client.create_static_payment(client_reference_id="kbcrash1", method="QR")
+    return session.id
+
+
+_INVITE = re.compile(r"\?start=([A-Za-z0-9_-]+)")
+
+
+@pytest.mark.parametrize("webhook", [False, True], ids=["polling", "webhook"])
+async def test_a_full_flow_logs_no_secret_and_sigterm_stops_cleanly(
+    tmp_path: Path, webhook: bool
+) -> None:
+    port = free_port()
+    extra = {"LOG_LEVEL": "DEBUG"}
+    if webhook:
+        extra["TELEGRAM_WEBHOOK_URL"] = f"http://127.0.0.1:{port}/telegram/webhook"
+        extra["TELEGRAM_WEBHOOK_SECRET"] = SECRETS[-1]
+    async with stand_ins(port) as (telegram, telegram_url, simulator, pivot_url):
+        process = BotProcess(
+            bot_environment(
+                database_path=tmp_path / "kb.db",
+                telegram_url=telegram_url,
+                pivot_url=pivot_url,
+                http_port=port,
+                **extra,
+            ),
+            tmp_path,
+        )
+        try:
+            await process.start()
+            await process.wait_ready(f"http://127.0.0.1:{port}")
+            admin = telegram.user(ADMIN_ID, first_name="Operator")
+            mark = telegram.mark()
+            await admin.send("/invite")
+            invite = await telegram.wait_for_message(
+                ADMIN_ID, lambda m: _INVITE.search(m.text or "") is not None, after=mark
+            )
+            token = _INVITE.search(invite.text or "")
+            assert token is not None
+            seller = telegram.user(SELLER)
+            await seller.send(f"/start {token.group(1)}")
+            await telegram.wait_for_message(SELLER, after=mark)
+            mark = telegram.mark()
+            await seller.send("/new qris 25000 Bu Ani")
+            card = await telegram.wait_for_message(
+                SELLER, lambda m: m.photo is not None, after=mark, timeout=10
+            )
+            [session] = simulator.sessions.values()
+            mark = telegram.mark()
+            simulator.record_charge(session.id, 25_000)
+            paid = await telegram.wait_for_message(
+                SELLER, lambda m: "25.000" in (m.text or ""), after=mark, timeout=10
+            )
+            await seller.send("/codes")
+            await telegram.wait_for_message(SELLER, after=paid.seq + 1)
+
+            await process.signal(signal.SIGTERM)
+            code = await process.wait(timeout=12)
+        finally:
+            await process.aclose()
+
+    assert card.photo
+    assert code == 0
+    assert "Kodebayar stopped" in process.output
+    assert "Traceback" not in process.output
+    for secret in SECRETS:
+        assert secret not in process.output
+    assert BOT_TOKEN.split(":")[1] not in process.output
