@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -323,9 +324,17 @@ async def test_retries_wait_the_configured_delays() -> None:
     assert (third.at - second.at).total_seconds() >= 0.3
 
 
+def closed_port() -> int:
+    """A loopback port nothing listens on (it was free a moment ago)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
 async def test_an_unreachable_receiver_is_retried() -> None:
     async with running_simulator(
-        callback_url="http://127.0.0.1:9/callback", callback_retry_delays=(0.01,)
+        callback_url=f"http://127.0.0.1:{closed_port()}/callback", callback_retry_delays=(0.01,)
     ) as sim:
         session = await sim.created(qr_body())
         await sim.simulate(session["id"], 10_000)
