@@ -1,0 +1,490 @@
+"""``/new``: a QRIS or VA code, asked for step by step with buttons, or given in one message.
+
+The answers so far live in ``user_data`` as a ``Draft`` together with the id of the message
+that asked the current question. A press on any other message's button is stale. The code's
+request key is the chat and the id of the message that asked the last question (or of the
+``/new ...`` message itself), so a double tap or a redelivered update finds the code already
+made instead of making a second one.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
+
+from bot.amounts import AmountError, format_rupiah, parse_amount
+from bot.cards import send_card
+from bot.codes import CodeIssuer, IssueError, PivotUnavailableError
+from bot.context import Context
+from bot.drafts import (
+    OPEN_WORDS,
+    Draft,
+    DraftProblem,
+    Kind,
+    Step,
+    clean_customer_name,
+    parse_new_command,
+)
+from bot.handlers.access import current_seller
+from bot.texts import text
+from storage import Code, Seller
+
+__all__ = ["TIMEOUT_SECONDS", "new_conversation"]
+
+TIMEOUT_SECONDS = 600
+KIND_DATA = "new:kind:"  # + QRIS | VA
+BANK_DATA = "new:bank:"  # + channel code
+OPEN_DATA = "new:open"
+CANCEL_DATA = "new:cancel"
+RETRY_DATA = "new:retry:"  # + the message id in the request key; never an identity
+_BANKS_PER_ROW = 3
+_STATE_KEY = "new_code"
+# New messages only: an edited earlier answer must not count as the next one.
+_TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+_NOT_TYPED = filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.COMMAND
+_END = ConversationHandler.END
+_STAY = None  # a handler's answer that keeps the conversation where it is
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """The answers so far and the message that asked the current question."""
+
+    draft: Draft
+    prompt_id: int
+
+
+# Entry: /new, in one message or not
+
+
+async def start(update: Update, context: Context) -> object:
+    """``/new [qris|va ...]``: ask what is missing, or make the code right away."""
+    seller = await current_seller(update, context)
+    message = update.effective_message
+    if message is None:
+        return _END
+    codes = context.services.codes
+    channels = await codes.channels()
+    parsed = parse_new_command(list(context.args or []), channels)
+    language = seller.language
+    notes: list[str] = []
+    if parsed.problem is DraftProblem.UNKNOWN_KIND:
+        notes.append(text(language, "new.unknown_kind"))
+    elif parsed.problem is DraftProblem.UNKNOWN_BANK:
+        notes.append(
+            text(language, "new.unknown_bank", bank=parsed.rejected, banks=", ".join(channels))
+        )
+    draft = parsed.draft
+    if parsed.amount_error is not None:
+        notes.append(_amount_error_text(language, parsed.amount_error))
+    elif draft.amount is not None and (
+        problem := await _limit_problem(codes, language, draft, draft.amount)
+    ):
+        notes.append(problem)
+        draft = replace(draft, amount=None)
+    _forget(context)
+    if draft.next_step is Step.READY:
+        return await _finish(update, context, seller, draft, message.message_id)
+    return await _ask(update, context, seller, draft, notes)
+
+
+# Buttons
+
+
+async def on_kind(update: Update, context: Context) -> object:
+    """The QRIS or VA button."""
+    query, pending, seller = await _pressed(update, context)
+    if query is None or pending is None or query.data is None:
+        return _STAY
+    kind = Kind(query.data.removeprefix(KIND_DATA))
+    return await _ask(update, context, seller, replace(pending.draft, kind=kind), edit=query)
+
+
+async def on_bank(update: Update, context: Context) -> object:
+    """A bank button (VA)."""
+    query, pending, seller = await _pressed(update, context)
+    if query is None or pending is None or query.data is None:
+        return _STAY
+    bank = query.data.removeprefix(BANK_DATA)
+    channels = await context.services.codes.channels()
+    if bank not in channels:  # no longer enabled at Pivot since the buttons were drawn
+        note = text(seller.language, "new.unknown_bank", bank=bank, banks=", ".join(channels))
+        return await _ask(update, context, seller, pending.draft, [note], edit=query)
+    draft = replace(pending.draft, bank=bank)
+    if draft.next_step is Step.READY:
+        return await _finish(update, context, seller, draft, pending.prompt_id, query)
+    return await _ask(update, context, seller, draft, edit=query)
+
+
+async def on_open_amount(update: Update, context: Context) -> object:
+    """The open-amount button: the buyer decides how much."""
+    query, pending, seller = await _pressed(update, context)
+    if query is None or pending is None:
+        return _STAY
+    draft = pending.draft.with_amount(None)
+    return await _finish(update, context, seller, draft, pending.prompt_id, query)
+
+
+async def on_cancel_button(update: Update, context: Context) -> object:
+    """The cancel button on the current question."""
+    query, pending, seller = await _pressed(update, context)
+    if query is None or pending is None:
+        return _STAY
+    _forget(context)
+    await query.edit_message_text(
+        text(seller.language, "new.cancelled"), parse_mode=ParseMode.HTML
+    )
+    return _END
+
+
+async def on_stale_button(update: Update, context: Context) -> object:
+    """A button of ours from a question that is no longer asked."""
+    seller = await current_seller(update, context)
+    if update.callback_query is not None:
+        await update.callback_query.answer(text(seller.language, "new.stale_button"))
+    return _STAY
+
+
+async def on_retry(update: Update, context: Context) -> object:
+    """Try again after Pivot was down: resume the code of the same request key."""
+    query = update.callback_query
+    seller = await current_seller(update, context)
+    if query is None or query.data is None:
+        return _STAY
+    await query.answer()
+    # Only the message id comes from the button; the seller is whoever pressed it.
+    message_id = int(query.data.removeprefix(RETRY_DATA))
+    codes = context.services.codes
+    key = _request_key(update, message_id)
+    await _deliver(update, context, seller, message_id, lambda: codes.resume(seller, key), query)
+    # Whatever else the seller is in the middle of goes on.
+    return _STAY
+
+
+# Typed answers
+
+
+async def on_name(update: Update, context: Context) -> object:
+    """The customer's name."""
+    seller = await current_seller(update, context)
+    pending = _pending(context)
+    message = update.effective_message
+    if pending is None or message is None or message.text is None:
+        return _END
+    name = clean_customer_name(message.text)
+    if not name:
+        return await _ask(
+            update, context, seller, pending.draft, [text(seller.language, "name.empty")]
+        )
+    draft = replace(pending.draft, customer=name)
+    if draft.next_step is Step.READY:
+        return await _finish(update, context, seller, draft, pending.prompt_id)
+    return await _ask(update, context, seller, draft)
+
+
+async def on_amount(update: Update, context: Context) -> object:
+    """A typed amount (or a typed "bebas"/"open")."""
+    seller = await current_seller(update, context)
+    pending = _pending(context)
+    message = update.effective_message
+    if pending is None or message is None or message.text is None:
+        return _END
+    language, draft = seller.language, pending.draft
+    if message.text.strip().lower() in OPEN_WORDS:
+        return await _finish(update, context, seller, draft.with_amount(None), pending.prompt_id)
+    try:
+        amount = parse_amount(message.text)
+    except AmountError as exc:
+        return await _ask(update, context, seller, draft, [_amount_error_text(language, exc)])
+    problem = await _limit_problem(context.services.codes, language, draft, amount)
+    if problem is not None:
+        return await _ask(update, context, seller, draft, [problem])
+    return await _finish(update, context, seller, draft.with_amount(amount), pending.prompt_id)
+
+
+async def expect_button(update: Update, context: Context) -> object:
+    """Something typed where a button was expected."""
+    await _reply(update, context, "new.expect_button")
+    return _STAY
+
+
+async def expect_text(update: Update, context: Context) -> object:
+    """A photo, sticker... where a typed answer was expected."""
+    await _reply(update, context, "new.expect_text")
+    return _STAY
+
+
+async def cancel(update: Update, context: Context) -> object:
+    """``/cancel`` during the conversation."""
+    _forget(context)
+    await _reply(update, context, "new.cancelled")
+    return _END
+
+
+async def on_timeout(update: Update, context: Context) -> object:
+    """No answer for ``TIMEOUT_SECONDS``: say so and forget the draft."""
+    _forget(context)
+    chat = update.effective_chat
+    seller = await current_seller(update, context)
+    if chat is not None:
+        await context.bot.send_message(
+            chat.id, text(seller.language, "new.timeout"), parse_mode=ParseMode.HTML
+        )
+    return _END
+
+
+# Asking and finishing
+
+
+async def _ask(
+    update: Update,
+    context: Context,
+    seller: Seller,
+    draft: Draft,
+    notes: list[str] | None = None,
+    *,
+    edit: CallbackQuery | None = None,
+) -> object:
+    """Ask for the draft's next missing piece (editing the pressed message, if any)."""
+    language = seller.language
+    chat = update.effective_chat
+    if chat is None:
+        return _END
+    keyboard = await _keyboard(context, language, draft)
+    question = _question(draft) if keyboard is not None else "new.no_banks"
+    body = "\n\n".join([*(notes or []), text(language, question)])
+    if edit is not None:
+        await edit.edit_message_text(body, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        prompt_id = edit.message.message_id if edit.message else 0
+    else:
+        sent = await chat.send_message(body, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        prompt_id = sent.message_id
+    if keyboard is None:  # a VA with no bank to choose from: nothing more to ask
+        _forget(context)
+        return _END
+    if context.user_data is not None:
+        context.user_data[_STATE_KEY] = _Pending(draft, prompt_id)
+    return draft.next_step
+
+
+def _question(draft: Draft) -> str:
+    """The catalogue key of the question for the draft's next step."""
+    step = draft.next_step
+    if step is Step.AMOUNT:
+        return "new.ask_amount.va" if draft.kind is Kind.VA else "new.ask_amount.qris"
+    return {Step.KIND: "new.choose_kind", Step.BANK: "new.choose_bank"}.get(step, "new.ask_name")
+
+
+def _button(language: str, key: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text(language, key), callback_data=data)
+
+
+async def _keyboard(context: Context, language: str, draft: Draft) -> InlineKeyboardMarkup | None:
+    """The buttons for the next question, cancel last; None when there is no bank to offer."""
+    step = draft.next_step
+    rows: list[list[InlineKeyboardButton]] = []
+    if step is Step.KIND:
+        rows.append(
+            [
+                _button(language, "new.button.qris", f"{KIND_DATA}QRIS"),
+                _button(language, "new.button.va", f"{KIND_DATA}VA"),
+            ]
+        )
+    elif step is Step.BANK:
+        # Button texts are Pivot's channel codes, as sellers and design.md call the banks.
+        banks = [
+            InlineKeyboardButton(bank, callback_data=f"{BANK_DATA}{bank}")
+            for bank in await context.services.codes.channels()
+        ]
+        if not banks:
+            return None
+        rows.extend(banks[i : i + _BANKS_PER_ROW] for i in range(0, len(banks), _BANKS_PER_ROW))
+    elif step is Step.AMOUNT:
+        rows.append([_button(language, "new.button.open_amount", OPEN_DATA)])
+    rows.append([_button(language, "new.button.cancel", CANCEL_DATA)])
+    return InlineKeyboardMarkup(rows)
+
+
+async def _finish(
+    update: Update,
+    context: Context,
+    seller: Seller,
+    draft: Draft,
+    message_id: int,
+    query: CallbackQuery | None = None,
+) -> object:
+    """Issue the complete draft under the request key of ``message_id``; the conversation ends."""
+    _forget(context)
+    codes = context.services.codes
+    key = _request_key(update, message_id)
+    await _deliver(
+        update, context, seller, message_id, lambda: codes.issue(seller, draft, key), query
+    )
+    return _END
+
+
+async def _deliver(
+    update: Update,
+    context: Context,
+    seller: Seller,
+    message_id: int,
+    attempt: Callable[[], Awaitable[Code | None]],
+    query: CallbackQuery | None,
+) -> None:
+    """Show that work is under way, run ``attempt``, then send the card or say what failed."""
+    language = seller.language
+    chat = update.effective_chat
+    if chat is None:
+        return
+    working = text(language, "new.working")
+    status: Message | bool
+    if query is not None:
+        # Editing the pressed message also takes its buttons away: no second tap.
+        status = await query.edit_message_text(working, parse_mode=ParseMode.HTML)
+    else:
+        status = await chat.send_message(working, parse_mode=ParseMode.HTML)
+    try:
+        code = await attempt()
+    except PivotUnavailableError as exc:
+        retry = _button(language, "button.retry", f"{RETRY_DATA}{message_id}")
+        await _edit(status, text(language, exc.key, **exc.values), InlineKeyboardMarkup([[retry]]))
+        return
+    except IssueError as exc:
+        await _edit(status, text(language, exc.key, **exc.values))
+        return
+    if code is None:
+        await _edit(status, text(language, "new.stale_button"))
+        return
+    await _edit(status, text(language, "new.done"))
+    await send_card(context.bot, chat.id, code, language)
+
+
+async def _edit(
+    status: Message | bool, body: str, keyboard: InlineKeyboardMarkup | None = None
+) -> None:
+    """Replace the "working" message's text (it is always a chat message, never inline)."""
+    if isinstance(status, Message):
+        await status.edit_text(body, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
+# Small helpers
+
+
+async def _pressed(
+    update: Update, context: Context
+) -> tuple[CallbackQuery | None, _Pending | None, Seller]:
+    """Answer the press at once; the pending draft only if it pressed the current question."""
+    seller = await current_seller(update, context)
+    query = update.callback_query
+    if query is None:
+        return None, None, seller
+    pending = _pending(context)
+    if pending is None or query.message is None or query.message.message_id != pending.prompt_id:
+        await query.answer(text(seller.language, "new.stale_button"))
+        return query, None, seller
+    await query.answer()
+    return query, pending, seller
+
+
+def _pending(context: Context) -> _Pending | None:
+    pending = context.user_data.get(_STATE_KEY) if context.user_data is not None else None
+    return pending if isinstance(pending, _Pending) else None
+
+
+def _forget(context: Context) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(_STATE_KEY, None)
+
+
+def _request_key(update: Update, message_id: int) -> str:
+    """The idempotency key of a code: the chat and the message that completed its request."""
+    chat = update.effective_chat
+    return f"{chat.id if chat else 0}:{message_id}"
+
+
+async def _reply(update: Update, context: Context, key: str) -> None:
+    seller = await current_seller(update, context)
+    if update.effective_message is not None:
+        await update.effective_message.reply_html(text(seller.language, key))
+
+
+def _amount_error_text(language: str, error: AmountError) -> str:
+    return text(language, f"amount.{error.problem.value}")
+
+
+async def _limit_problem(
+    codes: CodeIssuer, language: str, draft: Draft, amount: int
+) -> str | None:
+    """Why ``amount`` is outside what Pivot accepts for the draft's kind, or None."""
+    kind = draft.kind or Kind.QRIS
+    low, high = await codes.limits(kind)
+    label = f"VA {draft.bank}" if kind is Kind.VA and draft.bank else kind.value
+    if amount < low:
+        return text(language, "amount.below_minimum", kind=label, minimum=format_rupiah(low))
+    if amount > high:
+        return text(language, "amount.above_maximum", kind=label, maximum=format_rupiah(high))
+    return None
+
+
+# Wiring
+
+
+def new_conversation() -> ConversationHandler[Context]:
+    """The /new conversation: entry, one state per missing piece, cancel, timeout."""
+    typed_instead = MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, expect_button)
+    not_typed = MessageHandler(_NOT_TYPED, expect_text)
+    stale = CallbackQueryHandler(on_stale_button, pattern=r"^new:")
+    retry = CallbackQueryHandler(on_retry, pattern=rf"^{RETRY_DATA}\d+$")
+    states: dict[object, list[BaseHandler[Update, Context, object]]] = {
+        Step.KIND: [
+            CallbackQueryHandler(on_kind, pattern=rf"^{KIND_DATA}(QRIS|VA)$"),
+            typed_instead,
+        ],
+        Step.BANK: [CallbackQueryHandler(on_bank, pattern=rf"^{BANK_DATA}\w+$"), typed_instead],
+        Step.NAME: [MessageHandler(_TYPED, on_name), not_typed],
+        Step.AMOUNT: [
+            CallbackQueryHandler(on_open_amount, pattern=rf"^{OPEN_DATA}$"),
+            MessageHandler(_TYPED, on_amount),
+            not_typed,
+        ],
+        ConversationHandler.TIMEOUT: [TypeHandler(Update, on_timeout)],
+    }
+    with warnings.catch_warnings():
+        # Deliberate: buttons are checked against the current question ourselves, and the
+        # typed answers need per_message=False.
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=[CommandHandler("new", start), retry, stale],
+            states=states,
+            fallbacks=[
+                CommandHandler("new", start),
+                CommandHandler("cancel", cancel),
+                CallbackQueryHandler(on_cancel_button, pattern=rf"^{CANCEL_DATA}$"),
+                retry,
+                stale,
+            ],
+            per_user=True,
+            per_chat=True,
+            per_message=False,
+            conversation_timeout=TIMEOUT_SECONDS,
+        )

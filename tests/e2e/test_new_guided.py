@@ -1,0 +1,293 @@
+"""Guided /new against the fake Bot API and the simulator: buttons, questions, cancel, timeout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import bot.handlers.new as new_handlers
+from bot.texts import text
+from pivot_client.simulator import DEFAULT_VA_PREFIXES
+from storage import CodeKind, CodeStatus
+from tests.e2e.harness import BotEnv, running_bot
+from tests.helpers.fake_telegram import Edit, FakeUser, SentMessage
+from tests.helpers.qr import decode_qr
+
+SELLER = 2001
+
+
+# Steps a seller takes, each waiting for what the bot does in answer.
+
+
+async def say(user: FakeUser, words: str) -> SentMessage:
+    """Send ``words``; the bot's next message in the chat."""
+    mark = user.fake.mark()
+    await user.send(words)
+    return await user.next_message(after=mark)
+
+
+async def press(user: FakeUser, message: SentMessage | Edit, button: str) -> Edit:
+    """Press the button whose text contains ``button``; the bot's edit of that message."""
+    mark = user.fake.mark()
+    await user.press_button(message.message_id, button)
+    return await user.fake.wait_for_edit(
+        user.chat_id, lambda edit: edit.message_id == message.message_id, after=mark
+    )
+
+
+def is_card(message: SentMessage) -> bool:
+    """Whether ``message`` is a code's card (both languages end it the same way)."""
+    return any(text(lang, "card.reusable") in (message.text or "") for lang in ("id", "en"))
+
+
+async def card_after(user: FakeUser, mark: int) -> SentMessage:
+    """The card the bot sends after ``mark``, once it said the code is ready."""
+    await user.fake.wait_for_edit(
+        user.chat_id, lambda edit: edit.text == text("id", "new.done"), after=mark
+    )
+    return await user.next_message(is_card, after=mark)
+
+
+def buttons(message: SentMessage | Edit) -> list[str]:
+    """The texts of a message's inline buttons."""
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    return [button["text"] for row in rows for button in row]
+
+
+async def to_amount(
+    user: FakeUser, kind: str, customer: str, bank: str | None = None
+) -> SentMessage:
+    """Walk /new up to the amount question."""
+    prompt = await say(user, "/new")
+    edited = await press(user, prompt, kind)
+    if bank is not None:
+        edited = await press(user, edited, bank)
+    assert edited.text == text("id", "new.ask_name")
+    return await say(user, customer)
+
+
+async def single_session(env: BotEnv) -> dict[str, object]:
+    """The only session the simulator holds, as Pivot would return it."""
+    [session] = env.simulator.sessions.values()
+    return session.to_json()
+
+
+# Tests
+
+
+async def test_guided_qris_with_typed_amount(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+
+        prompt = await say(user, "/new")
+        assert prompt.text == text("id", "new.choose_kind")
+        assert buttons(prompt) == [
+            text("id", "new.button.qris"),
+            text("id", "new.button.va"),
+            text("id", "new.button.cancel"),
+        ]
+        asked = await press(user, prompt, "QRIS")  # the same message asks the next question
+        assert asked.text == text("id", "new.ask_name")
+        amount = await say(user, "Bu Ani")
+        assert amount.text == text("id", "new.ask_amount.qris")
+        assert any("bebas" in label for label in buttons(amount))
+        mark = user.fake.mark()
+        working = await say(user, "Rp 25.000")
+        assert working.text == text("id", "new.working")
+        card = await card_after(user, mark)
+
+        [code] = await env.codes_of(SELLER)
+        session = await single_session(env)
+        assert (code.kind, code.amount, code.status) == (CodeKind.QRIS, 25_000, CodeStatus.ACTIVE)
+        assert session["amount"] == {"value": 0, "currency": "IDR"}  # open at Pivot
+        assert card.method == "sendPhoto" and card.photo is not None
+        assert decode_qr(card.photo) == [session["paymentMethod"]["qr"]["qrContent"]]  # type: ignore[index]
+        assert card.text is not None
+        for expected in (
+            "Bu Ani",
+            "Rp 25.000",
+            "SIMULASI KODEBAYAR",
+            text("id", "card.simulation"),
+        ):
+            assert expected in card.text
+
+
+async def test_guided_va_for_several_banks_closed_and_open(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        prompt = await say(user, "/new")
+        banks = await press(user, prompt, "VA")
+        assert banks.text == text("id", "new.choose_bank")
+        assert set(DEFAULT_VA_PREFIXES) <= set(buttons(banks))
+
+        cases = [
+            ("BCA", "1,5jt", 1_500_000, "Rp 1.500.000"),
+            ("BRI", None, None, "<b>bebas</b>"),
+            ("MANDIRI", "25k", 25_000, "Rp 25.000"),
+        ]
+        for bank, typed, amount, shown in cases:
+            question = await to_amount(user, "VA", f"Pelanggan {bank}", bank)
+            assert question.text == text("id", "new.ask_amount.va")
+            mark = user.fake.mark()
+            if typed is None:
+                await press(user, question, "bebas")
+            else:
+                await say(user, typed)
+            card = await card_after(user, mark)
+
+            code = (await env.codes_of(SELLER))[0]
+            assert (code.kind, code.bank, code.amount) == (CodeKind.VA, bank, amount)
+            prefix = DEFAULT_VA_PREFIXES[bank]
+            assert code.va_number == prefix + "0" * (16 - len(prefix))  # the first suffix
+            assert card.method == "sendMessage" and card.text is not None
+            assert f"<code>{code.va_number}</code>" in card.text
+            assert f"Pelanggan {bank}" in card.text and shown in card.text
+
+
+async def test_english_open_amount_button_says_open(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        await say(user, "/lang en")
+        prompt = await say(user, "/new")
+        assert prompt.text == text("en", "new.choose_kind")
+        asked = await press(user, await press(user, prompt, "VA"), "BNI")
+        assert asked.text == text("en", "new.ask_name")
+        question = await say(user, "Mr Budi")
+        assert any("open" in label.lower() for label in buttons(question))
+        mark = user.fake.mark()
+        await press(user, question, "open")
+        card = await user.next_message(is_card, after=mark)
+
+        assert card.text is not None and "Amount: <b>open</b>" in card.text
+        assert text("en", "card.simulation") in card.text
+
+
+async def test_names_are_cleaned_and_shown_escaped(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        prompt = await say(user, "/new")
+        await press(user, prompt, "QRIS")
+
+        again = await say(user, "\u200b \u200b")  # nothing left once cleaned
+        assert again.text is not None and again.text.startswith(text("id", "name.empty"))
+        question = await say(user, "  <b>Budi</b> &\tco  ")
+        mark = user.fake.mark()
+        await press(user, question, "bebas")
+        card = await card_after(user, mark)
+
+        [code] = await env.codes_of(SELLER)
+        assert code.customer == "<b>Budi</b> & co"
+        assert card.text is not None and "&lt;b&gt;Budi&lt;/b&gt; &amp; co" in card.text
+
+
+@pytest.mark.parametrize("step", ["kind", "bank", "name", "amount"])
+async def test_cancel_works_at_every_step(tmp_path: Path, step: str) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        prompt = await say(user, "/new")
+        if step != "kind":
+            prompt_edit = await press(user, prompt, "VA")
+            if step != "bank":
+                await press(user, prompt_edit, "BCA")
+                if step == "amount":
+                    await say(user, "Bu Ani")
+
+        reply = await say(user, "/cancel")
+        assert reply.text == text("id", "new.cancelled")
+        # The conversation is over: a name or amount now means nothing to the bot.
+        assert (await say(user, "25000")).text == text("id", "unknown")
+        assert await env.codes_of(SELLER) == []
+
+
+async def test_cancel_button(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        question = await to_amount(user, "QRIS", "Bu Ani")
+
+        cancelled = await press(user, question, "Batal")
+
+        assert cancelled.text == text("id", "new.cancelled") and buttons(cancelled) == []
+        assert (await say(user, "25000")).text == text("id", "unknown")
+
+
+async def test_double_tap_and_old_buttons_make_no_second_code(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        prompt = await say(user, "/new")
+        await press(user, prompt, "VA")
+        edited = await press(user, prompt, "BRI")
+        question = await say(user, "Bu Ani")
+        mark = user.fake.mark()
+
+        # Two taps before the bot handled the first one.
+        await user.press_button(question.message_id, "bebas")
+        await user.press_button(question.message_id, "bebas")
+        await card_after(user, mark)
+        await env.telegram.wait_for_call(
+            "answerCallbackQuery",
+            lambda call: call.params.get("text") == text("id", "new.stale_button"),
+            after=mark,
+        )
+
+        assert len(await env.codes_of(SELLER)) == 1
+        assert len(env.simulator.sessions) == 1
+        assert sum(is_card(m) for m in user.messages() if m.seq >= mark) == 1
+        assert edited.message_id == prompt.message_id
+
+
+async def test_typed_text_where_a_button_is_expected(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        prompt = await say(user, "/new")
+
+        reply = await say(user, "QRIS")
+
+        assert reply.text == text("id", "new.expect_button")
+        assert (await press(user, prompt, "QRIS")).text == text("id", "new.ask_name")
+
+
+async def test_the_conversation_times_out_politely(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(new_handlers, "TIMEOUT_SECONDS", 0.5)
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        prompt = await say(user, "/new")
+        mark = user.fake.mark()
+
+        timeout = await user.next_message(after=mark)
+
+        assert timeout.text == text("id", "new.timeout")
+        await user.press_button(prompt.message_id, "QRIS")
+        await env.telegram.wait_for_call(
+            "answerCallbackQuery",
+            lambda call: call.params.get("text") == text("id", "new.stale_button"),
+            after=mark,
+        )
+
+
+async def test_pivot_down_then_the_retry_button_makes_one_code(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        # More failures than the client retries; Pivot did create the session each time.
+        env.simulator.fail_next("POST", "/v2/payments", count=3, status=503, processed=True)
+        mark = user.fake.mark()
+        await user.send("/new qris Bu Ani")
+        down = await env.telegram.wait_for_edit(
+            SELLER,
+            lambda edit: edit.text == text("id", "error.pivot_down"),
+            after=mark,
+            timeout=15,
+        )
+        [pending] = await env.codes_of(SELLER)
+        assert pending.status is CodeStatus.PENDING
+
+        mark = user.fake.mark()
+        await user.press_button(down.message_id, "Coba lagi")
+        card = await card_after(user, mark)
+
+        [code] = await env.codes_of(SELLER)
+        assert code.id == pending.id and code.status is CodeStatus.ACTIVE
+        assert len(env.simulator.sessions) == 1
+        assert card.photo is not None and decode_qr(card.photo) == [code.qr_content]
