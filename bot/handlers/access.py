@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 INVITE_LIFETIME = timedelta(days=7)
 SELLERS_PER_PAGE = 20
-_INVITATION = re.compile(r"^/start(?:@\w+)?\s+\S+")
+_INVITATION = re.compile(r"^/start(?:@\w+)? +[A-Za-z0-9_-]{1,64}\Z")  # a deep link's payload
 _START_RESULTS = {
     InviteResult.USED: "invite.used",
     InviteResult.EXPIRED: "invite.expired",
