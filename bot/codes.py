@@ -16,7 +16,8 @@ Failures reach the handler as ``IssueError`` subclasses, each naming its catalog
     └── VARangeError            Pivot says the suffix is outside the range we were configured
                                 with: PIVOT_VA_RANGES does not match the dashboard
 
-Operators are alerted (through the outbox) for everything but an unavailable Pivot.
+Operators are alerted through the outbox for everything but an unavailable Pivot
+(``IssueError.operators_alerted``); whoever catches the error wakes the relay.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class IssueError(Exception):
     """A code could not be issued; ``text(language, key, **values)`` tells the seller why."""
 
     key: ClassVar[str] = "error.generic"
+    operators_alerted: ClassVar[bool] = True  # an alert may wait in the outbox
 
     def __init__(self, **values: object) -> None:
         super().__init__(self.key)
@@ -91,6 +93,7 @@ class PivotUnavailableError(IssueError):
     """Pivot could not be reached or failed; the code is PENDING and can be resumed."""
 
     key = "error.pivot_down"
+    operators_alerted = False
 
 
 class PivotRejectedError(IssueError):

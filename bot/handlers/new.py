@@ -370,6 +370,8 @@ async def _deliver(
         await _edit(status, text(language, exc.key, **exc.values), InlineKeyboardMarkup([[retry]]))
         return
     except IssueError as exc:
+        if exc.operators_alerted:
+            context.services.relay.wake()
         await _edit(status, text(language, exc.key, **exc.values))
         return
     if code is None:

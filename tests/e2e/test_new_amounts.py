@@ -1,0 +1,87 @@
+"""Every amount a seller may type (design §3), and every one the bot must refuse and ask again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.texts import text
+from tests.e2e.harness import running_bot
+from tests.e2e.test_new_guided import SELLER, buttons, card_after, say, to_amount
+
+FORMS = [
+    ("25000", 25_000, "Rp 25.000"),
+    ("25.000", 25_000, "Rp 25.000"),
+    ("Rp 25.000", 25_000, "Rp 25.000"),
+    ("Rp25.000", 25_000, "Rp 25.000"),
+    ("25rb", 25_000, "Rp 25.000"),
+    ("25k", 25_000, "Rp 25.000"),
+    ("1,5jt", 1_500_000, "Rp 1.500.000"),
+    ("1.5jt", 1_500_000, "Rp 1.500.000"),
+]
+
+
+async def test_every_amount_form_in_one_message_and_typed(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        for form, amount, shown in FORMS:
+            mark = user.fake.mark()
+            await say(user, f"/new qris {form} Bu Ani")
+            card = await card_after(user, mark)
+            assert (await env.codes_of(SELLER))[0].amount == amount, form
+            assert card.text is not None and shown in card.text
+
+            await to_amount(user, "VA", "Pak Budi", "BCA")
+            mark = user.fake.mark()
+            await say(user, form)
+            card = await card_after(user, mark)
+            assert (await env.codes_of(SELLER))[0].amount == amount, form
+            assert card.text is not None and f"<b>{shown}</b> (tetap)" in card.text
+
+
+async def test_every_bad_amount_is_explained_and_asked_again(tmp_path: Path) -> None:
+    va_limits = {"kind": "VA BCA", "minimum": "Rp 10.000", "maximum": "Rp 9.999.999.999"}
+    bad = [
+        ("abc", text("id", "amount.format")),
+        ("25.000.00", text("id", "amount.format")),
+        ("Rp", text("id", "amount.empty")),
+        ("0", text("id", "amount.zero")),
+        ("-5000", text("id", "amount.negative")),
+        ("25,50", text("id", "amount.fraction")),
+        ("99999999999999999999", text("id", "amount.too_large")),
+        ("5000", text("id", "amount.below_minimum", **va_limits)),
+        ("10000jt", text("id", "amount.above_maximum", **va_limits)),
+    ]
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        await to_amount(user, "VA", "Pak Budi", "BCA")
+        for typed, problem in bad:
+            reask = await say(user, typed)
+            assert reask.text == f"{problem}\n\n{text('id', 'new.ask_amount.va')}", typed
+            assert any("bebas" in label for label in buttons(reask))
+
+        mark = user.fake.mark()
+        await say(user, "25.000")
+        await card_after(user, mark)
+        [code] = await env.codes_of(SELLER)
+        assert code.amount == 25_000
+
+
+async def test_qris_limits_and_bad_amounts_in_one_message(tmp_path: Path) -> None:
+    qris_limits = {"kind": "QRIS", "minimum": "Rp 1.000", "maximum": "Rp 9.999.999"}
+    cases = [
+        ("/new qris 500 Bu Ani", text("id", "amount.below_minimum", **qris_limits)),
+        ("/new qris 10jt Bu Ani", text("id", "amount.above_maximum", **qris_limits)),
+        ("/new qris 0 Bu Ani", text("id", "amount.zero")),
+        ("/new qris -1 Bu Ani", text("id", "amount.negative")),
+    ]
+    async with running_bot(tmp_path) as env:
+        user = await env.invite_seller(SELLER)
+        for command, problem in cases:
+            reask = await say(user, command)
+            assert reask.text == f"{problem}\n\n{text('id', 'new.ask_amount.qris')}", command
+
+        mark = user.fake.mark()
+        await say(user, "Rp 9.999.999")  # the last question still stands
+        await card_after(user, mark)
+        [code] = await env.codes_of(SELLER)
+        assert (code.amount, code.customer) == (9_999_999, "Bu Ani")
