@@ -30,7 +30,10 @@ class EmbeddedServer:
 
     def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self._sock = socket.socket(family, socket.SOCK_STREAM)
+        # The explicit protocol matters: asyncio only turns Nagle off (TCP_NODELAY) on accepted
+        # connections of a socket made with IPPROTO_TCP, and with Nagle every small answer
+        # waits ~40 ms for the peer's delayed ACK.
+        self._sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind((host, port))
         self.port: int = self._sock.getsockname()[1]
