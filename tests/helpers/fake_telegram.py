@@ -225,10 +225,12 @@ class BotApiError(Exception):
 
 
 def _bad_request(reason: str) -> BotApiError:
+    """A 400 with Telegram's ``Bad Request: `` prefix."""
     return BotApiError(400, f"Bad Request: {reason}")
 
 
 def _too_many_requests(retry_after: int) -> BotApiError:
+    """A 429 carrying ``retry_after`` as Telegram sends it."""
     return BotApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after)
 
 
@@ -275,6 +277,7 @@ def telegram_html_text(text: str) -> str:
 
 
 def _tag_name_end(text: str, start: int) -> int:
+    """Where a tag name starting at ``start`` ends (at a space or ``>``)."""
     end = start
     while end < len(text) and not text[end].isspace() and text[end] != ">":
         end += 1
@@ -422,6 +425,7 @@ async def _read_params(request: Request) -> tuple[JSONDict, dict[str, _Upload]]:
 
 
 def _chat_id(params: JSONDict) -> int:
+    """The chat_id parameter; 400 as Telegram answers when it is missing or unknown."""
     value = params.get("chat_id")
     if value is None or value == "":
         raise _bad_request("chat_id is empty")
@@ -431,6 +435,7 @@ def _chat_id(params: JSONDict) -> int:
 
 
 def _int_param(params: JSONDict, name: str, missing: str) -> int:
+    """A required integer parameter; 400 when missing or not a number."""
     value = params.get(name)
     if value is None:
         raise _bad_request(missing)
@@ -440,10 +445,12 @@ def _int_param(params: JSONDict, name: str, missing: str) -> int:
 
 
 def _optional_int(params: JSONDict, name: str, default: int) -> int:
+    """An integer parameter, or ``default`` when absent."""
     return default if params.get(name) is None else _int_param(params, name, "")
 
 
 def _str_param(params: JSONDict, name: str, missing: str) -> str:
+    """A required non-empty string parameter; 400 with ``missing`` otherwise."""
     value = params.get(name)
     if not isinstance(value, str) or not value:
         raise _bad_request(missing)
@@ -451,6 +458,7 @@ def _str_param(params: JSONDict, name: str, missing: str) -> str:
 
 
 def _parse_mode(params: JSONDict) -> str | None:
+    """The parse_mode as sent, or None; 400 for one Telegram does not know."""
     value = params.get("parse_mode")
     if value is None or value == "":
         return None
@@ -477,6 +485,7 @@ def _reply_markup(params: JSONDict) -> JSONDict | None:
 
 
 def _inline_buttons(markup: JSONDict | None) -> list[JSONDict]:
+    """The buttons of an inline keyboard, row by row."""
     rows: list[list[JSONDict]] = (markup or {}).get("inline_keyboard", [])
     return [button for row in rows for button in row]
 
@@ -501,10 +510,12 @@ def _image_size(data: bytes) -> tuple[str, int, int] | None:
 
 
 def _update_type(update: JSONDict) -> str:
+    """The kind of an update, e.g. ``message`` or ``callback_query``."""
     return next(key for key in update if key != "update_id")
 
 
 def _without_edit_date(message: JSONDict) -> JSONDict:
+    """A message without ``edit_date``, to compare contents."""
     return {key: value for key, value in message.items() if key != "edit_date"}
 
 
@@ -700,10 +711,10 @@ class FakeTelegram:
         return user
 
     def inject(self, update: JSONDict) -> int:
-        """Queue an update (without ``update_id``) for getUpdates or the webhook; its id."""
+        """Queue an update for getUpdates or the webhook; its new ``update_id``."""
         update_id = self._next_update_id
         self._next_update_id += 1
-        full = {"update_id": update_id, **update}
+        full = {"update_id": update_id, **{k: v for k, v in update.items() if k != "update_id"}}
         self.updates.append(full)
         self._queue.append(full)
         self._updates_changed.notify()
@@ -842,6 +853,7 @@ class FakeTelegram:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        """Resume webhook pushes when served; stop them and close the client at shutdown."""
         if self._webhook is not None:
             self._start_pusher()
         try:
@@ -850,10 +862,12 @@ class FakeTelegram:
             await self.aclose()
 
     def _token_ok(self, request: Request) -> bool:
+        """Whether the request's path carries this bot's token."""
         given: str = request.path_params["token"]
         return hmac.compare_digest(given.encode(), self.token.encode())
 
     async def _endpoint(self, request: Request) -> Response:
+        """``GET|POST /bot{token}/{method}``: decode, dispatch, record, answer."""
         seq = self._next_seq
         self._next_seq += 1
         at = self._clock()
@@ -883,6 +897,7 @@ class FakeTelegram:
         return JSONResponse(body, status_code=status)
 
     async def _file_endpoint(self, request: Request) -> Response:
+        """``GET /file/bot{token}/{path}``: the bytes of an uploaded file."""
         if not self._token_ok(request):
             return JSONResponse(BotApiError(401, "Unauthorized").body(), status_code=401)
         stored = self._file_paths.get(request.path_params["path"])
@@ -893,6 +908,7 @@ class FakeTelegram:
     # ------------------------------------------------------------------ chats and messages
 
     def _bot_json(self) -> JSONDict:
+        """The bot as a Bot API User object."""
         return {
             "id": self.bot_id,
             "is_bot": True,
@@ -901,6 +917,7 @@ class FakeTelegram:
         }
 
     def _chat_json(self, chat_id: int) -> JSONDict:
+        """The Chat object for ``chat_id``, made up for a chat not seen before."""
         if chat_id not in self._chats:
             self._chats[chat_id] = (
                 {"id": chat_id, "type": "private", "first_name": f"User {chat_id}"}
@@ -1030,6 +1047,7 @@ class FakeTelegram:
     # ------------------------------------------------------------------ files
 
     def _store(self, stored: StoredFile) -> StoredFile:
+        """Keep a file for getFile and the file route."""
         self._files[stored.file_id] = stored
         self._file_paths[stored.file_path] = stored
         return stored
@@ -1088,6 +1106,7 @@ class FakeTelegram:
         return sizes
 
     def _document(self, data: bytes, file_name: str | None, mime_type: str | None) -> JSONDict:
+        """A Document object for uploaded bytes, with ids that depend only on them."""
         digest = hashlib.sha256(data).hexdigest()
         suffix = PurePosixPath(file_name or "").suffix
         stored = self._store(
@@ -1114,12 +1133,14 @@ class FakeTelegram:
     # ------------------------------------------------------------------ updates
 
     def _is_allowed(self, update: JSONDict) -> bool:
+        """Whether allowed_updates lets ``update`` through."""
         kind = _update_type(update)
         if self._allowed_updates is None:
             return kind not in _OPT_IN_UPDATES
         return kind in self._allowed_updates
 
     def _pending(self, limit: int) -> list[JSONDict]:
+        """Up to ``limit`` unconfirmed updates that allowed_updates lets through."""
         return [update for update in self._queue if self._is_allowed(update)][:limit]
 
     def _confirm(self, offset: int) -> None:
@@ -1138,10 +1159,12 @@ class FakeTelegram:
             self._allowed_updates = frozenset(map(str, allowed)) or None
 
     def _start_pusher(self) -> None:
+        """Start the webhook pusher unless it is running."""
         if self._pusher is None or self._pusher.done():
             self._pusher = asyncio.create_task(self._push_updates(), name="fake Telegram webhook")
 
     async def _stop_pusher(self) -> None:
+        """Cancel the webhook pusher and wait for it to end."""
         pusher, self._pusher = self._pusher, None
         if pusher is not None:
             pusher.cancel()
@@ -1195,9 +1218,11 @@ class FakeTelegram:
     # ------------------------------------------------------------------ methods
 
     async def _true(self, req: _Req) -> object:
+        """``close`` and ``logOut``: nothing to do but say yes."""
         return True
 
     async def _get_me(self, req: _Req) -> object:
+        """``getMe``: the bot."""
         return {
             **self._bot_json(),
             "can_join_groups": True,
@@ -1208,6 +1233,7 @@ class FakeTelegram:
         }
 
     async def _get_updates(self, req: _Req) -> object:
+        """``getUpdates``: long polling, as Telegram does it."""
         conflict = BotApiError(
             409,
             "Conflict: can't use getUpdates method while webhook is active; "
@@ -1254,6 +1280,7 @@ class FakeTelegram:
             gone.cancel()
 
     async def _set_webhook(self, req: _Req) -> object:
+        """``setWebhook``: push updates to ``url`` from now on (empty url: stop)."""
         url = req.params.get("url") or ""
         if not url:
             return await self._delete_webhook(req)
@@ -1272,6 +1299,7 @@ class FakeTelegram:
         return True
 
     async def _delete_webhook(self, req: _Req) -> object:
+        """``deleteWebhook``: back to getUpdates."""
         if req.params.get("drop_pending_updates"):
             self._queue.clear()
         self._webhook = None
@@ -1280,6 +1308,7 @@ class FakeTelegram:
         return True
 
     async def _get_webhook_info(self, req: _Req) -> object:
+        """``getWebhookInfo``: the webhook, pending updates and the last error."""
         webhook = self._webhook
         info: JSONDict = {
             "url": webhook.url if webhook else "",
@@ -1296,6 +1325,7 @@ class FakeTelegram:
         return info
 
     async def _send_message(self, req: _Req) -> object:
+        """``sendMessage``."""
         chat_id = _chat_id(req.params)
         text = _str_param(req.params, "text", "message text is empty")
         parse_mode = _parse_mode(req.params)
@@ -1306,12 +1336,15 @@ class FakeTelegram:
         return self._record_sent(req, "sendMessage", message, parse_mode)
 
     async def _send_photo(self, req: _Req) -> object:
+        """``sendPhoto``: an upload or a known file_id."""
         return self._send_media(req, "sendPhoto", "photo")
 
     async def _send_document(self, req: _Req) -> object:
+        """``sendDocument``: an upload or a known file_id."""
         return self._send_media(req, "sendDocument", "document")
 
     def _send_media(self, req: _Req, method: str, kind: str) -> JSONDict:
+        """Send a photo or document with an optional caption and keyboard."""
         chat_id = _chat_id(req.params)
         caption = req.params.get("caption")
         parse_mode = _parse_mode(req.params)
@@ -1329,6 +1362,7 @@ class FakeTelegram:
         return self._record_sent(req, method, message, parse_mode, data)
 
     async def _send_chat_action(self, req: _Req) -> object:
+        """``sendChatAction``: accepted and forgotten."""
         chat_id = _chat_id(req.params)
         _str_param(req.params, "action", "action is empty")
         if chat_id in self._blocked:
@@ -1336,12 +1370,15 @@ class FakeTelegram:
         return True
 
     async def _edit_message_text(self, req: _Req) -> object:
+        """``editMessageText``."""
         return self._edit(req, "editMessageText", "text")
 
     async def _edit_message_caption(self, req: _Req) -> object:
+        """``editMessageCaption``."""
         return self._edit(req, "editMessageCaption", "caption")
 
     async def _edit_message_reply_markup(self, req: _Req) -> object:
+        """``editMessageReplyMarkup``."""
         return self._edit(req, "editMessageReplyMarkup", None)
 
     def _edit(self, req: _Req, method: str, field_name: str | None) -> JSONDict:
@@ -1403,6 +1440,7 @@ class FakeTelegram:
         return edited
 
     async def _delete_message(self, req: _Req) -> object:
+        """``deleteMessage``."""
         chat_id = _chat_id(req.params)
         message_id = _int_param(req.params, "message_id", "message identifier is not specified")
         if self._messages.pop((chat_id, message_id), None) is None:
@@ -1410,6 +1448,7 @@ class FakeTelegram:
         return True
 
     async def _answer_callback_query(self, req: _Req) -> object:
+        """``answerCallbackQuery``: once per open query."""
         query_id = str(req.params.get("callback_query_id") or "")
         if query_id not in self._open_queries:
             raise _bad_request(_QUERY_INVALID)
@@ -1428,6 +1467,7 @@ class FakeTelegram:
         return True
 
     async def _set_my_commands(self, req: _Req) -> object:
+        """``setMyCommands``, kept per scope and language_code."""
         commands = req.params.get("commands")
         if not isinstance(commands, list) or len(commands) > 100:
             raise _bad_request("can't parse commands JSON object")
@@ -1443,14 +1483,17 @@ class FakeTelegram:
         return True
 
     async def _get_my_commands(self, req: _Req) -> object:
+        """``getMyCommands`` for a scope and language_code."""
         return self.commands_for(req.params.get("scope"), req.params.get("language_code") or "")
 
     async def _delete_my_commands(self, req: _Req) -> object:
+        """``deleteMyCommands`` for a scope and language_code."""
         key = _command_key(req.params.get("scope"), req.params.get("language_code") or "")
         self._commands.pop(key, None)
         return True
 
     async def _set_chat_menu_button(self, req: _Req) -> object:
+        """``setChatMenuButton`` for a chat or the default."""
         chat_id = _chat_id(req.params) if "chat_id" in req.params else None
         button = req.params.get("menu_button") or {"type": "default"}
         if not isinstance(button, dict):
@@ -1459,10 +1502,12 @@ class FakeTelegram:
         return True
 
     async def _get_chat_menu_button(self, req: _Req) -> object:
+        """``getChatMenuButton`` for a chat or the default."""
         chat_id = _chat_id(req.params) if "chat_id" in req.params else None
         return self.menu_buttons.get(chat_id) or self.menu_buttons.get(None) or {"type": "default"}
 
     async def _get_file(self, req: _Req) -> object:
+        """``getFile``: where to download an uploaded file."""
         stored = self._files.get(str(req.params.get("file_id") or ""))
         if stored is None:
             raise _bad_request("invalid file_id")
@@ -1475,6 +1520,7 @@ class FakeTelegram:
 
 
 def _check_text(text: str, parse_mode: str | None) -> None:
+    """400 for message text that is empty or too long once parsed."""
     shown = _shown_text(text, parse_mode)
     if not shown.strip():
         raise _bad_request("message text is empty")
@@ -1483,11 +1529,13 @@ def _check_text(text: str, parse_mode: str | None) -> None:
 
 
 def _check_caption(caption: str, parse_mode: str | None) -> None:
+    """400 for a caption that is too long once parsed."""
     if len(_shown_text(caption, parse_mode)) > _MAX_CAPTION:
         raise _bad_request("message caption is too long")
 
 
 def _command_key(scope: object, language_code: object) -> tuple[str, str]:
+    """Where setMyCommands keeps a scope and language's commands."""
     return json.dumps(scope or {"type": "default"}, sort_keys=True), str(language_code or "")
 
 

@@ -203,18 +203,18 @@ def test_html_that_telegram_accepts(text: str, shown: str) -> None:
 
 async def test_bad_html_and_limits_are_400(fake: FakeTelegram, bot: Bot) -> None:
     # PTB lower-cases all but the first letter of the description, hence (?i) in matches.
-    with pytest.raises(BadRequest, match="(?i)can't parse entities: unsupported start tag"):
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities: unsupported start tag"):
         await bot.send_message(1, "Rp <25 ribu", parse_mode="HTML")
     await bot.send_message(1, "Rp <25")  # fine without a parse mode
     await bot.send_message(1, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
-    with pytest.raises(BadRequest, match="(?i)message is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message is too long"):
         await bot.send_message(1, "x" * 4097)
-    with pytest.raises(BadRequest, match="(?i)message text is empty"):
+    with pytest.raises(BadRequest, match=r"(?i)message text is empty"):
         await bot.send_message(1, "<b> </b>", parse_mode="HTML")
-    with pytest.raises(BadRequest, match="(?i)message caption is too long"):
+    with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
         await bot.send_photo(1, make_png(4, 4), caption="x" * 1025)
     too_long = InlineKeyboardMarkup([[InlineKeyboardButton("x", callback_data="d" * 65)]])
-    with pytest.raises(BadRequest, match="(?i)BUTTON_DATA_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BUTTON_DATA_INVALID"):
         await bot.send_message(1, "hi", reply_markup=too_long)
     assert [m.text for m in fake.sent_messages(1)] == ["Rp <25", "<b>" + "x" * 4096 + "</b>"]
     assert [call.status for call in fake.calls_to("sendMessage")] == [400, 200, 200, 400, 400, 400]
@@ -253,11 +253,11 @@ async def test_send_photo_reads_jpeg_and_rejects_what_is_no_image(
 ) -> None:
     jpeg = await bot.send_photo(5, make_jpeg_header(60, 40))
     assert [(size.width, size.height) for size in jpeg.photo] == [(60, 40)]
-    with pytest.raises(BadRequest, match="(?i)IMAGE_PROCESS_FAILED"):
+    with pytest.raises(BadRequest, match=r"(?i)IMAGE_PROCESS_FAILED"):
         await bot.send_photo(5, b"not an image", filename="x.png")
-    with pytest.raises(BadRequest, match="(?i)wrong file identifier"):
+    with pytest.raises(BadRequest, match=r"(?i)wrong file identifier"):
         await bot.send_photo(5, "AgACunknown")
-    with pytest.raises(BadRequest, match="(?i)invalid file_id"):
+    with pytest.raises(BadRequest, match=r"(?i)invalid file_id"):
         await bot.get_file("AgACunknown")
 
 
@@ -279,7 +279,7 @@ async def test_send_document_keeps_name_and_bytes(fake: FakeTelegram, bot: Bot) 
 
 async def test_edits_follow_telegram(fake: FakeTelegram, bot: Bot) -> None:
     message = await bot.send_message(3, "Pilih", reply_markup=KEYBOARD)
-    with pytest.raises(BadRequest, match="(?i)message is not modified"):
+    with pytest.raises(BadRequest, match=r"(?i)message is not modified"):
         await bot.edit_message_text("Pilih", 3, message.message_id, reply_markup=KEYBOARD)
     only_va = InlineKeyboardMarkup([[InlineKeyboardButton("VA", callback_data="kind:va")]])
     await bot.edit_message_reply_markup(3, message.message_id, reply_markup=only_va)
@@ -291,9 +291,9 @@ async def test_edits_follow_telegram(fake: FakeTelegram, bot: Bot) -> None:
         ("editMessageReplyMarkup", None, None, only_va.to_dict()),
         ("editMessageText", "<b>Baru</b>", "HTML", None),
     ]
-    with pytest.raises(BadRequest, match="(?i)there is no caption in the message to edit"):
+    with pytest.raises(BadRequest, match=r"(?i)there is no caption in the message to edit"):
         await bot.edit_message_caption(3, message.message_id, caption="x")
-    with pytest.raises(BadRequest, match="(?i)message to edit not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await bot.edit_message_text("x", 3, 999)
 
     photo = await bot.send_photo(3, make_png(4, 4), caption="lama", reply_markup=KEYBOARD)
@@ -319,7 +319,7 @@ async def test_commands_menu_button_and_small_methods(fake: FakeTelegram, bot: B
     assert await bot.get_my_commands(language_code="id") == (BotCommand("new", "Buat kode"),)
     await bot.delete_my_commands(language_code="id")
     assert set(fake.commands) == {""}
-    with pytest.raises(BadRequest, match="(?i)BOT_COMMAND_INVALID"):
+    with pytest.raises(BadRequest, match=r"(?i)BOT_COMMAND_INVALID"):
         await bot.set_my_commands([BotCommand("New!", "x")])
 
     await bot.set_chat_menu_button(9, MenuButtonCommands())
@@ -328,7 +328,7 @@ async def test_commands_menu_button_and_small_methods(fake: FakeTelegram, bot: B
     assert await bot.send_chat_action(9, "typing")
     message = await bot.send_message(9, "hapus")
     assert await bot.delete_message(9, message.message_id)
-    with pytest.raises(BadRequest, match="(?i)message to delete not found"):
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
         await bot.delete_message(9, message.message_id)
     assert await bot.close()
     assert await bot.log_out()
@@ -402,7 +402,7 @@ async def test_fail_next_answers_the_next_calls_with_that_error(
 async def test_a_blocked_chat_is_forbidden(fake: FakeTelegram, bot: Bot) -> None:
     message = await bot.send_message(11, "halo")
     fake.block_chat(11)
-    with pytest.raises(Forbidden, match="(?i)bot was blocked by the user"):
+    with pytest.raises(Forbidden, match=r"(?i)bot was blocked by the user"):
         await bot.send_message(11, "lagi")
     with pytest.raises(Forbidden):
         await bot.edit_message_text("ubah", 11, message.message_id)
@@ -450,12 +450,38 @@ async def test_get_updates_limit_and_allowed_updates(fake: FakeTelegram, bot: Bo
     assert query.callback_query.message.message_id == message.message_id
 
 
+async def test_injected_updates_default_allowed_updates_and_dropping(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    bot_user = {"id": fake.bot_id, "is_bot": True, "first_name": "Kodebayar Test"}
+    member_update = {
+        "chat": {"id": 5, "type": "private", "first_name": "Ani"},
+        "from": {"id": 5, "is_bot": False, "first_name": "Ani"},
+        "date": 0,
+        "old_chat_member": {"status": "member", "user": bot_user},
+        "new_chat_member": {"status": "kicked", "user": bot_user, "until_date": 0},
+    }
+    blocked = fake.inject({"update_id": 999, "my_chat_member": member_update})
+    fake.inject({"chat_member": member_update})  # Telegram sends these only on request
+    (update,) = await bot.get_updates(timeout=0)
+    assert update.update_id == blocked == 1
+    assert update.my_chat_member is not None
+    assert update.my_chat_member.new_chat_member.status == "kicked"
+    (opted_in,) = await bot.get_updates(allowed_updates=["chat_member"], timeout=0)
+    assert opted_in.chat_member is not None
+
+    await fake.user(5).send("lost")
+    assert await bot.delete_webhook(drop_pending_updates=True)
+    assert await bot.get_updates(allowed_updates=[], timeout=0) == ()
+    assert len(fake.updates) == 3
+
+
 async def test_a_newer_poll_ends_a_waiting_one_with_409(fake: FakeTelegram, bot: Bot) -> None:
     older = asyncio.create_task(bot.get_updates(timeout=30))
     await wait_for(lambda: fake.long_polls_waiting == 1, what="the first poll to wait")
     async with bot_at(fake, fake.url or "") as second_instance:  # PTB polls on one connection
         assert await second_instance.get_updates(timeout=0) == ()
-    with pytest.raises(Conflict, match="(?i)terminated by other getUpdates request"):
+    with pytest.raises(Conflict, match=r"(?i)terminated by other getUpdates request"):
         await asyncio.wait_for(older, timeout=5)
 
 
@@ -544,7 +570,7 @@ async def test_webhook_push_with_secret_and_retries() -> None:
         await bot.set_webhook(f"{hook_server.url}/hook", secret_token="s3cret_TOKEN-1")
         await wait_for(lambda: len(received) == 2, what="a failed push and its retry")
         info = await bot.get_webhook_info()
-        with pytest.raises(Conflict, match="(?i)webhook is active"):
+        with pytest.raises(Conflict, match=r"(?i)webhook is active"):
             await bot.get_updates()
         await sari.send("sesudah")
         await wait_for(lambda: len(received) == 3, what="the second update")
@@ -609,6 +635,6 @@ async def test_pressing_needs_a_real_button_on_a_bot_message(fake: FakeTelegram,
         await fake.user(601).press(mine.message_id, "kind:qris")  # another user's chat
     query_id = await sari.press_button(mine.message_id, "qris")
     assert await bot.answer_callback_query(query_id, text="ok")
-    with pytest.raises(BadRequest, match="(?i)query ID is invalid"):
+    with pytest.raises(BadRequest, match=r"(?i)query ID is invalid"):
         await bot.answer_callback_query(query_id)
     assert [(a.callback_query_id, a.text) for a in fake.answered_callbacks] == [(query_id, "ok")]
