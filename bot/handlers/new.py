@@ -351,18 +351,36 @@ async def _deliver(
     attempt: Callable[[], Awaitable[Code | None]],
     query: CallbackQuery | None,
 ) -> None:
-    """Show that work is under way, run ``attempt``, then send the card or say what failed."""
-    language = seller.language
+    """Show that work is under way, then run ``attempt`` in the background."""
     chat = update.effective_chat
     if chat is None:
         return
-    working = text(language, "new.working")
+    working = text(seller.language, "new.working")
     status: Message | bool
     if query is not None:
         # Editing the pressed message also takes its buttons away: no second tap.
         status = await query.edit_message_text(working, parse_mode=ParseMode.HTML)
     else:
         status = await chat.send_message(working, parse_mode=ParseMode.HTML)
+    # Updates are handled one at a time, and Pivot may take seconds (retries, timeouts):
+    # nobody else's update waits for it. PTB tracks the task, routes its errors to the
+    # error handler and waits for it at shutdown.
+    context.application.create_task(
+        _complete(context, seller.language, chat.id, message_id, attempt, status),
+        update=update,
+        name=f"new-code:{chat.id}:{message_id}",
+    )
+
+
+async def _complete(
+    context: Context,
+    language: str,
+    chat_id: int,
+    message_id: int,
+    attempt: Callable[[], Awaitable[Code | None]],
+    status: Message | bool,
+) -> None:
+    """Run ``attempt``, then say the code is ready and send its card, or say what failed."""
     try:
         code = await attempt()
     except PivotUnavailableError as exc:
@@ -378,7 +396,7 @@ async def _deliver(
         await _edit(status, text(language, "new.stale_button"))
         return
     await _edit(status, text(language, "new.done"))
-    await send_card(context.bot, chat.id, code, language)
+    await send_card(context.bot, chat_id, code, language)
 
 
 async def _edit(

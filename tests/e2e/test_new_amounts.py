@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.texts import text
 from tests.e2e.harness import running_bot
-from tests.e2e.test_new_guided import SELLER, buttons, card_after, say, to_amount
+from tests.e2e.test_new_guided import SELLER, buttons, card_after, new_seller, say, to_amount
 
 FORMS = [
     ("25000", 25_000, "Rp 25.000"),
@@ -22,7 +22,7 @@ FORMS = [
 
 async def test_every_amount_form_in_one_message_and_typed(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         for form, amount, shown in FORMS:
             mark = user.fake.mark()
             await say(user, f"/new qris {form} Bu Ani")
@@ -52,7 +52,7 @@ async def test_every_bad_amount_is_explained_and_asked_again(tmp_path: Path) -> 
         ("10000jt", text("id", "amount.above_maximum", **va_limits)),
     ]
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         await to_amount(user, "VA", "Pak Budi", "BCA")
         for typed, problem in bad:
             reask = await say(user, typed)
@@ -75,7 +75,7 @@ async def test_qris_limits_and_bad_amounts_in_one_message(tmp_path: Path) -> Non
         ("/new qris -1 Bu Ani", text("id", "amount.negative")),
     ]
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         for command, problem in cases:
             reask = await say(user, command)
             assert reask.text == f"{problem}\n\n{text('id', 'new.ask_amount.qris')}", command

@@ -20,6 +20,15 @@ SELLER = 2001
 # Steps a seller takes, each waiting for what the bot does in answer.
 
 
+async def new_seller(env: BotEnv, user_id: int = SELLER, name: str = "Sari") -> FakeUser:
+    """An invited seller, once the bot has welcomed them (nothing else is left to arrive)."""
+    mark = env.telegram.mark()
+    user = await env.invite_seller(user_id, name)
+    welcome = text("id", "start.joined", name=name)
+    await user.next_message(lambda m: (m.text or "").startswith(welcome), after=mark)
+    return user
+
+
 async def say(user: FakeUser, words: str) -> SentMessage:
     """Send ``words``; the bot's next message in the chat."""
     mark = user.fake.mark()
@@ -78,7 +87,7 @@ async def single_session(env: BotEnv) -> dict[str, object]:
 
 async def test_guided_qris_with_typed_amount(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
 
         prompt = await say(user, "/new")
         assert prompt.text == text("id", "new.choose_kind")
@@ -115,7 +124,7 @@ async def test_guided_qris_with_typed_amount(tmp_path: Path) -> None:
 
 async def test_guided_va_for_several_banks_closed_and_open(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         prompt = await say(user, "/new")
         banks = await press(user, prompt, "VA")
         assert banks.text == text("id", "new.choose_bank")
@@ -147,7 +156,7 @@ async def test_guided_va_for_several_banks_closed_and_open(tmp_path: Path) -> No
 
 async def test_english_open_amount_button_says_open(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         await say(user, "/lang en")
         prompt = await say(user, "/new")
         assert prompt.text == text("en", "new.choose_kind")
@@ -165,7 +174,7 @@ async def test_english_open_amount_button_says_open(tmp_path: Path) -> None:
 
 async def test_names_are_cleaned_and_shown_escaped(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         prompt = await say(user, "/new")
         await press(user, prompt, "QRIS")
 
@@ -184,7 +193,7 @@ async def test_names_are_cleaned_and_shown_escaped(tmp_path: Path) -> None:
 @pytest.mark.parametrize("step", ["kind", "bank", "name", "amount"])
 async def test_cancel_works_at_every_step(tmp_path: Path, step: str) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         prompt = await say(user, "/new")
         if step != "kind":
             prompt_edit = await press(user, prompt, "VA")
@@ -202,7 +211,7 @@ async def test_cancel_works_at_every_step(tmp_path: Path, step: str) -> None:
 
 async def test_cancel_button(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         question = await to_amount(user, "QRIS", "Bu Ani")
 
         cancelled = await press(user, question, "Batal")
@@ -213,7 +222,7 @@ async def test_cancel_button(tmp_path: Path) -> None:
 
 async def test_double_tap_and_old_buttons_make_no_second_code(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         prompt = await say(user, "/new")
         await press(user, prompt, "VA")
         edited = await press(user, prompt, "BRI")
@@ -238,7 +247,7 @@ async def test_double_tap_and_old_buttons_make_no_second_code(tmp_path: Path) ->
 
 async def test_typed_text_where_a_button_is_expected(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         prompt = await say(user, "/new")
 
         reply = await say(user, "QRIS")
@@ -252,7 +261,7 @@ async def test_the_conversation_times_out_politely(
 ) -> None:
     monkeypatch.setattr(new_handlers, "TIMEOUT_SECONDS", 0.5)
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         prompt = await say(user, "/new")
         mark = user.fake.mark()
 
@@ -269,17 +278,19 @@ async def test_the_conversation_times_out_politely(
 
 async def test_pivot_down_then_the_retry_button_makes_one_code(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
+        other = await new_seller(env, SELLER + 1, "Joko")
         # More failures than the client retries; Pivot did create the session each time.
         env.simulator.fail_next("POST", "/v2/payments", count=3, status=503, processed=True)
         mark = user.fake.mark()
-        await user.send("/new qris Bu Ani")
+        await say(user, "/new qris Bu Ani")
+
+        # While Pivot is retried for the first seller, the bot keeps serving the others.
+        prompt = await say(other, "/new")
         down = await env.telegram.wait_for_edit(
-            SELLER,
-            lambda edit: edit.text == text("id", "error.pivot_down"),
-            after=mark,
-            timeout=15,
+            SELLER, lambda edit: edit.text == text("id", "error.pivot_down"), after=mark
         )
+        assert prompt.text == text("id", "new.choose_kind") and prompt.seq < down.seq
         [pending] = await env.codes_of(SELLER)
         assert pending.status is CodeStatus.PENDING
 

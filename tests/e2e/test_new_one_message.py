@@ -7,7 +7,7 @@ from pathlib import Path
 from bot.texts import text
 from storage import CodeKind, CodeStatus
 from tests.e2e.harness import ADMIN_ID, running_bot
-from tests.e2e.test_new_guided import SELLER, buttons, card_after, press, say
+from tests.e2e.test_new_guided import SELLER, buttons, card_after, new_seller, press, say
 from tests.helpers.qr import decode_qr
 
 BANKS = "BCA, BRI, MANDIRI, BNI, BSI, CIMB, PERMATA, BNC"  # the simulator's, in its order
@@ -23,7 +23,7 @@ async def test_complete_commands_make_the_code_at_once(tmp_path: Path) -> None:
         ("/new va permata Rp 50.000 Budi", CodeKind.VA, "PERMATA", 50_000, "Budi"),
     ]
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         for command, kind, bank, amount, customer in cases:
             mark = user.fake.mark()
             working = await say(user, command)
@@ -49,7 +49,7 @@ async def test_complete_commands_make_the_code_at_once(tmp_path: Path) -> None:
 
 async def test_partial_commands_ask_for_what_is_missing(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
 
         banks = await say(user, "/new va")
         assert banks.text == text("id", "new.choose_bank")
@@ -92,7 +92,7 @@ async def test_partial_commands_ask_for_what_is_missing(tmp_path: Path) -> None:
 
 async def test_a_redelivered_command_makes_no_second_code(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         mark = user.fake.mark()
         await user.send("/new qris Budi")
         command = env.telegram.updates[-1]["message"]
@@ -109,7 +109,7 @@ async def test_a_redelivered_command_makes_no_second_code(tmp_path: Path) -> Non
 
 async def test_an_exhausted_va_range_is_explained_and_reported(tmp_path: Path) -> None:
     async with running_bot(tmp_path, pivot_va_ranges="BNI=0000-0000") as env:
-        user = await env.invite_seller(SELLER)
+        user = await new_seller(env)
         mark = user.fake.mark()
         await say(user, "/new va bni bebas Budi")
         await card_after(user, mark)
