@@ -62,7 +62,7 @@ async def notice_for(db: Database, charge_id: str) -> PaymentNotice:
 async def test_a_charge_is_recorded_with_its_message(
     db: Database, ledger: Ledger, wakes: Wakes
 ) -> None:
-    code = await add_code(db, SELLER, amount=25_000)
+    code = await add_code(db, SELLER, kind=CodeKind.VA, bank="BCA", amount=25_000)
     assert code.pivot_session_id is not None
     body = charge_success_body(code.pivot_session_id, code.client_reference_id, [("c1", 25_000)])
 

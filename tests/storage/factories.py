@@ -21,16 +21,21 @@ _serial = itertools.count(1)
 
 
 async def add_seller(
-    db: Database, telegram_id: int = 100, *, role: Role = Role.SELLER, now: datetime = NOW
+    db: Database,
+    telegram_id: int = 100,
+    *,
+    role: Role = Role.SELLER,
+    language: str = "id",
+    now: datetime = NOW,
 ) -> Seller:
-    """An ACTIVE seller (or operator) named after its id."""
+    """An ACTIVE seller (or operator) named after its id, its chat id equal to its user id."""
     async with db.write() as tx:
         return await tx.sellers.add(
             telegram_id=telegram_id,
             chat_id=telegram_id,
             name=f"Seller {telegram_id}",
             username=None,
-            language="id",
+            language=language,
             timezone="Asia/Jakarta",
             role=role,
             invited_by=None,
@@ -48,10 +53,16 @@ async def add_code(
     customer: str = "Budi",
     amount: int | None = None,
     request_key: str | None = None,
+    session_id: str | None = None,
+    client_reference_id: str | None = None,
     activate: bool = True,
     now: datetime = NOW,
 ) -> Code:
-    """A code, ACTIVE with a Pivot session unless ``activate`` is False (then PENDING)."""
+    """A code, ACTIVE with a Pivot session unless ``activate`` is False (then PENDING).
+
+    Give ``session_id`` and ``client_reference_id`` to match a session Pivot (or the
+    simulator) really issued.
+    """
     serial = next(_serial)
     async with db.write() as tx:
         code = await tx.codes.create(
@@ -62,14 +73,14 @@ async def add_code(
             customer=customer,
             amount=amount,
             request_key=request_key or f"request-{serial}",
-            client_reference_id=f"reference-{serial}",
+            client_reference_id=client_reference_id or f"reference-{serial}",
             now=now,
         )
         if not activate:
             return code
         return await tx.codes.activate(
             code.id,
-            session_id=f"session-{serial}",
+            session_id=session_id or f"session-{serial}",
             qr_content="000201..." if kind is CodeKind.QRIS else None,
             va_number=f"1234{va_suffix}" if kind is CodeKind.VA else None,
             merchant_name="Warung Budi",
