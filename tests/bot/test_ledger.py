@@ -72,7 +72,7 @@ async def test_a_charge_is_recorded_with_its_message(
     notice = await notice_for(db, "c1")
     assert (notice.amount, notice.customer, notice.count, notice.total) == (
         25_000,
-        "Bu Ani",
+        "Budi",
         1,
         25_000,
     )
