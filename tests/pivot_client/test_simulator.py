@@ -9,6 +9,14 @@ from typing import Any
 import pytest
 
 from pivot_client.banks import parse_va_rule_overrides
+from tests.pivot_client.pivot_messages import (
+    MULTIPLE_METHOD,
+    MULTIPLE_MODE,
+    QRIS_AMOUNT,
+    QRIS_LIMIT,
+    VA_RANGE,
+    VA_TAKEN,
+)
 from tests.pivot_client.simulated import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -19,24 +27,6 @@ from tests.pivot_client.simulated import (
     va_body,
 )
 
-MULTIPLE_MODE = "paymentType 'MULTIPLE' is only allowed when mode is set to 'API'"
-MULTIPLE_METHOD = "paymentType 'MULTIPLE' is not allowed for this payment method type"
-VA_RANGE = (
-    "The requested Virtual Account number is not within your assigned static VA range. "
-    "Please check your configuration."
-)
-VA_TAKEN = (
-    "The Virtual Account number you requested has already been assigned. "
-    "Please choose a different number."
-)
-QRIS_LIMIT = (
-    "The number of static QRIS you've created has reached the allowed limit. "
-    "Cannot create a new QRIS."
-)
-QRIS_AMOUNT = (
-    "QRIS with paymentType = MULTIPLE must not include an amount. "
-    "Remove the amount value from the request."
-)
 INVALID = "api_validation_error"
 
 
