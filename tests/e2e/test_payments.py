@@ -129,6 +129,15 @@ async def test_bad_callbacks_get_the_right_status_and_change_nothing(env: BotEnv
     async with httpx.AsyncClient() as http:
         health = await http.get(f"{env.runtime.http_url}/healthz")
     assert health.status_code == 200
+    report = health.json()
+    assert report["database"] == "ok"
+    assert (report["relay"], report["reconciliation"], report["telegram"]) == (
+        "running",
+        "running",
+        "ok",
+    )
+    assert report["pending_outbox"] == 0
+    assert report["last_callback_at"] is not None
 
 
 async def test_telegram_failing_for_a_while_delays_the_message_but_sends_it_once(

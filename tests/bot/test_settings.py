@@ -1,0 +1,105 @@
+"""Settings: design.md's table from the environment and .env, and one clear line when wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+REQUIRED = {
+    "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq",
+    "PIVOT_CLIENT_ID": "client-id",
+    "PIVOT_CLIENT_SECRET": "client-secret-value",
+    "PIVOT_CALLBACK_API_KEY": "callback-key-value",
+}
+
+
+@pytest.fixture
+def environment(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name, value in REQUIRED.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def test_defaults_are_the_design_tables(environment: pytest.MonkeyPatch) -> None:
+    settings = load_settings(env_file=None)
+
+    assert str(settings.telegram_api_url) == "https://api.telegram.org/"
+    assert settings.telegram_webhook_url is None
+    assert str(settings.pivot_base_url).startswith("https://api-stg.pivot-payment.com")
+    assert settings.database_path == Path("data/kodebayar.db")
+    assert settings.admin_telegram_ids == frozenset()
+    assert (settings.http_host, settings.http_port) == ("0.0.0.0", 8080)  # noqa: S104
+    assert settings.reconcile_interval_seconds == 300
+    assert settings.timezone == "Asia/Jakarta"
+    assert settings.log_level == "INFO"
+
+
+def test_values_come_from_a_dotenv_file_and_the_environment_wins(
+    environment: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("ADMIN_TELEGRAM_IDS=1, 2\nHTTP_PORT=9000\nLOG_LEVEL=debug\n")
+    environment.setenv("HTTP_PORT", "9100")
+
+    settings = load_settings(env_file=dotenv)
+
+    assert settings.admin_telegram_ids == frozenset({1, 2})
+    assert settings.http_port == 9100
+    assert settings.log_level == "DEBUG"
+
+
+def test_a_missing_required_setting_is_named_on_one_line(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    environment.delenv("PIVOT_CALLBACK_API_KEY")
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env_file=None)
+
+    assert str(caught.value) == "PIVOT_CALLBACK_API_KEY: required, not set"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("HTTP_PORT", "eighty", "HTTP_PORT"),
+        ("HTTP_PORT", "70000", "HTTP_PORT"),
+        ("ADMIN_TELEGRAM_IDS", "12,abc", "ADMIN_TELEGRAM_IDS: expected comma-separated"),
+        ("TIMEZONE", "Mars/Olympus", "TIMEZONE: expected an IANA time zone"),
+        ("RECONCILE_INTERVAL_SECONDS", "0", "RECONCILE_INTERVAL_SECONDS"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
+        ("PIVOT_VA_RANGES", "BCA=9-1", "PIVOT_VA_RANGES"),
+        ("TELEGRAM_BOT_TOKEN", "  ", "TELEGRAM_BOT_TOKEN: must not be empty"),
+        ("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/telegram/webhook", "WEBHOOK_SECRET"),
+    ],
+)
+def test_an_invalid_setting_is_named_and_no_secret_is_shown(
+    environment: pytest.MonkeyPatch, variable: str, value: str, expected: str
+) -> None:
+    environment.setenv(variable, value)
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env_file=None)
+
+    message = str(caught.value)
+    assert expected in message
+    assert "\n" not in message
+    for secret in REQUIRED.values():
+        assert secret not in message
+
+
+def test_the_secrets_are_listed_for_the_log_filter(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/telegram/webhook")
+    environment.setenv("TELEGRAM_WEBHOOK_SECRET", "hook_secret-1")
+
+    settings = load_settings(env_file=None)
+
+    assert set(settings.secrets()) == {
+        REQUIRED["TELEGRAM_BOT_TOKEN"],
+        REQUIRED["PIVOT_CLIENT_SECRET"],
+        REQUIRED["PIVOT_CALLBACK_API_KEY"],
+        "hook_secret-1",
+    }
