@@ -1,0 +1,88 @@
+"""/today end to end: the seller's calendar day in WIB, across midnight; and /lang."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.drafts import Draft, Kind
+from bot.texts import text
+from storage import ChargeSource, NewCharge
+from tests.e2e.harness import BotEnv, running_bot
+from tests.e2e.test_access import answer_to, join
+
+# 25/11/2026 10:00 WIB; the WIB day runs from 24/11 17:00 UTC to 25/11 17:00 UTC.
+NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.handlers.today.utcnow", lambda: NOW)
+
+
+async def record(
+    env: BotEnv, code_id: int, seller_id: int, paid_at: datetime, amount: int
+) -> None:
+    """A charge recorded straight into the ledger's table at ``paid_at``."""
+    charge = NewCharge(
+        pivot_charge_id=f"charge-{paid_at.isoformat()}",
+        code_id=code_id,
+        seller_id=seller_id,
+        session_id="session",
+        client_reference_id=None,
+        amount=amount,
+        paid_at=paid_at,
+        channel="BRI",
+        issuer=None,
+        reference=None,
+        source=ChargeSource.CALLBACK,
+        flags=frozenset(),
+    )
+    async with env.services.db.write() as tx:
+        assert await tx.charges.insert_if_new(charge, now=NOW) is not None
+
+
+async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        seller = await join(env, 501)
+        assert (await answer_to(seller, "/today")).text == text(
+            "id", "today.empty", date="25/11/2026"
+        )
+        stored = await env.services.db.sellers.get(501)
+        assert stored is not None
+        draft = Draft(kind=Kind.VA, bank="BRI", customer="Pak Budi", open_amount=True)
+        code = await env.services.codes.issue(stored, draft, "test:today")
+        moments = {
+            datetime(2026, 11, 24, 16, 59, tzinfo=UTC): 1_000,  # 24/11 23:59 WIB: yesterday
+            datetime(2026, 11, 24, 17, 0, tzinfo=UTC): 20_000,  # 25/11 00:00 WIB
+            datetime(2026, 11, 24, 17, 1, tzinfo=UTC): 30_000,  # 25/11 00:01 WIB
+            datetime(2026, 11, 25, 16, 59, tzinfo=UTC): 50_000,  # 25/11 23:59 WIB
+            datetime(2026, 11, 25, 17, 0, tzinfo=UTC): 7_000,  # 26/11 00:00 WIB: tomorrow
+        }
+        for paid_at, amount in moments.items():
+            await record(env, code.id, 501, paid_at, amount)
+
+        report = await answer_to(seller, "/today")
+        assert report.text is not None
+        assert report.text.splitlines() == [
+            text("id", "today.title", date="25/11/2026", count=3, total="Rp 100.000"),
+            "• 00:00 · <b>Rp 20.000</b> · Pak Budi · VA BRI",
+            "• 00:01 · <b>Rp 30.000</b> · Pak Budi · VA BRI",
+            "• 23:59 · <b>Rp 50.000</b> · Pak Budi · VA BRI",
+        ]
+
+
+async def test_lang_switches_the_sellers_language(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        seller = await join(env, 501)
+        assert (await answer_to(seller, "/lang")).text == text("id", "lang.usage")
+        assert (await answer_to(seller, "/lang fr")).text == text("id", "lang.usage")
+        assert (await answer_to(seller, "/lang EN")).text == "Language changed to English."
+        stored = await env.services.db.sellers.get(501)
+        assert stored is not None and stored.language == "en"
+        assert (await answer_to(seller, "/today")).text == "No payments yet today (25/11/2026)."
+        assert (await answer_to(seller, "/help")).text == text("en", "help")
+        assert (await answer_to(seller, "/lang id")).text == text("id", "lang.set")
+        assert (await answer_to(seller, "/cancel")).text == text("id", "cancel.nothing")
