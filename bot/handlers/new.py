@@ -21,6 +21,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -47,7 +48,7 @@ from bot.drafts import (
 )
 from bot.handlers.access import current_seller
 from bot.texts import text
-from storage import Code, Seller
+from storage import Code, CodeStatus, Seller
 
 __all__ = ["TIMEOUT_SECONDS", "new_conversation"]
 
@@ -171,11 +172,15 @@ async def on_retry(update: Update, context: Context) -> object:
     seller = await current_seller(update, context)
     if query is None or query.data is None:
         return _STAY
-    await query.answer()
     # Only the message id comes from the button; the seller is whoever pressed it.
     message_id = int(query.data.removeprefix(RETRY_DATA))
-    codes = context.services.codes
     key = _request_key(update, message_id)
+    pending = await context.services.db.codes.find_by_request_key(seller.telegram_id, key)
+    if pending is None or pending.status is not CodeStatus.PENDING:  # made since, or failed
+        await query.answer(text(seller.language, "new.stale_button"))
+        return _STAY
+    await query.answer()
+    codes = context.services.codes
     await _deliver(update, context, seller, message_id, lambda: codes.resume(seller, key), query)
     # Whatever else the seller is in the middle of goes on.
     return _STAY
@@ -359,7 +364,12 @@ async def _deliver(
     status: Message | bool
     if query is not None:
         # Editing the pressed message also takes its buttons away: no second tap.
-        status = await query.edit_message_text(working, parse_mode=ParseMode.HTML)
+        try:
+            status = await query.edit_message_text(working, parse_mode=ParseMode.HTML)
+        except BadRequest as exc:
+            if "not modified" in str(exc).lower():
+                return  # a tap that came in before the buttons went: the first one is at work
+            raise
     else:
         status = await chat.send_message(working, parse_mode=ParseMode.HTML)
     # Updates are handled one at a time, and Pivot may take seconds (retries, timeouts):

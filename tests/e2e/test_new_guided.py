@@ -13,6 +13,7 @@ from storage import CodeKind, CodeStatus
 from tests.e2e.harness import BotEnv, running_bot
 from tests.helpers.fake_telegram import Edit, FakeUser, SentMessage
 from tests.helpers.qr import decode_qr
+from tests.helpers.servers import wait_for
 
 SELLER = 2001
 
@@ -296,9 +297,16 @@ async def test_pivot_down_then_the_retry_button_makes_one_code(tmp_path: Path) -
 
         mark = user.fake.mark()
         await user.press_button(down.message_id, "Coba lagi")
+        await user.press_button(down.message_id, "Coba lagi")  # a double tap
         card = await card_after(user, mark)
+        await wait_for(
+            lambda: sum(c.seq >= mark for c in env.telegram.calls_to("answerCallbackQuery")) == 2,
+            what="both taps answered",
+        )
 
         [code] = await env.codes_of(SELLER)
         assert code.id == pending.id and code.status is CodeStatus.ACTIVE
         assert len(env.simulator.sessions) == 1
         assert card.photo is not None and decode_qr(card.photo) == [code.qr_content]
+        assert sum(is_card(m) for m in user.messages() if m.seq >= mark) == 1
+        assert text("id", "error.generic") not in [m.text for m in user.messages()]
