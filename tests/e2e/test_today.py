@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -86,3 +87,24 @@ async def test_lang_switches_the_sellers_language(tmp_path: Path) -> None:
         assert (await answer_to(seller, "/help")).text == text("en", "help")
         assert (await answer_to(seller, "/lang id")).text == text("id", "lang.set")
         assert (await answer_to(seller, "/cancel")).text == text("id", "cancel.nothing")
+
+
+async def test_a_failing_handler_is_logged_and_the_seller_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*args: object) -> str:
+        raise RuntimeError("the report could not be drawn")
+
+    monkeypatch.setattr("bot.handlers.today.render_today", broken)
+    async with running_bot(tmp_path) as env:
+        seller = await join(env, 501, "Sari")
+        with caplog.at_level(logging.INFO):
+            reply = await answer_to(seller, "/today")
+        assert reply.text == text("id", "error.generic")
+    [failure] = [r for r in caplog.records if r.name == "bot.handlers.errors"]
+    assert failure.levelno == logging.ERROR
+    assert failure.exc_info is not None and "could not be drawn" in str(failure.exc_info[1])
+    # The update (names, texts) is not dumped into the log at INFO or above.
+    messages = [record.getMessage() for record in caplog.records]
+    assert not [message for message in messages if "Sari" in message or "/today" in message]
+    assert failure.getMessage() == "Handling update 3 from user 501 failed"
