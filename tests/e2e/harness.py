@@ -21,7 +21,7 @@ from bot.settings import Settings
 from pivot_client.simulator import Simulator, SimulatorConfig, create_app
 from storage import Code
 from tests.helpers.fake_telegram import TELEGRAM_LIMITS, FakeTelegram, FakeUser
-from tests.helpers.servers import serving, wait_for
+from tests.helpers.servers import serving
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 CLIENT_ID = "e2e-client-id"
@@ -86,14 +86,11 @@ class BotEnv:
         match = _INVITE_LINK.search(link.text or "")
         assert match is not None
         seller = self.user(user_id, first_name)
+        mark = self.telegram.mark()
         await seller.send(f"/start {match.group(1)}")
-        await wait_for(
-            lambda: self._is_seller(user_id), timeout=5, what=f"{user_id} to become a seller"
-        )
+        # The welcome is the last thing joining does: a test's next wait starts after it.
+        await self.telegram.wait_for_message(user_id, after=mark)
         return seller
-
-    async def _is_seller(self, user_id: int) -> bool:
-        return await self.services.db.sellers.get(user_id) is not None
 
     async def pay(self, code: Code, amount: int, *, deliver: bool = True) -> str:
         """A buyer pays ``amount`` into ``code``; Pivot's charge id."""
