@@ -266,7 +266,8 @@ async def _set_status(
         return
     language = operator.language
     args = context.args or []
-    if len(args) != 1 or not re.fullmatch(r"-?\d{1,20}", args[0]):
+    # Telegram user ids fit in 52 bits; a longer number would overflow SQLite's integers.
+    if len(args) != 1 or not re.fullmatch(r"\d{1,16}", args[0]):
         await update.message.reply_html(text(language, f"{command}.usage"))
         return
     telegram_id = int(args[0])

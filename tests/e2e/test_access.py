@@ -162,6 +162,7 @@ async def test_suspend_refuses_operators_unknown_ids_and_bad_input(tmp_path: Pat
             "/suspend 424242": text("id", "seller.unknown", telegram_id=424242),
             "/suspend": text("id", "suspend.usage"),
             "/suspend Sari": text("id", "suspend.usage"),
+            "/suspend 99999999999999999999": text("id", "suspend.usage"),
             "/unsuspend 1 2": text("id", "unsuspend.usage"),
         }
         for command, expected in cases.items():
