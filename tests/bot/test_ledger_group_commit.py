@@ -1,0 +1,128 @@
+"""Group commit: concurrent callbacks share a transaction and each still gets its own answer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.ledger import MAX_BATCH, Ledger, payment_dedupe_key
+from bot.notifications import PaymentNotice
+from storage import Code, Database, InboxOutcome, OutboxRepository, Transaction
+from tests.helpers.records import add_code, add_seller, charge_success_body
+
+ADMIN = 1000
+SELLER = 2000
+
+
+class CountedWrites:
+    """Counts the write transactions databases open."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        write = Database.write
+
+        @contextlib.asynccontextmanager
+        async def counted(db: Database) -> AsyncIterator[Transaction]:
+            self.count += 1
+            async with write(db) as tx:
+                yield tx
+
+        monkeypatch.setattr(Database, "write", counted)
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    async with await Database.open(tmp_path / "ledger.db") as database:
+        await add_seller(database, SELLER)
+        yield database
+
+
+def body_for(code: Code, charge_id: str, amount: int) -> bytes:
+    assert code.pivot_session_id is not None
+    return charge_success_body(
+        code.pivot_session_id, code.client_reference_id, [(charge_id, amount)]
+    )
+
+
+async def test_concurrent_callbacks_share_transactions_and_keep_their_running_counts(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = await add_code(db, SELLER)
+    writes = CountedWrites(monkeypatch)
+    wakes: list[None] = []
+    ledger = Ledger(db, [ADMIN], lambda: wakes.append(None))
+
+    await asyncio.gather(
+        *(ledger.record_callback(body_for(code, f"c{n}", 1_000 * n)) for n in range(1, 11))
+    )
+
+    assert writes.count < 10
+    assert len(wakes) == writes.count
+    assert (await db.charges.count(), await db.outbox.count()) == (10, 10)
+    notices = [
+        PaymentNotice.model_validate_json(row.payload)
+        for n in range(1, 11)
+        if (row := await db.outbox.by_dedupe_key(payment_dedupe_key(f"c{n}"))) is not None
+    ]
+    # Recorded one after the other, as alone: running counts 1..10, totals adding up.
+    assert sorted((notice.count, notice.total) for notice in notices) == [
+        (n, 1_000 * n * (n + 1) // 2) for n in range(1, 11)
+    ]
+
+
+async def test_a_failing_callback_fails_alone_and_the_rest_of_its_batch_is_recorded(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = await add_code(db, SELLER)
+    enqueue = OutboxRepository.enqueue
+
+    async def enqueue_unless_bad(self: OutboxRepository, **kwargs: object) -> bool:
+        if kwargs["dedupe_key"] == payment_dedupe_key("bad"):
+            raise RuntimeError("disk full")
+        return await enqueue(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OutboxRepository, "enqueue", enqueue_unless_bad)
+    writes = CountedWrites(monkeypatch)
+    ledger = Ledger(db, [ADMIN], lambda: None)
+    charges = ["c1", "c2", "bad", "c3", "c4"]
+
+    results = await asyncio.gather(
+        *(ledger.record_callback(body_for(code, charge, 10_000)) for charge in charges),
+        return_exceptions=True,
+    )
+
+    assert [type(result).__name__ for result in results] == [
+        "NoneType",
+        "NoneType",
+        "RuntimeError",
+        "NoneType",
+        "NoneType",
+    ]
+    assert writes.count > len(charges)  # a batch failed, then each was tried alone
+    assert not await db.charges.exists("bad")
+    for charge in ("c1", "c2", "c3", "c4"):
+        assert await db.charges.exists(charge)
+        assert await db.outbox.by_dedupe_key(payment_dedupe_key(charge)) is not None
+    assert await db.inbox.count() == 4
+    assert await db.inbox.count(InboxOutcome.RECORDED) == 4
+
+
+async def test_a_batch_holds_at_most_max_batch_callbacks(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = await add_code(db, SELLER)
+    writes = CountedWrites(monkeypatch)
+    ledger = Ledger(db, [ADMIN], lambda: None)
+    total = 2 * MAX_BATCH + 2
+
+    await asyncio.gather(
+        *(ledger.record_callback(body_for(code, f"c{n}", 10_000)) for n in range(total))
+    )
+
+    # All are waiting before the first commit starts: MAX_BATCH, MAX_BATCH, then 2.
+    assert writes.count == 3
+    assert await db.charges.count() == total
