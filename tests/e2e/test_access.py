@@ -31,14 +31,6 @@ async def settle(env: BotEnv) -> None:
     await env.admin.next_message(lambda message: message.text == nothing, after=after)
 
 
-async def join(env: BotEnv, user_id: int, first_name: str = "Sari") -> FakeUser:
-    """An invited seller whose welcome has arrived, so it cannot be taken for a later answer."""
-    seller = await env.invite_seller(user_id, first_name)
-    joined = text("id", "start.joined", name=first_name)
-    await seller.next_message(lambda message: (message.text or "").startswith(joined), after=0)
-    return seller
-
-
 async def test_a_stranger_gets_one_refusal_per_message_and_nothing_else(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
         stranger = env.user(777, "Tamu")
@@ -108,7 +100,7 @@ async def test_expired_and_unknown_invitations_are_refused(tmp_path: Path) -> No
 
 async def test_operator_commands_are_refused_to_sellers(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501)
+        seller = await env.invite_seller(501)
         for command in ("/invite", "/sellers", f"/suspend {ADMIN_ID}", "/unsuspend 501"):
             assert (await answer_to(seller, command)).text == text("id", "operator.only")
         operator = await env.services.db.sellers.get(ADMIN_ID)
@@ -117,7 +109,7 @@ async def test_operator_commands_are_refused_to_sellers(tmp_path: Path) -> None:
 
 async def test_operators_list_suspend_and_unsuspend_sellers(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501, "Sari")
+        seller = await env.invite_seller(501, "Sari")
         listing = await answer_to(env.admin, "/sellers")
         assert listing.text == "\n".join(
             [
@@ -173,7 +165,7 @@ async def test_suspend_refuses_operators_unknown_ids_and_bad_input(tmp_path: Pat
 
 async def test_a_suspended_sellers_button_press_is_refused_with_an_alert(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501)
+        seller = await env.invite_seller(501)
         stored = await env.services.db.sellers.get(501)
         assert stored is not None
         draft = Draft(kind=Kind.QRIS, customer="Bu Ani", open_amount=True)
@@ -191,7 +183,7 @@ async def test_a_suspended_sellers_button_press_is_refused_with_an_alert(tmp_pat
 
 async def test_help_cancel_and_unknown_input(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501)
+        seller = await env.invite_seller(501)
         assert (await answer_to(seller, "/help")).text == text("id", "help")
         assert (await answer_to(env.admin, "/help")).text == text("id", "help") + text(
             "id", "help.operator"
@@ -205,7 +197,7 @@ async def test_a_seller_who_blocked_the_bot_is_served_again_when_they_write(
     tmp_path: Path,
 ) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501)
+        seller = await env.invite_seller(501)
         async with env.services.db.write() as tx:
             await tx.sellers.set_status(501, SellerStatus.BLOCKED)
         assert (await answer_to(seller, "/cancel")).text == text("id", "cancel.nothing")
@@ -215,7 +207,7 @@ async def test_a_seller_who_blocked_the_bot_is_served_again_when_they_write(
 
 async def test_groups_and_updates_without_a_person_are_ignored(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        await join(env, 501)
+        await env.invite_seller(501)
         group = {"id": -100200, "type": "group", "title": "Arisan"}
         sender = {"id": 501, "is_bot": False, "first_name": "Sari"}
         command = {"type": "bot_command", "offset": 0, "length": 6}

@@ -9,7 +9,7 @@ from bot.drafts import Draft, Kind
 from bot.texts import text
 from storage import Code, CodeStatus
 from tests.e2e.harness import BotEnv, running_bot
-from tests.e2e.test_access import answer_to, join, settle
+from tests.e2e.test_access import answer_to, settle
 from tests.helpers.fake_telegram import Edit, FakeUser, SentMessage
 from tests.helpers.qr import decode_qr
 from tests.helpers.servers import wait_for
@@ -76,13 +76,13 @@ async def pay(env: BotEnv, code: Code, *amounts: int) -> None:
 
 async def test_a_seller_without_codes_is_told_how_to_make_one(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501)
+        seller = await env.invite_seller(501)
         assert (await answer_to(seller, "/codes")).text == text("id", "codes.empty")
 
 
 async def test_the_list_pages_newest_first_editing_the_message_in_place(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501)
+        seller = await env.invite_seller(501)
         codes = [await make_code(env, 501, qris(f"Pelanggan {n}")) for n in range(1, 11)]
         listing = await answer_to(seller, "/codes")
         assert listing.text is not None
@@ -109,7 +109,7 @@ async def test_the_list_pages_newest_first_editing_the_message_in_place(tmp_path
 
 async def test_a_codes_detail_lists_its_payments_page_by_page(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501)
+        seller = await env.invite_seller(501)
         va = await make_code(
             env, 501, Draft(kind=Kind.VA, bank="BCA", customer="Bu Ani", amount=25_000)
         )
@@ -144,7 +144,7 @@ async def test_a_codes_detail_lists_its_payments_page_by_page(tmp_path: Path) ->
 
 async def test_resend_sends_the_card_again(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501)
+        seller = await env.invite_seller(501)
         code = await make_code(env, 501, qris("Bu Ani"))
         listing = await answer_to(seller, "/codes")
         await press(seller, listing.message_id, f"code:{code.id}")
@@ -158,7 +158,7 @@ async def test_resend_sends_the_card_again(tmp_path: Path) -> None:
 
 async def test_deactivation_asks_first_and_later_payments_are_flagged(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501)
+        seller = await env.invite_seller(501)
         code = await make_code(env, 501, qris("Bu Ani"))
         listing = await answer_to(seller, "/codes")
         await press(seller, listing.message_id, f"code:{code.id}")
@@ -199,8 +199,8 @@ async def test_a_seller_cannot_reach_another_sellers_code_by_forging_buttons(
     tmp_path: Path,
 ) -> None:
     async with running_bot(tmp_path) as env:
-        await join(env, 501, "Ani")
-        mallory = await join(env, 502, "Mallory")
+        await env.invite_seller(501, "Ani")
+        mallory = await env.invite_seller(502, "Mallory")
         victim_code = await make_code(env, 501, qris("Pelanggan Ani"))
         await make_code(env, 502, qris("Pelanggan Mallory"))
         listing = await answer_to(mallory, "/codes")

@@ -12,7 +12,7 @@ from bot.drafts import Draft, Kind
 from bot.texts import text
 from storage import ChargeSource, NewCharge
 from tests.e2e.harness import BotEnv, running_bot
-from tests.e2e.test_access import answer_to, join
+from tests.e2e.test_access import answer_to
 
 # 25/11/2026 10:00 WIB; the WIB day runs from 24/11 17:00 UTC to 25/11 17:00 UTC.
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -47,7 +47,7 @@ async def record(
 
 async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501)
+        seller = await env.invite_seller(501)
         assert (await answer_to(seller, "/today")).text == text(
             "id", "today.empty", date="25/11/2026"
         )
@@ -77,7 +77,7 @@ async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) ->
 
 async def test_lang_switches_the_sellers_language(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501)
+        seller = await env.invite_seller(501)
         assert (await answer_to(seller, "/lang")).text == text("id", "lang.usage")
         assert (await answer_to(seller, "/lang fr")).text == text("id", "lang.usage")
         assert (await answer_to(seller, "/lang EN")).text == "Language changed to English."
@@ -97,7 +97,7 @@ async def test_a_failing_handler_is_logged_and_the_seller_told(
 
     monkeypatch.setattr("bot.handlers.today.render_today", broken)
     async with running_bot(tmp_path) as env:
-        seller = await join(env, 501, "Sari")
+        seller = await env.invite_seller(501, "Sari")
         with caplog.at_level(logging.INFO):
             reply = await answer_to(seller, "/today")
         assert reply.text == text("id", "error.generic")
