@@ -9,26 +9,14 @@ from bot.clock import utcnow
 from bot.drafts import Draft, Kind
 from bot.texts import text
 from storage import SellerStatus
-from tests.e2e.harness import ADMIN_ID, BotEnv, running_bot
-from tests.helpers.fake_telegram import FakeUser, SentMessage
+from tests.e2e.chat import (
+    say,
+    settle,
+)
+from tests.e2e.harness import ADMIN_ID, running_bot
 from tests.helpers.servers import wait_for
 
 REFUSED = text("id", "access.refused")
-
-
-async def answer_to(user: FakeUser, command: str) -> SentMessage:
-    """Send ``command`` and wait for the bot's next message to that chat."""
-    after = user.fake.mark()
-    await user.send(command)
-    return await user.next_message(after=after)
-
-
-async def settle(env: BotEnv) -> None:
-    """Wait until every update sent so far has been handled (they run one at a time)."""
-    after = env.telegram.mark()
-    await env.admin.send("/cancel")
-    nothing = text("id", "cancel.nothing")
-    await env.admin.next_message(lambda message: message.text == nothing, after=after)
 
 
 async def test_a_stranger_gets_one_refusal_per_message_and_nothing_else(tmp_path: Path) -> None:
@@ -50,7 +38,7 @@ async def test_a_stranger_gets_one_refusal_per_message_and_nothing_else(tmp_path
 
 async def test_an_invitation_makes_a_seller_once(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
-        reply = await answer_to(env.admin, "/invite")
+        reply = await say(env.admin, "/invite")
         assert reply.text is not None
         assert "https://t.me/kodebayar_test_bot?start=" in reply.text
         token = reply.text.split("?start=")[1].split()[0]
@@ -59,7 +47,7 @@ async def test_an_invitation_makes_a_seller_once(tmp_path: Path) -> None:
         assert invitation.expires_at - invitation.created_at == timedelta(days=7)
 
         newcomer = env.user(501, "Sari")
-        joined = await answer_to(newcomer, f"/start {token}")
+        joined = await say(newcomer, f"/start {token}")
         assert joined.text is not None
         assert joined.text.startswith(text("id", "start.joined", name="Sari"))
         seller = await env.services.db.sellers.get(501)
@@ -69,14 +57,12 @@ async def test_an_invitation_makes_a_seller_once(tmp_path: Path) -> None:
             "Asia/Jakarta",
             SellerStatus.ACTIVE,
         )
-        assert (await answer_to(newcomer, "/start")).text == text(
-            "id", "start.welcome", name="Sari"
-        )
-        assert (await answer_to(newcomer, f"/start {token}")).text == text("id", "start.already")
+        assert (await say(newcomer, "/start")).text == text("id", "start.welcome", name="Sari")
+        assert (await say(newcomer, f"/start {token}")).text == text("id", "start.already")
 
         latecomer = env.user(502, "Budi")
-        assert (await answer_to(latecomer, f"/start {token}")).text == text("id", "invite.used")
-        assert (await answer_to(latecomer, "/codes")).text == REFUSED
+        assert (await say(latecomer, f"/start {token}")).text == text("id", "invite.used")
+        assert (await say(latecomer, "/codes")).text == REFUSED
         assert await env.services.db.sellers.get(502) is None
 
 
@@ -91,10 +77,8 @@ async def test_expired_and_unknown_invitations_are_refused(tmp_path: Path) -> No
                 expires_at=now - timedelta(seconds=1),
             )
         stranger = env.user(777, "Tamu")
-        assert (await answer_to(stranger, "/start old-token")).text == text("id", "invite.expired")
-        assert (await answer_to(stranger, "/start no-such-token")).text == text(
-            "id", "invite.unknown"
-        )
+        assert (await say(stranger, "/start old-token")).text == text("id", "invite.expired")
+        assert (await say(stranger, "/start no-such-token")).text == text("id", "invite.unknown")
         assert await env.services.db.sellers.get(777) is None
 
 
@@ -102,7 +86,7 @@ async def test_operator_commands_are_refused_to_sellers(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501)
         for command in ("/invite", "/sellers", f"/suspend {ADMIN_ID}", "/unsuspend 501"):
-            assert (await answer_to(seller, command)).text == text("id", "operator.only")
+            assert (await say(seller, command)).text == text("id", "operator.only")
         operator = await env.services.db.sellers.get(ADMIN_ID)
         assert operator is not None and operator.status is SellerStatus.ACTIVE
 
@@ -110,7 +94,7 @@ async def test_operator_commands_are_refused_to_sellers(tmp_path: Path) -> None:
 async def test_operators_list_suspend_and_unsuspend_sellers(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501, "Sari")
-        listing = await answer_to(env.admin, "/sellers")
+        listing = await say(env.admin, "/sellers")
         assert listing.text == "\n".join(
             [
                 text("id", "sellers.title", count=2),
@@ -132,19 +116,19 @@ async def test_operators_list_suspend_and_unsuspend_sellers(tmp_path: Path) -> N
                 ),
             ]
         )
-        codes_list = await answer_to(seller, "/codes")
+        codes_list = await say(seller, "/codes")
 
-        done = await answer_to(env.admin, "/suspend 501")
+        done = await say(env.admin, "/suspend 501")
         assert done.text == text("id", "suspend.done", name="Sari", telegram_id=501)
         suspended = text("id", "access.suspended")
-        assert (await answer_to(seller, "/codes")).text == suspended
-        assert (await answer_to(seller, "/start some-token")).text == suspended
+        assert (await say(seller, "/codes")).text == suspended
+        assert (await say(seller, "/start some-token")).text == suspended
         stored = await env.services.db.sellers.get(501)
         assert stored is not None and stored.status is SellerStatus.SUSPENDED
 
-        restored = await answer_to(env.admin, "/unsuspend 501")
+        restored = await say(env.admin, "/unsuspend 501")
         assert restored.text == text("id", "unsuspend.done", name="Sari", telegram_id=501)
-        assert (await answer_to(seller, "/codes")).text == codes_list.text
+        assert (await say(seller, "/codes")).text == codes_list.text
 
 
 async def test_suspend_refuses_operators_unknown_ids_and_bad_input(tmp_path: Path) -> None:
@@ -158,7 +142,7 @@ async def test_suspend_refuses_operators_unknown_ids_and_bad_input(tmp_path: Pat
             "/unsuspend 1 2": text("id", "unsuspend.usage"),
         }
         for command, expected in cases.items():
-            assert (await answer_to(env.admin, command)).text == expected
+            assert (await say(env.admin, command)).text == expected
         operator = await env.services.db.sellers.get(ADMIN_ID)
         assert operator is not None and operator.status is SellerStatus.ACTIVE
 
@@ -170,7 +154,7 @@ async def test_a_suspended_sellers_button_press_is_refused_with_an_alert(tmp_pat
         assert stored is not None
         draft = Draft(kind=Kind.QRIS, customer="Bu Ani", open_amount=True)
         code = await env.services.codes.issue(stored, draft, "test:1")
-        listing = await answer_to(seller, "/codes")
+        listing = await say(seller, "/codes")
         async with env.services.db.write() as tx:
             await tx.sellers.set_status(501, SellerStatus.SUSPENDED)
         edits = len(env.telegram.edits())
@@ -184,13 +168,13 @@ async def test_a_suspended_sellers_button_press_is_refused_with_an_alert(tmp_pat
 async def test_help_cancel_and_unknown_input(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501)
-        assert (await answer_to(seller, "/help")).text == text("id", "help")
-        assert (await answer_to(env.admin, "/help")).text == text("id", "help") + text(
+        assert (await say(seller, "/help")).text == text("id", "help")
+        assert (await say(env.admin, "/help")).text == text("id", "help") + text(
             "id", "help.operator"
         )
-        assert (await answer_to(seller, "/cancel")).text == text("id", "cancel.nothing")
-        assert (await answer_to(seller, "/frobnicate")).text == text("id", "unknown")
-        assert (await answer_to(seller, "halo")).text == text("id", "unknown")
+        assert (await say(seller, "/cancel")).text == text("id", "cancel.nothing")
+        assert (await say(seller, "/frobnicate")).text == text("id", "unknown")
+        assert (await say(seller, "halo")).text == text("id", "unknown")
 
 
 async def test_a_seller_who_blocked_the_bot_is_served_again_when_they_write(
@@ -200,7 +184,7 @@ async def test_a_seller_who_blocked_the_bot_is_served_again_when_they_write(
         seller = await env.invite_seller(501)
         async with env.services.db.write() as tx:
             await tx.sellers.set_status(501, SellerStatus.BLOCKED)
-        assert (await answer_to(seller, "/cancel")).text == text("id", "cancel.nothing")
+        assert (await say(seller, "/cancel")).text == text("id", "cancel.nothing")
         stored = await env.services.db.sellers.get(501)
         assert stored is not None and stored.status is SellerStatus.ACTIVE
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from bot.drafts import Draft, Kind
 from bot.texts import text
 from storage import Code, CodeStatus
+from tests.e2e.chat import say, settle
 from tests.e2e.harness import BotEnv, running_bot
-from tests.e2e.test_access import answer_to, settle
 from tests.helpers.fake_telegram import Edit, FakeUser, SentMessage
 from tests.helpers.qr import decode_qr
 from tests.helpers.servers import wait_for
@@ -77,14 +77,14 @@ async def pay(env: BotEnv, code: Code, *amounts: int) -> None:
 async def test_a_seller_without_codes_is_told_how_to_make_one(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501)
-        assert (await answer_to(seller, "/codes")).text == text("id", "codes.empty")
+        assert (await say(seller, "/codes")).text == text("id", "codes.empty")
 
 
 async def test_the_list_pages_newest_first_editing_the_message_in_place(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501)
         codes = [await make_code(env, 501, qris(f"Pelanggan {n}")) for n in range(1, 11)]
-        listing = await answer_to(seller, "/codes")
+        listing = await say(seller, "/codes")
         assert listing.text is not None
         lines = listing.text.splitlines()
         assert lines[0] == text("id", "codes.title", page=1, pages=2)
@@ -114,7 +114,7 @@ async def test_a_codes_detail_lists_its_payments_page_by_page(tmp_path: Path) ->
             env, 501, Draft(kind=Kind.VA, bank="BCA", customer="Bu Ani", amount=25_000)
         )
         await pay(env, va, *([25_000] * 11), 20_000)
-        listing = await answer_to(seller, "/codes")
+        listing = await say(seller, "/codes")
         assert listing.text is not None
         assert "1. VA BCA · <b>Bu Ani</b> · Rp 25.000 · 12× · Rp 295.000" in listing.text
 
@@ -146,7 +146,7 @@ async def test_resend_sends_the_card_again(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501)
         code = await make_code(env, 501, qris("Bu Ani"))
-        listing = await answer_to(seller, "/codes")
+        listing = await say(seller, "/codes")
         await press(seller, listing.message_id, f"code:{code.id}")
         after = env.telegram.mark()
         await seller.press(listing.message_id, f"code:{code.id}:resend")
@@ -160,7 +160,7 @@ async def test_deactivation_asks_first_and_later_payments_are_flagged(tmp_path: 
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501)
         code = await make_code(env, 501, qris("Bu Ani"))
-        listing = await answer_to(seller, "/codes")
+        listing = await say(seller, "/codes")
         await press(seller, listing.message_id, f"code:{code.id}")
 
         confirm = await press(seller, listing.message_id, f"code:{code.id}:off")
@@ -203,7 +203,7 @@ async def test_a_seller_cannot_reach_another_sellers_code_by_forging_buttons(
         mallory = await env.invite_seller(502, "Mallory")
         victim_code = await make_code(env, 501, qris("Pelanggan Ani"))
         await make_code(env, 502, qris("Pelanggan Mallory"))
-        listing = await answer_to(mallory, "/codes")
+        listing = await say(mallory, "/codes")
         sent_before, edits_before = len(mallory.messages()), len(env.telegram.edits(502))
 
         for action in ("", ":p:1", ":resend", ":off", ":off!"):

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from bot.texts import text
 from storage import CodeKind, CodeStatus
+from tests.e2e.chat import SELLER, buttons, card_after, new_seller, press, say
 from tests.e2e.harness import ADMIN_ID, running_bot
-from tests.e2e.test_new_guided import SELLER, buttons, card_after, new_seller, press, say
 from tests.helpers.qr import decode_qr
 
 BANKS = "BCA, BRI, MANDIRI, BNI, BSI, CIMB, PERMATA, BNC"  # the simulator's, in its order

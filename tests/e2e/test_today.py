@@ -11,8 +11,8 @@ import pytest
 from bot.drafts import Draft, Kind
 from bot.texts import text
 from storage import ChargeSource, NewCharge
+from tests.e2e.chat import say
 from tests.e2e.harness import BotEnv, running_bot
-from tests.e2e.test_access import answer_to
 
 # 25/11/2026 10:00 WIB; the WIB day runs from 24/11 17:00 UTC to 25/11 17:00 UTC.
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -48,9 +48,7 @@ async def record(
 async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501)
-        assert (await answer_to(seller, "/today")).text == text(
-            "id", "today.empty", date="25/11/2026"
-        )
+        assert (await say(seller, "/today")).text == text("id", "today.empty", date="25/11/2026")
         stored = await env.services.db.sellers.get(501)
         assert stored is not None
         draft = Draft(kind=Kind.VA, bank="BRI", customer="Pak Budi", open_amount=True)
@@ -65,7 +63,7 @@ async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) ->
         for paid_at, amount in moments.items():
             await record(env, code.id, 501, paid_at, amount)
 
-        report = await answer_to(seller, "/today")
+        report = await say(seller, "/today")
         assert report.text is not None
         assert report.text.splitlines() == [
             text("id", "today.title", date="25/11/2026", count=3, total="Rp 100.000"),
@@ -78,15 +76,15 @@ async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) ->
 async def test_lang_switches_the_sellers_language(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501)
-        assert (await answer_to(seller, "/lang")).text == text("id", "lang.usage")
-        assert (await answer_to(seller, "/lang fr")).text == text("id", "lang.usage")
-        assert (await answer_to(seller, "/lang EN")).text == "Language changed to English."
+        assert (await say(seller, "/lang")).text == text("id", "lang.usage")
+        assert (await say(seller, "/lang fr")).text == text("id", "lang.usage")
+        assert (await say(seller, "/lang EN")).text == "Language changed to English."
         stored = await env.services.db.sellers.get(501)
         assert stored is not None and stored.language == "en"
-        assert (await answer_to(seller, "/today")).text == "No payments yet today (25/11/2026)."
-        assert (await answer_to(seller, "/help")).text == text("en", "help")
-        assert (await answer_to(seller, "/lang id")).text == text("id", "lang.set")
-        assert (await answer_to(seller, "/cancel")).text == text("id", "cancel.nothing")
+        assert (await say(seller, "/today")).text == "No payments yet today (25/11/2026)."
+        assert (await say(seller, "/help")).text == text("en", "help")
+        assert (await say(seller, "/lang id")).text == text("id", "lang.set")
+        assert (await say(seller, "/cancel")).text == text("id", "cancel.nothing")
 
 
 async def test_a_failing_handler_is_logged_and_the_seller_told(
@@ -99,7 +97,7 @@ async def test_a_failing_handler_is_logged_and_the_seller_told(
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501, "Sari")
         with caplog.at_level(logging.INFO):
-            reply = await answer_to(seller, "/today")
+            reply = await say(seller, "/today")
         assert reply.text == text("id", "error.generic")
     [failure] = [r for r in caplog.records if r.name == "bot.handlers.errors"]
     assert failure.levelno == logging.ERROR
