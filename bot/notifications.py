@@ -24,6 +24,7 @@ __all__ = [
     "Flag",
     "PaymentNotice",
     "TextNotice",
+    "channel_label",
     "render_combined",
     "render_payment",
 ]
@@ -74,12 +75,18 @@ class TextNotice(BaseModel):
     text: str
 
 
+def channel_label(language: str, bank: str | None, issuer: str | None) -> str:
+    """How a payment came in: ``VA BCA`` if a bank is known, else ``QRIS · GOPAY`` or ``QRIS``."""
+    if bank:
+        return text(language, "payment.channel.va", bank=bank)
+    if issuer:
+        return text(language, "payment.channel.qris_issuer", issuer=issuer)
+    return text(language, "payment.channel.qris")
+
+
 def _channel(notice: PaymentNotice) -> str:
-    if notice.kind == "VA":
-        return text(notice.language, "payment.channel.va", bank=notice.bank or "")
-    if notice.issuer:
-        return text(notice.language, "payment.channel.qris_issuer", issuer=notice.issuer)
-    return text(notice.language, "payment.channel.qris")
+    bank = notice.bank if notice.kind == "VA" else None
+    return channel_label(notice.language, bank, notice.issuer)
 
 
 def _flag_values(notice: PaymentNotice) -> dict[str, object]:

@@ -18,6 +18,7 @@ from bot.clock import format_datetime, utcnow
 from bot.context import Context
 from bot.handlers.access import current_seller
 from bot.keyboards import Page, code_data, codes_page_data, pager_row, show_in_place
+from bot.notifications import channel_label
 from bot.texts import Safe, text
 from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary, Seller
 
@@ -57,11 +58,8 @@ def kind_label(code: Code) -> str:
 
 def charge_channel(language: str, charge: Charge) -> str:
     """How a payment came in: ``QRIS``, ``QRIS · GoPay`` or ``VA BCA``."""
-    if charge.channel and charge.channel != CodeKind.QRIS.value:
-        return text(language, "payment.channel.va", bank=charge.channel)
-    if charge.issuer:
-        return text(language, "payment.channel.qris_issuer", issuer=charge.issuer)
-    return text(language, "payment.channel.qris")
+    bank = charge.channel if charge.channel != CodeKind.QRIS.value else None
+    return channel_label(language, bank, charge.issuer)
 
 
 def _amount(language: str, code: Code) -> str:
