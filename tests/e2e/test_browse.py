@@ -24,26 +24,6 @@ async def press(user: FakeUser, message_id: int, data: str) -> Edit:
     )
 
 
-def forge_press(env: BotEnv, user: FakeUser, message_id: int, data: str) -> str:
-    """A press with ``data`` that no button carries, as a modified client could send it."""
-    # FakeUser.press only presses real buttons; this builds the same update by hand.
-    fake = env.telegram
-    query_id = f"{len(fake.updates) + 900_000_000}"
-    fake._open_queries.add(query_id)
-    fake.inject(
-        {
-            "callback_query": {
-                "id": query_id,
-                "from": user.to_json(),
-                "message": fake.message_json(user.chat_id, message_id),
-                "chat_instance": str(user.chat_id),
-                "data": data,
-            }
-        }
-    )
-    return query_id
-
-
 async def make_code(env: BotEnv, seller_id: int, draft: Draft) -> Code:
     """Issue a code through the bot's own CodeIssuer (creation itself is tested elsewhere)."""
     seller = await env.services.db.sellers.get(seller_id)
@@ -207,8 +187,8 @@ async def test_a_seller_cannot_reach_another_sellers_code_by_forging_buttons(
         sent_before, edits_before = len(mallory.messages()), len(env.telegram.edits(502))
 
         for action in ("", ":p:1", ":resend", ":off", ":off!"):
-            query_id = forge_press(
-                env, mallory, listing.message_id, f"code:{victim_code.id}{action}"
+            query_id = await mallory.forge_press(
+                listing.message_id, f"code:{victim_code.id}{action}"
             )
             await settle(env)
             answer = next(

@@ -959,11 +959,16 @@ class FakeTelegram:
         self._messages[(user.chat_id, message["message_id"])] = _Shown(message)
         return self.inject({"message": message})
 
-    def _callback_query(self, user: FakeUser, message_id: int, data: str) -> str:
-        """Queue a press on a button the message shows now; LookupError if it has none."""
+    def _callback_query(
+        self, user: FakeUser, message_id: int, data: str, *, forged: bool = False
+    ) -> str:
+        """Queue a press on a button the message shows now; LookupError if it has none.
+
+        ``forged`` skips that check: a modified client can send any data on any message.
+        """
         message = self._bot_message(user.chat_id, message_id)
         buttons = _inline_buttons(message.get("reply_markup"))
-        if not any(button.get("callback_data") == data for button in buttons):
+        if not forged and not any(button.get("callback_data") == data for button in buttons):
             raise LookupError(
                 f"message {message_id} has no button with callback_data {data!r}; "
                 f"its buttons: {buttons}"
@@ -1588,6 +1593,10 @@ class FakeUser:
     async def press(self, message_id: int, callback_data: str) -> str:
         """Press the button with ``callback_data`` on a bot message; the callback query id."""
         return self.fake._callback_query(self, message_id, callback_data)
+
+    async def forge_press(self, message_id: int, callback_data: str) -> str:
+        """Send ``callback_data`` from a bot message that has no such button (a forged press)."""
+        return self.fake._callback_query(self, message_id, callback_data, forged=True)
 
     async def press_button(self, message_id: int, text_contains: str) -> str:
         """Press the one button whose text contains ``text_contains`` (any case)."""
