@@ -1,0 +1,87 @@
+"""The server side of the ingestion benchmark, in its own process (``python -m`` this module).
+
+``real``: the bot's own ``/pivot/callback`` (``create_web_app`` + ``Ledger`` + ``Database``)
+on the given database file. ``bare``: a Starlette endpoint that only answers 200. Both are
+served by the bot's ``EmbeddedServer`` (same uvicorn settings). The process prints
+``port <n>`` once it accepts connections and stops cleanly when its stdin closes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bot.ledger import Ledger
+from bot.server import EmbeddedServer
+from bot.web import create_web_app
+from storage import Database
+from tests.e2e.harness import ADMIN_ID, CALLBACK_KEY
+
+CALLBACK_PATH = "/pivot/callback"
+
+
+async def _healthy() -> tuple[bool, dict[str, Any]]:
+    return True, {}
+
+
+def bare_app() -> Starlette:
+    """The baseline: the same route, answering 200 without looking at the request."""
+
+    async def answer(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(routes=[Route(CALLBACK_PATH, answer, methods=["POST"])])
+
+
+async def _stdin_closed() -> None:
+    """Return once the parent closes our stdin (its way of saying stop)."""
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
+
+
+async def serve(kind: str, database: Path | None) -> None:
+    """Serve until stdin closes; the database (for ``real``) is closed afterwards."""
+    db = await Database.open(database) if kind == "real" and database else None
+    try:
+        if db is not None:
+            ledger = Ledger(db, [ADMIN_ID], lambda: None)
+            app = create_web_app(
+                callback_key=CALLBACK_KEY, record_callback=ledger.record_callback, health=_healthy
+            )
+        else:
+            app = bare_app()
+        async with EmbeddedServer(app) as server:
+            print(f"port {server.port}", flush=True)
+            await _stdin_closed()
+    finally:
+        if db is not None:
+            await db.close()
+
+
+def main() -> None:
+    """``real DB_PATH`` or ``bare``; ``--profile PATH`` writes a pyinstrument text profile."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("kind", choices=["real", "bare"])
+    parser.add_argument("database", type=Path, nargs="?")
+    parser.add_argument("--profile", type=Path)
+    args = parser.parse_args()
+    if args.profile is None:
+        asyncio.run(serve(args.kind, args.database))
+        return
+    from pyinstrument import Profiler
+
+    profiler = Profiler(interval=0.0005, async_mode="disabled")
+    with profiler:
+        asyncio.run(serve(args.kind, args.database))
+    args.profile.write_text(profiler.output_text(unicode=True, show_all=False), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
