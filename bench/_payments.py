@@ -1,0 +1,88 @@
+"""Payments for the end-to-end benchmarks: callbacks to the running bot, messages read back."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+
+from bench._common import CACHE
+from storage import Code
+from tests.e2e.harness import CALLBACK_KEY, BotEnv, running_bot
+from tests.helpers.fake_telegram import Call
+from tests.helpers.records import charge_success_body
+
+__all__ = [
+    "CALLBACK_HEADERS",
+    "amounts_listed",
+    "bot_for_bench",
+    "post_payment",
+    "reference_of",
+    "sent_messages",
+]
+
+CALLBACK_HEADERS = {"X-API-Key": CALLBACK_KEY, "Content-Type": "application/json"}
+
+_REFERENCE = re.compile(r"Ref: <code>([^<]+)</code>")
+_SINGLE = re.compile(r"(?:Payment received|Pembayaran masuk): (Rp [\d.]+)</b>")
+_COMBINED = re.compile(r"<b>(\d+) (?:payments received|pembayaran masuk) · total")
+_LINE = re.compile(r"^• .*?<b>(Rp [\d.]+)</b>", re.MULTILINE)
+
+
+@contextlib.asynccontextmanager
+async def bot_for_bench(*, flood_control: bool) -> AsyncIterator[BotEnv]:
+    """The whole bot (``Runtime``) against the stand-ins, on a scratch database file."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="bot-", dir=CACHE))
+    try:
+        async with running_bot(folder, flood_control=flood_control, log_level="WARNING") as env:
+            yield env
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def post_payment(
+    http: httpx.AsyncClient, env: BotEnv, code: Code, charge_id: str, amount: int
+) -> None:
+    """Pivot's ``CHARGE.SUCCESS`` for one charge on ``code``, as the simulator would post it."""
+    body = charge_success_body(
+        code.pivot_session_id or "", code.client_reference_id, [(charge_id, amount)]
+    )
+    response = await http.post(env.callback_url, content=body, headers=CALLBACK_HEADERS)
+    response.raise_for_status()
+
+
+def sent_messages(env: BotEnv, chat_id: int | None = None) -> list[Call]:
+    """The sendMessage calls the fake Bot API accepted, to ``chat_id`` or anywhere."""
+    return [
+        call
+        for call in env.telegram.calls_to("sendMessage")
+        if call.status == 200 and (chat_id is None or call.params.get("chat_id") == chat_id)
+    ]
+
+
+def reference_of(call: Call) -> str | None:
+    """The payment reference of a single payment message (the charge id for a VA)."""
+    match = _REFERENCE.search(str(call.params.get("text", "")))
+    return match.group(1) if match else None
+
+
+def amounts_listed(call: Call) -> list[str]:
+    """Every payment amount a message reports: one for a single message, one per line of a
+    combined one (whose title must agree with its lines)."""
+    text = str(call.params.get("text", ""))
+    single = _SINGLE.search(text)
+    if single:
+        return [single.group(1)]
+    combined = _COMBINED.search(text)
+    if combined is None:
+        return []
+    lines = _LINE.findall(text)
+    if len(lines) != int(combined.group(1)):
+        raise ValueError(f"a combined message lists {len(lines)} of {combined.group(1)}")
+    return lines
