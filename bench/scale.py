@@ -1,0 +1,295 @@
+"""Benchmark 5: scale. 10k sellers, 100k codes, 1M charges (see ``bench._scale_data``).
+
+Queries are timed through the real repositories, called exactly as the handlers call them:
+``/codes`` (``count_for_seller`` + one page of ``list_for_seller``), a code's payments
+(``stats_for_code`` + one page of ``list_for_code``) and ``/today`` (``for_seller_between``
+over the seller's day), for the heaviest seller and code of the data, first and last pages.
+
+Then the bot itself (``python -m bot run``, a child process) is started on a copy of that
+database against the stand-ins (fake Bot API, Pivot simulator, both in this process): start-up
+time (spawn to ``/healthz`` ready, also on an empty database for comparison) and its resident
+memory after some traffic (callbacks, ``/codes``, ``/today``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import httpx
+import psutil
+
+from bench._common import CACHE, Outcome, Row, bench_main, median, percentile, say
+from bench._common import spread as spread_of
+from bench._scale_data import ScaleData, scale_database
+from bot.handlers.browse import CODES_PER_PAGE, PAYMENTS_PER_PAGE
+from storage import Database
+from tests.e2e.harness import CALLBACK_KEY, free_port, stand_ins
+from tests.e2e.process import REPOSITORY, bot_environment
+from tests.helpers.fake_telegram import FakeTelegram
+from tests.helpers.records import charge_success_body
+from tests.helpers.servers import wait_for
+
+WHAT_QUERIES = "10k sellers, 100k codes, 1M charges: queries"
+WHAT_BOT = "10k sellers, 100k codes, 1M charges: the running bot"
+QUERY_TARGET_MS = 20.0
+MEMORY_TARGET_MB = 150.0
+TRAFFIC_CALLBACKS = 200
+
+View = Callable[[Database], Awaitable[object]]
+
+
+def views(data: ScaleData, codes_total: int, hot_payments: int) -> dict[str, View]:
+    """What each screen reads, by name, for the heaviest seller and code."""
+    last_codes = (codes_total - 1) // CODES_PER_PAGE * CODES_PER_PAGE
+    last_payments = (hot_payments - 1) // PAYMENTS_PER_PAGE * PAYMENTS_PER_PAGE
+    start, end = data.busy_day
+
+    async def codes_page(db: Database, offset: int, seller: int = data.big_seller) -> object:
+        await db.codes.count_for_seller(seller)
+        return await db.codes.list_for_seller(seller, offset=offset, limit=CODES_PER_PAGE)
+
+    async def payments_page(db: Database, offset: int, code: int = data.hot_code) -> object:
+        await db.charges.stats_for_code(code)
+        return await db.charges.list_for_code(code, offset=offset, limit=PAYMENTS_PER_PAGE)
+
+    return {
+        f"/codes, first page ({codes_total:,} codes)": lambda db: codes_page(db, 0),
+        f"/codes, last page ({codes_total:,} codes)": lambda db: codes_page(db, last_codes),
+        "/codes, a typical seller": lambda db: codes_page(db, 0, data.typical_seller),
+        f"a code's payments, first page ({hot_payments:,})": lambda db: payments_page(db, 0),
+        f"a code's payments, last page ({hot_payments:,})": lambda db: payments_page(
+            db, last_payments
+        ),
+        "a code's payments, a typical code": lambda db: payments_page(db, 0, data.typical_code),
+        "/today, the busiest seller's busiest day": lambda db: db.charges.for_seller_between(
+            data.big_seller, start, end
+        ),
+        "/today, a typical seller": lambda db: db.charges.for_seller_between(
+            data.typical_seller, start, end
+        ),
+    }
+
+
+async def time_queries(data: ScaleData, runs: int, repeats: int) -> list[Row]:
+    """Median and p99 of each view, ``runs`` runs of ``repeats`` calls each."""
+    rows = []
+    async with await Database.open(data.path) as db:
+        codes_total = await db.codes.count_for_seller(data.big_seller)
+        hot_payments = await db.charges.count_for_code(data.hot_code)
+        today = await db.charges.for_seller_between(data.big_seller, *data.busy_day)
+        say(f"  busiest day: {len(today):,} payments")
+        for name, view in views(data, codes_total, hot_payments).items():
+            medians, p99s = [], []
+            for _ in range(runs):
+                timings = []
+                for _ in range(repeats):
+                    started = time.perf_counter()
+                    await view(db)
+                    timings.append((time.perf_counter() - started) * 1e3)
+                medians.append(median(timings))
+                p99s.append(percentile(timings, 99))
+            worst = max(median(medians), median(p99s))
+            rows.append(
+                Row(
+                    WHAT_QUERIES,
+                    name,
+                    f"≤ {QUERY_TARGET_MS:.0f} ms",
+                    f"median {median(medians):.1f} ms, p99 {median(p99s):.1f} ms",
+                    spread_of(p99s, " ms p99"),
+                    worst <= QUERY_TARGET_MS,
+                )
+            )
+            say(f"  {name}: median {median(medians):.2f} ms, p99 {median(p99s):.2f} ms")
+    return rows
+
+
+class BotChild:
+    """``python -m bot run`` as a child process, configured like an operator's ``.env``."""
+
+    def __init__(self, database: Path, telegram_url: str, pivot_url: str, port: int) -> None:
+        self._variables = bot_environment(
+            database_path=database, telegram_url=telegram_url, pivot_url=pivot_url, http_port=port
+        )
+        self._log = database.parent / "bot.log"
+        self._process: asyncio.subprocess.Process | None = None
+        self.url = f"http://127.0.0.1:{port}"
+
+    @property
+    def pid(self) -> int:
+        """The process id (after ``start``)."""
+        assert self._process is not None
+        return self._process.pid
+
+    async def start(self) -> float:
+        """Spawn the bot; seconds until its ``/healthz`` says ready."""
+        environment = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPOSITORY)}
+        started = time.perf_counter()
+        with self._log.open("wb") as log:
+            self._process = process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                cwd=self._log.parent,
+                env={**environment, **self._variables, "LOG_LEVEL": "WARNING"},
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        async with httpx.AsyncClient(trust_env=False) as http:
+            while process.returncode is None:
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get(f"{self.url}/healthz")).status_code == 200:
+                        return time.perf_counter() - started
+                await asyncio.sleep(0.02)
+        raise RuntimeError(f"the bot exited early: {self._log.read_text(errors='replace')}")
+
+    async def stop(self) -> None:
+        """SIGTERM, as an operator stops it, and wait for a clean exit."""
+        process = self._process
+        if process is None or process.returncode is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        if await asyncio.wait_for(process.wait(), 30) != 0:
+            raise RuntimeError(f"the bot exited with {process.returncode}")
+
+
+def resident_mb(pid: int) -> tuple[float, float | None]:
+    """Resident memory now, and its peak (Linux's VmHWM) when the system tells it, in MB."""
+    rss = psutil.Process(pid).memory_info().rss / 2**20
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return rss, int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return rss, None
+
+
+async def traffic(bot_url: str, telegram: FakeTelegram, data: ScaleData) -> float:
+    """Callbacks on the big seller's codes, then /codes and /today; seconds until all answered."""
+    started = time.perf_counter()
+    headers = {"X-API-Key": CALLBACK_KEY, "Content-Type": "application/json"}
+    async with httpx.AsyncClient(trust_env=False) as http:
+
+        async def pay(number: int) -> None:
+            code = 1 + number % 1000
+            body = charge_success_body(
+                f"sess-{code:012d}", f"kb{code:030d}", [(f"scale-{time.time_ns()}", 25_000)]
+            )
+            response = await http.post(f"{bot_url}/pivot/callback", content=body, headers=headers)
+            response.raise_for_status()
+
+        for first in range(0, TRAFFIC_CALLBACKS, 20):
+            await asyncio.gather(*(pay(number) for number in range(first, first + 20)))
+        seller = telegram.user(data.big_seller)
+        for command in ("/codes", "/today", "/codes"):
+            mark = telegram.mark()
+            await seller.send(command)
+            await telegram.wait_for_message(seller.chat_id, after=mark, timeout=30)
+
+        async def drained() -> bool:
+            report = (await http.get(f"{bot_url}/healthz")).json()
+            return bool(report.get("pending_outbox") == 0)
+
+        await wait_for(drained, timeout=60, interval=0.05, what="the outbox to drain")
+    return time.perf_counter() - started
+
+
+async def run_bot(data: ScaleData, runs: int) -> list[Row]:
+    """Start-up times (empty and full database) and memory after traffic."""
+    folder = CACHE / "scale-run"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    full_starts, empty_starts, memory, peaks = [], [], [], []
+    for run in range(runs):
+        port = free_port()
+        async with stand_ins(port) as (telegram, telegram_url, _, pivot_url):
+            empty = folder / f"empty{run}" / "kodebayar.db"
+            empty.parent.mkdir()
+            bot = BotChild(empty, telegram_url, pivot_url, port)
+            try:
+                empty_starts.append(await bot.start())
+            finally:
+                await bot.stop()
+        port = free_port()
+        async with stand_ins(port) as (telegram, telegram_url, _, pivot_url):
+            full = folder / "full" / "kodebayar.db"
+            if not full.exists():
+                full.parent.mkdir(exist_ok=True)
+                shutil.copyfile(data.path, full)  # the bot writes; the cache stays as made
+            bot = BotChild(full, telegram_url, pivot_url, port)
+            try:
+                seconds = await bot.start()
+                full_starts.append(seconds)
+                busy = await traffic(bot.url, telegram, data)
+                rss, peak = resident_mb(bot.pid)
+            finally:
+                await bot.stop()
+            memory.append(rss)
+            peaks.append(peak or rss)
+            say(
+                f"  run {run}: start-up {empty_starts[-1]:.2f} s empty, {seconds:.2f} s with"
+                f" 1M charges; traffic answered in {busy:.1f} s; RSS {rss:.0f} MB"
+                + (f" (peak {peak:.0f} MB)" if peak else "")
+            )
+    shutil.rmtree(folder, ignore_errors=True)
+    return [
+        Row(
+            WHAT_BOT,
+            "resident memory after traffic (RSS)",
+            f"≤ {MEMORY_TARGET_MB:.0f} MB",
+            f"{median(memory):.0f} MB (peak {median(peaks):.0f} MB)",
+            spread_of(memory, " MB", 0),
+            max(median(memory), median(peaks)) <= MEMORY_TARGET_MB,
+        ),
+        Row(
+            WHAT_BOT,
+            "start-up, spawn to /healthz ready, with that database",
+            "-",
+            f"{median(full_starts):.2f} s",
+            spread_of(full_starts, " s", 2),
+            None,
+        ),
+        Row(
+            WHAT_BOT,
+            "start-up, the same on an empty database",
+            "-",
+            f"{median(empty_starts):.2f} s",
+            spread_of(empty_starts, " s", 2),
+            None,
+        ),
+    ]
+
+
+async def measure(args: argparse.Namespace) -> Outcome:
+    """Queries on the generated database, then the bot running on it."""
+    say("scale: 10k sellers, 100k codes, 1M charges")
+    data = await scale_database()
+    rows = await time_queries(data, args.runs, args.repeats)
+    rows += await run_bot(data, args.bot_runs)
+    queries = [row for row in rows if row.what == WHAT_QUERIES and row.passed is not None]
+    worst = max(queries, key=lambda row: float(row.measured.split("p99 ")[1].split()[0]))
+    return Outcome(
+        rows,
+        f"scale: slowest view {worst.figure}: {worst.measured}; bot RSS {rows[-3].measured}",
+    )
+
+
+def _arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--runs", type=int, default=3, help="runs of each query")
+    parser.add_argument("--repeats", type=int, default=30, help="calls of a query per run")
+    parser.add_argument("--bot-runs", type=int, default=2, help="bot start-ups of each kind")
+
+
+if __name__ == "__main__":
+    raise SystemExit(bench_main(__doc__ or "", measure, _arguments))
