@@ -86,7 +86,7 @@ async def burst(env: BotEnv, http: httpx.AsyncClient, run: int, args: argparse.N
         )
     result = Run()
     calls = sent_messages(env, seller)
-    result.seconds = max(call.at for call in calls) - first
+    result.seconds = max((call.at for call in calls), default=first) - first
     result.messages = len(calls)
     counts = listed()
     result.lost = sum(1 for amount in amounts if amount not in counts)

@@ -1,0 +1,124 @@
+"""QR renderers compared for benchmark 4: speed, PNG size, and whether a scanner reads them back.
+
+``qrcode+pypng`` is the bot's own ``bot.qr.render_qr_png``; the other two are drawn with the
+same error correction (M), 10 pixels a module and a 4-module quiet zone. Each is decoded with
+the tests' ``decode_qr`` (zxing-cpp, as a phone's camera app would read it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import png
+import qrcode
+import qrcode.constants
+import qrcode.image.pil
+import segno
+
+from bot.qr import QUIET_ZONE_MODULES, render_qr_png
+from pivot_client.simulator import build_static_qris
+from tests.helpers.qr import decode_qr
+
+__all__ = ["RENDERERS", "RendererReport", "compare_renderers", "qris_samples"]
+
+_PIXELS_PER_MODULE = 10  # as bot.qr
+
+
+def _qrcode_pillow(content: str) -> bytes:
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        box_size=_PIXELS_PER_MODULE,
+        border=QUIET_ZONE_MODULES,
+        image_factory=qrcode.image.pil.PilImage,
+    )
+    code.add_data(content)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image().save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _segno(content: str) -> bytes:
+    # boost_error=False: segno would otherwise raise the error level, which qrcode does not.
+    code = segno.make(content, error="m", micro=False, boost_error=False)
+    buffer = io.BytesIO()
+    code.save(buffer, kind="png", scale=_PIXELS_PER_MODULE, border=QUIET_ZONE_MODULES)
+    return buffer.getvalue()
+
+
+RENDERERS: dict[str, Callable[[str], bytes]] = {
+    "qrcode+pypng (bot.qr now)": render_qr_png,
+    "qrcode+Pillow": _qrcode_pillow,
+    "segno": _segno,
+}
+
+
+@dataclass(frozen=True)
+class RendererReport:
+    """How one renderer did over the samples."""
+
+    name: str
+    median_ms: float
+    decoded: int  # images whose QR read back as exactly the content
+    stray: int  # images where the decoder also "found" another barcode
+    samples: int
+    median_bytes: int
+    median_side: int  # pixels
+
+
+def qris_samples(count: int) -> list[str]:
+    """Static QRIS strings like Pivot's, with merchant names and references of varied length."""
+    rng = random.Random(6)
+    samples = []
+    for number in range(count):
+        name = "".join(
+            rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ ") for _ in range(rng.randint(5, 25))
+        )
+        samples.append(
+            build_static_qris(
+                merchant_id=f"{rng.randrange(10**15):015d}",
+                nmid=f"ID{rng.randrange(10**13):013d}",
+                reference=f"kb{number:06d}{rng.randrange(16**8):08x}"[: rng.randint(8, 25)],
+                merchant_name=name.strip() or "WARUNG",
+                city=rng.choice(["JAKARTA", "BANDUNG", "SURABAYA", "DENPASAR", "MAKASSAR"]),
+            )
+        )
+    return samples
+
+
+def compare_renderers(samples: list[str], passes: int) -> list[RendererReport]:
+    """Render every sample ``passes`` times with each renderer; decode the last rendering."""
+    reports = []
+    for name, render in RENDERERS.items():
+        timings, sizes, sides, decoded, stray = [], [], [], 0, 0
+        for content in samples:
+            for _ in range(passes):
+                started = time.perf_counter()
+                image = render(content)
+                timings.append((time.perf_counter() - started) * 1e3)
+            sizes.append(len(image))
+            sides.append(png.Reader(bytes=image).read()[0])
+            # decode_qr refuses (AssertionError) an image that is not a greyscale PNG.
+            with contextlib.suppress(AssertionError):
+                found = decode_qr(image)
+                decoded += content in found
+                # zxing reads every format: a stray Codabar inside a QR is read too.
+                stray += len(found) > found.count(content)
+        reports.append(
+            RendererReport(
+                name=name,
+                median_ms=statistics.median(timings),
+                decoded=decoded,
+                stray=stray,
+                samples=len(samples),
+                median_bytes=int(statistics.median(sizes)),
+                median_side=int(statistics.median(sides)),
+            )
+        )
+    return reports
