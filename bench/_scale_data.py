@@ -102,7 +102,7 @@ def _code_rows(rng: random.Random) -> tuple[list[tuple[object, ...]], list[int]]
     """Codes 1..CODES and the seller of each (index = code id)."""
     banks = sorted(DEFAULT_VA_RULES)
     owners = [0] * (CODES + 1)
-    rows = []
+    rows: list[tuple[object, ...]] = []
     start = moment_to_db(BUSY_MOMENT - YEAR)
     for code_id in range(1, CODES + 1):
         if code_id <= BIG_SELLER_CODES:

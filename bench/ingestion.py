@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-import psutil
+import psutil  # type: ignore[import-untyped]
 
 from bench._common import CACHE, REPOSITORY, Outcome, Row, bench_main, median, percentile, say
 from bench._common import spread as spread_of
