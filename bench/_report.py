@@ -72,9 +72,8 @@ def append_section(rows: Sequence[Row], started: datetime, seconds: float, ran: 
             "",
             table(rows),
             "",
-            f"{len(misses)} of {sum(row.passed is not None for row in rows)} figures with a"
-            " target miss it"
-            + (": " + "; ".join(row.figure for row in misses) if misses else "."),
+            f"Misses: {len(misses)} of {sum(row.passed is not None for row in rows)} figures"
+            " with a target" + (": " + "; ".join(row.figure for row in misses) if misses else "."),
             "",
         ]
     )
