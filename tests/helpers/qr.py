@@ -14,7 +14,9 @@ def decode_qr(png_bytes: bytes) -> list[str]:
     peak = (1 << info["bitdepth"]) - 1
     pixels = np.array([[value * 255 // peak for value in row] for row in rows], dtype=np.uint8)
     assert pixels.shape == (height, width)
-    return [result.text for result in zxingcpp.read_barcodes(pixels)]
+    # QR codes only: zxing otherwise sometimes also "finds" a Codabar inside a QR's modules.
+    found = zxingcpp.read_barcodes(pixels, formats=zxingcpp.BarcodeFormat.QRCode)
+    return [result.text for result in found]
 
 
 def png_size(png_bytes: bytes) -> tuple[int, int]:
