@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -119,6 +120,9 @@ class Runtime:
         await self._start_telegram(application)
         await relay.start()
         self._reconciler.start()
+        # Everything made so far lives as long as the process: keep it out of the collector's
+        # full passes, which otherwise cost ~30 ms in the middle of a busy /today (BENCHMARKS.md).
+        gc.freeze()
         logger.info(
             "Kodebayar is running: Telegram by %s, HTTP on %s, database %s",
             "webhook" if self.webhook_mode else "long polling",
