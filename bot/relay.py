@@ -16,9 +16,9 @@ import random
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
-from pydantic import ValidationError
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -171,11 +171,11 @@ class Relay:
             if ready > now:
                 waits.append(ready - now)
                 continue
-            batch = _take_batch(queue)
+            outgoing = _next_message(queue)
             self._busy.add(chat_id)
             self._ready_at[chat_id] = now + self._chat_interval
             self._next_send_at = now + self._global_interval
-            task = asyncio.create_task(self._send(chat_id, batch))
+            task = asyncio.create_task(self._send(chat_id, outgoing))
             self._sends.add(task)
             task.add_done_callback(self._sent)
             now = time.monotonic()
@@ -185,13 +185,20 @@ class Relay:
         self._sends.discard(task)
         self._wakeup.set()
 
-    async def _send(self, chat_id: int, batch: list[OutboxMessage]) -> None:
-        """Send one message for ``batch`` and record what Telegram said."""
+    async def _send(self, chat_id: int, outgoing: _Outgoing) -> None:
+        """Send one message and record what Telegram said."""
+        batch = outgoing.rows
         ids = [row.id for row in batch]
         try:
-            text = _render(batch)
+            if outgoing.text is None:
+                logger.error("outbox row %s cannot be rendered: %s", ids, outgoing.problem)
+                await self._fail(ids, f"unreadable payload: {outgoing.problem}")
+                return
             message = await self._bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
+                chat_id,
+                outgoing.text,
+                parse_mode=ParseMode.HTML,
+                link_preview_options=_NO_PREVIEW,
             )
         except RetryAfter as exc:
             # Telegram says when: hold the rows and this chat until then.
@@ -206,9 +213,6 @@ class Relay:
         except BadRequest as exc:
             logger.error("Telegram refused a message for chat %d: %s", chat_id, exc)
             await self._fail(ids, f"bad request: {exc}")
-        except (ValidationError, ValueError) as exc:
-            logger.error("outbox rows %s cannot be rendered: %s", ids, exc)
-            await self._fail(ids, f"unreadable payload: {exc}")
         except (NetworkError, TelegramError) as exc:
             await self._retry_later(batch, exc)
         else:
@@ -239,31 +243,42 @@ class Relay:
         self.wake()  # the next claim learns when these rows are due
 
 
-def _take_batch(queue: deque[OutboxMessage]) -> list[OutboxMessage]:
-    """The next message's rows: one row, or a run of waiting payments that fits one message."""
-    batch = [queue.popleft()]
-    if batch[0].kind != PAYMENT_KIND:
-        return batch
-    notices = [PaymentNotice.model_validate_json(batch[0].payload)]
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """One message to send: its outbox rows and its text (None when a row is unreadable)."""
+
+    rows: list[OutboxMessage]
+    text: str | None
+    problem: str = ""
+
+
+def _next_message(queue: deque[OutboxMessage]) -> _Outgoing:
+    """Take the next message's rows: one row, or a run of waiting payments that fits one message.
+
+    Each payload is read once, here; a row that cannot be read goes out alone, to be failed.
+    """
+    first = queue.popleft()
+    try:
+        if first.kind == TEXT_KIND:
+            return _Outgoing([first], TextNotice.model_validate_json(first.payload).text)
+        if first.kind != PAYMENT_KIND:
+            raise ValueError(f"unknown outbox kind {first.kind!r}")
+        notices = [PaymentNotice.model_validate_json(first.payload)]
+    except ValueError as exc:  # pydantic's ValidationError is a ValueError
+        return _Outgoing([first], None, str(exc))
+    rows, text = [first], render_payment(notices[0])
     while queue and queue[0].kind == PAYMENT_KIND:
-        notice = PaymentNotice.model_validate_json(queue[0].payload)
-        if len(render_combined([*notices, notice])) > MessageLimit.MAX_TEXT_LENGTH:
+        try:
+            notice = PaymentNotice.model_validate_json(queue[0].payload)
+        except ValueError:
+            break  # it becomes the first row of the next message, and fails alone
+        combined = render_combined([*notices, notice])
+        if len(combined) > MessageLimit.MAX_TEXT_LENGTH:
             break
         notices.append(notice)
-        batch.append(queue.popleft())
-    return batch
-
-
-def _render(batch: Sequence[OutboxMessage]) -> str:
-    """The text of one message for ``batch``."""
-    if len(batch) > 1:
-        return render_combined([PaymentNotice.model_validate_json(row.payload) for row in batch])
-    row = batch[0]
-    if row.kind == PAYMENT_KIND:
-        return render_payment(PaymentNotice.model_validate_json(row.payload))
-    if row.kind == TEXT_KIND:
-        return TextNotice.model_validate_json(row.payload).text
-    raise ValueError(f"unknown outbox kind {row.kind!r}")
+        rows.append(queue.popleft())
+        text = combined
+    return _Outgoing(rows, text)
 
 
 def _retry_after_seconds(exc: RetryAfter) -> float:

@@ -198,3 +198,28 @@ async def test_stop_puts_unsent_rows_back_for_the_next_start(setup: Setup) -> No
 
 async def _count_status(db: Database, status: OutboxStatus, rows: int) -> bool:
     return await db.outbox.count(status) == rows
+
+
+async def test_an_unreadable_row_is_failed_and_the_rows_around_it_still_go_out(
+    setup: Setup,
+) -> None:
+    await setup.queue_payment(1)
+    async with setup.db.write() as tx:
+        await tx.outbox.enqueue(
+            dedupe_key="payment:broken",
+            chat_id=SELLER,
+            kind=PAYMENT_KIND,
+            payload='{"amount": "not a notice"}',
+            now=datetime.now(UTC),
+        )
+    await setup.queue_payment(2)
+    relay = setup.relay()
+    await relay.start()
+    await run_until_sent(setup, relay, 2)
+    await wait_for(lambda: _count_failed(setup.db), timeout=5, what="the broken row to fail")
+    await relay.stop()
+
+    assert sorted(setup.payments_reported(), key=int) == ["1", "2"]
+    broken = await setup.db.outbox.by_dedupe_key("payment:broken")
+    assert broken is not None
+    assert "unreadable payload" in (broken.last_error or "")
