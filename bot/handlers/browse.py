@@ -220,7 +220,7 @@ async def _list_view(
 async def _owned_code(
     update: Update, context: Context
 ) -> tuple[CallbackQuery, Seller, Code] | None:
-    """The pressed code if it belongs to whoever pressed; otherwise say it was not found."""
+    """The pressed code if it belongs to whoever pressed (the press is answered either way)."""
     query = update.callback_query
     if query is None or context.matches is None:
         return None
@@ -233,6 +233,7 @@ async def _owned_code(
         )
         await query.answer(text(seller.language, "code.not_found"), show_alert=True)
         return None
+    await query.answer()
     return query, seller, code
 
 
@@ -242,7 +243,6 @@ async def show_code(update: Update, context: Context) -> None:
     if found is None:
         return
     query, seller, code = found
-    await query.answer()
     requested = int(context.matches[0][2] or 1) if context.matches else 1
     await _show_detail(query, context, seller, code, requested)
 
@@ -279,8 +279,7 @@ async def resend(update: Update, context: Context) -> None:
     found = await _owned_code(update, context)
     if found is None:
         return
-    query, seller, code = found
-    await query.answer()
+    _, seller, code = found
     if code.status not in (CodeStatus.ACTIVE, CodeStatus.DEACTIVATED):
         return  # never made at Pivot: there is no card to send
     await send_card(context.bot, seller.chat_id, code, seller.language)
@@ -292,7 +291,6 @@ async def ask_deactivate(update: Update, context: Context) -> None:
     if found is None:
         return
     query, seller, code = found
-    await query.answer()
     language = seller.language
     if code.status is not CodeStatus.ACTIVE:
         await _show_detail(query, context, seller, code, 1)
@@ -320,7 +318,6 @@ async def deactivate(update: Update, context: Context) -> None:
     if found is None:
         return
     query, seller, code = found
-    await query.answer()
     async with context.services.db.write() as tx:
         changed = await tx.codes.deactivate(code.id, now=utcnow())
         current = await tx.codes.get(code.id)
