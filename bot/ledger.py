@@ -98,7 +98,6 @@ class Ledger:
         self._on_recorded = on_recorded
         self._waiting: list[_Waiting] = []
         self._committer: asyncio.Task[None] | None = None
-        self.last_callback_at: datetime | None = None
 
     async def record_callback(self, body: bytes) -> None:
         """Store an authenticated callback body and record its charges, or raise to get a 5xx.
@@ -142,7 +141,6 @@ class Ledger:
             else:
                 _answer(batch[0], exc)
             return
-        self.last_callback_at = now
         if any(outcome in _QUEUES_MESSAGES for _, outcome in results):
             self._on_recorded()
         for waiting, result in zip(batch, results, strict=True):
