@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 import qrcode
-import qrcode.image.pure
+import qrcode.image.pil
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -180,8 +180,9 @@ async def qr_image(request: Request) -> Response:
     session = _simulator(request).get_payment(request.path_params["id"])
     if session.method != "QR":
         raise PivotError(404, "Payment session has no QR code", code="resource_missing")
+    # Pillow, as the bot: the package's runtime dependencies have no pypng.
     image = qrcode.make(
-        session.method_details["qrContent"], image_factory=qrcode.image.pure.PyPNGImage
+        session.method_details["qrContent"], image_factory=qrcode.image.pil.PilImage
     )
     buffer = io.BytesIO()
     image.save(buffer)
