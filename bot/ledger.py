@@ -5,11 +5,11 @@ recorded and announced the same way whichever finds it first, and only once: the
 constraint on Pivot's charge id decides, not a check made beforehand (design.md §4, rule 3).
 
 Callbacks that arrive together share one transaction (group commit): one BEGIN, one durable
-COMMIT and one turn of the writer lock for the lot, where each used to take its own; that was
-what held ingestion to about a third of a bare endpoint's rate (BENCHMARKS.md). Each callback
-is still answered only after the commit that holds it, and its records are written exactly as
-alone, one callback after the other. If anything in a batch fails, the batch is rolled back
-and its callbacks are recorded one by one, so only the one at fault gets its 5xx.
+COMMIT and one turn of the writer lock for the lot, and one statement per step for all their
+charges (BENCHMARKS.md has the figures). Each callback is still answered only after the commit
+that holds it, and what it records is what it would record alone, after the callbacks before
+it. If anything in a batch fails, the batch is rolled back and its callbacks are recorded one
+by one, so only the one at fault gets its 5xx.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from storage import (
     Database,
     InboxOutcome,
     NewCharge,
+    NewMessage,
+    Seller,
     Transaction,
 )
 
@@ -133,7 +135,7 @@ class Ledger:
         now = utcnow()
         try:
             async with self._db.write() as tx:
-                results = [await self._store(tx, waiting.body, now) for waiting in batch]
+                results = await self._store(tx, [waiting.body for waiting in batch], now)
         except Exception as exc:
             if len(batch) > 1:
                 for waiting in batch:
@@ -147,35 +149,52 @@ class Ledger:
             _answer(waiting, result)
 
     async def _store(
-        self, tx: Transaction, body: bytes, now: datetime
-    ) -> tuple[int, InboxOutcome]:
-        """Write one callback inside ``tx``: its inbox entry, charges and messages."""
-        entry_id = await tx.inbox.add(body, now=now)
-        try:
-            event = pivot_client.parse_callback(body)
-        except pivot_client.CallbackError as exc:
-            # A retry of the same body would fail the same way: keep it and tell a person.
-            reason = str(exc)[:200]
-            await tx.inbox.set_outcome(entry_id, InboxOutcome.DEAD_LETTER, reason)
-            await alert_operators(
-                tx,
-                self._admin_ids,
-                "alert.dead_letter",
-                dedupe=f"dead:{entry_id}",
-                now=now,
-                inbox_id=entry_id,
-                reason=reason,
+        self, tx: Transaction, bodies: Sequence[bytes], now: datetime
+    ) -> list[tuple[int, InboxOutcome]]:
+        """Write callbacks inside ``tx``: their inbox entries, charges and messages."""
+        entry_ids = await tx.inbox.add_all(bodies, now=now)
+        outcomes: dict[int, tuple[InboxOutcome, str]] = {}
+        events: list[tuple[int, pivot_client.ChargeSuccessEvent]] = []
+        for entry_id, body in zip(entry_ids, bodies, strict=True):
+            try:
+                event = pivot_client.parse_callback(body)
+            except pivot_client.CallbackError as exc:
+                outcomes[entry_id] = await self._dead_letter(tx, entry_id, exc, now)
+                continue
+            if isinstance(event, pivot_client.ChargeSuccessEvent):
+                events.append((entry_id, event))
+            else:
+                outcomes[entry_id] = (InboxOutcome.IGNORED, type(event).__name__)
+        found = [
+            _Found(
+                SessionRef(event.session.id, event.session.client_reference_id),
+                event.charges,
+                ChargeSource.CALLBACK,
             )
-            logger.warning("callback #%d kept as a dead letter: %s", entry_id, reason)
-            return entry_id, InboxOutcome.DEAD_LETTER
-        if isinstance(event, pivot_client.ChargeSuccessEvent):
-            ref = SessionRef(event.session.id, event.session.client_reference_id)
-            results = await self._record(tx, ref, event.charges, ChargeSource.CALLBACK, now)
-            outcome = _inbox_outcome(results)
-        else:
-            outcome = InboxOutcome.IGNORED
-        await tx.inbox.set_outcome(entry_id, outcome, type(event).__name__)
-        return entry_id, outcome
+            for _, event in events
+        ]
+        results = await self._record(tx, found, now)
+        for (entry_id, event), recorded in zip(events, results, strict=True):
+            outcomes[entry_id] = (_inbox_outcome(recorded), type(event).__name__)
+        await tx.inbox.set_outcomes([(entry_id, *outcomes[entry_id]) for entry_id in entry_ids])
+        return [(entry_id, outcomes[entry_id][0]) for entry_id in entry_ids]
+
+    async def _dead_letter(
+        self, tx: Transaction, entry_id: int, error: pivot_client.CallbackError, now: datetime
+    ) -> tuple[InboxOutcome, str]:
+        """Keep a callback that cannot be read and tell a person (a retry would fail alike)."""
+        reason = str(error)[:200]
+        await alert_operators(
+            tx,
+            self._admin_ids,
+            "alert.dead_letter",
+            dedupe=f"dead:{entry_id}",
+            now=now,
+            inbox_id=entry_id,
+            reason=reason,
+        )
+        logger.warning("callback #%d kept as a dead letter: %s", entry_id, reason)
+        return InboxOutcome.DEAD_LETTER, reason
 
     async def record_charges(
         self,
@@ -186,104 +205,181 @@ class Ledger:
     ) -> list[Recorded]:
         """Record charges found outside a callback (reconciliation); one transaction."""
         now = utcnow()
-        ref = SessionRef(session_id, client_reference_id)
+        found = _Found(SessionRef(session_id, client_reference_id), charges, source)
         async with self._db.write() as tx:
-            results = await self._record(tx, ref, charges, source, now)
+            [results] = await self._record(tx, [found], now)
         if any(result is not Recorded.DUPLICATE for result in results):
             self._on_recorded()
         return results
 
     async def _record(
-        self,
-        tx: Transaction,
-        ref: SessionRef,
-        charges: Sequence[pivot_client.Charge],
-        source: ChargeSource,
-        now: datetime,
-    ) -> list[Recorded]:
-        code = await tx.codes.find_by_session(ref.session_id)
-        if code is None and ref.client_reference_id:
-            code = await tx.codes.find_by_reference(ref.client_reference_id)
-        return [
-            await self._record_one(tx, code, ref, charge, source, now)
-            for charge in charges
+        self, tx: Transaction, found: Sequence[_Found], now: datetime
+    ) -> list[list[Recorded]]:
+        """Record the SUCCESS charges of each ``found``; what became of each, per ``found``.
+
+        Set-wise: one statement per step for the whole batch, not one per charge. Every
+        statement is a hop to the database thread, and those hops were most of what a
+        callback cost (BENCHMARKS.md). The outcome is the same as recording one by one.
+        """
+        codes = await _codes_of(tx, [item.ref for item in found])
+        candidates = [
+            _candidate(index, codes.get(item.ref.session_id), item, charge, now)
+            for index, item in enumerate(found)
+            for charge in item.charges
             if charge.status is pivot_client.ChargeStatus.SUCCESS
         ]
+        if candidates:
+            inserted = await tx.charges.insert_new([c.record for c in candidates], now=now)
+            unclaimed = {charge.pivot_charge_id for charge in inserted}
+            for candidate in candidates:
+                # A charge twice in one batch is new the first time only, as it would be alone.
+                if candidate.record.pivot_charge_id in unclaimed:
+                    unclaimed.remove(candidate.record.pivot_charge_id)
+                    candidate.outcome = (
+                        Recorded.UNKNOWN_SESSION if candidate.code is None else Recorded.NEW
+                    )
+        fresh = [(c, c.code) for c in candidates if c.outcome is Recorded.NEW and c.code]
+        if fresh:
+            await self._announce(tx, fresh, now)
+        for candidate in candidates:
+            if candidate.outcome is Recorded.UNKNOWN_SESSION:
+                await self._alert_unknown_session(tx, candidate.record, now)
+        results: list[list[Recorded]] = [[] for _ in found]
+        for candidate in candidates:
+            results[candidate.index].append(candidate.outcome)
+        return results
 
-    async def _record_one(
-        self,
-        tx: Transaction,
-        code: Code | None,
-        ref: SessionRef,
-        charge: pivot_client.Charge,
-        source: ChargeSource,
-        now: datetime,
-    ) -> Recorded:
-        flags = _flags(code, charge.amount.value, source)
-        paid_at = charge.paid_at or charge.created_at or now
-        channel, issuer, reference = _channel_of(charge)
-        recorded = await tx.charges.insert_if_new(
-            NewCharge(
-                pivot_charge_id=charge.id,
-                code_id=code.id if code else None,
-                seller_id=code.seller_id if code else None,
-                session_id=ref.session_id,
-                client_reference_id=ref.client_reference_id,
-                amount=charge.amount.value,
-                paid_at=paid_at,
-                channel=channel,
-                issuer=issuer,
-                reference=reference,
-                source=source,
-                flags=frozenset(flags),
-            ),
-            now=now,
-        )
-        if recorded is None:
-            return Recorded.DUPLICATE
-        if code is None:
-            await alert_operators(
-                tx,
-                self._admin_ids,
-                "alert.unknown_session",
-                dedupe=f"unknown:{charge.id}",
-                now=now,
-                amount=format_rupiah(charge.amount.value),
-                session_id=ref.session_id,
-                charge_id=charge.id,
+    async def _announce(
+        self, tx: Transaction, fresh: Sequence[tuple[_Candidate, Code]], now: datetime
+    ) -> None:
+        """Queue a payment message for each charge just recorded on one of our codes."""
+        latest: dict[int, datetime] = {}
+        for candidate, code in fresh:
+            paid_at = candidate.record.paid_at
+            latest[code.id] = max(latest.get(code.id, paid_at), paid_at)
+        await tx.codes.touch_payments(latest)
+        stats = await tx.charges.stats_for_codes(latest)
+        sellers = await tx.sellers.get_many({code.seller_id for _, code in fresh})
+        # The counts include the whole batch: walking back from its last charge gives each
+        # message the count and total up to its own charge, as if recorded one at a time.
+        messages: list[NewMessage] = []
+        for candidate, code in reversed(fresh):
+            count, total = stats[code.id]
+            stats[code.id] = (count - 1, total - candidate.record.amount)
+            seller = sellers.get(code.seller_id)
+            if seller is None:  # the foreign key makes this impossible; refuse rather than guess
+                raise LookupError(f"code {code.id} has no seller")
+            messages.append(_payment_message(candidate, code, seller, count, total))
+            logger.info(
+                "charge %s recorded on code %d (%s)",
+                candidate.record.pivot_charge_id,
+                code.id,
+                candidate.record.source,
             )
-            logger.warning("charge %s on unknown session %s kept", charge.id, ref.session_id)
-            return Recorded.UNKNOWN_SESSION
-        await tx.codes.touch_payment(code.id, paid_at)
-        count, total = await tx.charges.stats_for_code(code.id)
-        seller = await tx.sellers.get(code.seller_id)
-        if seller is None:  # the foreign key makes this impossible; refuse rather than guess
-            raise LookupError(f"code {code.id} has no seller")
-        notice = PaymentNotice(
-            # What the buyer's app shows for QRIS (the RRN); Pivot's charge id otherwise.
-            reference=(reference if code.kind is CodeKind.QRIS else None) or charge.id,
-            amount=charge.amount.value,
-            customer=code.customer,
-            kind="QRIS" if code.kind is CodeKind.QRIS else "VA",
-            bank=code.bank,
-            issuer=issuer,
-            paid_at=paid_at,
-            count=count,
-            total=total,
-            expected_amount=code.amount,
-            flags=tuple(flags),
-            language=seller.language,
-            timezone=seller.timezone,
-        )
-        await tx.outbox.enqueue(
-            dedupe_key=payment_dedupe_key(charge.id),
-            chat_id=seller.chat_id,
-            kind=PAYMENT_KIND,
-            payload=notice.model_dump_json(),
+        await tx.outbox.enqueue_all(messages[::-1], now=now)
+
+    async def _alert_unknown_session(
+        self, tx: Transaction, record: NewCharge, now: datetime
+    ) -> None:
+        """Tell the operators about a charge kept on a session no code holds."""
+        await alert_operators(
+            tx,
+            self._admin_ids,
+            "alert.unknown_session",
+            dedupe=f"unknown:{record.pivot_charge_id}",
             now=now,
+            amount=format_rupiah(record.amount),
+            session_id=record.session_id,
+            charge_id=record.pivot_charge_id,
         )
-        logger.info("charge %s recorded on code %d (%s)", charge.id, code.id, source)
-        return Recorded.NEW
+        logger.warning(
+            "charge %s on unknown session %s kept", record.pivot_charge_id, record.session_id
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """Charges Pivot reported on one session, by a callback or to reconciliation."""
+
+    ref: SessionRef
+    charges: Sequence[pivot_client.Charge]
+    source: ChargeSource
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """A SUCCESS charge about to be recorded, and what recording it did."""
+
+    index: int  # of the ``_Found`` it came in
+    code: Code | None  # None: on a session no code holds
+    flags: tuple[Flag, ...]
+    record: NewCharge
+    outcome: Recorded = Recorded.DUPLICATE
+
+
+async def _codes_of(tx: Transaction, refs: Sequence[SessionRef]) -> dict[str, Code]:
+    """Each session's code, by session id; found by clientReferenceId when no code holds
+    Pivot's session id (yet)."""
+    codes = await tx.codes.find_by_sessions({ref.session_id for ref in refs})
+    for ref in refs:
+        if ref.session_id not in codes and ref.client_reference_id:
+            code = await tx.codes.find_by_reference(ref.client_reference_id)
+            if code is not None:
+                codes[ref.session_id] = code
+    return codes
+
+
+def _candidate(
+    index: int, code: Code | None, found: _Found, charge: pivot_client.Charge, now: datetime
+) -> _Candidate:
+    """What recording ``charge`` on ``code`` would write."""
+    flags = tuple(_flags(code, charge.amount.value, found.source))
+    channel, issuer, reference = _channel_of(charge)
+    record = NewCharge(
+        pivot_charge_id=charge.id,
+        code_id=code.id if code else None,
+        seller_id=code.seller_id if code else None,
+        session_id=found.ref.session_id,
+        client_reference_id=found.ref.client_reference_id,
+        amount=charge.amount.value,
+        paid_at=charge.paid_at or charge.created_at or now,
+        channel=channel,
+        issuer=issuer,
+        reference=reference,
+        source=found.source,
+        flags=frozenset(flags),
+    )
+    return _Candidate(index, code, flags, record)
+
+
+def _payment_message(
+    candidate: _Candidate, code: Code, seller: Seller, count: int, total: int
+) -> NewMessage:
+    """The seller's message about a charge just recorded on ``code``."""
+    record = candidate.record
+    notice = PaymentNotice(
+        # What the buyer's app shows for QRIS (the RRN); Pivot's charge id otherwise.
+        reference=(record.reference if code.kind is CodeKind.QRIS else None)
+        or record.pivot_charge_id,
+        amount=record.amount,
+        customer=code.customer,
+        kind="QRIS" if code.kind is CodeKind.QRIS else "VA",
+        bank=code.bank,
+        issuer=record.issuer,
+        paid_at=record.paid_at,
+        count=count,
+        total=total,
+        expected_amount=code.amount,
+        flags=candidate.flags,
+        language=seller.language,
+        timezone=seller.timezone,
+    )
+    return NewMessage(
+        dedupe_key=payment_dedupe_key(record.pivot_charge_id),
+        chat_id=seller.chat_id,
+        kind=PAYMENT_KIND,
+        payload=notice.model_dump_json(),
+    )
 
 
 def _answer(waiting: _Waiting, result: tuple[int, InboxOutcome] | BaseException) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from ._models import Charge, ChargeSource, CodeKind, NewCharge, SellerPayment
 from ._sql import Sql
-from ._values import flags_from_db, flags_to_db, moment_from_db, moment_to_db
+from ._values import flags_from_db, flags_to_db, id_array, moment_from_db, moment_to_db
 
 __all__ = ["ChargeRepository"]
 
@@ -39,36 +40,42 @@ class ChargeRepository:
     def __init__(self, sql: Sql) -> None:
         self._sql = sql
 
-    async def insert_if_new(self, charge: NewCharge, *, now: datetime) -> Charge | None:
-        """Record a charge; None when its Pivot charge id is already recorded."""
+    async def insert_new(self, charges: Sequence[NewCharge], *, now: datetime) -> list[Charge]:
+        """Record charges; return those recorded now, in no particular order.
+
+        A charge whose Pivot charge id is already recorded, or appears earlier in ``charges``,
+        is left out.
+        """
         # The UNIQUE constraint decides, not a SELECT first: two deliveries of one charge in a
         # race still make one row.
-        row = await self._sql.row(
+        at = moment_to_db(now)
+        rows = await self._sql.insert_rows(
             """
             INSERT INTO charges (
                 pivot_charge_id, code_id, seller_id, session_id, client_reference_id, amount,
                 paid_at, channel, issuer, reference, source, flags, recorded_at
-            ) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (pivot_charge_id) DO NOTHING
-            RETURNING *
-            """,
-            (
-                charge.pivot_charge_id,
-                charge.code_id,
-                charge.seller_id,
-                charge.session_id,
-                charge.client_reference_id,
-                charge.amount,
-                moment_to_db(charge.paid_at),
-                charge.channel,
-                charge.issuer,
-                charge.reference,
-                ChargeSource(charge.source).value,
-                flags_to_db(charge.flags),
-                moment_to_db(now),
-            ),
+            )""",
+            [
+                (
+                    charge.pivot_charge_id,
+                    charge.code_id,
+                    charge.seller_id,
+                    charge.session_id,
+                    charge.client_reference_id,
+                    charge.amount,
+                    moment_to_db(charge.paid_at),
+                    charge.channel,
+                    charge.issuer,
+                    charge.reference,
+                    ChargeSource(charge.source).value,
+                    flags_to_db(charge.flags),
+                    at,
+                )
+                for charge in charges
+            ],
+            "ON CONFLICT (pivot_charge_id) DO NOTHING RETURNING *",
         )
-        return None if row is None else _charge(row)
+        return [_charge(row) for row in rows]
 
     async def exists(self, pivot_charge_id: str) -> bool:
         """Whether that Pivot charge is recorded."""
@@ -79,11 +86,16 @@ class ChargeRepository:
 
     async def stats_for_code(self, code_id: int) -> tuple[int, int]:
         """How many payments a code received, and their total in rupiah."""
-        row = await self._sql.one(
-            "SELECT count(*), coalesce(sum(amount), 0) FROM charges WHERE code_id = ?",
-            (code_id,),
+        return (await self.stats_for_codes([code_id])).get(code_id, (0, 0))
+
+    async def stats_for_codes(self, code_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+        """(count, total in rupiah) of each code's payments; codes never paid are left out."""
+        rows = await self._sql.rows(
+            "SELECT code_id, count(*), sum(amount) FROM charges"
+            " WHERE code_id IN (SELECT value FROM json_each(?)) GROUP BY code_id",
+            (id_array(code_ids),),
         )
-        return int(row[0]), int(row[1])
+        return {int(row[0]): (int(row[1]), int(row[2])) for row in rows}
 
     async def list_for_code(self, code_id: int, *, offset: int, limit: int) -> list[Charge]:
         """One page of a code's payments, latest first."""

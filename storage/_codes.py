@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from ._errors import NotFoundError
 from ._models import Code, CodeKind, CodeStatus, CodeSummary
 from ._sql import Sql
-from ._values import moment_from_db, moment_to_db, optional_moment_from_db
+from ._values import id_array, moment_from_db, moment_to_db, optional_moment_from_db
 
 __all__ = ["CodeRepository"]
 
@@ -154,12 +155,15 @@ class CodeRepository:
             (request_key, seller_id),
         )
 
-    async def find_by_session(self, session_id: str) -> Code | None:
-        """The (newest) code holding that Pivot session id."""
-        return await self._code_or_none(
-            "SELECT * FROM codes WHERE pivot_session_id = ? ORDER BY id DESC LIMIT 1",
-            (session_id,),
+    async def find_by_sessions(self, session_ids: Iterable[str]) -> dict[str, Code]:
+        """The (newest) code holding each of those Pivot session ids; unknown ones left out."""
+        codes = await self._codes(
+            "SELECT * FROM codes WHERE pivot_session_id IN (SELECT value FROM json_each(?))"
+            " ORDER BY id",
+            (id_array(session_ids),),
         )
+        # By id, so a newer code with the same session id replaces an older one.
+        return {code.pivot_session_id: code for code in codes if code.pivot_session_id}
 
     async def find_by_reference(self, client_reference_id: str) -> Code | None:
         """The code with that clientReferenceId."""
@@ -206,12 +210,12 @@ class CodeRepository:
             "SELECT count(*) FROM codes WHERE seller_id = ?", (seller_id,)
         )
 
-    async def touch_payment(self, code_id: int, paid_at: datetime) -> None:
-        """Move last_payment_at forward to ``paid_at``, never back (charges come out of order)."""
-        at = moment_to_db(paid_at)
-        await self._sql.rows(
-            "UPDATE codes SET last_payment_at = max(coalesce(last_payment_at, ?), ?) WHERE id = ?",
-            (at, at, code_id),
+    async def touch_payments(self, paid: Mapping[int, datetime]) -> None:
+        """Move each code's last_payment_at forward to its time, never back (charges come
+        out of order)."""
+        await self._sql.many(
+            "UPDATE codes SET last_payment_at = max(coalesce(last_payment_at, 0), ?) WHERE id = ?",
+            [(moment_to_db(paid_at), code_id) for code_id, paid_at in paid.items()],
         )
 
     async def recently_active(self, *, limit: int) -> list[Code]:

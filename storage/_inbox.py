@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from ._models import InboxEntry, InboxOutcome
@@ -19,21 +20,26 @@ class InboxRepository:
     def __init__(self, sql: Sql) -> None:
         self._sql = sql
 
-    async def add(self, body: bytes, *, now: datetime) -> int:
-        """Store an authenticated callback body as RECEIVED; return its entry id."""
-        return await self._sql.integer(
-            "INSERT INTO callback_inbox (received_at, body, outcome) VALUES (?, ?, 'received')"
-            " RETURNING id",
-            (moment_to_db(now), bytes(body)),
+    async def add_all(self, bodies: Sequence[bytes], *, now: datetime) -> list[int]:
+        """Store authenticated callback bodies as RECEIVED; their entry ids, in order."""
+        at = moment_to_db(now)
+        rows = await self._sql.insert_rows(
+            "INSERT INTO callback_inbox (received_at, body, outcome)",
+            [(at, bytes(body), InboxOutcome.RECEIVED.value) for body in bodies],
+            "RETURNING id",
         )
+        # RETURNING has no defined order, but one INSERT hands out rowids in ascending order
+        # of its VALUES: sorted ids are the bodies' ids, in order.
+        return sorted(row[0] for row in rows)
 
-    async def set_outcome(
-        self, entry_id: int, outcome: InboxOutcome, detail: str | None = None
-    ) -> None:
-        """Record what handling the callback did."""
-        await self._sql.rows(
+    async def set_outcomes(self, outcomes: Sequence[tuple[int, InboxOutcome, str | None]]) -> None:
+        """Record what handling did to each entry: (entry id, outcome, detail)."""
+        await self._sql.many(
             "UPDATE callback_inbox SET outcome = ?, detail = ? WHERE id = ?",
-            (InboxOutcome(outcome).value, detail, entry_id),
+            [
+                (InboxOutcome(outcome).value, detail, entry_id)
+                for entry_id, outcome, detail in outcomes
+            ],
         )
 
     async def get(self, entry_id: int) -> InboxEntry | None:

@@ -156,6 +156,16 @@ class NewCharge:
 
 
 @dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A Telegram message about to be queued in the outbox."""
+
+    dedupe_key: str  # one message per key, ever
+    chat_id: int
+    kind: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
 class Charge:
     """A recorded payment: one per Pivot charge id."""
 

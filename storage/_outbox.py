@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from ._models import OutboxMessage, OutboxStatus
+from ._models import NewMessage, OutboxMessage, OutboxStatus
 from ._sql import Sql
-from ._values import moment_from_db, moment_to_db, optional_moment_from_db
+from ._values import id_array, moment_from_db, moment_to_db, optional_moment_from_db
 
 __all__ = ["OutboxRepository"]
 
@@ -31,11 +30,6 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
     )
 
 
-def _id_array(ids: Sequence[int]) -> str:
-    # Any number of ids travel as one JSON array, read by json_each(): one statement text.
-    return json.dumps([int(message_id) for message_id in ids])
-
-
 class OutboxRepository:
     """Messages: PENDING → SENDING (claimed) → SENT, or back to PENDING, or FAILED for good."""
 
@@ -48,18 +42,37 @@ class OutboxRepository:
         self, *, dedupe_key: str, chat_id: int, kind: str, payload: str, now: datetime
     ) -> bool:
         """Queue a message due now; False when one with that dedupe key exists already."""
+        return bool(
+            await self.enqueue_all([NewMessage(dedupe_key, chat_id, kind, payload)], now=now)
+        )
+
+    async def enqueue_all(self, messages: Sequence[NewMessage], *, now: datetime) -> int:
+        """Queue messages due now, in order; those whose dedupe key exists are left out.
+
+        Returns how many were queued.
+        """
         at = moment_to_db(now)
-        rows = await self._sql.rows(
+        rows = await self._sql.insert_rows(
             """
             INSERT INTO outbox (
                 dedupe_key, chat_id, kind, payload, status, attempts, next_attempt_at, created_at
-            ) VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)
-            ON CONFLICT (dedupe_key) DO NOTHING
-            RETURNING id
-            """,
-            (dedupe_key, chat_id, kind, payload, at, at),
+            )""",
+            [
+                (
+                    message.dedupe_key,
+                    message.chat_id,
+                    message.kind,
+                    message.payload,
+                    "pending",
+                    0,
+                    at,
+                    at,
+                )
+                for message in messages
+            ],
+            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         )
-        return bool(rows)
+        return len(rows)
 
     async def claim_due(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
         """Mark up to ``limit`` due PENDING messages SENDING (attempts + 1), oldest first."""
@@ -87,7 +100,7 @@ class OutboxRepository:
             await self._sql.rows(
                 "UPDATE outbox SET status = 'sent', telegram_message_id = ?, sent_at = ?"
                 " WHERE id IN (SELECT value FROM json_each(?))",
-                (telegram_message_id, moment_to_db(now), _id_array(ids)),
+                (telegram_message_id, moment_to_db(now), id_array(ids)),
             )
 
     async def reschedule(
@@ -98,7 +111,7 @@ class OutboxRepository:
             await self._sql.rows(
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?"
                 " WHERE id IN (SELECT value FROM json_each(?))",
-                (moment_to_db(next_attempt_at), error, _id_array(ids)),
+                (moment_to_db(next_attempt_at), error, id_array(ids)),
             )
 
     async def mark_failed(self, ids: Sequence[int], *, error: str) -> None:
@@ -107,7 +120,7 @@ class OutboxRepository:
             await self._sql.rows(
                 "UPDATE outbox SET status = 'failed', last_error = ?"
                 " WHERE id IN (SELECT value FROM json_each(?))",
-                (error, _id_array(ids)),
+                (error, id_array(ids)),
             )
 
     async def reset_sending(self) -> int:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import builtins
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime
 
 from ._models import Role, Seller, SellerStatus
 from ._sql import Sql
-from ._values import moment_from_db, moment_to_db
+from ._values import id_array, moment_from_db, moment_to_db
 
 __all__ = ["SellerRepository"]
 
@@ -38,8 +39,15 @@ class SellerRepository:
 
     async def get(self, telegram_id: int) -> Seller | None:
         """The seller with that Telegram id, or None."""
-        row = await self._sql.row("SELECT * FROM sellers WHERE telegram_id = ?", (telegram_id,))
-        return None if row is None else _seller(row)
+        return (await self.get_many([telegram_id])).get(telegram_id)
+
+    async def get_many(self, telegram_ids: Iterable[int]) -> dict[int, Seller]:
+        """The sellers with those Telegram ids, by id; unknown ids left out."""
+        rows = await self._sql.rows(
+            "SELECT * FROM sellers WHERE telegram_id IN (SELECT value FROM json_each(?))",
+            (id_array(telegram_ids),),
+        )
+        return {seller.telegram_id: seller for seller in map(_seller, rows)}
 
     async def add(
         self,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 
 import aiosqlite
@@ -11,6 +11,9 @@ import aiosqlite
 from ._errors import wrap_sqlite_error
 
 __all__ = ["Sql"]
+
+# Rows per multi-row INSERT: far below SQLite's 32,766 bound variables at 13 columns a row.
+_ROWS_PER_INSERT = 256
 
 
 @contextmanager
@@ -55,6 +58,27 @@ class Sql:
         """The first column of the first row, or None when there is no row or it is NULL."""
         row = await self.row(sql, params)
         return None if row is None or row[0] is None else int(row[0])
+
+    async def many(self, sql: str, params: Iterable[Sequence[object]]) -> None:
+        """Run one statement once per parameter tuple, all in one hop."""
+        with _wrapped_errors():
+            await self._conn.executemany(sql, params)
+
+    async def insert_rows(
+        self, head: str, rows: Sequence[Sequence[object]], tail: str = ""
+    ) -> list[sqlite3.Row]:
+        """``head VALUES (...), (...) tail`` for all ``rows``, a few hundred a statement.
+
+        One hop per statement instead of one per row; what a ``RETURNING`` in ``tail`` yields
+        comes back for every row, in no defined order (SQLite's rule).
+        """
+        returned: list[sqlite3.Row] = []
+        for start in range(0, len(rows), _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            values = ", ".join("(" + ", ".join("?" * len(row)) + ")" for row in chunk)
+            params = [value for row in chunk for value in row]
+            returned += await self.rows(f"{head} VALUES {values} {tail}", params)
+        return returned
 
     async def script(self, script: str) -> None:
         """Run several statements; any open transaction is committed first (sqlite3's rule)."""

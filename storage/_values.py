@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 __all__ = [
     "flags_from_db",
     "flags_to_db",
+    "id_array",
     "moment_from_db",
     "moment_to_db",
     "optional_moment_from_db",
@@ -52,3 +54,11 @@ def flags_to_db(flags: Iterable[str]) -> str:
 def flags_from_db(text: str) -> frozenset[str]:
     """The flag set stored as ``text``."""
     return frozenset(text.split(",")) if text else frozenset()
+
+
+def id_array(values: Iterable[int | str]) -> str:
+    """Any number of ids as one JSON array parameter, read by ``json_each()``.
+
+    One statement text whatever the count, where ``IN (?, ?, ...)`` would make one per count.
+    """
+    return json.dumps(list(values))

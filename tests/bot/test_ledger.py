@@ -182,10 +182,10 @@ async def test_a_storage_failure_leaves_nothing_half_written(
     body = charge_success_body(code.pivot_session_id, code.client_reference_id, [("c1", 1_000)])
     storage_error = RuntimeError("disk full")
 
-    async def broken_enqueue(*args: object, **kwargs: object) -> bool:
+    async def broken_enqueue(*args: object, **kwargs: object) -> int:
         raise storage_error
 
-    monkeypatch.setattr(OutboxRepository, "enqueue", broken_enqueue)
+    monkeypatch.setattr(OutboxRepository, "enqueue_all", broken_enqueue)
     with pytest.raises(RuntimeError):
         await ledger.record_callback(body)
     assert (await db.charges.count(), await db.inbox.count()) == (0, 0)

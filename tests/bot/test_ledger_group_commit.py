@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from bot.ledger import MAX_BATCH, Ledger, payment_dedupe_key
 from bot.notifications import PaymentNotice
-from storage import Code, Database, InboxOutcome, OutboxRepository, Transaction
+from storage import Code, Database, InboxOutcome, NewMessage, OutboxRepository, Transaction
 from tests.helpers.records import add_code, add_seller, charge_success_body
 
 ADMIN = 1000
@@ -74,18 +75,58 @@ async def test_concurrent_callbacks_share_transactions_and_keep_their_running_co
     ]
 
 
+async def test_one_batch_sorts_out_repeats_strangers_and_unreadable_bodies(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, second = await add_code(db, SELLER), await add_code(db, SELLER)
+    writes = CountedWrites(monkeypatch)
+    ledger = Ledger(db, [ADMIN], lambda: None)
+    bodies = [
+        body_for(first, "c1", 1_000),
+        body_for(second, "c2", 2_000),
+        body_for(first, "c1", 1_000),  # Pivot's retry, in the same batch
+        b"not json",
+        charge_success_body("no-such-session", "no-such-ref", [("c3", 3_000)]),
+        body_for(first, "c4", 4_000),
+    ]
+
+    await asyncio.gather(*(ledger.record_callback(body) for body in bodies))
+
+    assert writes.count == 1
+    assert await db.charges.count() == 4  # the stranger's charge is kept too, without a code
+    outcomes = [(await db.inbox.get(n)) for n in range(1, 7)]
+    assert [entry.outcome if entry else None for entry in outcomes] == [
+        InboxOutcome.RECORDED,
+        InboxOutcome.RECORDED,
+        InboxOutcome.DUPLICATE,
+        InboxOutcome.DEAD_LETTER,
+        InboxOutcome.UNKNOWN_SESSION,
+        InboxOutcome.RECORDED,
+    ]
+    notices = {}
+    for charge in ("c1", "c2", "c4"):
+        row = await db.outbox.by_dedupe_key(payment_dedupe_key(charge))
+        assert row is not None
+        notices[charge] = PaymentNotice.model_validate_json(row.payload)
+    assert [(n.count, n.total) for n in notices.values()] == [(1, 1_000), (1, 2_000), (2, 5_000)]
+    # The payment messages, then the operator's two alerts.
+    assert await db.outbox.count() == 5
+
+
 async def test_a_failing_callback_fails_alone_and_the_rest_of_its_batch_is_recorded(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code = await add_code(db, SELLER)
-    enqueue = OutboxRepository.enqueue
+    enqueue_all = OutboxRepository.enqueue_all
 
-    async def enqueue_unless_bad(self: OutboxRepository, **kwargs: object) -> bool:
-        if kwargs["dedupe_key"] == payment_dedupe_key("bad"):
+    async def enqueue_unless_bad(
+        self: OutboxRepository, messages: Sequence[NewMessage], *, now: datetime
+    ) -> int:
+        if any(message.dedupe_key == payment_dedupe_key("bad") for message in messages):
             raise RuntimeError("disk full")
-        return await enqueue(self, **kwargs)  # type: ignore[arg-type]
+        return await enqueue_all(self, messages, now=now)
 
-    monkeypatch.setattr(OutboxRepository, "enqueue", enqueue_unless_bad)
+    monkeypatch.setattr(OutboxRepository, "enqueue_all", enqueue_unless_bad)
     writes = CountedWrites(monkeypatch)
     ledger = Ledger(db, [ADMIN], lambda: None)
     charges = ["c1", "c2", "bad", "c3", "c4"]

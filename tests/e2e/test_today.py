@@ -42,7 +42,7 @@ async def record(
         flags=frozenset(),
     )
     async with env.services.db.write() as tx:
-        assert await tx.charges.insert_if_new(charge, now=NOW) is not None
+        assert await tx.charges.insert_new([charge], now=NOW)
 
 
 async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) -> None:

@@ -124,9 +124,8 @@ async def record_charge(
 ) -> Charge:
     """Record a new charge in its own transaction."""
     async with db.write() as tx:
-        charge = await tx.charges.insert_if_new(
-            new_charge(pivot_charge_id, code, amount=amount, paid_at=paid_at),
+        [charge] = await tx.charges.insert_new(
+            [new_charge(pivot_charge_id, code, amount=amount, paid_at=paid_at)],
             now=paid_at + timedelta(seconds=1),
         )
-    assert charge is not None
     return charge

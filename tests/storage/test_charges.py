@@ -17,7 +17,7 @@ async def _sellers(db: Database) -> None:
     await add_seller(db, 200)
 
 
-async def test_insert_if_new_returns_the_row_then_none_for_a_duplicate(db: Database) -> None:
+async def test_insert_new_returns_the_new_rows_and_leaves_out_duplicates(db: Database) -> None:
     code = await add_code(db)
     charge = new_charge(
         "ch-1",
@@ -28,12 +28,9 @@ async def test_insert_if_new_returns_the_row_then_none_for_a_duplicate(db: Datab
     )
     recorded_at = NOW + timedelta(minutes=3)
     async with db.write() as tx:
-        first = await tx.charges.insert_if_new(charge, now=recorded_at)
-        second = await tx.charges.insert_if_new(
-            new_charge("ch-1", code, amount=1), now=recorded_at
-        )
-    assert first is not None
-    assert second is None
+        [first] = await tx.charges.insert_new([charge], now=recorded_at)
+        again = await tx.charges.insert_new([new_charge("ch-1", code, amount=1)], now=recorded_at)
+    assert again == []
     assert (first.pivot_charge_id, first.code_id, first.seller_id, first.amount) == (
         "ch-1",
         code.id,
@@ -51,8 +48,8 @@ async def test_insert_if_new_returns_the_row_then_none_for_a_duplicate(db: Datab
 async def test_flags_are_stored_as_sorted_comma_text(db: Database) -> None:
     await record_charge(db, "plain", None)
     async with db.write() as tx:
-        await tx.charges.insert_if_new(
-            new_charge("flagged", None, flags=frozenset({"late", "deactivated", "amount"})),
+        await tx.charges.insert_new(
+            [new_charge("flagged", None, flags=frozenset({"late", "deactivated", "amount"}))],
             now=NOW,
         )
     rows = await db._reader.execute_fetchall(
@@ -64,9 +61,33 @@ async def test_flags_are_stored_as_sorted_comma_text(db: Database) -> None:
 async def test_a_flag_with_a_comma_is_refused(db: Database) -> None:
     with pytest.raises(ValueError, match="invalid charge flag"):
         async with db.write() as tx:
-            await tx.charges.insert_if_new(
-                new_charge("x", None, flags=frozenset({"a,b"})), now=NOW
-            )
+            await tx.charges.insert_new([new_charge("x", None, flags=frozenset({"a,b"}))], now=NOW)
+
+
+async def test_insert_new_in_one_call_keeps_the_first_of_a_repeated_id(db: Database) -> None:
+    code = await add_code(db)
+    await record_charge(db, "old", code)
+    # More rows than one INSERT statement takes, so the split into statements is covered.
+    charges = [new_charge(f"ch-{n}", code, amount=n + 1) for n in range(600)]
+    charges.insert(300, new_charge("ch-5", code, amount=999_999))
+    charges.append(new_charge("old", code))
+    async with db.write() as tx:
+        inserted = await tx.charges.insert_new(charges, now=NOW)
+    assert sorted(charge.pivot_charge_id for charge in inserted) == sorted(
+        f"ch-{n}" for n in range(600)
+    )
+    assert {charge.amount for charge in inserted if charge.pivot_charge_id == "ch-5"} == {6}
+    assert await db.charges.count() == 601
+
+
+async def test_stats_for_codes_leaves_out_codes_never_paid(db: Database) -> None:
+    paid, unpaid = await add_code(db), await add_code(db)
+    await record_charge(db, "a", paid, amount=1_000)
+    await record_charge(db, "b", paid, amount=2_500)
+    await record_charge(db, "orphan", None, amount=7_000)
+    stats = await db.charges.stats_for_codes([paid.id, unpaid.id, paid.id + 99])
+    assert stats == {paid.id: (2, 3_500)}
+    assert await db.charges.stats_for_codes([]) == {}
 
 
 async def test_a_charge_on_an_unknown_session_has_no_code(db: Database) -> None:
@@ -79,7 +100,7 @@ async def test_a_charge_must_name_a_real_code(db: Database) -> None:
     ghost = replace(new_charge("ghost", code), code_id=code.id + 99)
     with pytest.raises(ConstraintError, match="FOREIGN KEY"):
         async with db.write() as tx:
-            await tx.charges.insert_if_new(ghost, now=NOW)
+            await tx.charges.insert_new([ghost], now=NOW)
     assert await db.charges.count() == 0
 
 

@@ -44,7 +44,7 @@ async def test_create_is_pending_then_activate(db: Database) -> None:
         True,
     )
     assert await db.codes.get(pending.id) == active
-    assert await db.codes.find_by_session("s-1") == active
+    assert await db.codes.find_by_sessions(["s-1", "s-2"]) == {"s-1": active}
     assert await db.codes.find_by_reference(active.client_reference_id) == active
 
 
@@ -141,14 +141,19 @@ async def test_list_for_seller_newest_first_with_payment_count_and_total(db: Dat
     assert await db.codes.count_for_seller(200) == 1
 
 
-async def test_touch_payment_only_moves_forward(db: Database) -> None:
-    code = await add_code(db)
+async def test_touch_payments_only_moves_forward(db: Database) -> None:
+    code, other = await add_code(db), await add_code(db)
     async with db.write() as tx:
-        await tx.codes.touch_payment(code.id, NOW + timedelta(minutes=5))
-        await tx.codes.touch_payment(code.id, NOW + timedelta(minutes=1))
+        await tx.codes.touch_payments({code.id: NOW + timedelta(minutes=5)})
+        await tx.codes.touch_payments(
+            {code.id: NOW + timedelta(minutes=1), other.id: NOW + timedelta(minutes=2)}
+        )
     touched = await db.codes.get(code.id)
     assert touched is not None
     assert touched.last_payment_at == NOW + timedelta(minutes=5)
+    touched_other = await db.codes.get(other.id)
+    assert touched_other is not None
+    assert touched_other.last_payment_at == NOW + timedelta(minutes=2)
 
 
 async def test_recently_active_puts_paid_codes_first_and_only_active_ones(db: Database) -> None:
@@ -159,9 +164,13 @@ async def test_recently_active_puts_paid_codes_first_and_only_active_ones(db: Da
     retired = await add_code(db)
     await add_code(db, activate=False)
     async with db.write() as tx:
-        await tx.codes.touch_payment(paid_early.id, NOW + timedelta(minutes=1))
-        await tx.codes.touch_payment(paid_late.id, NOW + timedelta(minutes=9))
-        await tx.codes.touch_payment(retired.id, NOW + timedelta(minutes=20))
+        await tx.codes.touch_payments(
+            {
+                paid_early.id: NOW + timedelta(minutes=1),
+                paid_late.id: NOW + timedelta(minutes=9),
+                retired.id: NOW + timedelta(minutes=20),
+            }
+        )
         await tx.codes.deactivate(retired.id, now=NOW)
     recent = await db.codes.recently_active(limit=10)
     assert [code.id for code in recent] == [paid_late.id, paid_early.id, never_b.id, never_a.id]

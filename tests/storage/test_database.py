@@ -122,7 +122,7 @@ async def test_twenty_concurrent_deliveries_of_one_charge_record_it_once(db: Dat
 
     async def deliver() -> tuple[bool, bool]:
         async with db.write() as tx:
-            recorded = await tx.charges.insert_if_new(charge, now=NOW)
+            recorded = await tx.charges.insert_new([charge], now=NOW)
             queued = await tx.outbox.enqueue(
                 dedupe_key=f"paid:{charge.pivot_charge_id}",
                 chat_id=100,
@@ -130,7 +130,7 @@ async def test_twenty_concurrent_deliveries_of_one_charge_record_it_once(db: Dat
                 payload="{}",
                 now=NOW,
             )
-        return recorded is not None, queued
+        return bool(recorded), queued
 
     results = await asyncio.gather(*(deliver() for _ in range(20)))
     assert sorted(results) == [(False, False)] * 19 + [(True, True)]

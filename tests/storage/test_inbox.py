@@ -8,10 +8,10 @@ from storage import Database, InboxOutcome
 from tests.storage.factories import NOW
 
 
-async def test_add_keeps_the_exact_bytes_as_received(db: Database) -> None:
+async def test_add_all_keeps_the_exact_bytes_as_received(db: Database) -> None:
     body = b'{"event": "CHARGE.SUCCESS", "data": "\xff not utf-8"}'
     async with db.write() as tx:
-        entry_id = await tx.inbox.add(body, now=NOW)
+        [entry_id] = await tx.inbox.add_all([body], now=NOW)
     entry = await db.inbox.get(entry_id)
     assert entry is not None
     assert (entry.body, entry.received_at, entry.outcome, entry.detail) == (
@@ -23,13 +23,26 @@ async def test_add_keeps_the_exact_bytes_as_received(db: Database) -> None:
     assert await db.inbox.get(entry_id + 1) is None
 
 
+async def test_add_all_returns_each_body_its_own_id_in_order(db: Database) -> None:
+    bodies = [f"body {n}".encode() for n in range(700)]
+    async with db.write() as tx:
+        await tx.inbox.add_all([b"first"], now=NOW)
+        entry_ids = await tx.inbox.add_all(bodies, now=NOW)
+    assert len(set(entry_ids)) == len(bodies)
+    for entry_id, body in zip(entry_ids, bodies, strict=True):
+        entry = await db.inbox.get(entry_id)
+        assert entry is not None and entry.body == body
+
+
 async def test_outcomes_are_counted(db: Database) -> None:
     async with db.write() as tx:
-        recorded = await tx.inbox.add(b"{}", now=NOW)
-        dead = await tx.inbox.add(b"not json", now=NOW)
-        await tx.inbox.add(b"{}", now=NOW)
-        await tx.inbox.set_outcome(recorded, InboxOutcome.RECORDED)
-        await tx.inbox.set_outcome(dead, InboxOutcome.DEAD_LETTER, "invalid JSON")
+        recorded, dead, _ = await tx.inbox.add_all([b"{}", b"not json", b"{}"], now=NOW)
+        await tx.inbox.set_outcomes(
+            [
+                (recorded, InboxOutcome.RECORDED, None),
+                (dead, InboxOutcome.DEAD_LETTER, "invalid JSON"),
+            ]
+        )
     entry = await db.inbox.get(dead)
     assert entry is not None
     assert (entry.outcome, entry.detail) == (InboxOutcome.DEAD_LETTER, "invalid JSON")
@@ -42,6 +55,6 @@ async def test_outcomes_are_counted(db: Database) -> None:
 async def test_last_received_at_is_the_latest_arrival(db: Database) -> None:
     assert await db.inbox.last_received_at() is None
     async with db.write() as tx:
-        await tx.inbox.add(b"{}", now=NOW + timedelta(minutes=5))
-        await tx.inbox.add(b"{}", now=NOW)
+        await tx.inbox.add_all([b"{}"], now=NOW + timedelta(minutes=5))
+        await tx.inbox.add_all([b"{}"], now=NOW)
     assert await db.inbox.last_received_at() == NOW + timedelta(minutes=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from storage import Database, OutboxMessage, OutboxStatus
+from storage import Database, NewMessage, OutboxMessage, OutboxStatus
 from tests.storage.factories import NOW
 
 
@@ -29,6 +29,16 @@ async def _message(db: Database, key: str) -> OutboxMessage:
     message = await db.outbox.by_dedupe_key(key)
     assert message is not None
     return message
+
+
+async def test_enqueue_all_queues_in_order_and_skips_known_keys(db: Database) -> None:
+    assert await _enqueue(db, "paid:2")
+    messages = [NewMessage(f"paid:{n}", 100 + n, "payment", "{}") for n in (1, 2, 3, 3)]
+    async with db.write() as tx:
+        assert await tx.outbox.enqueue_all(messages, now=NOW) == 2
+    queued = [await _message(db, key) for key in ("paid:2", "paid:1", "paid:3")]
+    assert [message.chat_id for message in queued] == [100, 101, 103]
+    assert queued[0].id < queued[1].id < queued[2].id
 
 
 async def test_enqueue_dedupes_on_the_key(db: Database) -> None:

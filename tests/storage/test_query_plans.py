@@ -35,7 +35,7 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
     ),
     "a code's count and total": (
         lambda db: db.charges.stats_for_code(1),
-        {"COVERING INDEX charges_by_code"},
+        {"COVERING INDEX charges_by_code (code_id=?)"},
     ),
     "/today": (
         lambda db: db.charges.for_seller_between(100, NOW, NOW + timedelta(days=1)),
@@ -57,7 +57,14 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
         {"codes_va_suffix"},
     ),
     "a double tap": (lambda db: db.codes.find_by_request_key(100, "k"), {"codes_by_request_key"}),
-    "a callback's code": (lambda db: db.codes.find_by_session("s"), {"codes_by_session"}),
+    "a callback's code": (
+        lambda db: db.codes.find_by_sessions(["s"]),
+        {"codes_by_session (pivot_session_id=?)"},
+    ),
+    "a payment's seller": (
+        lambda db: db.sellers.get_many([100]),
+        {"sellers USING INTEGER PRIMARY KEY (rowid=?)"},
+    ),
 }
 
 

@@ -18,6 +18,12 @@ async def test_add_then_get(db: Database) -> None:
     assert await db.sellers.get(101) is None
 
 
+async def test_get_many_leaves_out_unknown_ids(db: Database) -> None:
+    first, second = await add_seller(db, 100), await add_seller(db, 200)
+    assert await db.sellers.get_many([200, 100, 300, 100]) == {100: first, 200: second}
+    assert await db.sellers.get_many([]) == {}
+
+
 async def test_adding_again_refreshes_and_reactivates_but_keeps_language_and_age(
     db: Database,
 ) -> None:
