@@ -1,7 +1,10 @@
 """The server side of the ingestion benchmark, in its own process (``python -m`` this module).
 
 ``real``: the bot's own ``/pivot/callback`` (``create_web_app`` + ``Ledger`` + ``Database``)
-on the given database file. ``bare``: a Starlette endpoint that only answers 200. Both are
+on the given database file, logging as the bot does by default (INFO, secrets masked) to this
+process's stderr. ``bare``: a Starlette endpoint that only answers 200. Between the two, to
+show where the difference goes: ``body``, the bare endpoint reading the body first, and
+``route``, the bot's route (key check, capped read) handing the body to nothing. All are
 served by the bot's ``EmbeddedServer`` (same uvicorn settings). The process prints
 ``port <n>`` once it accepts connections and stops cleanly when its stdin closes.
 """
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.ledger import Ledger
+from bot.logs import configure_logging
 from bot.server import EmbeddedServer
 from bot.web import create_web_app
 from storage import Database
@@ -32,13 +37,20 @@ async def _healthy() -> tuple[bool, dict[str, Any]]:
     return True, {}
 
 
-def bare_app() -> Starlette:
-    """The baseline: the same route, answering 200 without looking at the request."""
+def bare_app(*, read_body: bool = False) -> Starlette:
+    """The baseline: the same route, answering 200 without looking at the request (or
+    after reading its body)."""
 
-    async def answer(_: Request) -> Response:
+    async def answer(request: Request) -> Response:
+        if read_body:
+            await request.body()
         return JSONResponse({"status": "ok"})
 
     return Starlette(routes=[Route(CALLBACK_PATH, answer, methods=["POST"])])
+
+
+async def _discard(_: bytes) -> None:
+    """``route``'s stand-in for the ledger."""
 
 
 async def _stdin_closed() -> None:
@@ -51,12 +63,17 @@ async def serve(kind: str, database: Path | None) -> None:
     db = await Database.open(database) if kind == "real" and database else None
     try:
         if db is not None:
+            configure_logging(logging.INFO, [CALLBACK_KEY])
             ledger = Ledger(db, [ADMIN_ID], lambda: None)
             app = create_web_app(
                 callback_key=CALLBACK_KEY, record_callback=ledger.record_callback, health=_healthy
             )
+        elif kind == "route":
+            app = create_web_app(
+                callback_key=CALLBACK_KEY, record_callback=_discard, health=_healthy
+            )
         else:
-            app = bare_app()
+            app = bare_app(read_body=kind == "body")
         async with EmbeddedServer(app) as server:
             print(f"port {server.port}", flush=True)
             await _stdin_closed()
@@ -66,9 +83,10 @@ async def serve(kind: str, database: Path | None) -> None:
 
 
 def main() -> None:
-    """``real DB_PATH`` or ``bare``; ``--profile PATH`` writes a pyinstrument text profile."""
+    """``real DB_PATH``, ``bare``, ``body`` or ``route``; ``--profile PATH`` writes a
+    pyinstrument text profile."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("kind", choices=["real", "bare"])
+    parser.add_argument("kind", choices=["real", "bare", "body", "route"])
     parser.add_argument("database", type=Path, nargs="?")
     parser.add_argument("--profile", type=Path)
     args = parser.parse_args()

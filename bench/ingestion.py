@@ -48,6 +48,14 @@ SELLERS = 20
 CODES_PER_SELLER = 5
 HEADERS = {"X-API-Key": CALLBACK_KEY, "Content-Type": "application/json"}
 
+# What each step up from the bare endpoint adds (bench._callback_server); the lean generator
+# runs them all, to show where the difference between bare and real goes.
+LADDER = ("bare", "body", "route", "real")
+STEPS = {
+    "body": "bare endpoint reading the body",
+    "route": "the bot's route (key check, capped read), no storage",
+}
+
 Post = Callable[[bytes], Awaitable[int]]  # sends one body, returns the HTTP status
 Connect = Callable[[str], contextlib.AbstractAsyncContextManager[Post]]
 
@@ -149,23 +157,28 @@ def callbacks(codes: list[Code], run: str) -> Iterator[tuple[str, bytes]]:
 class ServerProcess:
     """``bench._callback_server`` as a child process."""
 
-    def __init__(self, kind: str, database: Path | None, profile: Path | None = None) -> None:
+    def __init__(
+        self, kind: str, database: Path | None, log: Path, profile: Path | None = None
+    ) -> None:
         self._argv = [sys.executable, "-m", "bench._callback_server", kind]
         if database is not None:
             self._argv.append(str(database))
         if profile is not None:
             self._argv += ["--profile", str(profile)]
+        self._log = log  # the server's stderr: the real one logs each charge, as the bot does
         self._process: asyncio.subprocess.Process | None = None
         self.url = ""
         self.pid = 0
 
     async def __aenter__(self) -> ServerProcess:
-        self._process = process = await asyncio.create_subprocess_exec(
-            *self._argv,
-            cwd=REPOSITORY,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-        )
+        with self._log.open("wb") as log:
+            self._process = process = await asyncio.create_subprocess_exec(
+                *self._argv,
+                cwd=REPOSITORY,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=log,
+            )
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), 30)
         if not line.startswith(b"port "):
@@ -261,15 +274,16 @@ def describe(generator: str, kind: str, load: Load) -> str:
 class Series:
     """Every run of one generator."""
 
-    runs: dict[str, list[Load]] = field(default_factory=lambda: {"bare": [], "real": []})
+    kinds: tuple[str, ...]
+    runs: dict[str, list[Load]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     verified: int = 0
 
-    def ratios(self) -> list[float]:
-        """real / bare throughput, pair by pair."""
-        pairs = zip(self.runs["bare"], self.runs["real"], strict=True)
+    def ratios(self, kind: str = "real") -> list[float]:
+        """``kind`` / bare throughput, run by run."""
+        pairs = zip(self.runs["bare"], self.runs[kind], strict=True)
         return [
-            real.throughput / bare.throughput if bare.throughput else 0.0 for bare, real in pairs
+            load.throughput / bare.throughput if bare.throughput else 0.0 for bare, load in pairs
         ]
 
     def rate(self, kind: str) -> float:
@@ -280,10 +294,12 @@ class Series:
 async def run_series(
     generator: str, args: argparse.Namespace, codes: list[Code], folder: Path
 ) -> Series:
-    """``args.runs`` pairs of bare and real runs with one load generator."""
-    series = Series()
+    """``args.runs`` rounds of bare and real runs (and, with the lean generator, the steps
+    between them) with one load generator."""
+    kinds = LADDER if generator == "lean" else ("bare", "real")
+    series = Series(kinds, {kind: [] for kind in kinds})
     for run in range(args.runs):
-        for kind in ("bare", "real"):
+        for kind in kinds:
             database = folder / f"{generator}{run}.db" if kind == "real" else None
             if database is not None:
                 codes = await prepare_database(database)
@@ -291,7 +307,8 @@ async def run_series(
             if args.profile and generator == "lean" and kind == "real" and run == 0:
                 profile = CACHE / "profiles" / "ingestion-server.txt"
                 profile.parent.mkdir(parents=True, exist_ok=True)
-            async with ServerProcess(kind, database, profile) as server:
+            log = folder / f"{generator}-{kind}{run}.log"
+            async with ServerProcess(kind, database, log, profile) as server:
                 load = await drive(
                     server,
                     GENERATORS[generator],
@@ -320,7 +337,7 @@ async def measure(args: argparse.Namespace) -> Outcome:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     say(
-        f"ingestion: {args.runs} pairs of {args.seconds:.0f} s runs per load generator,"
+        f"ingestion: {args.runs} rounds of {args.seconds:.0f} s runs per load generator,"
         f" {args.concurrency} connections"
     )
     codes = await prepare_database(folder / "codes.db")  # bodies for the bare runs
@@ -347,6 +364,18 @@ def _outcome(series: dict[str, Series]) -> Outcome:
                     ratio >= 0.5,
                 )
             )
+            for kind, step in STEPS.items():
+                step_ratios = found.ratios(kind)
+                rows.append(
+                    Row(
+                        WHAT,
+                        f"step: {step}, / bare",
+                        "-",
+                        f"{median(step_ratios):.2f}× ({found.rate(kind):.0f} req/s)",
+                        spread_of(step_ratios, "×", 2),
+                        None,
+                    )
+                )
         else:
             rows.append(
                 Row(
@@ -387,7 +416,7 @@ def _outcome(series: dict[str, Series]) -> Outcome:
 
 
 def _arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--runs", type=int, default=3, help="pairs of runs (bare, real)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds of runs (bare ... real)")
     parser.add_argument("--seconds", type=float, default=3.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
     parser.add_argument("--concurrency", type=int, default=32, help="connections in use")

@@ -113,7 +113,8 @@ class Ledger:
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_waiting(), name="group-commit")
         entry_id, outcome = await waiting.done
-        logger.info("callback #%d: %s", entry_id, outcome)
+        # INFO has a line per charge recorded already; this one is for tracing a callback.
+        logger.debug("callback #%d: %s", entry_id, outcome)
 
     async def _commit_waiting(self) -> None:
         """Commit the callbacks waiting, a batch at a time, until none is left."""
