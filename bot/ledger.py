@@ -271,13 +271,14 @@ class Ledger:
             if seller is None:  # the foreign key makes this impossible; refuse rather than guess
                 raise LookupError(f"code {code.id} has no seller")
             messages.append(_payment_message(candidate, code, seller, count, total))
+        await tx.outbox.enqueue_all(messages[::-1], now=now)
+        for candidate, code in fresh:
             logger.info(
                 "charge %s recorded on code %d (%s)",
                 candidate.record.pivot_charge_id,
                 code.id,
                 candidate.record.source,
             )
-        await tx.outbox.enqueue_all(messages[::-1], now=now)
 
     async def _alert_unknown_session(
         self, tx: Transaction, record: NewCharge, now: datetime
