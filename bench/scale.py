@@ -2,8 +2,8 @@
 
 Queries are timed through the real repositories, called exactly as the handlers call them:
 ``/codes`` (``count_for_seller`` + one page of ``list_for_seller``), a code's payments
-(``stats_for_code`` + one page of ``list_for_code``) and ``/today`` (``for_seller_between``
-over the seller's day), for the heaviest seller and code of the data, first and last pages.
+(``stats_for_code`` + one page of ``list_for_code``) and ``/today`` (``day_for_seller`` over
+the seller's day), for the heaviest seller and code of the data, first and last pages.
 
 Then the bot itself (``python -m bot run``, a child process) is started on a copy of that
 database against the stand-ins (fake Bot API, Pivot simulator, both in this process): start-up
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import gc
 import os
 import shutil
 import signal
@@ -32,6 +31,7 @@ from bench._common import CACHE, Outcome, Row, bench_main, median, percentile, s
 from bench._common import spread as spread_of
 from bench._scale_data import ScaleData, scale_database
 from bot.handlers.browse import CODES_PER_PAGE, PAYMENTS_PER_PAGE
+from bot.handlers.today import TODAY_LINE_CAP
 from storage import Database
 from tests.e2e.harness import CALLBACK_KEY, free_port, stand_ins
 from tests.e2e.process import REPOSITORY, bot_environment
@@ -62,6 +62,9 @@ def views(data: ScaleData, codes_total: int, hot_payments: int) -> dict[str, Vie
         await db.charges.stats_for_code(code)
         return await db.charges.list_for_code(code, offset=offset, limit=PAYMENTS_PER_PAGE)
 
+    async def today(db: Database, seller: int = data.big_seller) -> object:
+        return await db.charges.day_for_seller(seller, start, end, limit=TODAY_LINE_CAP)
+
     return {
         f"/codes, first page ({codes_total:,} codes)": lambda db: codes_page(db, 0),
         f"/codes, last page ({codes_total:,} codes)": lambda db: codes_page(db, last_codes),
@@ -71,12 +74,8 @@ def views(data: ScaleData, codes_total: int, hot_payments: int) -> dict[str, Vie
             db, last_payments
         ),
         "a code's payments, a typical code": lambda db: payments_page(db, 0, data.typical_code),
-        "/today, the busiest seller's busiest day": lambda db: db.charges.for_seller_between(
-            data.big_seller, start, end
-        ),
-        "/today, a typical seller": lambda db: db.charges.for_seller_between(
-            data.typical_seller, start, end
-        ),
+        "/today, the busiest seller's busiest day": today,
+        "/today, a typical seller": lambda db: today(db, data.typical_seller),
     }
 
 
@@ -89,8 +88,10 @@ async def time_queries(
     async with await Database.open(data.path) as db:
         codes_total = await db.codes.count_for_seller(data.big_seller)
         hot_payments = await db.charges.count_for_code(data.hot_code)
-        today = await db.charges.for_seller_between(data.big_seller, *data.busy_day)
-        say(f"  busiest day: {len(today):,} payments")
+        today = await db.charges.day_for_seller(
+            data.big_seller, *data.busy_day, limit=TODAY_LINE_CAP
+        )
+        say(f"  busiest day: {today.count:,} payments")
         for name, view in views(data, codes_total, hot_payments).items():
             medians, p99s = [], []
             for _ in range(runs):
@@ -114,35 +115,7 @@ async def time_queries(
                 )
             )
             say(f"  {name}: median {median(medians):.2f} ms, p99 {median(p99s):.2f} ms")
-        rows.append(await _frozen_today(db, data))
     return rows, slowest
-
-
-async def _frozen_today(db: Database, data: ScaleData) -> Row:
-    """/today's worst case again after ``gc.freeze()``: what freezing start-up objects gives.
-
-    Its p99 is a full garbage collection (~30 ms) walking every object the process holds,
-    triggered by the ~15,000 objects one busy /today allocates; frozen objects are skipped.
-    """
-    gc.freeze()
-    try:
-        timings = []
-        for _ in range(90):
-            started = time.perf_counter()
-            await db.charges.for_seller_between(data.big_seller, *data.busy_day)
-            timings.append((time.perf_counter() - started) * 1e3)
-    finally:
-        gc.unfreeze()
-    p50, p99 = median(timings), percentile(timings, 99)
-    say(f"  the same /today after gc.freeze(): median {p50:.2f} ms, p99 {p99:.2f} ms")
-    return Row(
-        WHAT_QUERIES,
-        "/today, busiest day, if the bot called gc.freeze() after start-up",
-        "(what-if)",
-        f"median {p50:.1f} ms, p99 {p99:.1f} ms",
-        "90 calls",
-        None,
-    )
 
 
 class BotChild:

@@ -38,6 +38,7 @@ from ._models import (
     OutboxStatus,
     Role,
     Seller,
+    SellerDay,
     SellerPayment,
     SellerStatus,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "OutboxStatus",
     "Role",
     "Seller",
+    "SellerDay",
     "SellerPayment",
     "SellerRepository",
     "SellerStatus",

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from ._models import Charge, ChargeSource, CodeKind, NewCharge, SellerPayment
+from ._models import Charge, ChargeSource, CodeKind, NewCharge, SellerDay, SellerPayment
 from ._sql import Sql
 from ._values import flags_from_db, flags_to_db, id_array, moment_from_db, moment_to_db
 
@@ -112,27 +112,45 @@ class ChargeRepository:
             "SELECT count(*) FROM charges WHERE code_id = ?", (code_id,)
         )
 
-    async def for_seller_between(
-        self, seller_id: int, start: datetime, end: datetime
-    ) -> list[SellerPayment]:
-        """A seller's payments with start <= paid_at < end, in time order, with their code."""
+    async def day_for_seller(
+        self, seller_id: int, start: datetime, end: datetime, *, limit: int
+    ) -> SellerDay:
+        """A seller's payments with start <= paid_at < end: count, total and the first few.
+
+        The first ``limit`` come in time order, with their code's customer and kind.
+        """
+        if limit < 1:
+            # No row must mean no payment: the count and total ride on the listed rows.
+            raise ValueError(f"limit must be at least 1, not {limit}")
+        # One statement, so the figures and the lines come from the same snapshot; the
+        # aggregates are uncorrelated subqueries, which SQLite runs once, on charges_by_seller.
         rows = await self._sql.rows(
             """
-            SELECT charges.*, codes.customer AS customer, codes.kind AS kind
+            SELECT charges.*, codes.customer AS customer, codes.kind AS kind,
+                (SELECT count(*) FROM charges
+                 WHERE seller_id = ?1 AND paid_at >= ?2 AND paid_at < ?3) AS day_count,
+                (SELECT sum(amount) FROM charges
+                 WHERE seller_id = ?1 AND paid_at >= ?2 AND paid_at < ?3) AS day_total
             FROM charges LEFT JOIN codes ON codes.id = charges.code_id
-            WHERE charges.seller_id = ? AND charges.paid_at >= ? AND charges.paid_at < ?
-            ORDER BY charges.paid_at, charges.id
+            WHERE charges.seller_id = ?1 AND charges.paid_at >= ?2 AND charges.paid_at < ?3
+            ORDER BY charges.paid_at, charges.id LIMIT ?4
             """,
-            (seller_id, moment_to_db(start), moment_to_db(end)),
+            (seller_id, moment_to_db(start), moment_to_db(end), limit),
         )
-        return [
-            SellerPayment(
-                charge=_charge(row),
-                customer=row["customer"],
-                kind=None if row["kind"] is None else CodeKind(row["kind"]),
-            )
-            for row in rows
-        ]
+        if not rows:
+            return SellerDay(count=0, total=0, payments=())
+        return SellerDay(
+            count=rows[0]["day_count"],
+            total=rows[0]["day_total"],
+            payments=tuple(
+                SellerPayment(
+                    charge=_charge(row),
+                    customer=row["customer"],
+                    kind=None if row["kind"] is None else CodeKind(row["kind"]),
+                )
+                for row in rows
+            ),
+        )
 
     async def count(self) -> int:
         """How many charges are recorded."""

@@ -22,6 +22,7 @@ __all__ = [
     "OutboxStatus",
     "Role",
     "Seller",
+    "SellerDay",
     "SellerPayment",
     "SellerStatus",
 ]
@@ -192,6 +193,15 @@ class SellerPayment:
     charge: Charge
     customer: str | None
     kind: CodeKind | None
+
+
+@dataclass(frozen=True, slots=True)
+class SellerDay:
+    """A seller's payments over a period: all counted and totalled, the first few listed."""
+
+    count: int
+    total: int  # rupiah
+    payments: tuple[SellerPayment, ...]  # the earliest, in time order
 
 
 class InboxOutcome(StrEnum):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -15,7 +14,7 @@ from bot.context import Context
 from bot.handlers.access import current_seller
 from bot.handlers.browse import charge_channel
 from bot.texts import text
-from storage import SellerPayment
+from storage import SellerDay
 
 __all__ = ["TODAY_LINE_CAP", "render_today", "today"]
 
@@ -23,25 +22,22 @@ TODAY_LINE_CAP = 30
 _MORE_LINE_ROOM = 64  # room kept for the "…and N more." line
 
 
-def render_today(
-    language: str, payments: Sequence[SellerPayment], zone: ZoneInfo, day: date
-) -> str:
-    """The day's payments oldest first, capped so even a busy day fits in one message."""
-    shown_day = f"{day:%d/%m/%Y}"
-    if not payments:
+def render_today(language: str, day: SellerDay, zone: ZoneInfo, date_shown: date) -> str:
+    """The day's count, total and first payments, capped so even a busy day fits one message."""
+    shown_day = f"{date_shown:%d/%m/%Y}"
+    if not day.count:
         return text(language, "today.empty", date=shown_day)
-    total = sum(payment.charge.amount for payment in payments)
     lines = [
         text(
             language,
             "today.title",
             date=shown_day,
-            count=len(payments),
-            total=format_rupiah(total),
+            count=day.count,
+            total=format_rupiah(day.total),
         )
     ]
     size = len(lines[0])
-    for payment in payments[:TODAY_LINE_CAP]:
+    for payment in day.payments[:TODAY_LINE_CAP]:
         line = text(
             language,
             "today.line",
@@ -55,7 +51,7 @@ def render_today(
             break
         lines.append(line)
         size += 1 + len(line)
-    hidden = len(payments) - (len(lines) - 1)
+    hidden = day.count - (len(lines) - 1)
     if hidden:
         lines.append(text(language, "today.more", count=hidden))
     return "\n".join(lines)
@@ -69,7 +65,9 @@ async def today(update: Update, context: Context) -> None:
     zone = ZoneInfo(seller.timezone)
     now = utcnow()
     start, end = day_bounds(now, zone)
-    payments = await context.services.db.charges.for_seller_between(seller.telegram_id, start, end)
+    day = await context.services.db.charges.day_for_seller(
+        seller.telegram_id, start, end, limit=TODAY_LINE_CAP
+    )
     await update.message.reply_html(
-        render_today(seller.language, payments, zone, now.astimezone(zone).date())
+        render_today(seller.language, day, zone, now.astimezone(zone).date())
     )

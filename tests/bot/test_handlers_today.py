@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from telegram.constants import MessageLimit
 
 from bot.handlers.today import TODAY_LINE_CAP, render_today
-from storage import Charge, ChargeSource, CodeKind, SellerPayment
+from storage import Charge, ChargeSource, CodeKind, SellerDay, SellerPayment
 
 WIB = ZoneInfo("Asia/Jakarta")
 DAY = date(2026, 11, 25)
@@ -33,13 +33,22 @@ def payment(number: int, amount: int, *, customer: str | None = "Bu Ani") -> Sel
     return SellerPayment(charge=charge, customer=customer, kind=CodeKind.QRIS)
 
 
+def whole_day(*payments: SellerPayment) -> SellerDay:
+    """A day with exactly these payments, all listed."""
+    return SellerDay(
+        count=len(payments),
+        total=sum(payment.charge.amount for payment in payments),
+        payments=payments,
+    )
+
+
 def test_an_empty_day_says_so_with_the_local_date() -> None:
-    assert render_today("en", [], WIB, DAY) == "No payments yet today (25/11/2026)."
+    assert render_today("en", whole_day(), WIB, DAY) == "No payments yet today (25/11/2026)."
 
 
 def test_each_payment_has_local_time_customer_amount_and_channel_then_the_total() -> None:
     body = render_today(
-        "id", [payment(1, 25_000), payment(61, 1_500_000, customer=None)], WIB, DAY
+        "id", whole_day(payment(1, 25_000), payment(61, 1_500_000, customer=None)), WIB, DAY
     )
     assert body.splitlines() == [
         "<b>Hari ini</b> (25/11/2026): 2 pembayaran · total <b>Rp 1.525.000</b>",
@@ -48,19 +57,27 @@ def test_each_payment_has_local_time_customer_amount_and_channel_then_the_total(
     ]
 
 
-def test_a_busy_day_is_capped_but_counted_and_totalled_in_full() -> None:
-    payments = [payment(number, 10_000) for number in range(100)]
-    lines = render_today("en", payments, WIB, DAY).splitlines()
-    assert lines[0] == "<b>Today</b> (25/11/2026): 100 payments · total <b>Rp 1.000.000</b>"
-    assert len(lines) == 1 + TODAY_LINE_CAP + 1
+def test_a_busy_day_shows_the_stored_count_and_total_and_the_lines_it_was_given() -> None:
+    # Storage counts and totals the whole day but hands over only the first lines.
+    first = tuple(payment(number, 10_000) for number in range(TODAY_LINE_CAP))
+    day = SellerDay(count=100, total=1_234_000, payments=first)
+    lines = render_today("en", day, WIB, DAY).splitlines()
+    assert lines[0] == "<b>Today</b> (25/11/2026): 100 payments · total <b>Rp 1.234.000</b>"
+    assert lines[1:-1] == render_today("en", whole_day(*first), WIB, DAY).splitlines()[1:]
     assert lines[-1] == "…and 70 more."
+
+
+def test_lines_beyond_the_cap_are_not_shown_even_if_given() -> None:
+    body = render_today("en", whole_day(*(payment(n, 1) for n in range(40))), WIB, DAY)
+    assert len(body.splitlines()) == 1 + TODAY_LINE_CAP + 1
+    assert body.endswith("…and 10 more.")
 
 
 def test_long_escaped_names_still_fit_one_telegram_message() -> None:
     name = "<&>" * 20  # escapes to five times its length
-    payments = [payment(number, 10_000, customer=name) for number in range(TODAY_LINE_CAP)]
-    body = render_today("en", payments, WIB, DAY)
+    first = tuple(payment(number, 10_000, customer=name) for number in range(TODAY_LINE_CAP))
+    body = render_today("en", SellerDay(count=100, total=1_000_000, payments=first), WIB, DAY)
     assert len(body) <= MessageLimit.MAX_TEXT_LENGTH
     shown = sum(line.startswith("•") for line in body.splitlines())
     assert shown < TODAY_LINE_CAP
-    assert body.endswith(f"…and {TODAY_LINE_CAP - shown} more.")
+    assert body.endswith(f"…and {100 - shown} more.")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.drafts import Draft, Kind
+from bot.handlers.today import TODAY_LINE_CAP
 from bot.texts import text
-from storage import ChargeSource, NewCharge
+from storage import ChargeRepository, ChargeSource, NewCharge, SellerDay
 from tests.e2e.chat import say
 from tests.e2e.harness import BotEnv, running_bot
 
@@ -71,6 +72,42 @@ async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) ->
             "• 00:01 · <b>Rp 30.000</b> · Pak Budi · VA BRI",
             "• 23:59 · <b>Rp 50.000</b> · Pak Budi · VA BRI",
         ]
+
+
+async def test_a_busy_day_counts_and_totals_all_but_lists_the_first_thirty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    limits: list[int] = []
+    real_day_for_seller = ChargeRepository.day_for_seller
+
+    async def day_for_seller(
+        self: ChargeRepository, seller_id: int, start: datetime, end: datetime, *, limit: int
+    ) -> SellerDay:
+        limits.append(limit)
+        return await real_day_for_seller(self, seller_id, start, end, limit=limit)
+
+    monkeypatch.setattr(ChargeRepository, "day_for_seller", day_for_seller)
+    async with running_bot(tmp_path) as env:
+        seller = await env.invite_seller(501)
+        stored = await env.services.db.sellers.get(501)
+        assert stored is not None
+        draft = Draft(kind=Kind.VA, bank="BRI", customer="Pak Budi", open_amount=True)
+        code = await env.services.codes.issue(stored, draft, "test:busy")
+        midnight = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # 25/11 00:00 WIB
+        await record(env, code.id, 501, midnight - timedelta(minutes=1), 1_000_000)  # yesterday
+        for minute in range(TODAY_LINE_CAP + 5):
+            await record(env, code.id, 501, midnight + timedelta(minutes=minute), 1_000 + minute)
+
+        report = await say(seller, "/today")
+        assert report.text is not None
+        lines = report.text.splitlines()
+        assert lines[0] == text(
+            "id", "today.title", date="25/11/2026", count=TODAY_LINE_CAP + 5, total="Rp 35.595"
+        )
+        assert lines[1] == "• 00:00 · <b>Rp 1.000</b> · Pak Budi · VA BRI"
+        assert lines[TODAY_LINE_CAP] == "• 00:29 · <b>Rp 1.029</b> · Pak Budi · VA BRI"
+        assert lines[TODAY_LINE_CAP + 1 :] == [text("id", "today.more", count=5)]
+        assert limits == [TODAY_LINE_CAP]  # only the lines that can be shown are read
 
 
 async def test_lang_switches_the_sellers_language(tmp_path: Path) -> None:

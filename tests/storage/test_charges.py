@@ -7,7 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from storage import ChargeSource, CodeKind, ConstraintError, Database, SellerPayment
+from storage import (
+    ChargeSource,
+    CodeKind,
+    ConstraintError,
+    Database,
+    SellerDay,
+    SellerPayment,
+)
 from tests.storage.factories import NOW, add_code, add_seller, new_charge, record_charge
 
 
@@ -121,22 +128,50 @@ async def test_stats_and_pages_for_a_code_latest_first(db: Database) -> None:
     assert [charge.pivot_charge_id for charge in page1 + page2] == ["c3", "c2", "c1"]
 
 
-async def test_for_seller_between_includes_start_excludes_end(db: Database) -> None:
+async def test_day_for_seller_includes_start_excludes_end(db: Database) -> None:
     qris = await add_code(db, customer="Budi")
     va = await add_code(db, kind=CodeKind.VA, bank="BNI", va_suffix=1, customer="Sari")
     foreign = await add_code(db, seller_id=200)
     start, end = NOW, NOW + timedelta(days=1)
-    await record_charge(db, "before", qris, paid_at=start - timedelta(microseconds=1))
-    await record_charge(db, "at-start", va, paid_at=start)
-    await record_charge(db, "midday", qris, paid_at=start + timedelta(hours=5))
-    await record_charge(db, "last", qris, paid_at=end - timedelta(microseconds=1))
-    await record_charge(db, "at-end", qris, paid_at=end)
-    await record_charge(db, "not-mine", foreign, paid_at=start + timedelta(hours=1))
+    await record_charge(db, "before", qris, amount=1, paid_at=start - timedelta(microseconds=1))
+    await record_charge(db, "at-start", va, amount=10, paid_at=start)
+    await record_charge(db, "midday", qris, amount=200, paid_at=start + timedelta(hours=5))
+    await record_charge(db, "last", qris, amount=3_000, paid_at=end - timedelta(microseconds=1))
+    await record_charge(db, "at-end", qris, amount=40_000, paid_at=end)
+    await record_charge(db, "not-mine", foreign, amount=500_000, paid_at=start)
 
-    payments = await db.charges.for_seller_between(100, start, end)
-    assert [(p.charge.pivot_charge_id, p.customer, p.kind) for p in payments] == [
+    day = await db.charges.day_for_seller(100, start, end, limit=10)
+    assert (day.count, day.total) == (3, 3_210)
+    assert [(p.charge.pivot_charge_id, p.customer, p.kind) for p in day.payments] == [
         ("at-start", "Sari", CodeKind.VA),
         ("midday", "Budi", CodeKind.QRIS),
         ("last", "Budi", CodeKind.QRIS),
     ]
-    assert all(isinstance(payment, SellerPayment) for payment in payments)
+    assert all(isinstance(payment, SellerPayment) for payment in day.payments)
+
+
+async def test_day_for_seller_lists_the_first_payments_but_counts_and_totals_all(
+    db: Database,
+) -> None:
+    code = await add_code(db)
+    # Recorded out of time order, two at the same moment: the list goes by time, then id.
+    for name, minute in (("c3", 3), ("c1", 1), ("c2a", 2), ("c2b", 2), ("c4", 4)):
+        await record_charge(
+            db, name, code, amount=minute * 1_000, paid_at=NOW + timedelta(minutes=minute)
+        )
+
+    day = await db.charges.day_for_seller(100, NOW, NOW + timedelta(days=1), limit=3)
+    assert (day.count, day.total) == (5, 12_000)
+    assert [payment.charge.pivot_charge_id for payment in day.payments] == ["c1", "c2a", "c2b"]
+
+
+async def test_day_for_seller_with_no_payment_is_empty(db: Database) -> None:
+    code = await add_code(db)
+    await record_charge(db, "yesterday", code, paid_at=NOW - timedelta(hours=1))
+    day = await db.charges.day_for_seller(100, NOW, NOW + timedelta(days=1), limit=30)
+    assert day == SellerDay(count=0, total=0, payments=())
+
+
+async def test_day_for_seller_needs_room_for_one_payment(db: Database) -> None:
+    with pytest.raises(ValueError, match="limit"):
+        await db.charges.day_for_seller(100, NOW, NOW + timedelta(days=1), limit=0)

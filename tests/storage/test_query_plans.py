@@ -38,8 +38,12 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
         {"COVERING INDEX charges_by_code (code_id=?)"},
     ),
     "/today": (
-        lambda db: db.charges.for_seller_between(100, NOW, NOW + timedelta(days=1)),
-        {"charges_by_seller (seller_id=? AND paid_at>? AND paid_at<?)"},
+        lambda db: db.charges.day_for_seller(100, NOW, NOW + timedelta(days=1), limit=30),
+        {
+            "USING INDEX charges_by_seller (seller_id=? AND paid_at>? AND paid_at<?)",
+            # The count reads the index alone; the total and the lines the rows it points to.
+            "COVERING INDEX charges_by_seller (seller_id=? AND paid_at>? AND paid_at<?)",
+        },
     ),
     "the relay's claim": (_claim, {"outbox_due (status=? AND next_attempt_at<?)"}),
     "the relay's next wake-up": (lambda db: db.outbox.next_due_at(), {"outbox_due"}),
