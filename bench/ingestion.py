@@ -4,7 +4,10 @@ Each server runs in its own process (``bench._callback_server``) under the bot's
 settings; this process is the load generator: ``--concurrency`` workers, each on its own
 keep-alive connection, post authenticated ``CHARGE.SUCCESS`` bodies, each with a new charge id
 on a known code. Runs alternate bare, real, bare, real... so drift hits both alike, and the
-figure is the median of the per-pair throughput ratios real / bare.
+figure is the median of the per-round throughput ratios real / bare. With the lean generator
+each round also runs two steps in between (``LADDER``): the bare endpoint reading the body,
+and the bot's route with nothing behind it, to show where the difference goes. The real
+server logs as the bot does by default, to ``bench/.cache/ingestion/``.
 
 Two load generators, because the answer depends on which one is the bottleneck:
 
@@ -274,8 +277,7 @@ def describe(generator: str, kind: str, load: Load) -> str:
 class Series:
     """Every run of one generator."""
 
-    kinds: tuple[str, ...]
-    runs: dict[str, list[Load]] = field(default_factory=dict)
+    runs: dict[str, list[Load]]
     problems: list[str] = field(default_factory=list)
     verified: int = 0
 
@@ -297,7 +299,7 @@ async def run_series(
     """``args.runs`` rounds of bare and real runs (and, with the lean generator, the steps
     between them) with one load generator."""
     kinds = LADDER if generator == "lean" else ("bare", "real")
-    series = Series(kinds, {kind: [] for kind in kinds})
+    series = Series({kind: [] for kind in kinds})
     for run in range(args.runs):
         for kind in kinds:
             database = folder / f"{generator}{run}.db" if kind == "real" else None

@@ -1,7 +1,7 @@
 """The money records: every SUCCESS charge recorded once, with its message, in one transaction.
 
-Callbacks and reconciliation both come through ``Ledger.record_charges``, so a charge is
-recorded and announced the same way whichever finds it first, and only once: the UNIQUE
+Callbacks and reconciliation (``Ledger.record_charges``) go through the same ``_record``, so a
+charge is recorded and announced the same way whichever finds it first, and only once: the UNIQUE
 constraint on Pivot's charge id decides, not a check made beforehand (design.md §4, rule 3).
 
 Callbacks that arrive together share one transaction (group commit): one BEGIN, one durable
@@ -134,9 +134,10 @@ class Ledger:
     async def _commit_batch(self, batch: Sequence[_Waiting]) -> None:
         """Record ``batch`` in one transaction; after a failure, each alone."""
         now = utcnow()
+        log = _CommitLog()
         try:
             async with self._db.write() as tx:
-                results = await self._store(tx, [waiting.body for waiting in batch], now)
+                results = await self._store(tx, [waiting.body for waiting in batch], now, log)
         except Exception as exc:
             if len(batch) > 1:
                 for waiting in batch:
@@ -144,13 +145,14 @@ class Ledger:
             else:
                 _answer(batch[0], exc)
             return
+        log.write()
         if any(outcome in _QUEUES_MESSAGES for _, outcome in results):
             self._on_recorded()
         for waiting, result in zip(batch, results, strict=True):
             _answer(waiting, result)
 
     async def _store(
-        self, tx: Transaction, bodies: Sequence[bytes], now: datetime
+        self, tx: Transaction, bodies: Sequence[bytes], now: datetime, log: _CommitLog
     ) -> list[tuple[int, InboxOutcome]]:
         """Write callbacks inside ``tx``: their inbox entries, charges and messages."""
         entry_ids = await tx.inbox.add_all(bodies, now=now)
@@ -160,7 +162,7 @@ class Ledger:
             try:
                 event = pivot_client.parse_callback(body)
             except pivot_client.CallbackError as exc:
-                outcomes[entry_id] = await self._dead_letter(tx, entry_id, exc, now)
+                outcomes[entry_id] = await self._dead_letter(tx, entry_id, exc, now, log)
                 continue
             if isinstance(event, pivot_client.ChargeSuccessEvent):
                 events.append((entry_id, event))
@@ -174,14 +176,19 @@ class Ledger:
             )
             for _, event in events
         ]
-        results = await self._record(tx, found, now)
+        results = await self._record(tx, found, now, log)
         for (entry_id, event), recorded in zip(events, results, strict=True):
             outcomes[entry_id] = (_inbox_outcome(recorded), type(event).__name__)
         await tx.inbox.set_outcomes([(entry_id, *outcomes[entry_id]) for entry_id in entry_ids])
         return [(entry_id, outcomes[entry_id][0]) for entry_id in entry_ids]
 
     async def _dead_letter(
-        self, tx: Transaction, entry_id: int, error: pivot_client.CallbackError, now: datetime
+        self,
+        tx: Transaction,
+        entry_id: int,
+        error: pivot_client.CallbackError,
+        now: datetime,
+        log: _CommitLog,
     ) -> tuple[InboxOutcome, str]:
         """Keep a callback that cannot be read and tell a person (a retry would fail alike)."""
         reason = str(error)[:200]
@@ -194,7 +201,7 @@ class Ledger:
             inbox_id=entry_id,
             reason=reason,
         )
-        logger.warning("callback #%d kept as a dead letter: %s", entry_id, reason)
+        log.add(logging.WARNING, "callback #%d kept as a dead letter: %s", entry_id, reason)
         return InboxOutcome.DEAD_LETTER, reason
 
     async def record_charges(
@@ -207,24 +214,27 @@ class Ledger:
         """Record charges found outside a callback (reconciliation); one transaction."""
         now = utcnow()
         found = _Found(SessionRef(session_id, client_reference_id), charges, source)
+        log = _CommitLog()
         async with self._db.write() as tx:
-            [results] = await self._record(tx, [found], now)
+            [results] = await self._record(tx, [found], now, log)
+        log.write()
         if any(result is not Recorded.DUPLICATE for result in results):
             self._on_recorded()
         return results
 
     async def _record(
-        self, tx: Transaction, found: Sequence[_Found], now: datetime
+        self, tx: Transaction, found: Sequence[_Found], now: datetime, log: _CommitLog
     ) -> list[list[Recorded]]:
         """Record the SUCCESS charges of each ``found``; what became of each, per ``found``.
 
-        Set-wise: one statement per step for the whole batch, not one per charge. Every
+        Set-wise: one statement per step for the whole batch, not one per charge (only the
+        rare cases, a session found by its reference or unknown, add their own). Every
         statement is a hop to the database thread, and those hops were most of what a
-        callback cost (BENCHMARKS.md). The outcome is the same as recording one by one.
+        callback cost (BENCHMARKS.md). The records are those of recording one by one.
         """
         codes = await _codes_of(tx, [item.ref for item in found])
         candidates = [
-            _candidate(index, codes.get(item.ref.session_id), item, charge, now)
+            _candidate(index, codes.get(item.ref), item, charge, now)
             for index, item in enumerate(found)
             for charge in item.charges
             if charge.status is pivot_client.ChargeStatus.SUCCESS
@@ -239,19 +249,25 @@ class Ledger:
                     candidate.outcome = (
                         Recorded.UNKNOWN_SESSION if candidate.code is None else Recorded.NEW
                     )
-        fresh = [(c, c.code) for c in candidates if c.outcome is Recorded.NEW and c.code]
+        fresh = [
+            (c, c.code) for c in candidates if c.outcome is Recorded.NEW and c.code is not None
+        ]
         if fresh:
-            await self._announce(tx, fresh, now)
+            await self._announce(tx, fresh, now, log)
         for candidate in candidates:
             if candidate.outcome is Recorded.UNKNOWN_SESSION:
-                await self._alert_unknown_session(tx, candidate.record, now)
+                await self._alert_unknown_session(tx, candidate.record, now, log)
         results: list[list[Recorded]] = [[] for _ in found]
         for candidate in candidates:
             results[candidate.index].append(candidate.outcome)
         return results
 
     async def _announce(
-        self, tx: Transaction, fresh: Sequence[tuple[_Candidate, Code]], now: datetime
+        self,
+        tx: Transaction,
+        fresh: Sequence[tuple[_Candidate, Code]],
+        now: datetime,
+        log: _CommitLog,
     ) -> None:
         """Queue a payment message for each charge just recorded on one of our codes."""
         latest: dict[int, datetime] = {}
@@ -273,7 +289,8 @@ class Ledger:
             messages.append(_payment_message(candidate, code, seller, count, total))
         await tx.outbox.enqueue_all(messages[::-1], now=now)
         for candidate, code in fresh:
-            logger.info(
+            log.add(
+                logging.INFO,
                 "charge %s recorded on code %d (%s)",
                 candidate.record.pivot_charge_id,
                 code.id,
@@ -281,7 +298,7 @@ class Ledger:
             )
 
     async def _alert_unknown_session(
-        self, tx: Transaction, record: NewCharge, now: datetime
+        self, tx: Transaction, record: NewCharge, now: datetime, log: _CommitLog
     ) -> None:
         """Tell the operators about a charge kept on a session no code holds."""
         await alert_operators(
@@ -294,9 +311,31 @@ class Ledger:
             session_id=record.session_id,
             charge_id=record.pivot_charge_id,
         )
-        logger.warning(
-            "charge %s on unknown session %s kept", record.pivot_charge_id, record.session_id
+        log.add(
+            logging.WARNING,
+            "charge %s on unknown session %s kept",
+            record.pivot_charge_id,
+            record.session_id,
         )
+
+
+class _CommitLog:
+    """Log lines about a transaction, written only once it is committed: a batch that is
+    rolled back and replayed must not have said "recorded" for what it did not keep."""
+
+    __slots__ = ("_lines",)
+
+    def __init__(self) -> None:
+        self._lines: list[tuple[int, str, tuple[object, ...]]] = []
+
+    def add(self, level: int, message: str, *args: object) -> None:
+        """Keep a line for later."""
+        self._lines.append((level, message, args))
+
+    def write(self) -> None:
+        """Log the lines kept."""
+        for level, message, args in self._lines:
+            logger.log(level, message, *args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,20 +353,22 @@ class _Candidate:
 
     index: int  # of the ``_Found`` it came in
     code: Code | None  # None: on a session no code holds
-    flags: tuple[Flag, ...]
+    flags: tuple[Flag, ...]  # as in ``record``, in the order the message shows them
     record: NewCharge
     outcome: Recorded = Recorded.DUPLICATE
 
 
-async def _codes_of(tx: Transaction, refs: Sequence[SessionRef]) -> dict[str, Code]:
-    """Each session's code, by session id; found by clientReferenceId when no code holds
-    Pivot's session id (yet)."""
-    codes = await tx.codes.find_by_sessions({ref.session_id for ref in refs})
-    for ref in refs:
-        if ref.session_id not in codes and ref.client_reference_id:
+async def _codes_of(tx: Transaction, refs: Sequence[SessionRef]) -> dict[SessionRef, Code]:
+    """Each session's code, by Pivot's session id or else by our clientReferenceId (before
+    the session id is stored); sessions no code holds are left out."""
+    by_session = await tx.codes.find_by_sessions({ref.session_id for ref in refs})
+    codes = {}
+    for ref in set(refs):
+        code = by_session.get(ref.session_id)
+        if code is None and ref.client_reference_id:
             code = await tx.codes.find_by_reference(ref.client_reference_id)
-            if code is not None:
-                codes[ref.session_id] = code
+        if code is not None:
+            codes[ref] = code
     return codes
 
 

@@ -214,7 +214,8 @@ class CodeRepository:
         """Move each code's last_payment_at forward to its time, never back (charges come
         out of order)."""
         await self._sql.many(
-            "UPDATE codes SET last_payment_at = max(coalesce(last_payment_at, 0), ?) WHERE id = ?",
+            "UPDATE codes SET last_payment_at = max(coalesce(last_payment_at, ?1), ?1)"
+            " WHERE id = ?2",
             [(moment_to_db(paid_at), code_id) for code_id, paid_at in paid.items()],
         )
 

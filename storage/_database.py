@@ -48,7 +48,7 @@ class Transaction(Repositories):
 async def _connect(target: str, *, uri: bool = False) -> aiosqlite.Connection:
     """An autocommit connection: we issue BEGIN ourselves, sqlite3 never does."""
     # Multi-row INSERTs make one statement text per row count (``Sql.insert_rows``); a cache
-    # above sqlite3's 128 keeps them from pushing the everyday statements out.
+    # larger than sqlite3's 128 keeps them from pushing the everyday statements out.
     conn = await aiosqlite.connect(target, uri=uri, isolation_level=None, cached_statements=512)
     conn.row_factory = aiosqlite.Row
     return conn

@@ -62,15 +62,17 @@ class Sql:
     async def many(self, sql: str, params: Iterable[Sequence[object]]) -> None:
         """Run one statement once per parameter tuple, all in one hop."""
         with _wrapped_errors():
-            await self._conn.executemany(sql, params)
+            cursor = await self._conn.executemany(sql, params)
+            await cursor.close()
 
     async def insert_rows(
         self, head: str, rows: Sequence[Sequence[object]], tail: str = ""
     ) -> list[sqlite3.Row]:
         """``head VALUES (...), (...) tail`` for all ``rows``, a few hundred a statement.
 
-        One hop per statement instead of one per row; what a ``RETURNING`` in ``tail`` yields
-        comes back for every row, in no defined order (SQLite's rule).
+        One hop per statement instead of one per row. What a ``RETURNING`` in ``tail`` yields
+        comes back for each row written (not for those an ON CONFLICT skipped), in no defined
+        order (SQLite's rule).
         """
         returned: list[sqlite3.Row] = []
         for start in range(0, len(rows), _ROWS_PER_INSERT):

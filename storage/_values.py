@@ -61,4 +61,6 @@ def id_array(values: Iterable[int | str]) -> str:
 
     One statement text whatever the count, where ``IN (?, ?, ...)`` would make one per count.
     """
+    if isinstance(values, str):  # a str is an Iterable[str] too: its characters
+        raise TypeError("expected a collection of ids, got one str")
     return json.dumps(list(values))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from storage import (
     CodeKind,
     Database,
     InboxOutcome,
+    InboxRepository,
     OutboxRepository,
     OutboxStatus,
 )
@@ -117,6 +119,48 @@ async def test_earlier_charges_sent_along_count_once_and_failed_ones_never(
     assert (second.count, second.total) == (2, 30_000)
 
 
+async def test_a_session_not_yet_stored_is_found_by_its_reference_and_only_by_it(
+    db: Database, ledger: Ledger
+) -> None:
+    # Pivot's answer to the create call was lost: the code has no session id yet.
+    code = await add_code(db, SELLER, activate=False)
+    paid = charge_success_body("s-new", code.client_reference_id, [("c1", 5_000)])
+    stranger = charge_success_body("s-new", "someone-else", [("c2", 7_000)])
+
+    await asyncio.gather(ledger.record_callback(paid), ledger.record_callback(stranger))
+
+    assert (await notice_for(db, "c1")).customer == code.customer
+    # The same session id with another reference is not this code's, batch or no batch.
+    assert await db.outbox.by_dedupe_key(payment_dedupe_key("c2")) is None
+    assert await db.inbox.count(InboxOutcome.UNKNOWN_SESSION) == 1
+
+
+async def test_new_charges_count_on_from_the_codes_history_in_one_batch(
+    db: Database, ledger: Ledger
+) -> None:
+    code = await add_code(db, SELLER)
+    session, reference = code.pivot_session_id, code.client_reference_id
+    assert session is not None
+    await ledger.record_callback(charge_success_body(session, reference, [("c1", 1_000)]))
+
+    await asyncio.gather(
+        # A new charge sent along with one already recorded, the same charge twice in one
+        # body, and another callback on the same code, all in one batch.
+        ledger.record_callback(
+            charge_success_body(session, reference, [("c2", 2_000), ("c1", 1_000)])
+        ),
+        ledger.record_callback(
+            charge_success_body(session, reference, [("c3", 3_000), ("c3", 3_000)])
+        ),
+    )
+
+    assert await db.charges.count() == 3
+    assert await db.outbox.count() == 3
+    assert [
+        ((n := await notice_for(db, charge)).count, n.total) for charge in ("c1", "c2", "c3")
+    ] == [(1, 1_000), (2, 3_000), (3, 6_000)]
+
+
 async def test_amount_mismatch_and_deactivated_code_are_flagged(
     db: Database, ledger: Ledger
 ) -> None:
@@ -193,6 +237,28 @@ async def test_a_storage_failure_leaves_nothing_half_written(
     monkeypatch.undo()
     await ledger.record_callback(body)
     assert (await db.charges.count(), await db.outbox.count()) == (1, 1)
+
+
+async def test_the_log_says_recorded_only_once_committed(
+    db: Database, ledger: Ledger, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    code = await add_code(db, SELLER)
+    assert code.pivot_session_id is not None
+    body = charge_success_body(code.pivot_session_id, code.client_reference_id, [("c1", 1_000)])
+
+    async def broken_outcomes(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")  # the last write of the transaction
+
+    monkeypatch.setattr(InboxRepository, "set_outcomes", broken_outcomes)
+    with caplog.at_level(logging.INFO, logger="bot.ledger"), pytest.raises(RuntimeError):
+        await ledger.record_callback(body)
+    assert await db.charges.count() == 0
+    assert "c1 recorded" not in caplog.text
+
+    monkeypatch.undo()
+    with caplog.at_level(logging.INFO, logger="bot.ledger"):
+        await ledger.record_callback(body)
+    assert "charge c1 recorded on code" in caplog.text
 
 
 async def test_reconciliation_flags_late_and_a_later_callback_is_a_duplicate(

@@ -109,7 +109,7 @@ async def test_one_batch_sorts_out_repeats_strangers_and_unreadable_bodies(
         assert row is not None
         notices[charge] = PaymentNotice.model_validate_json(row.payload)
     assert [(n.count, n.total) for n in notices.values()] == [(1, 1_000), (1, 2_000), (2, 5_000)]
-    # The payment messages, then the operator's two alerts.
+    # Three payment messages and the operator's two alerts.
     assert await db.outbox.count() == 5
 
 

@@ -48,6 +48,17 @@ async def test_create_is_pending_then_activate(db: Database) -> None:
     assert await db.codes.find_by_reference(active.client_reference_id) == active
 
 
+async def test_find_by_sessions_takes_the_newest_code_of_a_session(db: Database) -> None:
+    await add_code(db, session_id="shared")
+    newer = await add_code(db, session_id="shared")
+    other = await add_code(db, session_id="other")
+    found = await db.codes.find_by_sessions(["shared", "other", "unknown"])
+    assert found == {"shared": newer, "other": other}
+    assert await db.codes.find_by_sessions([]) == {}
+    with pytest.raises(TypeError, match="one str"):
+        await db.codes.find_by_sessions("shared")
+
+
 async def test_mark_failed_only_fails_pending_codes(db: Database) -> None:
     pending = await add_code(db, activate=False)
     active = await add_code(db)

@@ -34,6 +34,13 @@ async def test_add_all_returns_each_body_its_own_id_in_order(db: Database) -> No
         assert entry is not None and entry.body == body
 
 
+async def test_nothing_to_add_or_update_is_fine(db: Database) -> None:
+    async with db.write() as tx:
+        assert await tx.inbox.add_all([], now=NOW) == []
+        await tx.inbox.set_outcomes([])
+    assert await db.inbox.count() == 0
+
+
 async def test_outcomes_are_counted(db: Database) -> None:
     async with db.write() as tx:
         recorded, dead, _ = await tx.inbox.add_all([b"{}", b"not json", b"{}"], now=NOW)
