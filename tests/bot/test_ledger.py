@@ -16,6 +16,7 @@ from bot.ledger import Ledger, Recorded, payment_dedupe_key
 from bot.notifications import Flag, PaymentNotice
 from storage import (
     ChargeSource,
+    Code,
     CodeKind,
     Database,
     InboxOutcome,
@@ -52,6 +53,12 @@ def wakes() -> Wakes:
 @pytest.fixture
 def ledger(db: Database, wakes: Wakes) -> Ledger:
     return Ledger(db, [ADMIN], wakes)
+
+
+def session_of(code: Code) -> tuple[str, str]:
+    """The (session id, clientReferenceId) Pivot's callbacks name the code by."""
+    assert code.pivot_session_id is not None
+    return code.pivot_session_id, code.client_reference_id
 
 
 async def notice_for(db: Database, charge_id: str) -> PaymentNotice:
@@ -104,8 +111,7 @@ async def test_earlier_charges_sent_along_count_once_and_failed_ones_never(
     db: Database, ledger: Ledger
 ) -> None:
     code = await add_code(db, SELLER)
-    session, reference = code.pivot_session_id, code.client_reference_id
-    assert session is not None
+    session, reference = session_of(code)
     await ledger.record_callback(charge_success_body(session, reference, [("c1", 10_000)]))
     await ledger.record_callback(
         charge_success_body(session, reference, [("c2", 20_000), ("c1", 10_000)])
@@ -139,8 +145,7 @@ async def test_new_charges_count_on_from_the_codes_history_in_one_batch(
     db: Database, ledger: Ledger
 ) -> None:
     code = await add_code(db, SELLER)
-    session, reference = code.pivot_session_id, code.client_reference_id
-    assert session is not None
+    session, reference = session_of(code)
     await ledger.record_callback(charge_success_body(session, reference, [("c1", 1_000)]))
 
     await asyncio.gather(
@@ -265,8 +270,7 @@ async def test_reconciliation_flags_late_and_a_later_callback_is_a_duplicate(
     db: Database, ledger: Ledger
 ) -> None:
     code = await add_code(db, SELLER)
-    session, reference = code.pivot_session_id, code.client_reference_id
-    assert session is not None
+    session, reference = session_of(code)
     body = charge_success_body(session, reference, [("c1", 10_000)])
     charges = pivot_client.parse_callback(body)
     assert isinstance(charges, pivot_client.ChargeSuccessEvent)
@@ -301,8 +305,7 @@ async def test_any_interleaving_yields_one_charge_and_one_message_per_charge(
     async with await Database.open(path) as db:
         await add_seller(db, SELLER)
         code = await add_code(db, SELLER)
-        session, reference = code.pivot_session_id, code.client_reference_id
-        assert session is not None
+        session, reference = session_of(code)
         ledger = Ledger(db, [ADMIN], lambda: None)
 
         async def deliver(source: str, charge: int) -> None:
