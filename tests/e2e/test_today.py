@@ -11,9 +11,10 @@ import pytest
 from bot.drafts import Draft, Kind
 from bot.handlers.today import TODAY_LINE_CAP
 from bot.texts import text
-from storage import ChargeRepository, ChargeSource, NewCharge, SellerDay
+from storage import ChargeRepository, Code, SellerDay
 from tests.e2e.chat import say
 from tests.e2e.harness import BotEnv, running_bot
+from tests.helpers.records import record_charge
 
 # 25/11/2026 10:00 WIB; the WIB day runs from 24/11 17:00 UTC to 25/11 17:00 UTC.
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
@@ -24,26 +25,17 @@ def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("bot.handlers.today.utcnow", lambda: NOW)
 
 
-async def record(
-    env: BotEnv, code_id: int, seller_id: int, paid_at: datetime, amount: int
-) -> None:
-    """A charge recorded straight into the ledger's table at ``paid_at``."""
-    charge = NewCharge(
-        pivot_charge_id=f"charge-{paid_at.isoformat()}",
-        code_id=code_id,
-        seller_id=seller_id,
-        session_id="session",
-        client_reference_id=None,
+async def record(env: BotEnv, code: Code, paid_at: datetime, amount: int) -> None:
+    """A BRI VA payment recorded straight into the ledger's table at ``paid_at``."""
+    await record_charge(
+        env.services.db,
+        f"charge-{paid_at.isoformat()}",
+        code,
         amount=amount,
         paid_at=paid_at,
         channel="BRI",
         issuer=None,
-        reference=None,
-        source=ChargeSource.CALLBACK,
-        flags=frozenset(),
     )
-    async with env.services.db.write() as tx:
-        assert await tx.charges.insert_new([charge], now=NOW)
 
 
 async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) -> None:
@@ -62,7 +54,7 @@ async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) ->
             datetime(2026, 11, 25, 17, 0, tzinfo=UTC): 7_000,  # 26/11 00:00 WIB: tomorrow
         }
         for paid_at, amount in moments.items():
-            await record(env, code.id, 501, paid_at, amount)
+            await record(env, code, paid_at, amount)
 
         report = await say(seller, "/today")
         assert report.text is not None
@@ -94,9 +86,9 @@ async def test_a_busy_day_counts_and_totals_all_but_lists_the_first_thirty(
         draft = Draft(kind=Kind.VA, bank="BRI", customer="Pak Budi", open_amount=True)
         code = await env.services.codes.issue(stored, draft, "test:busy")
         midnight = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # 25/11 00:00 WIB
-        await record(env, code.id, 501, midnight - timedelta(minutes=1), 1_000_000)  # yesterday
+        await record(env, code, midnight - timedelta(minutes=1), 1_000_000)  # yesterday
         for minute in range(TODAY_LINE_CAP + 5):
-            await record(env, code.id, 501, midnight + timedelta(minutes=minute), 1_000 + minute)
+            await record(env, code, midnight + timedelta(minutes=minute), 1_000 + minute)
 
         report = await say(seller, "/today")
         assert report.text is not None

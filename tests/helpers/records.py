@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from tests.storage.factories import add_code, add_seller
+from tests.storage.factories import add_code, add_seller, record_charge
 
-__all__ = ["add_code", "add_seller", "charge_success_body"]
+__all__ = ["add_code", "add_seller", "charge_success_body", "record_charge"]
 
 
 def charge_success_body(

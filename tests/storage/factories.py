@@ -96,8 +96,10 @@ def new_charge(
     paid_at: datetime = NOW,
     source: ChargeSource = ChargeSource.CALLBACK,
     flags: frozenset[str] = frozenset(),
+    channel: str = "QRIS",
+    issuer: str | None = "GOPAY",
 ) -> NewCharge:
-    """A successful charge on ``code`` (or on no known code)."""
+    """A successful charge on ``code`` (or on no known code); QRIS paid from GoPay unless said."""
     return NewCharge(
         pivot_charge_id=pivot_charge_id,
         code_id=None if code is None else code.id,
@@ -106,8 +108,8 @@ def new_charge(
         client_reference_id=None if code is None else code.client_reference_id,
         amount=amount,
         paid_at=paid_at,
-        channel="QRIS",
-        issuer="GOPAY",
+        channel=channel,
+        issuer=issuer,
         reference=f"ref-{pivot_charge_id}",
         source=source,
         flags=flags,
@@ -121,11 +123,22 @@ async def record_charge(
     *,
     amount: int = 25_000,
     paid_at: datetime = NOW,
+    channel: str = "QRIS",
+    issuer: str | None = "GOPAY",
 ) -> Charge:
     """Record a new charge in its own transaction."""
     async with db.write() as tx:
         [charge] = await tx.charges.insert_new(
-            [new_charge(pivot_charge_id, code, amount=amount, paid_at=paid_at)],
+            [
+                new_charge(
+                    pivot_charge_id,
+                    code,
+                    amount=amount,
+                    paid_at=paid_at,
+                    channel=channel,
+                    issuer=issuer,
+                )
+            ],
             now=paid_at + timedelta(seconds=1),
         )
     return charge
