@@ -30,6 +30,7 @@ from bot.ledger import Ledger
 from bot.logs import configure_logging
 from bot.reconcile import Reconciler
 from bot.relay import Relay
+from bot.sending import Sender
 from bot.server import EmbeddedServer
 from bot.services import Services
 from bot.settings import Settings
@@ -58,8 +59,9 @@ class StartupError(Exception):
 class Runtime:
     """Every long-lived part of the bot, started and stopped in the right order."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, sender: Sender | None = None) -> None:
         self.settings = settings
+        self._sender = sender or Sender()
         self._stopping = asyncio.Event()
         self._db: Database | None = None
         self._pivot: PivotClient | None = None
@@ -103,7 +105,7 @@ class Runtime:
             base_url=str(settings.pivot_base_url),
         )
         self._application = application = self._build_application()
-        self._relay = relay = Relay(db, application.bot)
+        self._relay = relay = Relay(db, application.bot, settings.admin_telegram_ids)
         self._ledger = ledger = Ledger(db, settings.admin_telegram_ids, relay.wake)
         application.bot_data[SERVICES_KEY] = Services(
             settings=settings,
@@ -139,6 +141,7 @@ class Runtime:
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
             .context_types(CONTEXT_TYPES)
+            .rate_limiter(self._sender)
         )
         if self.webhook_mode:
             builder = builder.updater(None)
@@ -245,7 +248,7 @@ class Runtime:
         relay, reconciler = self._relay, self._reconciler
         report["database"] = "ok" if database_ok else "unavailable"
         report["telegram"] = "ok" if self._telegram_ready else "not connected"
-        report["relay"] = "running" if relay and relay.running else "stopped"
+        report["relay"] = _relay_state(relay)
         report["reconciliation"] = "running" if reconciler and reconciler.running else "stopped"
         if reconciler and reconciler.last_pass:
             report["last_reconciliation"] = {
@@ -261,6 +264,12 @@ class Runtime:
         report["status"] = "ok" if ready else "not ready"
         report["time"] = utcnow().isoformat()
         return ready, report
+
+
+def _relay_state(relay: Relay | None) -> str:
+    if relay is None or not relay.running:
+        return "stopped"
+    return "degraded" if relay.recovering else "running"
 
 
 def run(settings: Settings) -> int:

@@ -6,16 +6,23 @@ it, in ``<code>`` so that a tap copies it.
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Bot, Message
 from telegram.constants import ParseMode
+from telegram.error import Forbidden, TelegramError
 
 from bot.amounts import format_rupiah
+from bot.clock import utcnow
 from bot.qr import render_qr_png
+from bot.relay import Relay
 from bot.texts import CATALOGUES, Safe, language_of, text
 from pivot_client import DEFAULT_VA_RULES
 from storage import Code, CodeKind, CodeStatus
 
-__all__ = ["render_card", "send_card"]
+__all__ = ["deliver_card", "render_card", "send_card"]
+
+logger = logging.getLogger(__name__)
 
 
 def render_card(code: Code, language: str) -> str:
@@ -83,3 +90,24 @@ async def send_card(bot: Bot, chat_id: int, code: Code, language: str) -> Messag
             filename=f"qris-{code.id}.png",
         )
     return await bot.send_message(chat_id, card, parse_mode=ParseMode.HTML)
+
+
+async def deliver_card(bot: Bot, relay: Relay, chat_id: int, code: Code, language: str) -> bool:
+    """Send the card; when Telegram will not take it, tell the seller so when they next write.
+
+    The bot's ``Sender`` has already waited out flood limits and retried transient failures:
+    what arrives here is final. The code itself is safe in ``/codes`` either way.
+    """
+    try:
+        await send_card(bot, chat_id, code, language)
+    except TelegramError as exc:
+        logger.warning("the card of code %d could not be delivered: %s", code.id, exc)
+        if isinstance(exc, Forbidden):
+            await relay.refused(chat_id, f"forbidden: {exc}")
+        await relay.keep_for_later(
+            chat_id,
+            text(language, "card.undelivered", customer=code.customer),
+            dedupe_key=f"card-undelivered:{code.id}:{utcnow().isoformat()}",
+        )
+        return False
+    return True

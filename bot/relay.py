@@ -1,10 +1,18 @@
-"""The notification relay: drains the outbox to Telegram, paced under Telegram's limits.
+"""The notification relay: drains the outbox to Telegram, and nothing stops it.
 
 Rows are claimed from the database (``pending`` → ``sending``), queued per chat in memory and
-sent at most one message a second per chat and ``global_rate`` a second overall (Telegram
-allows about 1 and 30). A chat with several payments waiting gets them in one combined
-message. A row is marked ``sent`` only after Telegram accepted it, so a crash between the two
-can repeat that one message; rows left in ``sending`` go back to ``pending`` at start-up.
+handed to the bot, whose ``bot.sending.Sender`` paces them under Telegram's limits. One message
+per chat is in flight at a time, and at most ``max_in_flight`` overall: when Telegram's overall
+limit is what holds messages back, the chats with the most waiting go first, each with all its
+waiting payments in one combined message. A row is marked ``sent`` only after Telegram accepted
+it, so a crash between the two can repeat that one message; rows left in ``sending`` go back to
+``pending`` at start-up.
+
+Nothing ends delivery. A failing step (the database locked, the disk full) is logged and tried
+again with backoff, the relay reporting ``recovering`` meanwhile. A row that cannot be rendered
+or that Telegram refuses as malformed is set aside alone (``failed``, with its reason, the
+operators told). A chat that refuses the bot (blocked, deactivated) has its messages held, its
+seller marked blocked and the operators told; they go out, combined, when the person writes again.
 """
 
 from __future__ import annotations
@@ -13,16 +21,17 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.alerts import alert_operators
 from bot.clock import utcnow
 from bot.notifications import (
     PAYMENT_KIND,
@@ -32,13 +41,18 @@ from bot.notifications import (
     render_combined,
     render_payment,
 )
-from storage import Database, OutboxMessage
+from bot.sending import retry_after_seconds
+from storage import Database, OutboxMessage, SellerStatus, Transaction
 
 __all__ = ["Relay"]
 
 logger = logging.getLogger(__name__)
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# Alerts are outbox rows too; one that fails is logged, not alerted about.
+_ALERT_PREFIX = "alert:"
+
+_T = TypeVar("_T")
 
 
 class Relay:
@@ -46,49 +60,53 @@ class Relay:
 
     Args:
         db: The database holding the outbox.
-        bot: The Telegram bot to send with.
-        chat_interval: Seconds between two messages to one chat.
-        global_rate: Messages a second over all chats.
+        bot: The Telegram bot to send with (paced by its ``Sender``).
+        admin_ids: The operators, told about set-aside rows and chats that refuse the bot.
+        max_in_flight: Messages handed to the bot at once, over all chats.
         claim_limit: Rows held in memory at once.
         base_backoff: First wait before retrying a row after a network error, in seconds;
             it doubles with every failed attempt.
-        max_backoff: Longest such wait.
+        max_backoff: Longest such wait; also the longest the relay sleeps without looking.
+        stop_grace: Seconds ``stop`` lets sends under way finish.
     """
 
     def __init__(
         self,
         db: Database,
         bot: Bot,
+        admin_ids: Iterable[int] = (),
         *,
-        chat_interval: float = 1.0,
-        global_rate: float = 25.0,
+        max_in_flight: int = 32,
         claim_limit: int = 500,
         base_backoff: float = 1.0,
         max_backoff: float = 300.0,
+        stop_grace: float = 3.0,
     ) -> None:
         self._db = db
         self._bot = bot
-        self._chat_interval = chat_interval
-        self._global_interval = 1.0 / global_rate
+        self._admin_ids = tuple(admin_ids)
+        self._max_in_flight = max_in_flight
         self._claim_limit = claim_limit
         self._base_backoff = base_backoff
         self._max_backoff = max_backoff
+        self._stop_grace = stop_grace
         self._queues: dict[int, deque[OutboxMessage]] = {}
-        self._ready_at: dict[int, float] = {}
         self._busy: set[int] = set()
+        self._held: set[int] = set()
         self._sends: set[asyncio.Task[None]] = set()
-        self._next_send_at = 0.0
+        self._in_flight: dict[asyncio.Task[None], tuple[int, list[OutboxMessage]]] = {}
         self._claim_wanted = True
         self._timer: asyncio.TimerHandle | None = None
         self._wakeup = asyncio.Event()
-        self._stopping = False
+        self._stopped = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.sent = 0
+        self.recovering = False
         self.last_error: str | None = None
 
     @property
     def running(self) -> bool:
-        """Whether the relay's loop is alive."""
+        """Whether the relay's loop is alive (it may be ``recovering`` from a failure)."""
         return self._task is not None and not self._task.done()
 
     def wake(self) -> None:
@@ -96,55 +114,140 @@ class Relay:
         self._claim_wanted = True
         self._wakeup.set()
 
+    def holds(self, chat_id: int) -> bool:
+        """Whether messages to ``chat_id`` wait for the person to write again."""
+        return chat_id in self._held
+
     async def start(self) -> None:
         """Take back rows a crash left in ``sending``, then start sending."""
         async with self._db.write() as tx:
             reset = await tx.outbox.reset_sending()
         if reset:
             logger.warning("%d messages were in flight when the bot stopped; resending", reset)
-        self._stopping = False
+        self._held = await self._db.outbox.held_chats()
+        self._stopped.clear()
         self._task = asyncio.create_task(self._run(), name="relay")
 
     async def stop(self) -> None:
-        """Finish the messages being sent, then stop; unsent rows stay in the outbox."""
-        self._stopping = True
+        """Let sends under way finish (briefly), then stop; unsent rows stay in the outbox.
+
+        A send still waiting after ``stop_grace`` seconds (paced, or waiting out a
+        ``retry_after``) is cancelled and its rows put back, due at once, for the next start.
+        """
+        self._stopped.set()
         self._wakeup.set()
         if self._task is not None:
             await self._task
             self._task = None
         if self._timer is not None:
             self._timer.cancel()
-        held = [row.id for queue in self._queues.values() for row in queue]
+        unsent = [row.id for queue in self._queues.values() for row in queue]
         self._queues.clear()
-        if held:
-            async with self._db.write() as tx:
-                await tx.outbox.reschedule(held, next_attempt_at=utcnow(), error="bot stopped")
+        if unsent:
+            with contextlib.suppress(Exception):  # left in ``sending``, they are reset at start
+                async with self._db.write() as tx:
+                    await tx.outbox.reschedule(
+                        unsent, next_attempt_at=utcnow(), error="bot stopped"
+                    )
+
+    async def release(self, chat_id: int) -> int:
+        """The person wrote again: their held messages are due now; say how many."""
+        if chat_id not in self._held:
+            return 0
+        async with self._db.write() as tx:
+            released = await tx.outbox.release_chat(chat_id, now=utcnow())
+        self._held.discard(chat_id)
+        if released:
+            logger.info("chat %d writes again: %d held messages released", chat_id, released)
+            self.wake()
+        return released
+
+    async def keep_for_later(self, chat_id: int, text: str, *, dedupe_key: str) -> None:
+        """Queue ``text`` HELD: it goes out when the person next writes to the bot."""
+        payload = TextNotice(text=text).model_dump_json()
+        async with self._db.write() as tx:
+            await tx.outbox.enqueue(
+                dedupe_key=dedupe_key,
+                chat_id=chat_id,
+                kind=TEXT_KIND,
+                payload=payload,
+                now=utcnow(),
+                held=True,
+            )
+        self._held.add(chat_id)
+
+    async def refused(self, chat_id: int, error: str) -> None:
+        """``chat_id`` refuses the bot: hold its messages, mark its seller, tell the operators."""
+        async with self._db.write() as tx:
+            held = await tx.outbox.hold_chat(chat_id, error=error[:500])
+            # In a private chat the chat id is the person's user id.
+            seller = await tx.sellers.get(chat_id)
+            if seller is not None and seller.status is SellerStatus.ACTIVE:
+                await tx.sellers.set_status(chat_id, SellerStatus.BLOCKED)
+                await self._alert(
+                    tx,
+                    "alert.chat_refuses",
+                    dedupe=f"refuses:{chat_id}:{utcnow().isoformat()}",  # once: ACTIVE -> BLOCKED
+                    name=seller.name,
+                    seller_id=chat_id,
+                    count=held,
+                )
+        self._held.add(chat_id)
+        self._queues.pop(chat_id, None)  # those rows are held in the database now
+        logger.warning("chat %d refuses messages (%s); %d held", chat_id, error, held)
+        self.wake()  # an alert may have been queued
 
     async def _run(self) -> None:
-        try:
-            while not self._stopping:
-                self._wakeup.clear()
-                if self._claim_wanted:
-                    await self._claim()
-                wait = self._dispatch()
-                if wait is None or wait > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wakeup.wait(), wait)
-            if self._sends:
-                await asyncio.wait(self._sends)
-        except Exception as exc:
-            self.last_error = type(exc).__name__
-            logger.exception("the relay stopped; messages wait in the outbox until a restart")
-            raise
+        """Loop until stopped; a failing step is retried with backoff, never the end."""
+        failures = 0
+        while not self._stopped.is_set():
+            try:
+                await self._step()
+            except Exception as exc:
+                failures += 1
+                self.recovering = True
+                self.last_error = type(exc).__name__
+                delay = min(self._max_backoff, 30.0, 0.5 * 2.0 ** (failures - 1))
+                logger.exception("the relay failed; trying again in %.1f s", delay)
+                self._claim_wanted = True
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), delay)
+            else:
+                if failures:
+                    logger.info("the relay recovered")
+                failures = 0
+                self.recovering = False
+        await self._finish_sends()
+
+    async def _finish_sends(self) -> None:
+        """Wait ``stop_grace`` for the sends under way; cancel the rest, requeueing their rows."""
+        if not self._sends:
+            return
+        _, late = await asyncio.wait(self._sends, timeout=self._stop_grace)
+        for task in late:
+            task.cancel()
+            chat_id, rows = self._in_flight[task]
+            self._queues.setdefault(chat_id, deque()).extendleft(reversed(rows))
+        if late:
+            await asyncio.wait(late)
+
+    async def _step(self) -> None:
+        self._wakeup.clear()
+        if self._claim_wanted:
+            await self._claim()
+        self._dispatch()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), self._max_backoff)
 
     async def _claim(self) -> None:
         """Pull due rows into the per-chat queues, and learn when the next row is due."""
         room = self._claim_limit - sum(len(queue) for queue in self._queues.values())
         if room <= 0:
             return  # claim again once sends have made room
-        self._claim_wanted = False
+        now = utcnow()
         async with self._db.write() as tx:
-            rows = await tx.outbox.claim_due(now=utcnow(), limit=room)
+            rows = await tx.outbox.claim_due(now=now, limit=room, horizon=now + self._horizon)
+        self._claim_wanted = False
         for row in rows:
             self._queues.setdefault(row.chat_id, deque()).append(row)
         if len(rows) == room:
@@ -154,93 +257,159 @@ class Relay:
         if self._timer is not None:
             self._timer.cancel()
         if next_due is not None:
-            delay = max((next_due - utcnow()).total_seconds(), 0.0)
+            # Bounded: a clock set back must not hold a retry back by the size of the jump.
+            delay = min(max((next_due - utcnow()).total_seconds(), 0.0), self._max_backoff)
             self._timer = asyncio.get_running_loop().call_later(delay, self.wake)
 
-    def _dispatch(self) -> float | None:
-        """Start every send that pacing allows; seconds until the next could start, or None."""
-        now = time.monotonic()
-        waits: list[float] = []
-        for chat_id, queue in list(self._queues.items()):
-            if not queue:
-                del self._queues[chat_id]
-                continue
-            if chat_id in self._busy:
-                continue
-            ready = max(self._ready_at.get(chat_id, 0.0), self._next_send_at)
-            if ready > now:
-                waits.append(ready - now)
-                continue
-            outgoing = _next_message(queue)
+    @property
+    def _horizon(self) -> timedelta:
+        """Later than any retry is ever scheduled: a row due after it met a clock set back."""
+        return timedelta(seconds=self._max_backoff * 2)
+
+    def _dispatch(self) -> None:
+        """Hand the bot the next message of as many chats as may be in flight."""
+        free = self._max_in_flight - len(self._busy)
+        for chat in [chat for chat, queue in self._queues.items() if not queue]:
+            del self._queues[chat]
+        waiting = [chat for chat in self._queues if chat not in self._busy]
+        if free <= 0 or not waiting:
+            return
+        if len(waiting) > free:
+            # Telegram's overall limit is the bottleneck: most payments per message first,
+            # then the longest waiting.
+            waiting.sort(key=lambda chat: (-len(self._queues[chat]), self._queues[chat][0].id))
+            waiting = waiting[:free]
+        for chat_id in waiting:
+            queue = self._queues[chat_id]
+            work: Awaitable[None]
+            if chat_id in self._held:
+                rows = list(queue)
+                queue.clear()
+                work = self._refused_rows(chat_id, rows)
+            else:
+                outgoing = _next_message(queue)
+                rows = outgoing.rows
+                work = self._send(chat_id, outgoing)
             self._busy.add(chat_id)
-            self._ready_at[chat_id] = now + self._chat_interval
-            self._next_send_at = now + self._global_interval
-            task = asyncio.create_task(self._send(chat_id, outgoing))
+            task = asyncio.create_task(self._settled(chat_id, work))
             self._sends.add(task)
+            self._in_flight[task] = (chat_id, rows)
             task.add_done_callback(self._sent)
-            now = time.monotonic()
-        return min(waits) if waits else None
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         self._sends.discard(task)
+        self._in_flight.pop(task, None)
         self._wakeup.set()
+
+    async def _settled(self, chat_id: int, work: Awaitable[None]) -> None:
+        """Run one chat's send; whatever happens, the chat is free again afterwards."""
+        try:
+            await work
+        except Exception:
+            # Only the database can fail here, after every retry: the rows stay ``sending``
+            # and go out again after a restart.
+            logger.exception("could not record what happened to a message for chat %d", chat_id)
+        finally:
+            self._busy.discard(chat_id)
+
+    async def _refused_rows(self, chat_id: int, rows: Sequence[OutboxMessage]) -> None:
+        await self._durably(lambda: self.refused(chat_id, "the chat refused the bot earlier"))
 
     async def _send(self, chat_id: int, outgoing: _Outgoing) -> None:
         """Send one message and record what Telegram said."""
         batch = outgoing.rows
-        ids = [row.id for row in batch]
+        if outgoing.text is None:
+            await self._set_aside(batch, f"cannot be rendered: {outgoing.problem}")
+            return
         try:
-            if outgoing.text is None:
-                logger.error("outbox row %s cannot be rendered: %s", ids, outgoing.problem)
-                await self._fail(ids, f"unreadable payload: {outgoing.problem}")
-                return
             message = await self._bot.send_message(
                 chat_id,
                 outgoing.text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=_NO_PREVIEW,
             )
-        except RetryAfter as exc:
-            # Telegram says when: hold the rows and this chat until then.
-            pause = _retry_after_seconds(exc)
-            logger.warning("Telegram asked to wait %.0f s before writing to a chat", pause)
-            self._ready_at[chat_id] = time.monotonic() + pause
-            self._queues.setdefault(chat_id, deque()).extendleft(reversed(batch))
         except Forbidden as exc:
-            # The seller blocked the bot: the payment stays recorded, the message cannot go.
-            logger.warning("chat %d refuses messages (%s); %d kept unsent", chat_id, exc, len(ids))
-            await self._fail(ids, f"forbidden: {exc}")
+            reason = f"forbidden: {exc}"
+            await self._durably(lambda: self.refused(chat_id, reason))
         except BadRequest as exc:
-            logger.error("Telegram refused a message for chat %d: %s", chat_id, exc)
-            await self._fail(ids, f"bad request: {exc}")
+            await self._set_aside(batch, f"bad request: {exc}")
+        except RetryAfter as exc:
+            await self._retry_later(batch, exc, retry_after_seconds(exc))
         except (NetworkError, TelegramError) as exc:
-            await self._retry_later(batch, exc)
+            await self._retry_later(batch, exc, None)
+        except Exception as exc:
+            await self._set_aside(batch, f"{type(exc).__name__}: {exc}")
         else:
-            sent_id = message.message_id
-            async with self._db.write() as tx:
-                await tx.outbox.mark_sent(ids, telegram_message_id=sent_id, now=utcnow())
+            ids = [row.id for row in batch]
+            await self._durably(lambda: self._mark_sent(ids, message.message_id))
             self.sent += len(ids)
-        finally:
-            self._busy.discard(chat_id)
 
-    async def _fail(self, ids: Sequence[int], error: str) -> None:
+    async def _mark_sent(self, ids: Sequence[int], message_id: int) -> None:
         async with self._db.write() as tx:
-            await tx.outbox.mark_failed(ids, error=error[:500])
+            await tx.outbox.mark_sent(ids, telegram_message_id=message_id, now=utcnow())
 
-    async def _retry_later(self, batch: Sequence[OutboxMessage], exc: TelegramError) -> None:
+    async def _set_aside(self, batch: Sequence[OutboxMessage], reason: str) -> None:
+        """Give up on these rows alone, keep why, and tell the operators (not about alerts)."""
+        reason = reason[:500]
+        logger.error("outbox rows %s set aside: %s", [row.id for row in batch], reason)
+
+        async def write() -> None:
+            async with self._db.write() as tx:
+                await tx.outbox.mark_failed([row.id for row in batch], error=reason)
+                for row in batch:
+                    if not row.dedupe_key.startswith(_ALERT_PREFIX):
+                        await self._alert(
+                            tx,
+                            "alert.message_set_aside",
+                            dedupe=f"set-aside:{row.id}",
+                            row_id=row.id,
+                            chat_id=row.chat_id,
+                            reason=reason,
+                        )
+
+        await self._durably(write)
+        self.wake()
+
+    async def _alert(self, tx: Transaction, key: str, /, *, dedupe: str, **values: object) -> None:
+        await alert_operators(tx, self._admin_ids, key, dedupe=dedupe, now=utcnow(), **values)
+
+    async def _retry_later(
+        self, batch: Sequence[OutboxMessage], exc: TelegramError, after: float | None
+    ) -> None:
         """Back off exponentially (with jitter, so chats do not retry in step)."""
-        attempts = max(row.attempts for row in batch)
-        backoff = min(self._max_backoff, self._base_backoff * 2.0 ** (attempts - 1))
-        delay = backoff * random.uniform(0.5, 1.0)  # noqa: S311
+        if after is None:
+            attempts = max(row.attempts for row in batch)
+            backoff = min(self._max_backoff, self._base_backoff * 2.0 ** (attempts - 1))
+            after = backoff * random.uniform(0.5, 1.0)  # noqa: S311
         self.last_error = type(exc).__name__
-        logger.warning("sending failed (%s); retrying in %.1f s", exc, delay)
-        async with self._db.write() as tx:
-            await tx.outbox.reschedule(
-                [row.id for row in batch],
-                next_attempt_at=utcnow() + timedelta(seconds=delay),
-                error=str(exc)[:500],
-            )
+        logger.warning("sending failed (%s); retrying in %.1f s", exc, after)
+        ids = [row.id for row in batch]
+
+        async def write() -> None:
+            async with self._db.write() as tx:
+                await tx.outbox.reschedule(
+                    ids, next_attempt_at=utcnow() + timedelta(seconds=after), error=str(exc)[:500]
+                )
+
+        await self._durably(write)
         self.wake()  # the next claim learns when these rows are due
+
+    async def _durably(self, write: Callable[[], Awaitable[_T]]) -> _T:
+        """Run a database write, retrying with backoff until it works or the relay stops.
+
+        What Telegram did cannot be undone, so what it did must be written down.
+        """
+        delay = 0.1
+        while True:
+            try:
+                return await write()
+            except Exception:
+                if self._stopped.is_set():
+                    raise
+                logger.warning("database write failed; retrying in %.1f s", delay, exc_info=True)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped.wait(), delay)
+                delay = min(delay * 2, 5.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,7 +424,9 @@ class _Outgoing:
 def _next_message(queue: deque[OutboxMessage]) -> _Outgoing:
     """Take the next message's rows: one row, or a run of waiting payments that fits one message.
 
-    Each payload is read once, here; a row that cannot be read goes out alone, to be failed.
+    Each payload is read once, here; a row that cannot be read or rendered goes out alone, to
+    be set aside. Anything may fail on a hostile row (a date past year 9999, say), so anything
+    is caught.
     """
     first = queue.popleft()
     try:
@@ -264,24 +435,19 @@ def _next_message(queue: deque[OutboxMessage]) -> _Outgoing:
         if first.kind != PAYMENT_KIND:
             raise ValueError(f"unknown outbox kind {first.kind!r}")
         notices = [PaymentNotice.model_validate_json(first.payload)]
-    except ValueError as exc:  # pydantic's ValidationError is a ValueError
-        return _Outgoing([first], None, str(exc))
-    rows, text = [first], render_payment(notices[0])
+        rows, text = [first], render_payment(notices[0])
+    except Exception as exc:
+        first_line = next(iter(str(exc).splitlines()), "")
+        return _Outgoing([first], None, f"{type(exc).__name__}: {first_line}")
     while queue and queue[0].kind == PAYMENT_KIND:
         try:
             notice = PaymentNotice.model_validate_json(queue[0].payload)
-        except ValueError:
+            combined = render_combined([*notices, notice])
+        except Exception:
             break  # it becomes the first row of the next message, and fails alone
-        combined = render_combined([*notices, notice])
         if len(combined) > MessageLimit.MAX_TEXT_LENGTH:
             break
         notices.append(notice)
         rows.append(queue.popleft())
         text = combined
     return _Outgoing(rows, text)
-
-
-def _retry_after_seconds(exc: RetryAfter) -> float:
-    """``retry_after`` in seconds (a timedelta once PTB_TIMEDELTA is on, see ``bot``)."""
-    value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)

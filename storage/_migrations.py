@@ -119,7 +119,32 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 """
 
-MIGRATIONS: list[str] = [_V1_INITIAL]
+# A chat that refuses the bot (blocked, deactivated) keeps its messages HELD until the person
+# writes again; the CHECK constraint can only change by rebuilding the table.
+_V2_HELD_MESSAGES = """
+CREATE TABLE outbox_v2 (
+    id                  INTEGER PRIMARY KEY,
+    dedupe_key          TEXT    NOT NULL UNIQUE,
+    chat_id             INTEGER NOT NULL,
+    kind                TEXT    NOT NULL,
+    payload             TEXT    NOT NULL,
+    status              TEXT    NOT NULL
+        CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'held')),
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at     INTEGER NOT NULL,
+    last_error          TEXT,
+    telegram_message_id INTEGER,
+    created_at          INTEGER NOT NULL,
+    sent_at             INTEGER
+);
+INSERT INTO outbox_v2 SELECT * FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v2 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_held ON outbox (chat_id) WHERE status = 'held';
+"""
+
+MIGRATIONS: list[str] = [_V1_INITIAL, _V2_HELD_MESSAGES]
 
 
 async def apply_migrations(sql: Sql) -> int:

@@ -233,6 +233,7 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    HELD = "held"  # the chat refuses the bot; sent once the person writes again
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,9 @@ from ._values import id_array, moment_from_db, moment_to_db, optional_moment_fro
 
 __all__ = ["OutboxRepository"]
 
+# Past any stored moment: with no horizon, nothing counts as scheduled by a clock set back.
+_NEVER = 2**62
+
 
 def _message(row: sqlite3.Row) -> OutboxMessage:
     return OutboxMessage(
@@ -31,7 +34,11 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
 
 
 class OutboxRepository:
-    """Messages: PENDING → SENDING (claimed) → SENT, or back to PENDING, or FAILED for good."""
+    """Messages: PENDING → SENDING (claimed) → SENT, or back to PENDING, or FAILED for good.
+
+    A chat that refuses the bot has its messages HELD; they are PENDING again when the person
+    writes to the bot (``release_chat``).
+    """
 
     __slots__ = ("_sql",)
 
@@ -39,18 +46,27 @@ class OutboxRepository:
         self._sql = sql
 
     async def enqueue(
-        self, *, dedupe_key: str, chat_id: int, kind: str, payload: str, now: datetime
+        self,
+        *,
+        dedupe_key: str,
+        chat_id: int,
+        kind: str,
+        payload: str,
+        now: datetime,
+        held: bool = False,
     ) -> bool:
-        """Queue a message due now; False when one with that dedupe key exists already."""
-        return bool(
-            await self.enqueue_all([NewMessage(dedupe_key, chat_id, kind, payload)], now=now)
-        )
+        """Queue a message due now (or HELD); False when one with that dedupe key exists."""
+        message = NewMessage(dedupe_key, chat_id, kind, payload)
+        return bool(await self.enqueue_all([message], now=now, held=held))
 
-    async def enqueue_all(self, messages: Sequence[NewMessage], *, now: datetime) -> int:
-        """Queue messages due now, in order; those whose dedupe key exists are left out.
+    async def enqueue_all(
+        self, messages: Sequence[NewMessage], *, now: datetime, held: bool = False
+    ) -> int:
+        """Queue messages due now (or HELD), in order; those whose dedupe key exists are left out.
 
         Returns how many were queued.
         """
+        status = OutboxStatus.HELD if held else OutboxStatus.PENDING
         at = moment_to_db(now)
         rows = await self._sql.insert_rows(
             """
@@ -63,7 +79,7 @@ class OutboxRepository:
                     message.chat_id,
                     message.kind,
                     message.payload,
-                    "pending",
+                    status.value,
                     0,
                     at,
                     at,
@@ -74,20 +90,26 @@ class OutboxRepository:
         )
         return len(rows)
 
-    async def claim_due(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
-        """Mark up to ``limit`` due PENDING messages SENDING (attempts + 1), oldest first."""
+    async def claim_due(
+        self, *, now: datetime, limit: int, horizon: datetime | None = None
+    ) -> list[OutboxMessage]:
+        """Mark up to ``limit`` due PENDING messages SENDING (attempts + 1), oldest first.
+
+        A message due after ``horizon`` (later than anything is ever scheduled) was scheduled
+        by a clock that was ahead and has since been set back: it is due now too.
+        """
         # Oldest by id, not by due time, so a chat's retried message still goes before newer ones.
         rows = await self._sql.rows(
             """
             UPDATE outbox SET status = 'sending', attempts = attempts + 1
             WHERE id IN (
                 SELECT id FROM outbox
-                WHERE status = 'pending' AND next_attempt_at <= ?
+                WHERE status = 'pending' AND (next_attempt_at <= ? OR next_attempt_at > ?)
                 ORDER BY id LIMIT ?
             )
             RETURNING *
             """,
-            (moment_to_db(now), limit),
+            (moment_to_db(now), moment_to_db(horizon) if horizon else _NEVER, limit),
         )
         # RETURNING has no defined order.
         return sorted((_message(row) for row in rows), key=lambda message: message.id)
@@ -122,6 +144,29 @@ class OutboxRepository:
                 " WHERE id IN (SELECT value FROM json_each(?))",
                 (error, id_array(ids)),
             )
+
+    async def hold_chat(self, chat_id: int, *, error: str) -> int:
+        """HOLD every unsent message to ``chat_id`` (it refuses the bot); say how many."""
+        rows = await self._sql.rows(
+            "UPDATE outbox SET status = 'held', last_error = ?"
+            " WHERE chat_id = ? AND status IN ('pending', 'sending') RETURNING id",
+            (error, chat_id),
+        )
+        return len(rows)
+
+    async def release_chat(self, chat_id: int, *, now: datetime) -> int:
+        """Make ``chat_id``'s HELD messages due now; say how many."""
+        rows = await self._sql.rows(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = ?"
+            " WHERE chat_id = ? AND status = 'held' RETURNING id",
+            (moment_to_db(now), chat_id),
+        )
+        return len(rows)
+
+    async def held_chats(self) -> set[int]:
+        """The chats with HELD messages."""
+        rows = await self._sql.rows("SELECT DISTINCT chat_id FROM outbox WHERE status = 'held'")
+        return {row["chat_id"] for row in rows}
 
     async def reset_sending(self) -> int:
         """At start-up, return messages a crash left SENDING to PENDING; say how many."""

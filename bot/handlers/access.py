@@ -89,6 +89,9 @@ async def gate(update: Update, context: Context) -> None:
         or _stale(seller, user, chat)
     ):
         await _register(services, user, chat, role=role, seller=seller)
+    # Whatever waited for this person to write again (messages while they had blocked the bot,
+    # a card Telegram would not take) goes out now.
+    await services.relay.release(chat.id)
 
 
 def _stale(seller: Seller, user: User, chat: Chat) -> bool:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.amounts import format_rupiah
-from bot.cards import send_card
+from bot.cards import deliver_card
 from bot.clock import format_datetime, utcnow
 from bot.context import Context
 from bot.handlers.access import current_seller
@@ -282,7 +282,7 @@ async def resend(update: Update, context: Context) -> None:
     _, seller, code = found
     if code.status not in (CodeStatus.ACTIVE, CodeStatus.DEACTIVATED):
         return  # never made at Pivot: there is no card to send
-    await send_card(context.bot, seller.chat_id, code, seller.language)
+    await deliver_card(context.bot, context.services.relay, seller.chat_id, code, seller.language)
 
 
 async def ask_deactivate(update: Update, context: Context) -> None:

@@ -9,6 +9,7 @@ made instead of making a second one.
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -21,7 +22,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -34,7 +35,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.amounts import AmountError, format_rupiah, parse_amount
-from bot.cards import send_card
+from bot.cards import deliver_card
 from bot.codes import CodeIssuer, IssueError, PivotUnavailableError
 from bot.context import Context
 from bot.drafts import (
@@ -51,6 +52,8 @@ from bot.texts import text
 from storage import Code, CodeStatus, Seller
 
 __all__ = ["TIMEOUT_SECONDS", "new_conversation"]
+
+logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 600
 KIND_DATA = "new:kind:"  # + QRIS | VA
@@ -406,15 +409,22 @@ async def _complete(
         await _edit(status, text(language, "new.stale_button"))
         return
     await _edit(status, text(language, "new.done"))
-    await send_card(context.bot, chat_id, code, language)
+    await deliver_card(context.bot, context.services.relay, chat_id, code, language)
 
 
 async def _edit(
     status: Message | bool, body: str, keyboard: InlineKeyboardMarkup | None = None
 ) -> None:
-    """Replace the "working" message's text (it is always a chat message, never inline)."""
+    """Replace the "working" message's text (it is always a chat message, never inline).
+
+    A status line Telegram will not take, even after the ``Sender``'s retries, is logged and
+    left: what follows it (the card) matters more.
+    """
     if isinstance(status, Message):
-        await status.edit_text(body, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        try:
+            await status.edit_text(body, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        except TelegramError as exc:
+            logger.warning("could not update the status message: %s", exc)
 
 
 # Small helpers

@@ -23,6 +23,8 @@ MESSAGES: dict[str, str] = {
     "flag.short.deactivated_code": "⚠️ code deactivated",
     "flag.short.late": "🕓 late",
     # Operator alerts
+    "alert.chat_refuses": "🚨 {name} ({seller_id}) blocked the bot or deactivated their account. {count} messages are kept and go out as soon as they write to the bot again.",
+    "alert.message_set_aside": "🚨 Message #{row_id} for chat {chat_id} could not be sent and was set aside: {reason}. The payment stays recorded and shows in /codes.",
     "alert.dead_letter": "🚨 A Pivot callback could not be read and was kept as dead letter #{inbox_id}: {reason}",
     "alert.unknown_session": "🚨 A payment of {amount} arrived on an unknown Pivot session ({session_id}). Recorded as charge {charge_id}.",
     # Access
@@ -99,6 +101,7 @@ MESSAGES: dict[str, str] = {
     "card.qris.open": "Amount: <b>open</b> (the buyer types it)",
     "card.qris.merchant": "Name in the QR: {merchant}",
     "card.qris.steps": "How to pay: open a mobile banking or e-wallet app (GoPay, OVO, DANA, ShopeePay, …), choose <b>Scan/QRIS</b>, scan this code, type the amount and pay.",
+    "card.undelivered": "⚠️ The card for <b>{customer}</b> could not be delivered earlier because Telegram failed. The code exists: open /codes to send it again.",
     "card.reusable": "This code can be paid many times.",
     "card.va.title": "🏦 <b>Virtual Account {bank}</b>",
     "card.va.customer": "Customer: <b>{customer}</b>",

@@ -23,6 +23,8 @@ MESSAGES: dict[str, str] = {
     "flag.short.deactivated_code": "⚠️ kode nonaktif",
     "flag.short.late": "🕓 terlambat",
     # Operator alerts
+    "alert.chat_refuses": "🚨 {name} ({seller_id}) memblokir bot atau menonaktifkan akunnya. {count} pesan disimpan dan dikirim begitu ia menulis ke bot lagi.",
+    "alert.message_set_aside": "🚨 Pesan #{row_id} untuk chat {chat_id} tidak bisa dikirim dan disisihkan: {reason}. Pembayarannya tetap tercatat dan terlihat di /codes.",
     "alert.dead_letter": "🚨 Callback Pivot tidak bisa dibaca dan disimpan sebagai dead letter #{inbox_id}: {reason}",
     "alert.unknown_session": "🚨 Pembayaran {amount} masuk ke sesi Pivot yang tidak dikenal ({session_id}). Sudah dicatat, charge {charge_id}.",
     # Access
@@ -99,6 +101,7 @@ MESSAGES: dict[str, str] = {
     "card.qris.open": "Nominal: <b>bebas</b> (pembeli mengetik sendiri)",
     "card.qris.merchant": "Nama di QR: {merchant}",
     "card.qris.steps": "Cara bayar: buka aplikasi m-banking atau e-wallet (GoPay, OVO, DANA, ShopeePay, …), pilih <b>Scan/QRIS</b>, pindai kode ini, ketik nominal, lalu bayar.",
+    "card.undelivered": "⚠️ Kartu kode untuk <b>{customer}</b> tadi gagal terkirim karena gangguan Telegram. Kodenya sudah jadi: buka /codes untuk mengirim ulang.",
     "card.reusable": "Kode ini bisa dipakai berkali-kali.",
     "card.va.title": "🏦 <b>Virtual Account {bank}</b>",
     "card.va.customer": "Pelanggan: <b>{customer}</b>",

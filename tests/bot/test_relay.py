@@ -1,41 +1,51 @@
-"""The relay against a fake Bot API over loopback: once, in order, paced, and never lost."""
+"""The relay against a fake Bot API over loopback: once, in order, paced, and never stopped.
+
+The bot is an ``ExtBot`` with the production ``Sender``, as ``bot.app`` builds it: pacing and
+retries happen there, what is left to the relay is what to send and what to record.
+"""
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from telegram import Bot
+from telegram.ext import ExtBot
 
 from bot.notifications import PAYMENT_KIND, TEXT_KIND, PaymentNotice, TextNotice
 from bot.relay import Relay
-from storage import Database, OutboxStatus
+from bot.sending import Sender
+from storage import Database, OutboxStatus, Role, SellerStatus
 from tests.helpers.fake_telegram import TELEGRAM_LIMITS, FakeTelegram
 from tests.helpers.servers import serving, wait_for
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 SELLER = 2000
 OTHER = 3000
+ADMIN = 1000
 
 
 class Setup:
-    def __init__(self, db: Database, telegram: FakeTelegram, bot: Bot) -> None:
-        self.db, self.telegram, self.bot = db, telegram, bot
+    def __init__(self, db: Database, telegram: FakeTelegram, bot: ExtBot[Any], path: Path) -> None:
+        self.db, self.telegram, self.bot, self.path = db, telegram, bot, path
 
-    def relay(self) -> Relay:
-        return Relay(self.db, self.bot, base_backoff=0.05)
+    def relay(self, **options: Any) -> Relay:
+        return Relay(self.db, self.bot, (ADMIN,), base_backoff=0.05, **options)
 
-    async def queue_payment(self, number: int, chat_id: int = SELLER) -> None:
+    async def queue_payment(
+        self, number: int, chat_id: int = SELLER, paid_at: datetime | None = None
+    ) -> None:
         notice = PaymentNotice(
             reference=f"c{number}",
             amount=1_000 * number,
             customer=f"Buyer {number}",
             kind="VA",
             bank="BCA",
-            paid_at=datetime(2026, 11, 24, 7, 0, number % 60, tzinfo=UTC),
+            paid_at=paid_at or datetime(2026, 11, 24, 7, 0, number % 60, tzinfo=UTC),
             count=number,
             total=1_000 * number,
             language="en",
@@ -47,6 +57,20 @@ class Setup:
                 chat_id=chat_id,
                 kind=PAYMENT_KIND,
                 payload=notice.model_dump_json(),
+                now=datetime.now(UTC),
+            )
+
+    async def add_seller(self, telegram_id: int) -> None:
+        async with self.db.write() as tx:
+            await tx.sellers.add(
+                telegram_id=telegram_id,
+                chat_id=telegram_id,
+                name=f"Seller {telegram_id}",
+                username=None,
+                language="en",
+                timezone="Asia/Jakarta",
+                role=Role.SELLER,
+                invited_by=ADMIN,
                 now=datetime.now(UTC),
             )
 
@@ -64,9 +88,11 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     async with (
         serving(telegram.app) as server,
         await Database.open(tmp_path / "relay.db") as db,
-        Bot(TOKEN, base_url=f"{server.url}/bot") as bot,
+        ExtBot(
+            TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender(base_backoff=0.05)
+        ) as bot,
     ):
-        yield Setup(db, telegram, bot)
+        yield Setup(db, telegram, bot, tmp_path / "relay.db")
         await telegram.aclose()
 
 
@@ -109,29 +135,41 @@ async def test_telegram_errors_for_a_while_then_the_message_arrives_once(setup: 
     assert len(setup.telegram.calls_to("sendMessage")) == 5
 
 
-async def test_a_seller_who_blocked_the_bot_keeps_the_record_and_others_get_theirs(
+async def test_a_chat_that_refuses_the_bot_keeps_its_messages_until_the_person_writes(
     setup: Setup,
 ) -> None:
+    await setup.add_seller(SELLER)
     setup.telegram.block_chat(SELLER)
     await setup.queue_payment(1, chat_id=SELLER)
     await setup.queue_payment(2, chat_id=OTHER)
     relay = setup.relay()
     await relay.start()
-    await run_until_sent(setup, relay, 1)
+    await run_until_sent(setup, relay, 2)  # the other chat's payment and the operators' alert
+    await setup.queue_payment(3, chat_id=SELLER)  # paid while the seller is still away
+    relay.wake()
     await wait_for(
-        lambda: _count_failed(setup.db), timeout=5, what="the blocked chat's row to fail"
+        lambda: _count_status(setup.db, OutboxStatus.HELD, 2), timeout=5, what="2 held rows"
     )
+
+    assert relay.holds(SELLER)
+    seller = await setup.db.sellers.get(SELLER)
+    assert seller is not None and seller.status is SellerStatus.BLOCKED
+    # The operator never wrote to the bot: the alert is in the default language.
+    assert "memblokir bot" in (setup.telegram.last_message(ADMIN).text or "")
+    assert setup.payments_reported(OTHER) == ["2"]
+    # The refusal was learnt once: the later payment was held without asking Telegram again.
+    assert len(setup.telegram.calls_to("sendMessage")) == 3
+
+    setup.telegram.unblock_chat(SELLER)
+    assert await relay.release(SELLER) == 2
+    await run_until_sent(setup, relay, 4)
     await relay.stop()
 
-    row = await setup.db.outbox.by_dedupe_key("payment:c1")
-    assert row is not None
-    assert row.status is OutboxStatus.FAILED
-    assert "forbidden" in (row.last_error or "")
-    assert setup.payments_reported(OTHER) == ["2"]
-
-
-async def _count_failed(db: Database) -> bool:
-    return await db.outbox.count(OutboxStatus.FAILED) == 1
+    [combined] = setup.telegram.sent_messages(SELLER)
+    assert setup.payments_reported() == ["1", "3"]
+    assert "2 payments" in (combined.text or "")
+    assert not relay.holds(SELLER)
+    assert len(setup.telegram.sent_messages(ADMIN)) == 1  # told once, not per payment
 
 
 async def test_a_backlog_goes_out_combined_within_telegram_limits(setup: Setup) -> None:
@@ -181,26 +219,18 @@ async def test_operator_texts_are_sent_as_they_were_rendered(setup: Setup) -> No
 
 
 async def test_stop_puts_unsent_rows_back_for_the_next_start(setup: Setup) -> None:
-    setup.telegram.flood = TELEGRAM_LIMITS
+    setup.telegram.fail_next("sendMessage", status=429, retry_after=60)
     await setup.queue_payment(1, chat_id=SELLER)
-    relay = Relay(setup.db, setup.bot, chat_interval=60)
+    relay = setup.relay(stop_grace=0.2)
     await relay.start()
-    await run_until_sent(setup, relay, 1)
-    await setup.queue_payment(2, chat_id=SELLER)  # must wait a minute for this chat
-    relay.wake()
-    await wait_for(
-        lambda: _count_status(setup.db, OutboxStatus.SENDING, 1), timeout=5, what="the claim"
-    )
+    await setup.telegram.wait_for_call("sendMessage")  # refused: now waiting out a minute
     await relay.stop()
 
     assert await setup.db.outbox.count(OutboxStatus.PENDING) == 1
+    assert setup.telegram.sent_messages(SELLER) == []
 
 
-async def _count_status(db: Database, status: OutboxStatus, rows: int) -> bool:
-    return await db.outbox.count(status) == rows
-
-
-async def test_an_unreadable_row_is_failed_and_the_rows_around_it_still_go_out(
+async def test_rows_that_cannot_be_rendered_are_set_aside_alone_and_the_operators_told(
     setup: Setup,
 ) -> None:
     await setup.queue_payment(1)
@@ -212,14 +242,64 @@ async def test_an_unreadable_row_is_failed_and_the_rows_around_it_still_go_out(
             payload='{"amount": "not a notice"}',
             now=datetime.now(UTC),
         )
-    await setup.queue_payment(2)
+    # Valid, but past year 9999 once in the seller's zone: rendering raises OverflowError.
+    await setup.queue_payment(2, paid_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC))
+    await setup.queue_payment(3)
     relay = setup.relay()
     await relay.start()
-    await run_until_sent(setup, relay, 2)
-    await wait_for(lambda: _count_failed(setup.db), timeout=5, what="the broken row to fail")
+    await run_until_sent(setup, relay, 4)  # payments 1 and 3, and two alerts
     await relay.stop()
 
-    assert sorted(setup.payments_reported(), key=int) == ["1", "2"]
+    assert relay.running is False
+    assert sorted(setup.payments_reported(), key=int) == ["1", "3"]
     broken = await setup.db.outbox.by_dedupe_key("payment:broken")
-    assert broken is not None
-    assert "unreadable payload" in (broken.last_error or "")
+    far = await setup.db.outbox.by_dedupe_key("payment:c2")
+    assert broken is not None and far is not None
+    assert broken.status is far.status is OutboxStatus.FAILED
+    assert "ValidationError" in (broken.last_error or "")
+    assert "OverflowError" in (far.last_error or "")
+    alerts = [message.text or "" for message in setup.telegram.sent_messages(ADMIN)]
+    assert len(alerts) == 2
+    assert all("disisihkan" in alert for alert in alerts)  # "set aside", in the default language
+
+
+async def test_a_locked_database_pauses_delivery_and_it_resumes_by_itself(setup: Setup) -> None:
+    relay = setup.relay()
+    await relay.start()
+    blocker = sqlite3.connect(setup.path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")  # another process holding the write lock for long
+        relay.wake()  # the claim waits out the busy timeout, then fails
+        await wait_for(lambda: relay.recovering, timeout=15, what="the relay to notice")
+        assert relay.running
+    finally:
+        blocker.rollback()
+        blocker.close()
+    await setup.queue_payment(1)
+    relay.wake()
+    await run_until_sent(setup, relay, 1)
+    await wait_for(lambda: not relay.recovering, timeout=5, what="the relay to recover")
+    await relay.stop()
+
+    assert setup.payments_reported() == ["1"]
+    assert relay.last_error == "DatabaseError"
+
+
+async def test_a_clock_set_back_does_not_hold_messages_back(setup: Setup) -> None:
+    await setup.queue_payment(1)
+    # As queued by a box whose clock ran a day ahead, then corrected.
+    async with setup.db.write() as tx:
+        [row] = await tx.outbox.claim_due(now=datetime.now(UTC), limit=1)
+        await tx.outbox.reschedule(
+            [row.id], next_attempt_at=datetime.now(UTC) + timedelta(days=1), error="x"
+        )
+    relay = setup.relay()
+    await relay.start()
+    await run_until_sent(setup, relay, 1)
+    await relay.stop()
+
+    assert setup.payments_reported() == ["1"]
+
+
+async def _count_status(db: Database, status: OutboxStatus, rows: int) -> bool:
+    return await db.outbox.count(status) == rows

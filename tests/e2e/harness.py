@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Runtime
+from bot.sending import Sender
 from bot.services import Services
 from bot.settings import Settings
 from pivot_client.simulator import Simulator, SimulatorConfig, create_app
@@ -30,6 +31,11 @@ CALLBACK_KEY = "e2e-callback-key-value"
 WEBHOOK_SECRET = "e2e-webhook-secret-value"
 ADMIN_ID = 1000
 SECRETS = (BOT_TOKEN, CLIENT_SECRET, CALLBACK_KEY, WEBHOOK_SECRET)
+
+
+def unpaced_sender() -> Sender:
+    """The production sending path, paced no tighter than the fake with flood control off."""
+    return Sender(chat_rate=1e4, chat_burst=10_000, global_rate=1e5, global_burst=10_000)
 
 _INVITE_LINK = re.compile(r"https://t\.me/\S+\?start=([A-Za-z0-9_-]+)")
 
@@ -183,7 +189,8 @@ async def running_bot(
             webhook_url=f"http://127.0.0.1:{port}/telegram/webhook" if webhook else None,
             **overrides,
         )
-        runtime = Runtime(settings)
+        # Paced as Telegram is, or, with the fake's flood control off, as freely as the fake.
+        runtime = Runtime(settings, sender=None if flood_control else unpaced_sender())
         try:
             await runtime.start()
             yield BotEnv(telegram, simulator, simulator_url, runtime, settings)
