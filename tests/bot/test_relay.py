@@ -88,9 +88,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     async with (
         serving(telegram.app) as server,
         await Database.open(tmp_path / "relay.db") as db,
-        ExtBot(
-            TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender(base_backoff=0.05)
-        ) as bot,
+        ExtBot(TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender(base_backoff=0.05)) as bot,
     ):
         yield Setup(db, telegram, bot, tmp_path / "relay.db")
         await telegram.aclose()

@@ -1,4 +1,4 @@
-"""The one sending path against the fake Bot API with Telegram's flood control on, over loopback."""
+"""The one sending path against the fake Bot API, flood control on, over loopback."""
 
 from __future__ import annotations
 

@@ -37,6 +37,7 @@ def unpaced_sender() -> Sender:
     """The production sending path, paced no tighter than the fake with flood control off."""
     return Sender(chat_rate=1e4, chat_burst=10_000, global_rate=1e5, global_burst=10_000)
 
+
 _INVITE_LINK = re.compile(r"https://t\.me/\S+\?start=([A-Za-z0-9_-]+)")
 
 
