@@ -100,6 +100,7 @@ class Relay:
         self._wakeup = asyncio.Event()
         self._stopped = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._resumed = False
         self.sent = 0
         self.recovering = False
         self.last_error: str | None = None
@@ -119,14 +120,19 @@ class Relay:
         return chat_id in self._held
 
     async def start(self) -> None:
-        """Take back rows a crash left in ``sending``, then start sending."""
+        """Start sending; rows a crash left in ``sending`` are taken back first, by the loop."""
+        self._stopped.clear()
+        self._resumed = False
+        self._task = asyncio.create_task(self._run(), name="relay")
+
+    async def _resume(self) -> None:
+        """Take back rows a crash left in ``sending``; learn which chats have held rows."""
         async with self._db.write() as tx:
             reset = await tx.outbox.reset_sending()
         if reset:
             logger.warning("%d messages were in flight when the bot stopped; resending", reset)
-        self._held = await self._db.outbox.held_chats()
-        self._stopped.clear()
-        self._task = asyncio.create_task(self._run(), name="relay")
+        self._held |= await self._db.outbox.held_chats()
+        self._resumed = True
 
     async def stop(self) -> None:
         """Let sends under way finish (briefly), then stop; unsent rows stay in the outbox.
@@ -232,6 +238,8 @@ class Relay:
             await asyncio.wait(late)
 
     async def _step(self) -> None:
+        if not self._resumed:
+            await self._resume()
         self._wakeup.clear()
         if self._claim_wanted:
             await self._claim()

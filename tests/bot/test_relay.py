@@ -19,9 +19,10 @@ from telegram.ext import ExtBot
 from bot.notifications import PAYMENT_KIND, TEXT_KIND, PaymentNotice, TextNotice
 from bot.relay import Relay
 from bot.sending import Sender
-from storage import Database, OutboxStatus, Role, SellerStatus
+from storage import Database, OutboxStatus, SellerStatus
 from tests.helpers.fake_telegram import TELEGRAM_LIMITS, FakeTelegram
 from tests.helpers.servers import serving, wait_for
+from tests.storage.factories import add_seller
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 SELLER = 2000
@@ -57,20 +58,6 @@ class Setup:
                 chat_id=chat_id,
                 kind=PAYMENT_KIND,
                 payload=notice.model_dump_json(),
-                now=datetime.now(UTC),
-            )
-
-    async def add_seller(self, telegram_id: int) -> None:
-        async with self.db.write() as tx:
-            await tx.sellers.add(
-                telegram_id=telegram_id,
-                chat_id=telegram_id,
-                name=f"Seller {telegram_id}",
-                username=None,
-                language="en",
-                timezone="Asia/Jakarta",
-                role=Role.SELLER,
-                invited_by=ADMIN,
                 now=datetime.now(UTC),
             )
 
@@ -136,7 +123,7 @@ async def test_telegram_errors_for_a_while_then_the_message_arrives_once(setup: 
 async def test_a_chat_that_refuses_the_bot_keeps_its_messages_until_the_person_writes(
     setup: Setup,
 ) -> None:
-    await setup.add_seller(SELLER)
+    await add_seller(setup.db, SELLER, language="en")
     setup.telegram.block_chat(SELLER)
     await setup.queue_payment(1, chat_id=SELLER)
     await setup.queue_payment(2, chat_id=OTHER)

@@ -36,12 +36,13 @@ import hmac
 import itertools
 import json
 import math
+import random
 import re
 import struct
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from pathlib import PurePosixPath
 from typing import Any, TypeVar
@@ -64,6 +65,7 @@ __all__ = [
     "FakeTelegram",
     "FakeUser",
     "FloodLimits",
+    "RandomFaults",
     "SentMessage",
     "StoredFile",
     "WebhookDelivery",
@@ -84,6 +86,10 @@ _PHOTO_SIDES = (90, 320, 800, 1280)  # the PhotoSize variants Telegram makes, lo
 _BLOCKED = "Forbidden: bot was blocked by the user"
 _QUERY_INVALID = "query is too old and response timeout expired or query ID is invalid"
 _WEBHOOK_TIMEOUT = 10.0
+_SENDS_AND_EDITS = frozenset(
+    {"sendmessage", "sendphoto", "senddocument"}
+    | {"editmessagetext", "editmessagecaption", "editmessagereplymarkup"}
+)
 
 # Without allowed_updates Telegram sends every update type except these.
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
@@ -205,6 +211,43 @@ class FloodLimits:
 
 
 TELEGRAM_LIMITS = FloodLimits()
+
+
+@dataclass
+class RandomFaults:
+    """Telegram failing at random on sends and edits, the same way for the same ``seed``.
+
+    Each request draws once: a 429 (``retry_after`` 1), a 500 or 502, or a time-out (the request
+    hangs ``hang`` seconds, longer than a client waits, and is never carried out).
+    """
+
+    seed: int
+    too_many_requests: float = 0.0
+    server_error: float = 0.0
+    timeout: float = 0.0
+    hang: float = 6.0
+    drawn: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed)
+
+    def draw(self) -> tuple[BotApiError, float] | None:
+        """The fault for the next request, with how long it hangs first; or None."""
+        roll = self._rng.random()
+        for name, rate in (
+            ("429", self.too_many_requests),
+            ("5xx", self.server_error),
+            ("timeout", self.timeout),
+        ):
+            if roll < rate:
+                self.drawn[name] = self.drawn.get(name, 0) + 1
+                if name == "429":
+                    return _too_many_requests(1), 0.0
+                if name == "5xx":
+                    return _injected_error(self._rng.choice((500, 502)), None), 0.0
+                return _injected_error(504, None), self.hang
+            roll -= rate
+        return None
 
 
 class BotApiError(Exception):
@@ -606,6 +649,7 @@ class FakeTelegram:
         self.webhook_deliveries: list[WebhookDelivery] = []
         self.menu_buttons: dict[int | None, JSONDict] = {}  # None: the default menu button
         self.flood_429_count = 0
+        self.random_faults: RandomFaults | None = None
         self._clock = clock
         self._flood = flood
         self._buckets: dict[int | None, _Bucket] = {}  # None: the whole bot
@@ -886,6 +930,12 @@ class FakeTelegram:
             faults = self._faults.get(method.lower())
             if faults:
                 raise faults.popleft()
+            if self.random_faults is not None and method.lower() in _SENDS_AND_EDITS:
+                drawn = self.random_faults.draw()
+                if drawn is not None:
+                    error, hang = drawn
+                    await asyncio.sleep(hang)
+                    raise error
             result = await handler(_Req(request, params, uploads, seq))
         except BotApiError as error:
             status, body = error.status, error.body()
