@@ -45,6 +45,11 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 # Whatever is still running after this long at shutdown is abandoned (issue: within 10 s).
 SHUTDOWN_SECONDS = 9.0
+NO_OPERATORS = (
+    "ADMIN_TELEGRAM_IDS is empty: nobody can /invite sellers, so nobody can use the bot. "
+    "Message the bot from your own Telegram account: the refusal shows your id. Put it in "
+    "ADMIN_TELEGRAM_IDS and restart."
+)
 
 
 class StartupError(Exception):
@@ -91,6 +96,8 @@ class Runtime:
     async def start(self) -> None:
         """Open the database, serve callbacks, connect to Telegram, start the relay."""
         settings = self.settings
+        if not settings.admin_telegram_ids:
+            logger.warning(NO_OPERATORS)
         try:
             self._db = db = await Database.open(settings.database_path)
         except (StorageError, OSError) as exc:

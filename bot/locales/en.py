@@ -26,7 +26,7 @@ MESSAGES: dict[str, str] = {
     "alert.dead_letter": "🚨 A Pivot callback could not be read and was kept as dead letter #{inbox_id}: {reason}",
     "alert.unknown_session": "🚨 A payment of {amount} arrived on an unknown Pivot session ({session_id}). Recorded as charge {charge_id}.",
     # Access
-    "access.refused": "Sorry, this bot is only for invited sellers. Ask the bot's operator for an invitation link.",
+    "access.refused": "Sorry, this bot is only for invited sellers. Ask the bot's operator for an invitation link.\n\nYour Telegram id: {telegram_id}. The bot's operator puts their own id in ADMIN_TELEGRAM_IDS.",
     "access.suspended": "Your access has been suspended by the operator. Payments that arrive are still recorded.",
     "start.welcome": "Hello, {name}! 👋\nI make reusable <b>QRIS</b> and <b>Virtual Account</b> payment codes and tell you every time money comes in.\n\nType /new to make your first code, or /help for help.",
     "start.joined": "Welcome, {name}! You are now registered as a seller. 🎉",

@@ -26,7 +26,7 @@ MESSAGES: dict[str, str] = {
     "alert.dead_letter": "🚨 Callback Pivot tidak bisa dibaca dan disimpan sebagai dead letter #{inbox_id}: {reason}",
     "alert.unknown_session": "🚨 Pembayaran {amount} masuk ke sesi Pivot yang tidak dikenal ({session_id}). Sudah dicatat, charge {charge_id}.",
     # Access
-    "access.refused": "Maaf, bot ini hanya untuk penjual yang diundang. Minta tautan undangan kepada pengelola bot.",
+    "access.refused": "Maaf, bot ini hanya untuk penjual yang diundang. Minta tautan undangan kepada pengelola bot.\n\nID Telegram Anda: {telegram_id}. Pengelola bot memasukkan ID-nya sendiri di ADMIN_TELEGRAM_IDS.",
     "access.suspended": "Akses Anda sedang dihentikan oleh pengelola. Pembayaran yang masuk tetap dicatat.",
     "start.welcome": "Halo, {name}! 👋\nSaya membuatkan kode pembayaran <b>QRIS</b> dan <b>Virtual Account</b> yang bisa dipakai berkali-kali, dan memberi tahu Anda setiap kali uang masuk.\n\nKetik /new untuk membuat kode pertama, atau /help untuk bantuan.",
     "start.joined": "Selamat datang, {name}! Anda sekarang terdaftar sebagai penjual. 🎉",

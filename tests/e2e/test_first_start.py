@@ -6,6 +6,7 @@ import re
 import shutil
 from pathlib import Path
 
+from bot.app import NO_OPERATORS
 from tests.e2e.harness import (
     BOT_TOKEN,
     CALLBACK_KEY,
@@ -15,6 +16,8 @@ from tests.e2e.harness import (
     stand_ins,
 )
 from tests.e2e.process import REPOSITORY, BotProcess
+
+NEWCOMER = 4242
 
 
 def fill_in(dotenv: Path, **values: str) -> None:
@@ -32,7 +35,7 @@ async def test_the_shipped_example_with_the_required_values_starts_a_healthy_bot
     port = free_port()
     dotenv = tmp_path / ".env"
     shutil.copy(REPOSITORY / ".env.example", dotenv)
-    async with stand_ins(port) as (_telegram, telegram_url, _simulator, pivot_url):
+    async with stand_ins(port) as (telegram, telegram_url, _simulator, pivot_url):
         fill_in(
             dotenv,
             TELEGRAM_BOT_TOKEN=BOT_TOKEN,
@@ -49,8 +52,15 @@ async def test_the_shipped_example_with_the_required_values_starts_a_healthy_bot
         try:
             await process.start()
             await process.wait_ready(f"http://127.0.0.1:{port}")
+            # ADMIN_TELEGRAM_IDS is still empty: the would-be operator learns their id.
+            newcomer = telegram.user(NEWCOMER, first_name="Operator")
+            mark = telegram.mark()
+            await newcomer.send("/start")
+            refusal = await newcomer.next_message(after=mark)
         finally:
             await process.aclose()
 
     assert "configuration error" not in process.output
     assert (tmp_path / "data" / "kodebayar.db").is_file()
+    assert process.output.count(NO_OPERATORS) == 1
+    assert f"ID Telegram Anda: {NEWCOMER}." in (refusal.text or "")
