@@ -28,6 +28,7 @@ from bot.context import CONTEXT_TYPES, SERVICES_KEY
 from bot.handlers import publish_commands, register
 from bot.ledger import Ledger
 from bot.logs import configure_logging
+from bot.pivot_check import CredentialCheck
 from bot.reconcile import Reconciler
 from bot.relay import Relay
 from bot.server import EmbeddedServer
@@ -68,6 +69,7 @@ class Runtime:
         self._stopping = asyncio.Event()
         self._db: Database | None = None
         self._pivot: PivotClient | None = None
+        self._pivot_check: CredentialCheck | None = None
         self._application: AnyApplication | None = None
         self._server: EmbeddedServer | None = None
         self._relay: Relay | None = None
@@ -109,6 +111,8 @@ class Runtime:
             client_secret=settings.pivot_client_secret.get_secret_value(),
             base_url=str(settings.pivot_base_url),
         )
+        self._pivot_check = CredentialCheck(pivot)
+        self._pivot_check.start()
         self._application = application = self._build_application()
         self._relay = relay = Relay(db, application.bot)
         self._ledger = ledger = Ledger(db, settings.admin_telegram_ids, relay.wake)
@@ -226,6 +230,8 @@ class Runtime:
             await application.stop()
         if self._reconciler is not None:
             await self._reconciler.stop()
+        if self._pivot_check is not None:
+            await self._pivot_check.stop()
         if self._relay is not None and self._relay.running:
             await self._relay.stop()
         if application is not None:
@@ -254,6 +260,9 @@ class Runtime:
         report["telegram"] = "ok" if self._telegram_ready else "not connected"
         report["relay"] = "running" if relay and relay.running else "stopped"
         report["reconciliation"] = "running" if reconciler and reconciler.running else "stopped"
+        # Informative only: refused credentials do not make the bot unready (see README).
+        if self._pivot_check is not None:
+            report["pivot"] = self._pivot_check.status.value
         if reconciler and reconciler.last_pass:
             report["last_reconciliation"] = {
                 "checked": reconciler.last_pass.checked,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
 
 from bot.app import NO_OPERATORS
 from tests.e2e.harness import (
@@ -12,10 +17,13 @@ from tests.e2e.harness import (
     CALLBACK_KEY,
     CLIENT_ID,
     CLIENT_SECRET,
+    BotEnv,
     free_port,
+    running_bot,
     stand_ins,
 )
 from tests.e2e.process import REPOSITORY, BotProcess
+from tests.helpers.servers import wait_for
 
 NEWCOMER = 4242
 
@@ -64,3 +72,53 @@ async def test_the_shipped_example_with_the_required_values_starts_a_healthy_bot
     assert (tmp_path / "data" / "kodebayar.db").is_file()
     assert process.output.count(NO_OPERATORS) == 1
     assert f"ID Telegram Anda: {NEWCOMER}." in (refusal.text or "")
+
+
+async def health_of(env: BotEnv) -> tuple[int, dict[str, Any]]:
+    """``/healthz``: its status code and report."""
+    async with httpx.AsyncClient() as http:
+        answer = await http.get(f"{env.runtime.http_url}/healthz")
+    return answer.status_code, answer.json()
+
+
+async def pivot_health(env: BotEnv, expected: str) -> dict[str, Any]:
+    """The health report once its ``pivot`` field says ``expected``."""
+    reports: list[dict[str, Any]] = []
+
+    async def settled() -> bool:
+        reports.append((await health_of(env))[1])
+        return reports[-1].get("pivot") == expected
+
+    await wait_for(settled, timeout=10, interval=0.05, what=f"pivot: {expected}")
+    return reports[-1]
+
+
+async def test_wrong_pivot_credentials_are_reported_at_start_up_and_the_bot_runs_on(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.pivot_check")
+    async with running_bot(tmp_path, pivot_client_secret="not-the-secret") as env:
+        await pivot_health(env, "credentials refused")
+        status, report = await health_of(env)
+
+    # Callbacks are still recorded: refused credentials do not make the bot unready.
+    assert (status, report["status"]) == (200, "ok")
+    [warning] = [r for r in caplog.records if r.name == "bot.pivot_check"]
+    assert warning.levelno == logging.WARNING
+    assert "refused PIVOT_CLIENT_ID / PIVOT_CLIENT_SECRET" in warning.getMessage()
+    assert "not-the-secret" not in caplog.text
+
+
+async def test_right_pivot_credentials_are_reported_ok(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        report = await pivot_health(env, "ok")
+
+    assert report["status"] == "ok"
+
+
+async def test_an_unreachable_pivot_is_reported_and_the_bot_runs_on(tmp_path: Path) -> None:
+    async with running_bot(tmp_path, pivot_base_url=f"http://127.0.0.1:{free_port()}") as env:
+        await pivot_health(env, "unreachable")
+        status, report = await health_of(env)
+
+    assert (status, report["status"]) == (200, "ok")
