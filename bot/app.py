@@ -104,7 +104,7 @@ class Runtime:
             self._db = db = await Database.open(settings.database_path)
         except (StorageError, OSError) as exc:
             raise StartupError(
-                f"DATABASE_PATH: cannot open {settings.database_path}: {exc}"
+                f"DATABASE_PATH: cannot open {settings.database_path}: {exc}", exit_code=2
             ) from None
         self._pivot = pivot = PivotClient(
             client_id=settings.pivot_client_id,

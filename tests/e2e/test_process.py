@@ -50,6 +50,37 @@ async def test_a_missing_token_stops_start_up_with_one_line_and_exit_code_2(
     assert CALLBACK_KEY not in process.output
 
 
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [
+        ("folder", "it is a folder; name a file in it"),
+        ("file/kodebayar.db", "is a file, not a folder"),
+        ("notes.txt", "file is not a database"),
+    ],
+)
+async def test_a_database_path_that_cannot_be_used_stops_start_up_with_one_line_and_exit_code_2(
+    tmp_path: Path, where: str, reason: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("")
+    (tmp_path / "notes.txt").write_text("not a database, only text " * 40)
+    variables = bot_environment(
+        database_path=tmp_path / where,
+        telegram_url="http://127.0.0.1:9",
+        pivot_url="http://127.0.0.1:9",
+        http_port=free_port(),
+    )
+    process = BotProcess(variables, tmp_path)
+
+    code = await process.run_to_end()
+
+    assert code == 2, process.output
+    assert "Traceback" not in process.output
+    last = process.output.strip().splitlines()[-1]
+    assert last.startswith(f"kodebayar: DATABASE_PATH: cannot open {tmp_path / where}: ")
+    assert reason in last
+
+
 async def test_killed_after_the_200_and_before_the_message_it_arrives_after_a_restart(
     tmp_path: Path,
 ) -> None:
