@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from pathlib import Path
@@ -196,7 +197,7 @@ async def test_a_full_flow_logs_no_secret_and_sigterm_stops_cleanly(
             )
             [session] = simulator.sessions.values()
             mark = telegram.mark()
-            simulator.record_charge(session.id, 25_000)
+            charge = simulator.record_charge(session.id, 25_000)
             paid = await telegram.wait_for_message(
                 SELLER, lambda m: "25.000" in (m.text or ""), after=mark, timeout=10
             )
@@ -215,3 +216,10 @@ async def test_a_full_flow_logs_no_secret_and_sigterm_stops_cleanly(
     for secret in SECRETS:
         assert secret not in process.output
     assert BOT_TOKEN.split(":")[1] not in process.output
+    # At DEBUG too: no SQL parameters, so no invitation token and no callback body.
+    assert " aiosqlite: " not in process.output
+    assert token.group(1) not in process.output
+    assert "?start=" in process.output  # PTB's DEBUG lines did carry the link, masked
+    body = json.loads(simulator.callback_body(charge.id))
+    assert body["event"] == "CHARGE.SUCCESS"
+    assert body["event"] not in process.output  # in any dump of the body, however quoted
