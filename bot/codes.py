@@ -97,7 +97,10 @@ class PivotUnavailableError(IssueError):
 
 
 class PivotRejectedError(IssueError):
-    """Pivot refused to create the code; ``values["reason"]`` is Pivot's message."""
+    """Pivot refused to create the code; the operators' alert and the log carry its message.
+
+    Pivot's own text (English, technical) is never shown to the seller.
+    """
 
     key = "error.pivot_rejected"
 
@@ -268,7 +271,7 @@ class CodeIssuer:
             except APIError as exc:
                 await self._refuse(code, exc)
             return await self._activate(code, session)
-        raise PivotRejectedError(reason="VA number already assigned")
+        raise PivotRejectedError()
 
     async def _create_session(self, code: Code) -> PaymentSession:
         """Ask Pivot for the static session of ``code`` (the same request on every retry)."""
@@ -314,7 +317,7 @@ class CodeIssuer:
                 message=reason,
                 trace_id="-",
             )
-            raise PivotRejectedError(reason=reason)
+            raise PivotRejectedError()
         async with self._db.write() as tx:
             active = await tx.codes.activate(
                 code.id,
@@ -374,7 +377,7 @@ class CodeIssuer:
             message=exc.message,
             trace_id=trace_id,
         )
-        raise PivotRejectedError(reason=exc.message) from exc
+        raise PivotRejectedError() from exc
 
     async def _fail(
         self, code: Code, reason: str, alert: str, /, *, dedupe: str, **values: object

@@ -81,7 +81,7 @@ MESSAGES: dict[str, str] = {
     "amount.above_maximum": "The maximum for {kind} is {maximum}.",
     "amount.reask": "Please type the amount again.",
     "error.pivot_down": "Pivot cannot be reached right now, so the code was not made. Nothing was left half-made; try again in a moment.",
-    "error.pivot_rejected": "Pivot refused to make this code ({reason}). The operator has been told; try again later.",
+    "error.pivot_rejected": "Pivot refused to make this code. The operator has been told; try again later.",
     "error.va_exhausted": "All static VA numbers for {bank} are in use ({capacity} numbers). Choose another bank or ask the operator to widen the range in Pivot's dashboard.",
     "error.va_range": "A {bank} VA number cannot be made yet because its number range does not match Pivot's. The operator has been told; choose another bank or try again later.",
     "error.qris_limit": "Pivot's limit on static QRIS codes has been reached. The operator has been told.",

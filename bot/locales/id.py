@@ -81,7 +81,7 @@ MESSAGES: dict[str, str] = {
     "amount.above_maximum": "Nominal untuk {kind} maksimal {maximum}.",
     "amount.reask": "Coba ketik nominalnya lagi.",
     "error.pivot_down": "Pivot sedang tidak bisa dihubungi, jadi kode belum dibuat. Tidak ada yang tertinggal setengah jadi; coba lagi sebentar lagi.",
-    "error.pivot_rejected": "Pivot menolak membuat kode ini ({reason}). Pengelola sudah dicatatkan; coba lagi nanti.",
+    "error.pivot_rejected": "Pivot menolak membuat kode ini. Pengelola sudah diberi tahu; coba lagi nanti.",
     "error.va_exhausted": "Semua nomor VA statis {bank} sudah terpakai ({capacity} nomor). Pilih bank lain atau minta pengelola memperluas rentang nomor di dasbor Pivot.",
     "error.va_range": "Nomor VA {bank} belum bisa dibuat karena rentang nomornya tidak cocok dengan Pivot. Pengelola sudah diberi tahu; pilih bank lain atau coba lagi nanti.",
     "error.qris_limit": "Batas jumlah QRIS statis dari Pivot sudah tercapai. Pengelola sudah diberi tahu.",
