@@ -255,9 +255,8 @@ class CodeIssuer:
 
     async def _complete(self, code: Code) -> Code:
         """Create a PENDING code at Pivot and activate it; any other code is returned as is."""
-        for _ in range(SUFFIX_ATTEMPTS):
-            if code.status is not CodeStatus.PENDING:
-                return code
+        taken = 0
+        while code.status is CodeStatus.PENDING:
             try:
                 session = await self._create_session(code)
             except VANumberAlreadyAssignedError as exc:
@@ -266,12 +265,15 @@ class CodeIssuer:
                 logger.warning(
                     "code %d: VA suffix already assigned (trace %s)", code.id, exc.trace_id
                 )
+                taken += 1
+                if taken == SUFFIX_ATTEMPTS:  # something else hands out our range: tell them
+                    await self._refuse(code, exc)
                 code = await self._replace(code, "va_already_assigned")
                 continue
             except APIError as exc:
                 await self._refuse(code, exc)
             return await self._activate(code, session)
-        raise PivotRejectedError()
+        return code
 
     async def _create_session(self, code: Code) -> PaymentSession:
         """Ask Pivot for the static session of ``code`` (the same request on every retry)."""

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.codes import (
+    SUFFIX_ATTEMPTS,
     CodeIssuer,
     PivotRejectedError,
     PivotUnavailableError,
@@ -202,6 +203,30 @@ async def test_already_assigned_suffix_is_burnt_and_the_next_one_used(tmp_path: 
         ]
         assert len({c.client_reference_id for c in [*burnt, code] if c}) == 3
         assert await rig.db.codes.find_by_request_key(SELLER, "7:30") == code
+
+
+async def test_suffixes_taken_again_and_again_fail_the_code_and_alert(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        # Something outside Kodebayar hands out BNI's range: every try finds its suffix taken.
+        for suffix in range(SUFFIX_ATTEMPTS):
+            await rig.pivot.create_static_payment(
+                client_reference_id=f"outside{suffix}",
+                method="VIRTUAL_ACCOUNT",
+                channel="BNI",
+                virtual_account_number=f"{suffix:04d}",
+            )
+
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, va("BNI", 30_000), "7:31")
+
+        codes = [await rig.db.codes.get(n) for n in range(1, SUFFIX_ATTEMPTS + 1)]
+        assert [(c.va_suffix, c.status) for c in codes if c] == [
+            (n, CodeStatus.FAILED) for n in range(SUFFIX_ATTEMPTS)
+        ]
+        assert await rig.db.codes.get(SUFFIX_ATTEMPTS + 1) is None  # no suffix burnt untried
+        last = SUFFIX_ATTEMPTS
+        alert = await rig.db.outbox.by_dedupe_key(f"alert:rejected:{last}:{ADMIN}")
+        assert alert is not None and "already" in alert.payload.lower()
 
 
 async def test_exhausted_range_is_refused_and_reported_once(tmp_path: Path) -> None:
