@@ -2,6 +2,9 @@
 # Secrets come from the environment at run time (compose's env_file); none is baked in.
 FROM python:3.11-slim
 
+# The database on the volume, listening on every interface. compose.yaml sets these three again
+# over .env (whose values are for running without Docker); with plain `docker run --env-file`,
+# leave DATABASE_PATH, HTTP_HOST and HTTP_PORT out of that file.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \

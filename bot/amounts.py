@@ -11,9 +11,12 @@ import re
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
-__all__ = ["AmountError", "AmountProblem", "format_rupiah", "parse_amount"]
+__all__ = ["AmountError", "AmountProblem", "format_rupiah", "is_unit_word", "parse_amount"]
 
 _MULTIPLIERS = {"rb": 1_000, "ribu": 1_000, "k": 1_000, "jt": 1_000_000, "juta": 1_000_000}
+# Words that start like a unit ("ribuan", "rb.", "jutaan") are part of an amount too, if not
+# one we can read; "k" alone is too common a first letter of a name to count that way.
+_UNIT_STEMS = tuple(unit for unit in _MULTIPLIERS if len(unit) > 1)
 _WITH_SUFFIX = re.compile(r"(?P<number>\d+(?:[.,]\d+)?)(?P<suffix>rb|ribu|k|jt|juta)")
 # Grouped thousands ("1.500.000", "25,000") with an optional decimal tail ("25.000,00").
 _GROUPED = re.compile(
@@ -42,8 +45,14 @@ class AmountError(ValueError):
         self.problem = problem
 
 
+def is_unit_word(word: str) -> bool:
+    """Whether ``word`` after a number belongs to the amount: ``rb``, ``juta``, ``ribuan``."""
+    word = word.lower()
+    return word in _MULTIPLIERS or word.startswith(_UNIT_STEMS)
+
+
 def parse_amount(text: str) -> int:
-    """Whole rupiah from ``25000``, ``25.000``, ``Rp 25.000``, ``25rb``, ``25k``, ``1,5jt``..."""
+    """Whole rupiah from ``25000``, ``25.000``, ``Rp 25.000``, ``25rb``, ``25 rb``, ``1,5jt``..."""
     compact = re.sub(r"\s+", "", text).lower()
     compact = re.sub(r"^rp\.?", "", compact)
     if not compact:

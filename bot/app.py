@@ -28,6 +28,7 @@ from bot.context import CONTEXT_TYPES, SERVICES_KEY
 from bot.handlers import publish_commands, register
 from bot.ledger import Ledger
 from bot.logs import configure_logging
+from bot.pivot_check import CredentialCheck
 from bot.reconcile import Reconciler
 from bot.relay import Relay
 from bot.sending import Sender
@@ -46,6 +47,11 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 # Whatever is still running after this long at shutdown is abandoned (issue: within 10 s).
 SHUTDOWN_SECONDS = 9.0
+NO_OPERATORS = (
+    "ADMIN_TELEGRAM_IDS is empty: nobody can /invite sellers, so nobody can use the bot. "
+    "Message the bot from your own Telegram account: the refusal shows your id. Put it in "
+    "ADMIN_TELEGRAM_IDS and restart."
+)
 
 
 class StartupError(Exception):
@@ -65,6 +71,7 @@ class Runtime:
         self._stopping = asyncio.Event()
         self._db: Database | None = None
         self._pivot: PivotClient | None = None
+        self._pivot_check: CredentialCheck | None = None
         self._application: AnyApplication | None = None
         self._server: EmbeddedServer | None = None
         self._relay: Relay | None = None
@@ -93,17 +100,21 @@ class Runtime:
     async def start(self) -> None:
         """Open the database, serve callbacks, connect to Telegram, start the relay."""
         settings = self.settings
+        if not settings.admin_telegram_ids:
+            logger.warning(NO_OPERATORS)
         try:
             self._db = db = await Database.open(settings.database_path)
         except (StorageError, OSError) as exc:
             raise StartupError(
-                f"DATABASE_PATH: cannot open {settings.database_path}: {exc}"
+                f"DATABASE_PATH: cannot open {settings.database_path}: {exc}", exit_code=2
             ) from None
         self._pivot = pivot = PivotClient(
             client_id=settings.pivot_client_id,
             client_secret=settings.pivot_client_secret.get_secret_value(),
             base_url=str(settings.pivot_base_url),
         )
+        self._pivot_check = CredentialCheck(pivot)
+        self._pivot_check.start()
         self._application = application = self._build_application()
         self._relay = relay = Relay(db, application.bot, settings.admin_telegram_ids)
         self._ledger = ledger = Ledger(db, settings.admin_telegram_ids, relay.wake)
@@ -222,6 +233,8 @@ class Runtime:
             await application.stop()
         if self._reconciler is not None:
             await self._reconciler.stop()
+        if self._pivot_check is not None:
+            await self._pivot_check.stop()
         if self._relay is not None and self._relay.running:
             await self._relay.stop()
         if application is not None:
@@ -250,6 +263,9 @@ class Runtime:
         report["telegram"] = "ok" if self._telegram_ready else "not connected"
         report["relay"] = _relay_state(relay)
         report["reconciliation"] = "running" if reconciler and reconciler.running else "stopped"
+        # Informative only: refused credentials do not make the bot unready (see README).
+        if self._pivot_check is not None:
+            report["pivot"] = self._pivot_check.status.value
         if reconciler and reconciler.last_pass:
             report["last_reconciliation"] = {
                 "checked": reconciler.last_pass.checked,

@@ -97,7 +97,10 @@ class PivotUnavailableError(IssueError):
 
 
 class PivotRejectedError(IssueError):
-    """Pivot refused to create the code; ``values["reason"]`` is Pivot's message."""
+    """Pivot refused to create the code; the operators' alert and the log carry its message.
+
+    Pivot's own text (English, technical) is never shown to the seller.
+    """
 
     key = "error.pivot_rejected"
 
@@ -252,9 +255,8 @@ class CodeIssuer:
 
     async def _complete(self, code: Code) -> Code:
         """Create a PENDING code at Pivot and activate it; any other code is returned as is."""
-        for _ in range(SUFFIX_ATTEMPTS):
-            if code.status is not CodeStatus.PENDING:
-                return code
+        taken = 0
+        while code.status is CodeStatus.PENDING:
             try:
                 session = await self._create_session(code)
             except VANumberAlreadyAssignedError as exc:
@@ -263,12 +265,15 @@ class CodeIssuer:
                 logger.warning(
                     "code %d: VA suffix already assigned (trace %s)", code.id, exc.trace_id
                 )
+                taken += 1
+                if taken == SUFFIX_ATTEMPTS:  # something else hands out our range: tell them
+                    await self._refuse(code, exc)
                 code = await self._replace(code, "va_already_assigned")
                 continue
             except APIError as exc:
                 await self._refuse(code, exc)
             return await self._activate(code, session)
-        raise PivotRejectedError(reason="VA number already assigned")
+        return code
 
     async def _create_session(self, code: Code) -> PaymentSession:
         """Ask Pivot for the static session of ``code`` (the same request on every retry)."""
@@ -314,7 +319,7 @@ class CodeIssuer:
                 message=reason,
                 trace_id="-",
             )
-            raise PivotRejectedError(reason=reason)
+            raise PivotRejectedError()
         async with self._db.write() as tx:
             active = await tx.codes.activate(
                 code.id,
@@ -374,7 +379,7 @@ class CodeIssuer:
             message=exc.message,
             trace_id=trace_id,
         )
-        raise PivotRejectedError(reason=exc.message) from exc
+        raise PivotRejectedError() from exc
 
     async def _fail(
         self, code: Code, reason: str, alert: str, /, *, dedupe: str, **values: object

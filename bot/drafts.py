@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from bot.amounts import AmountError, parse_amount
+from bot.amounts import AmountError, is_unit_word, parse_amount
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -131,14 +131,20 @@ def parse_new_command(args: list[str], banks: tuple[str, ...]) -> ParsedCommand:
 
 
 def _leading_amount(words: list[str]) -> tuple[str | None, list[str]]:
-    """Split off an amount (``25000``, ``Rp 25.000``, ``bebas``) at the front of ``words``."""
+    """Split off an amount (``25000``, ``Rp 25.000``, ``25 rb``, ``bebas``) from ``words``."""
     if not words:
         return None, words
     first = words[0]
     if first.lower() in OPEN_WORDS:
         return first, words[1:]
     if first.lower() in {"rp", "rp."} and len(words) > 1:
-        return f"{first}{words[1]}", words[2:]
-    if _AMOUNT_TOKEN.match(first):
-        return first, words[1:]
-    return None, words
+        taken = 2
+    elif _AMOUNT_TOKEN.match(first):
+        taken = 1
+    else:
+        return None, words
+    # A unit typed apart ("25 rb", "1,5 juta") belongs to the number, not to the name; one we
+    # cannot read ("25 ribuan") makes the amount unreadable rather than Rp 25.
+    if taken < len(words) and is_unit_word(words[taken]):
+        taken += 1
+    return "".join(words[:taken]), words[taken:]

@@ -1,7 +1,9 @@
 """Configuration from the environment and ``.env``: exactly the table in ``design.md`` §3.
 
 A missing or invalid setting stops start-up with one line per problem naming the variable and
-what is expected. Secrets are ``SecretStr`` and no message ever repeats an input value.
+what is expected. A variable set to the empty string counts as not set, as ``.env.example``
+ships its optional ones (``TELEGRAM_WEBHOOK_URL=``). Secrets are ``SecretStr`` and no message
+ever repeats an input value.
 """
 
 from __future__ import annotations
@@ -38,8 +40,14 @@ class SettingsError(Exception):
 class Settings(BaseSettings):
     """Every knob the operator can turn, read from the environment (and ``.env``)."""
 
+    # env_ignore_empty: in the environment and in .env alike, "NAME=" means the default (or,
+    # for a required setting, "required, not set"), never an empty value to validate.
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        frozen=True,
     )
 
     telegram_bot_token: SecretStr

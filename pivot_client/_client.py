@@ -207,6 +207,17 @@ class PivotClient:
 
     # API
 
+    async def authenticate(self) -> None:
+        """Make sure Pivot accepts the credentials: fetch a token now, unless one is cached.
+
+        The token is kept for the next calls, so checking costs nothing later.
+
+        Raises:
+            AuthenticationError: Pivot refused the client id or secret (401).
+            APIError: Pivot could not be reached or answered something else.
+        """
+        await self._access_token()
+
     async def create_static_payment(
         self,
         *,

@@ -15,6 +15,7 @@ from ._database import Database, Transaction
 from ._errors import (
     ConstraintError,
     DatabaseError,
+    DatabasePathError,
     DatabaseTooNewError,
     NotFoundError,
     StorageError,
@@ -57,6 +58,7 @@ __all__ = [
     "ConstraintError",
     "Database",
     "DatabaseError",
+    "DatabasePathError",
     "DatabaseTooNewError",
     "InboxEntry",
     "InboxOutcome",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,7 +14,7 @@ import aiosqlite
 
 from ._charges import ChargeRepository
 from ._codes import CodeRepository
-from ._errors import DatabaseError
+from ._errors import DatabaseError, DatabasePathError, wrap_sqlite_error
 from ._inbox import InboxRepository
 from ._invites import InviteRepository
 from ._migrations import apply_migrations
@@ -49,9 +51,38 @@ async def _connect(target: str, *, uri: bool = False) -> aiosqlite.Connection:
     """An autocommit connection: we issue BEGIN ourselves, sqlite3 never does."""
     # Multi-row INSERTs make one statement text per row count (``Sql.insert_rows``); a cache
     # larger than sqlite3's 128 keeps them from pushing the everyday statements out.
-    conn = await aiosqlite.connect(target, uri=uri, isolation_level=None, cached_statements=512)
+    try:
+        conn = await aiosqlite.connect(
+            target, uri=uri, isolation_level=None, cached_statements=512
+        )
+    except sqlite3.Error as exc:
+        raise wrap_sqlite_error(exc) from exc
     conn.row_factory = aiosqlite.Row
     return conn
+
+
+def _prepare_folder(path: Path) -> None:
+    """Create the folder of ``path``, or raise DatabasePathError saying why it cannot be used.
+
+    SQLite alone would only say "unable to open database file".
+    """
+    if path.is_dir():
+        raise DatabasePathError(
+            f"it is a folder; name a file in it, such as {path / 'kodebayar.db'}"
+        )
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        for ancestor in (folder, *folder.parents):
+            if ancestor.exists() and not ancestor.is_dir():
+                raise DatabasePathError(f"{ancestor} is a file, not a folder") from None
+        raise DatabasePathError(f"cannot create the folder {folder}: {exc.strerror}") from None
+    # SQLite writes its -wal and -shm files next to the database: the folder must be writable.
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise DatabasePathError(
+            f"the folder {folder} is not writable by this user (uid {os.getuid()})"
+        )
 
 
 async def _open_writer(path: Path) -> aiosqlite.Connection:
@@ -126,10 +157,11 @@ class Database(Repositories):
     async def open(cls, path: str | Path) -> Database:
         """Open (creating it and its folder if needed) and migrate the database at ``path``.
 
-        Raises DatabaseTooNewError, with nothing left open, for a file from a newer Kodebayar.
+        Raises DatabaseTooNewError, with nothing left open, for a file from a newer Kodebayar,
+        and DatabasePathError for a path that cannot hold a database file.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _prepare_folder(path)
         writer = await _open_writer(path)
         try:
             # Opened after the migrations: a read-only connection cannot create the file.

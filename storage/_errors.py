@@ -4,6 +4,8 @@ The hierarchy::
 
     StorageError                 base of everything storage raises on purpose
     ├── DatabaseTooNewError      the file's schema is newer than this Kodebayar knows
+    ├── DatabasePathError        the path cannot hold the database: a folder, under a file,
+    │                            or in a folder this user cannot create or write
     ├── NotFoundError            a write named a row that does not exist (or is in no state
     │                            to take that write)
     └── DatabaseError            SQLite failed: locked, read-only, disk full, closed file...
@@ -23,6 +25,7 @@ import sqlite3
 __all__ = [
     "ConstraintError",
     "DatabaseError",
+    "DatabasePathError",
     "DatabaseTooNewError",
     "NotFoundError",
     "StorageError",
@@ -44,6 +47,10 @@ class DatabaseTooNewError(StorageError):
         )
         self.found = found
         self.known = known
+
+
+class DatabasePathError(StorageError):
+    """The database path cannot hold a database file; the message says why, in one line."""
 
 
 class NotFoundError(StorageError):

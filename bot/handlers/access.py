@@ -76,7 +76,8 @@ async def gate(update: Update, context: Context) -> None:
     if seller is None and not operator:
         if _is_invitation(update):
             return
-        await _refuse(update, DEFAULT_LANGUAGE, "access.refused")
+        # Their own id, so that whoever deploys the bot knows what goes in ADMIN_TELEGRAM_IDS.
+        await _refuse(update, DEFAULT_LANGUAGE, "access.refused", telegram_id=user.id)
     if seller is not None and seller.status is SellerStatus.SUSPENDED and not operator:
         await _refuse(update, seller.language, "access.suspended")
     # Operators are registered on first contact and someone removed from ADMIN_TELEGRAM_IDS is
@@ -140,12 +141,12 @@ def _is_invitation(update: Update) -> bool:
     return message is not None and bool(_INVITATION.match(message.text or ""))
 
 
-async def _refuse(update: Update, language: str, key: str) -> NoReturn:
+async def _refuse(update: Update, language: str, key: str, **values: object) -> NoReturn:
     """Answer once with ``key`` (a message or a button press) and stop every other handler."""
     if update.callback_query is not None:
-        await update.callback_query.answer(text(language, key), show_alert=True)
+        await update.callback_query.answer(text(language, key, **values), show_alert=True)
     elif update.message is not None:
-        await update.message.reply_html(text(language, key))
+        await update.message.reply_html(text(language, key, **values))
     raise ApplicationHandlerStop
 
 

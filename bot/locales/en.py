@@ -28,7 +28,7 @@ MESSAGES: dict[str, str] = {
     "alert.dead_letter": "🚨 A Pivot callback could not be read and was kept as dead letter #{inbox_id}: {reason}",
     "alert.unknown_session": "🚨 A payment of {amount} arrived on an unknown Pivot session ({session_id}). Recorded as charge {charge_id}.",
     # Access
-    "access.refused": "Sorry, this bot is only for invited sellers. Ask the bot's operator for an invitation link.",
+    "access.refused": "Sorry, this bot is only for invited sellers. Ask the bot's operator for an invitation link.\n\nYour Telegram id: {telegram_id}. The bot's operator puts their own id in ADMIN_TELEGRAM_IDS.",
     "access.suspended": "Your access has been suspended by the operator. Payments that arrive are still recorded.",
     "start.welcome": "Hello, {name}! 👋\nI make reusable <b>QRIS</b> and <b>Virtual Account</b> payment codes and tell you every time money comes in.\n\nType /new to make your first code, or /help for help.",
     "start.joined": "Welcome, {name}! You are now registered as a seller. 🎉",
@@ -83,7 +83,7 @@ MESSAGES: dict[str, str] = {
     "amount.above_maximum": "The maximum for {kind} is {maximum}.",
     "amount.reask": "Please type the amount again.",
     "error.pivot_down": "Pivot cannot be reached right now, so the code was not made. Nothing was left half-made; try again in a moment.",
-    "error.pivot_rejected": "Pivot refused to make this code ({reason}). The operator has been told; try again later.",
+    "error.pivot_rejected": "Pivot refused to make this code. The operator has been told; try again later.",
     "error.va_exhausted": "All static VA numbers for {bank} are in use ({capacity} numbers). Choose another bank or ask the operator to widen the range in Pivot's dashboard.",
     "error.va_range": "A {bank} VA number cannot be made yet because its number range does not match Pivot's. The operator has been told; choose another bank or try again later.",
     "error.qris_limit": "Pivot's limit on static QRIS codes has been reached. The operator has been told.",

@@ -28,7 +28,7 @@ MESSAGES: dict[str, str] = {
     "alert.dead_letter": "🚨 Callback Pivot tidak bisa dibaca dan disimpan sebagai dead letter #{inbox_id}: {reason}",
     "alert.unknown_session": "🚨 Pembayaran {amount} masuk ke sesi Pivot yang tidak dikenal ({session_id}). Sudah dicatat, charge {charge_id}.",
     # Access
-    "access.refused": "Maaf, bot ini hanya untuk penjual yang diundang. Minta tautan undangan kepada pengelola bot.",
+    "access.refused": "Maaf, bot ini hanya untuk penjual yang diundang. Minta tautan undangan kepada pengelola bot.\n\nID Telegram Anda: {telegram_id}. Pengelola bot memasukkan ID-nya sendiri di ADMIN_TELEGRAM_IDS.",
     "access.suspended": "Akses Anda sedang dihentikan oleh pengelola. Pembayaran yang masuk tetap dicatat.",
     "start.welcome": "Halo, {name}! 👋\nSaya membuatkan kode pembayaran <b>QRIS</b> dan <b>Virtual Account</b> yang bisa dipakai berkali-kali, dan memberi tahu Anda setiap kali uang masuk.\n\nKetik /new untuk membuat kode pertama, atau /help untuk bantuan.",
     "start.joined": "Selamat datang, {name}! Anda sekarang terdaftar sebagai penjual. 🎉",
@@ -83,7 +83,7 @@ MESSAGES: dict[str, str] = {
     "amount.above_maximum": "Nominal untuk {kind} maksimal {maximum}.",
     "amount.reask": "Coba ketik nominalnya lagi.",
     "error.pivot_down": "Pivot sedang tidak bisa dihubungi, jadi kode belum dibuat. Tidak ada yang tertinggal setengah jadi; coba lagi sebentar lagi.",
-    "error.pivot_rejected": "Pivot menolak membuat kode ini ({reason}). Pengelola sudah dicatatkan; coba lagi nanti.",
+    "error.pivot_rejected": "Pivot menolak membuat kode ini. Pengelola sudah diberi tahu; coba lagi nanti.",
     "error.va_exhausted": "Semua nomor VA statis {bank} sudah terpakai ({capacity} nomor). Pilih bank lain atau minta pengelola memperluas rentang nomor di dasbor Pivot.",
     "error.va_range": "Nomor VA {bank} belum bisa dibuat karena rentang nomornya tidak cocok dengan Pivot. Pengelola sudah diberi tahu; pilih bank lain atau coba lagi nanti.",
     "error.qris_limit": "Batas jumlah QRIS statis dari Pivot sudah tercapai. Pengelola sudah diberi tahu.",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.amounts import AmountError, AmountProblem, format_rupiah, parse_amount
+from bot.amounts import AmountError, AmountProblem, format_rupiah, is_unit_word, parse_amount
 
 
 @pytest.mark.parametrize(
@@ -26,6 +26,12 @@ from bot.amounts import AmountError, AmountProblem, format_rupiah, parse_amount
         ("25.000,00", 25_000),
         ("  10000  ", 10_000),
         ("2,25rb", 2_250),
+        ("25 ribu", 25_000),
+        ("1,5 juta", 1_500_000),
+        ("50 rb", 50_000),
+        ("25 k", 25_000),
+        ("2 jt", 2_000_000),
+        ("Rp 25 rb", 25_000),
     ],
 )
 def test_parses_every_form_sellers_type(text: str, expected: int) -> None:
@@ -67,3 +73,22 @@ def test_refuses_what_is_not_a_whole_positive_amount(text: str, problem: AmountP
 )
 def test_formats_rupiah_with_dots(amount: int, shown: str) -> None:
     assert format_rupiah(amount) == shown
+
+
+@pytest.mark.parametrize(
+    ("word", "unit"),
+    [
+        ("rb", True),
+        ("RIBU", True),
+        ("k", True),
+        ("jt", True),
+        ("juta", True),
+        ("ribuan", True),
+        ("jutaan", True),
+        ("Kirana", False),
+        ("Budi", False),
+        ("Bu", False),
+    ],
+)
+def test_unit_words_belong_to_the_amount_names_do_not(word: str, unit: bool) -> None:
+    assert is_unit_word(word) is unit

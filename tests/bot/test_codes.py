@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.codes import (
+    SUFFIX_ATTEMPTS,
     CodeIssuer,
     PivotRejectedError,
     PivotUnavailableError,
@@ -204,6 +205,30 @@ async def test_already_assigned_suffix_is_burnt_and_the_next_one_used(tmp_path: 
         assert await rig.db.codes.find_by_request_key(SELLER, "7:30") == code
 
 
+async def test_suffixes_taken_again_and_again_fail_the_code_and_alert(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        # Something outside Kodebayar hands out BNI's range: every try finds its suffix taken.
+        for suffix in range(SUFFIX_ATTEMPTS):
+            await rig.pivot.create_static_payment(
+                client_reference_id=f"outside{suffix}",
+                method="VIRTUAL_ACCOUNT",
+                channel="BNI",
+                virtual_account_number=f"{suffix:04d}",
+            )
+
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, va("BNI", 30_000), "7:31")
+
+        codes = [await rig.db.codes.get(n) for n in range(1, SUFFIX_ATTEMPTS + 1)]
+        assert [(c.va_suffix, c.status) for c in codes if c] == [
+            (n, CodeStatus.FAILED) for n in range(SUFFIX_ATTEMPTS)
+        ]
+        assert await rig.db.codes.get(SUFFIX_ATTEMPTS + 1) is None  # no suffix burnt untried
+        last = SUFFIX_ATTEMPTS
+        alert = await rig.db.outbox.by_dedupe_key(f"alert:rejected:{last}:{ADMIN}")
+        assert alert is not None and "already" in alert.payload.lower()
+
+
 async def test_exhausted_range_is_refused_and_reported_once(tmp_path: Path) -> None:
     async with rigged(tmp_path, va_ranges="BNI=0000-0001") as rig:
         await rig.issuer.issue(rig.seller, va("BNI"), "7:40")
@@ -248,17 +273,20 @@ async def test_qris_limit_fails_and_alerts(tmp_path: Path) -> None:
         assert await rig.db.outbox.count() == 1
 
 
-async def test_other_refusals_fail_the_code_with_pivots_reason(tmp_path: Path) -> None:
+async def test_other_refusals_fail_the_code_and_give_pivots_reason_to_the_operators(
+    tmp_path: Path,
+) -> None:
     async with rigged(tmp_path) as rig:
         with pytest.raises(PivotRejectedError) as caught:
             await rig.issuer.issue(rig.seller, va("BCA", 5_000), "7:70")
 
-        assert caught.value.key == "error.pivot_rejected"
-        assert str(caught.value.values["reason"])  # Pivot's own sentence
+        # Pivot's own sentence is English and technical: the operators get it, not the seller.
+        assert (caught.value.key, caught.value.values) == ("error.pivot_rejected", {})
         failed = await rig.db.codes.get(1)
         assert failed is not None and failed.status is CodeStatus.FAILED
         assert failed.failure is not None and failed.failure.startswith("rejected: 400")
-        assert await rig.db.outbox.by_dedupe_key(f"alert:rejected:1:{ADMIN}") is not None
+        alert = await rig.db.outbox.by_dedupe_key(f"alert:rejected:1:{ADMIN}")
+        assert alert is not None and "amount" in alert.payload.lower()
         # A fresh try with the same key starts over rather than reviving the failed code.
         code = await rig.issuer.issue(rig.seller, va("BCA", 15_000), "7:70")
         assert code.status is CodeStatus.ACTIVE and code.id == 2

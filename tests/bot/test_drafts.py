@@ -33,6 +33,13 @@ BANKS = ("BCA", "BRI", "BNI", "MANDIRI")
         ("/new va BRI bebas Siti Aminah", Draft(Kind.VA, "BRI", "Siti Aminah", open_amount=True)),
         ("/new va mandiri open Ani", Draft(Kind.VA, "MANDIRI", "Ani", open_amount=True)),
         ("/new va bni 1,5jt", Draft(Kind.VA, bank="BNI", amount=1_500_000)),
+        ("/new va bca 25 rb Budi", Draft(Kind.VA, "BCA", "Budi", 25_000)),
+        ("/new qris 25 ribu Bu Ani", Draft(Kind.QRIS, customer="Bu Ani", amount=25_000)),
+        ("/new qris 1,5 juta Budi", Draft(Kind.QRIS, customer="Budi", amount=1_500_000)),
+        ("/new qris 25 K Budi", Draft(Kind.QRIS, customer="Budi", amount=25_000)),
+        ("/new qris 2 jt", Draft(Kind.QRIS, amount=2_000_000)),
+        ("/new qris Rp 50 rb Budi", Draft(Kind.QRIS, customer="Budi", amount=50_000)),
+        ("/new qris 25000 Kirana", Draft(Kind.QRIS, customer="Kirana", amount=25_000)),
     ],
 )
 def test_one_message_fills_what_it_says(text: str, expected: Draft) -> None:
@@ -72,6 +79,8 @@ def test_an_unknown_kind_or_bank_is_reported() -> None:
         (["va", "bca", "-5000", "Budi"], AmountProblem.NEGATIVE),
         (["qris", "12,5", "Budi"], AmountProblem.FRACTION),
         (["qris", "25x", "Budi"], AmountProblem.FORMAT),
+        (["qris", "25", "ribuan", "Budi"], AmountProblem.FORMAT),
+        (["va", "bca", "2", "jutaan", "Budi"], AmountProblem.FORMAT),
     ],
 )
 def test_a_bad_amount_keeps_the_rest_and_says_why(args: list[str], problem: AmountProblem) -> None:

@@ -28,6 +28,20 @@ def test_credential_shapes_are_masked(line: str) -> None:
         assert secret not in masked
 
 
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        (
+            "link https://t.me/kb_bot?start=Xy-z_9Q1 sent",
+            f"link https://t.me/kb_bot?start={MASK} sent",
+        ),
+        ("text='/start Xy-z_9Q1', entities", f"text='/start {MASK}', entities"),
+    ],
+)
+def test_deep_link_tokens_are_masked(line: str, masked: str) -> None:
+    assert redact(line) == masked
+
+
 def test_known_secrets_are_masked_wherever_they_appear() -> None:
     assert redact("the key is hunter2-long", ["hunter2-long"]) == f"the key is {MASK}"
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
+
+ENV_EXAMPLE = Path(__file__).resolve().parents[2] / ".env.example"
 
 REQUIRED = {
     "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq",
@@ -103,3 +105,37 @@ def test_the_secrets_are_listed_for_the_log_filter(environment: pytest.MonkeyPat
         REQUIRED["PIVOT_CALLBACK_API_KEY"],
         "hook_secret-1",
     }
+
+
+@pytest.mark.parametrize("field", sorted(Settings.model_fields))
+def test_a_variable_set_to_the_empty_string_is_not_set(
+    environment: pytest.MonkeyPatch, field: str
+) -> None:
+    variable = field.upper()
+    environment.setenv(variable, "")
+
+    if variable in REQUIRED:
+        with pytest.raises(SettingsError) as caught:
+            load_settings(env_file=None)
+        assert str(caught.value) == f"{variable}: required, not set"
+    else:
+        default = Settings.model_fields[field].get_default(call_default_factory=True)
+        assert getattr(load_settings(env_file=None), field) == default
+
+
+def test_the_shipped_example_leaves_its_empty_variables_at_their_defaults(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    empty = [
+        line.removesuffix("=").lower()
+        for line in ENV_EXAMPLE.read_text().splitlines()
+        if line.endswith("=") and not line.startswith("#")
+    ]
+    for variable in REQUIRED:  # the operator fills these in; the environment stands in here
+        empty.remove(variable.lower())
+
+    settings = load_settings(env_file=ENV_EXAMPLE)
+
+    assert "telegram_webhook_url" in empty
+    for field in empty:
+        assert getattr(settings, field) == Settings.model_fields[field].get_default(), field

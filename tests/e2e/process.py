@@ -54,7 +54,7 @@ class BotProcess:
         self.output = ""
 
     async def start(self) -> None:
-        """Start the process (it reads no ``.env``: ``cwd`` has none)."""
+        """Start the process in ``cwd`` (it reads ``cwd/.env`` when there is one)."""
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

@@ -16,7 +16,10 @@ from tests.e2e.chat import (
 from tests.e2e.harness import ADMIN_ID, running_bot
 from tests.helpers.servers import wait_for
 
-REFUSED = text("id", "access.refused")
+
+def refused(telegram_id: int) -> str:
+    """The refusal a stranger gets, naming their own Telegram id."""
+    return text("id", "access.refused", telegram_id=telegram_id)
 
 
 async def test_a_stranger_gets_one_refusal_per_message_and_nothing_else(tmp_path: Path) -> None:
@@ -32,7 +35,7 @@ async def test_a_stranger_gets_one_refusal_per_message_and_nothing_else(tmp_path
         ):
             await stranger.send(message)
         await settle(env)
-        assert [m.text for m in stranger.messages()] == [REFUSED] * 6
+        assert [m.text for m in stranger.messages()] == [refused(777)] * 6
         assert await env.services.db.sellers.get(777) is None
 
 
@@ -62,7 +65,7 @@ async def test_an_invitation_makes_a_seller_once(tmp_path: Path) -> None:
 
         latecomer = env.user(502, "Budi")
         assert (await say(latecomer, f"/start {token}")).text == text("id", "invite.used")
-        assert (await say(latecomer, "/codes")).text == REFUSED
+        assert (await say(latecomer, "/codes")).text == refused(502)
         assert await env.services.db.sellers.get(502) is None
 
 

@@ -17,6 +17,13 @@ FORMS = [
     ("25k", 25_000, "Rp 25.000"),
     ("1,5jt", 1_500_000, "Rp 1.500.000"),
     ("1.5jt", 1_500_000, "Rp 1.500.000"),
+    # A space before the unit: in one message, the unit is not the customer's first name.
+    ("25 ribu", 25_000, "Rp 25.000"),
+    ("25 rb", 25_000, "Rp 25.000"),
+    ("1,5 juta", 1_500_000, "Rp 1.500.000"),
+    ("50 rb", 50_000, "Rp 50.000"),
+    ("25 k", 25_000, "Rp 25.000"),
+    ("2 jt", 2_000_000, "Rp 2.000.000"),
 ]
 
 
@@ -27,7 +34,8 @@ async def test_every_amount_form_in_one_message_and_typed(tmp_path: Path) -> Non
             mark = user.fake.mark()
             await say(user, f"/new qris {form} Bu Ani")
             card = await card_after(user, mark)
-            assert (await env.codes_of(SELLER))[0].amount == amount, form
+            code = (await env.codes_of(SELLER))[0]
+            assert (code.amount, code.customer) == (amount, "Bu Ani"), form
             assert card.text is not None and shown in card.text
 
             await to_amount(user, "VA", "Pak Budi", "BCA")
@@ -73,6 +81,8 @@ async def test_qris_limits_and_bad_amounts_in_one_message(tmp_path: Path) -> Non
         ("/new qris 10jt Bu Ani", text("id", "amount.above_maximum", **qris_limits)),
         ("/new qris 0 Bu Ani", text("id", "amount.zero")),
         ("/new qris -1 Bu Ani", text("id", "amount.negative")),
+        # Not Rp 25 for a customer called "ribuan Bu Ani": an amount that cannot be read.
+        ("/new qris 25 ribuan Bu Ani", text("id", "amount.format")),
     ]
     async with running_bot(tmp_path) as env:
         user = await new_seller(env)
@@ -85,3 +95,15 @@ async def test_qris_limits_and_bad_amounts_in_one_message(tmp_path: Path) -> Non
         await card_after(user, mark)
         [code] = await env.codes_of(SELLER)
         assert (code.amount, code.customer) == (9_999_999, "Bu Ani")
+
+
+async def test_a_va_in_one_message_with_a_space_before_the_unit(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await new_seller(env)
+        mark = user.fake.mark()
+        await say(user, "/new va bca 25 rb Budi")
+        card = await card_after(user, mark)
+        [code] = await env.codes_of(SELLER)
+
+    assert (code.bank, code.amount, code.customer) == ("BCA", 25_000, "Budi")
+    assert card.text is not None and "<b>Rp 25.000</b> (tetap)" in card.text

@@ -122,3 +122,27 @@ async def test_an_exhausted_va_range_is_explained_and_reported(tmp_path: Path) -
         await env.telegram.wait_for_message(ADMIN_ID, lambda m: m.text == alert, after=mark)
 
         assert len(await env.codes_of(SELLER)) == 1
+
+
+async def test_pivots_refusal_reaches_the_seller_in_their_words_and_the_operator_in_pivots(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as env:
+        user = await new_seller(env)
+        env.simulator.fail_next("POST", "/v2/payments", status=422)
+        mark = user.fake.mark()
+        await say(user, "/new qris Bu Ani")
+
+        refused = await env.telegram.wait_for_edit(
+            SELLER, lambda edit: edit.text == text("id", "error.pivot_rejected"), after=mark
+        )
+        alert = await env.telegram.wait_for_message(
+            ADMIN_ID, lambda m: "Failure injected by the simulator" in (m.text or ""), after=mark
+        )
+
+    assert refused.text is not None and "diberi tahu" in refused.text
+    assert "422" in (alert.text or "")
+    shown = [m.text or "" for m in user.messages()] + [
+        e.text or "" for e in env.telegram.edits(SELLER)
+    ]
+    assert not any("Failure injected" in body for body in shown)

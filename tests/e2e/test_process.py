@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 from pathlib import Path
@@ -48,6 +49,37 @@ async def test_a_missing_token_stops_start_up_with_one_line_and_exit_code_2(
     assert "TELEGRAM_BOT_TOKEN" in lines[0]
     assert CLIENT_SECRET not in process.output
     assert CALLBACK_KEY not in process.output
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [
+        ("folder", "it is a folder; name a file in it"),
+        ("file/kodebayar.db", "is a file, not a folder"),
+        ("notes.txt", "file is not a database"),
+    ],
+)
+async def test_a_database_path_that_cannot_be_used_stops_start_up_with_one_line_and_exit_code_2(
+    tmp_path: Path, where: str, reason: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("")
+    (tmp_path / "notes.txt").write_text("not a database, only text " * 40)
+    variables = bot_environment(
+        database_path=tmp_path / where,
+        telegram_url="http://127.0.0.1:9",
+        pivot_url="http://127.0.0.1:9",
+        http_port=free_port(),
+    )
+    process = BotProcess(variables, tmp_path)
+
+    code = await process.run_to_end()
+
+    assert code == 2, process.output
+    assert "Traceback" not in process.output
+    last = process.output.strip().splitlines()[-1]
+    assert last.startswith(f"kodebayar: DATABASE_PATH: cannot open {tmp_path / where}: ")
+    assert reason in last
 
 
 async def test_killed_after_the_200_and_before_the_message_it_arrives_after_a_restart(
@@ -165,7 +197,7 @@ async def test_a_full_flow_logs_no_secret_and_sigterm_stops_cleanly(
             )
             [session] = simulator.sessions.values()
             mark = telegram.mark()
-            simulator.record_charge(session.id, 25_000)
+            charge = simulator.record_charge(session.id, 25_000)
             paid = await telegram.wait_for_message(
                 SELLER, lambda m: "25.000" in (m.text or ""), after=mark, timeout=10
             )
@@ -184,3 +216,10 @@ async def test_a_full_flow_logs_no_secret_and_sigterm_stops_cleanly(
     for secret in SECRETS:
         assert secret not in process.output
     assert BOT_TOKEN.split(":")[1] not in process.output
+    # At DEBUG too: no SQL parameters, so no invitation token and no callback body.
+    assert " aiosqlite: " not in process.output
+    assert token.group(1) not in process.output
+    assert "?start=" in process.output  # PTB's DEBUG lines did carry the link, masked
+    body = json.loads(simulator.callback_body(charge.id))
+    assert body["event"] == "CHARGE.SUCCESS"
+    assert body["event"] not in process.output  # in any dump of the body, however quoted

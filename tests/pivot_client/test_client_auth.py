@@ -166,6 +166,30 @@ async def test_refused_credentials_are_not_retried(client: PivotClient, fake: Fa
     assert fake.api_requests == []
 
 
+async def test_authenticate_fetches_the_token_the_next_call_uses(
+    client: PivotClient, fake: FakePivot
+) -> None:
+    await client.authenticate()
+    await client.authenticate()
+    await client.payment_method_configs()
+
+    assert len(fake.token_requests) == 1
+    assert bearer(fake) == ["Bearer token-1"]
+
+
+async def test_authenticate_raises_when_the_credentials_are_refused(
+    client: PivotClient, fake: FakePivot
+) -> None:
+    fake.script(
+        "POST", TOKEN_PATH, error(401, "credentials_invalid", "Client ID or Secret is invalid")
+    )
+
+    with pytest.raises(AuthenticationError):
+        await client.authenticate()
+
+    assert len(fake.token_requests) == 1
+
+
 async def test_an_unreadable_token_answer_is_a_validation_error_without_the_token(
     client: PivotClient, fake: FakePivot
 ) -> None:

@@ -16,6 +16,7 @@ from storage import (
     ConstraintError,
     Database,
     DatabaseError,
+    DatabasePathError,
     InviteResult,
     OutboxStatus,
     Role,
@@ -41,6 +42,44 @@ async def test_open_creates_the_folder_and_sets_the_pragmas(db: Database, db_pat
     assert await _pragma(reader, "busy_timeout") == 5000
     assert await db.schema_version() == 1
     await db.ping()
+
+
+@pytest.mark.parametrize(
+    ("where", "reason"),
+    [
+        ("folder", r"it is a folder; name a file in it, such as .*folder/kodebayar\.db$"),
+        ("file/kodebayar.db", r"file is a file, not a folder$"),
+        ("file/deeper/kodebayar.db", r"file is a file, not a folder$"),
+    ],
+)
+async def test_a_path_that_cannot_hold_a_database_says_why(
+    tmp_path: Path, where: str, reason: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("")
+
+    with pytest.raises(DatabasePathError, match=reason):
+        await Database.open(tmp_path / where)
+
+
+async def test_a_folder_this_user_cannot_write_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Tests run as root, who may write anywhere: the check itself is made to say no.
+    monkeypatch.setattr("storage._database.os.access", lambda path, mode: False)
+
+    with pytest.raises(DatabasePathError, match=r"the folder .*/data is not writable by this"):
+        await Database.open(tmp_path / "data" / "kodebayar.db")
+
+
+async def test_a_file_that_is_not_a_database_is_refused(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("not a database, only text " * 40)
+
+    with pytest.raises(DatabaseError, match="file is not a database"):
+        await Database.open(path)
 
 
 async def test_the_reader_refuses_writes(db: Database) -> None:
