@@ -25,6 +25,7 @@ MESSAGES: dict[str, str] = {
     # Operator alerts
     "alert.dead_letter": "🚨 A Pivot callback could not be read and was kept as dead letter #{inbox_id}: {reason}",
     "alert.unknown_session": "🚨 A payment of {amount} arrived on an unknown Pivot session ({session_id}). Recorded as charge {charge_id}.",
+    "alert.refused_charge": "🚨 Pivot reported charge {charge_id} (session {session_id}) with an amount that is not money: {reason}. It was not recorded and no seller was told. Check it in Pivot's dashboard; a wrong amount with the right Callback API Key may mean the key has leaked.",
     # Access
     "access.refused": "Sorry, this bot is only for invited sellers. Ask the bot's operator for an invitation link.",
     "access.suspended": "Your access has been suspended by the operator. Payments that arrive are still recorded.",
