@@ -28,7 +28,7 @@ from bot.context import CONTEXT_TYPES, SERVICES_KEY
 from bot.handlers import publish_commands, register
 from bot.ledger import Ledger
 from bot.logs import configure_logging
-from bot.reconcile import Reconciler
+from bot.reconcile import LookupQueue, Reconciler
 from bot.relay import Relay
 from bot.server import EmbeddedServer
 from bot.services import Services
@@ -104,7 +104,10 @@ class Runtime:
         )
         self._application = application = self._build_application()
         self._relay = relay = Relay(db, application.bot)
-        self._ledger = ledger = Ledger(db, settings.admin_telegram_ids, relay.wake)
+        lookups = LookupQueue()
+        self._ledger = ledger = Ledger(
+            db, settings.admin_telegram_ids, relay.wake, look_up=lookups.request
+        )
         application.bot_data[SERVICES_KEY] = Services(
             settings=settings,
             db=db,
@@ -114,7 +117,7 @@ class Runtime:
         )
         register(application)
         self._reconciler = Reconciler(
-            db, pivot, ledger, interval=settings.reconcile_interval_seconds
+            db, pivot, ledger, interval=settings.reconcile_interval_seconds, lookups=lookups
         )
         await self._serve_http(ledger)
         await self._start_telegram(application)
