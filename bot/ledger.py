@@ -82,6 +82,7 @@ class _Waiting:
     """A callback body waiting for the group commit that records it."""
 
     body: bytes
+    truncated: bool
     done: asyncio.Future[tuple[int, InboxOutcome]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -118,14 +119,15 @@ class Ledger:
         self._waiting: list[_Waiting] = []
         self._committer: asyncio.Task[None] | None = None
 
-    async def record_callback(self, body: bytes) -> None:
+    async def record_callback(self, body: bytes, *, truncated: bool = False) -> None:
         """Store an authenticated callback body and record its charges, or raise to get a 5xx.
 
         One transaction holds the raw body, the charges and their messages: after a commit
         everything is on disk, before it nothing is, and Pivot retries whatever was not.
         Returns only once that transaction is committed (it may hold other callbacks too).
+        A ``truncated`` body (the start of one over the size cap) is kept as a dead letter.
         """
-        waiting = _Waiting(body)
+        waiting = _Waiting(body, truncated)
         self._waiting.append(waiting)
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_waiting(), name="group-commit")
@@ -154,9 +156,7 @@ class Ledger:
         log = _CommitLog()
         try:
             async with self._db.write() as tx:
-                results, looked_up = await self._store(
-                    tx, [waiting.body for waiting in batch], now, log
-                )
+                results, looked_up = await self._store(tx, batch, now, log)
         except Exception as exc:
             if len(batch) > 1:
                 for waiting in batch:
@@ -174,14 +174,15 @@ class Ledger:
             _answer(waiting, result)
 
     async def _store(
-        self, tx: Transaction, bodies: Sequence[bytes], now: datetime, log: _CommitLog
+        self, tx: Transaction, batch: Sequence[_Waiting], now: datetime, log: _CommitLog
     ) -> tuple[list[tuple[int, InboxOutcome]], list[Code]]:
         """Write callbacks inside ``tx``: their inbox entries, charges and messages.
 
         Returns each entry's outcome, and the codes whose sessions are to be looked up.
         """
+        bodies = [waiting.body for waiting in batch]
         entry_ids = await tx.inbox.add_all(bodies, now=now)
-        read = [_read(body) for body in bodies]
+        read = [_read(waiting.body, waiting.truncated) for waiting in batch]
         codes = await _codes_of(tx, [item.ref for item in read if item.ref is not None])
         paid = [
             (entry_id, item.ref, item.event)
@@ -439,10 +440,10 @@ class _Read:
     error: str = ""
 
 
-def _read(body: bytes) -> _Read:
+def _read(body: bytes, truncated: bool) -> _Read:
     """Read one body; never raises, so every body is kept whatever it holds."""
     try:
-        event = pivot_client.parse_callback(body)
+        event = pivot_client.parse_callback(body, truncated=truncated)
     except pivot_client.CallbackError as exc:
         return _Read(None, _ref(exc.session_id, exc.client_reference_id), str(exc))
     except Exception as exc:  # a parser bug must not cost the body: keep it as a dead letter

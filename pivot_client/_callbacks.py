@@ -134,7 +134,7 @@ _SESSION_EVENTS: dict[str, type[SessionEvent]] = {
 }
 
 
-def parse_callback(raw: bytes) -> CallbackEvent:
+def parse_callback(raw: bytes, *, truncated: bool = False) -> CallbackEvent:
     """Read a callback body into a typed event.
 
     The JSON is read with bounds (``pivot_client._json``) and amounts are checked for size
@@ -142,6 +142,8 @@ def parse_callback(raw: bytes) -> CallbackEvent:
 
     Args:
         raw: The request body, exactly as received.
+        truncated: ``raw`` is only the start of a body over the receiver's size limit. It is
+            never an event: ``CallbackError`` says which session its start named, if it did.
 
     Returns:
         A ``SessionEvent`` subclass for each payment event name, or ``UnknownEvent`` for any
@@ -153,6 +155,10 @@ def parse_callback(raw: bytes) -> CallbackEvent:
             The message says what is wrong, not the body; ``session_id`` and
             ``client_reference_id`` say which session the body named, when it named one.
     """
+    if truncated:
+        raise _error_about(
+            _data_of(raw), f"callback body over the size limit, cut at {len(raw)} bytes"
+        )
     try:
         body = load_json(raw)
     except ValueError as exc:
@@ -175,6 +181,16 @@ def parse_callback(raw: bytes) -> CallbackEvent:
         ) from None
     paid = [c for c in session.charge_details if c.status is ChargeStatus.SUCCESS]
     return event_class(session=session, charges=paid)
+
+
+def _data_of(start: bytes) -> dict[str, Any]:
+    """``data`` of a body of which only ``start`` is known, as far as it goes ({} if none)."""
+    try:
+        body = load_json(start, partial=True)
+    except ValueError:
+        return {}
+    data = body.get("data") if isinstance(body, dict) else None
+    return data if isinstance(data, dict) else {}
 
 
 def _text(value: object) -> str | None:

@@ -15,7 +15,11 @@ import pydantic_core
 __all__ = ["load_json"]
 
 
-def load_json(raw: bytes) -> object:
+def load_json(raw: bytes, *, partial: bool = False) -> object:
     """The JSON value in ``raw``; ``ValueError`` for invalid JSON, too deep a nesting, too long
-    an integer, ``NaN`` or ``Infinity``, or bytes that are not UTF-8."""
-    return pydantic_core.from_json(raw, allow_inf_nan=False)
+    an integer, ``NaN`` or ``Infinity``, or bytes that are not UTF-8.
+
+    With ``partial``, ``raw`` may stop anywhere: what is complete comes out (a cut string is
+    left out, a cut number is kept as cut, so such a value is never money).
+    """
+    return pydantic_core.from_json(raw, allow_inf_nan=False, allow_partial=partial)

@@ -143,6 +143,26 @@ async def test_an_unreadable_body_naming_a_known_session_has_it_looked_up(
     assert "at most 18 digits" in detail
 
 
+async def test_the_start_of_a_body_over_the_cap_is_kept_and_its_session_looked_up(
+    db: Database, ledger: Ledger, looked_up: list[Code], code: Code
+) -> None:
+    whole = body_for(code, [(f"c{n}", 25_000) for n in range(50)])
+    start = whole[: len(whole) // 2]
+
+    await ledger.record_callback(start, truncated=True)
+
+    # Even its complete charges are not money: a number cut short still reads as a number.
+    assert await db.charges.count() == 0
+    assert [c.id for c in looked_up] == [code.id]
+    entry = await db.inbox.get(1)
+    assert entry is not None
+    assert entry.body == start
+    assert (entry.outcome, entry.detail) == (
+        InboxOutcome.DEAD_LETTER,
+        f"callback body over the size limit, cut at {len(start)} bytes; session looked up",
+    )
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -179,6 +179,21 @@ def test_an_unreadable_session_still_says_which_session_it_named() -> None:
     assert caught.value.client_reference_id == "1751610085"
 
 
+@pytest.mark.parametrize("cut", [0, 10, 60, 200, 400, -1])
+def test_a_truncated_body_is_never_an_event_but_names_its_session_when_it_got_that_far(
+    cut: int,
+) -> None:
+    whole = raw(charge_success())
+    start = whole[:cut] if cut >= 0 else whole  # even a complete one, if told it is cut
+
+    with pytest.raises(CallbackError, match="over the size limit") as caught:
+        parse_callback(start, truncated=True)
+
+    session = "7c1b8f2e-52b4-4f0e-9d0a-3a9f1e6c2b71"
+    named = f'"id": "{session}"'.encode() in start  # a string cut short names nothing
+    assert caught.value.session_id == (session if named else None)
+
+
 def with_first_amount(value: str) -> bytes:
     """The sample body with its first charge's amount value spelled ``value`` verbatim."""
     body = charge_success()
