@@ -233,7 +233,7 @@ async def test_an_unreadable_body_is_a_dead_letter_and_operators_hear_of_it_once
 async def test_a_body_that_breaks_the_parser_is_kept_all_the_same(
     db: Database, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(raw: bytes) -> pivot_client.CallbackEvent:
+    def broken(raw: bytes, *, truncated: bool = False) -> pivot_client.CallbackEvent:
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr(pivot_client, "parse_callback", broken)
