@@ -58,6 +58,8 @@ _QUEUES_MESSAGES = frozenset(
 )
 # Callbacks in one group commit at most: bounds how long one transaction holds the writer.
 MAX_BATCH = 64
+# Characters of a Pivot id an alert shows (Pivot's are 36-character UUIDs).
+_ID_SHOWN = 64
 
 
 class Recorded(StrEnum):
@@ -322,8 +324,9 @@ class Ledger:
             "alert.refused_charge",
             dedupe=f"refused:{record.pivot_charge_id}",
             now=now,
-            charge_id=record.pivot_charge_id,
-            session_id=record.session_id,
+            # Ids come from the body: cut, so no id can make the alert too long to send.
+            charge_id=record.pivot_charge_id[:_ID_SHOWN],
+            session_id=record.session_id[:_ID_SHOWN],
             reason=candidate.problem,
         )
         log.add(
@@ -380,8 +383,8 @@ class Ledger:
             dedupe=f"unknown:{record.pivot_charge_id}",
             now=now,
             amount=format_rupiah(record.amount),
-            session_id=record.session_id,
-            charge_id=record.pivot_charge_id,
+            session_id=record.session_id[:_ID_SHOWN],
+            charge_id=record.pivot_charge_id[:_ID_SHOWN],
         )
         log.add(
             logging.WARNING,

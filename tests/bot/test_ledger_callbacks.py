@@ -259,3 +259,16 @@ async def test_money_beside_a_refused_charge_is_still_recorded(
         "ChargeSuccessEvent; charge bad: amount -1 is not positive",
     )
     assert looked_up == []
+
+
+async def test_an_alert_about_a_refused_charge_stays_short_whatever_its_ids(
+    db: Database, ledger: Ledger
+) -> None:
+    long_id = "x" * 100_000
+
+    await ledger.record_callback(charge_success_body(long_id, None, [(long_id, -1)]))
+
+    assert await db.outbox.count() == 1
+    alert = await db.outbox.get(1)
+    assert alert is not None
+    assert len(alert.payload) < 1_000
