@@ -49,7 +49,7 @@ def bare_app(*, read_body: bool = False) -> Starlette:
     return Starlette(routes=[Route(CALLBACK_PATH, answer, methods=["POST"])])
 
 
-async def _discard(_: bytes) -> None:
+async def _discard(_: bytes, *, truncated: bool = False) -> None:
     """``route``'s stand-in for the ledger."""
 
 

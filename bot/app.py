@@ -29,7 +29,7 @@ from bot.handlers import publish_commands, register
 from bot.ledger import Ledger
 from bot.logs import configure_logging
 from bot.pivot_check import CredentialCheck
-from bot.reconcile import Reconciler
+from bot.reconcile import LookupQueue, Reconciler
 from bot.relay import Relay
 from bot.sending import Sender
 from bot.server import EmbeddedServer
@@ -117,7 +117,10 @@ class Runtime:
         self._pivot_check.start()
         self._application = application = self._build_application()
         self._relay = relay = Relay(db, application.bot, settings.admin_telegram_ids)
-        self._ledger = ledger = Ledger(db, settings.admin_telegram_ids, relay.wake)
+        lookups = LookupQueue()
+        self._ledger = ledger = Ledger(
+            db, settings.admin_telegram_ids, relay.wake, look_up=lookups.request
+        )
         application.bot_data[SERVICES_KEY] = Services(
             settings=settings,
             db=db,
@@ -127,7 +130,7 @@ class Runtime:
         )
         register(application)
         self._reconciler = Reconciler(
-            db, pivot, ledger, interval=settings.reconcile_interval_seconds
+            db, pivot, ledger, interval=settings.reconcile_interval_seconds, lookups=lookups
         )
         await self._serve_http(ledger)
         await self._start_telegram(application)

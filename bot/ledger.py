@@ -10,13 +10,21 @@ charges (BENCHMARKS.md has the figures). Each callback is still answered only af
 that holds it, and what it records is what it would record alone, after the callbacks before
 it. If anything in a batch fails, the batch is rolled back and its callbacks are recorded one
 by one, so only the one at fault gets its 5xx.
+
+Any payment event counts, whatever Pivot names it (design.md §4, rule 5), and a callback on one
+of our codes that records nothing new makes the bot look that session up at Pivot at once
+(``look_up``, after the commit). Only a positive whole number of rupiah within Pivot's limits
+is money (``pivot_client.Charge.money_problem``); a charge that is not, and a body that cannot
+be read, are kept with their reason and told to the operators once, and Pivot gets its 200:
+sending the same body again would not make it readable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -50,6 +58,8 @@ _QUEUES_MESSAGES = frozenset(
 )
 # Callbacks in one group commit at most: bounds how long one transaction holds the writer.
 MAX_BATCH = 64
+# Characters of a Pivot id an alert shows (Pivot's are 36-character UUIDs).
+_ID_SHOWN = 64
 
 
 class Recorded(StrEnum):
@@ -58,6 +68,7 @@ class Recorded(StrEnum):
     NEW = "new"
     DUPLICATE = "duplicate"
     UNKNOWN_SESSION = "unknown_session"
+    REFUSED = "refused"  # not money: kept out of the records, operators told
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +84,7 @@ class _Waiting:
     """A callback body waiting for the group commit that records it."""
 
     body: bytes
+    truncated: bool
     done: asyncio.Future[tuple[int, InboxOutcome]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -90,25 +102,34 @@ class Ledger:
         db: The database.
         admin_ids: Operators, told about dead letters and charges on unknown sessions.
         on_recorded: Called after a commit that queued messages (wakes the relay).
+        look_up: Called after a commit with each code whose session must be looked up at
+            Pivot now: a callback named it but recorded nothing new. None: nobody looks.
     """
 
     def __init__(
-        self, db: Database, admin_ids: Iterable[int], on_recorded: Callable[[], None]
+        self,
+        db: Database,
+        admin_ids: Iterable[int],
+        on_recorded: Callable[[], None],
+        *,
+        look_up: Callable[[Code], None] | None = None,
     ) -> None:
         self._db = db
         self._admin_ids = frozenset(admin_ids)
         self._on_recorded = on_recorded
+        self._look_up = look_up
         self._waiting: list[_Waiting] = []
         self._committer: asyncio.Task[None] | None = None
 
-    async def record_callback(self, body: bytes) -> None:
+    async def record_callback(self, body: bytes, *, truncated: bool = False) -> None:
         """Store an authenticated callback body and record its charges, or raise to get a 5xx.
 
         One transaction holds the raw body, the charges and their messages: after a commit
         everything is on disk, before it nothing is, and Pivot retries whatever was not.
         Returns only once that transaction is committed (it may hold other callbacks too).
+        A ``truncated`` body (the start of one over the size cap) is kept as a dead letter.
         """
-        waiting = _Waiting(body)
+        waiting = _Waiting(body, truncated)
         self._waiting.append(waiting)
         if self._committer is None or self._committer.done():
             self._committer = asyncio.create_task(self._commit_waiting(), name="group-commit")
@@ -137,7 +158,7 @@ class Ledger:
         log = _CommitLog()
         try:
             async with self._db.write() as tx:
-                results = await self._store(tx, [waiting.body for waiting in batch], now, log)
+                results, looked_up = await self._store(tx, batch, now, log)
         except Exception as exc:
             if len(batch) > 1:
                 for waiting in batch:
@@ -148,55 +169,73 @@ class Ledger:
         log.write()
         if any(outcome in _QUEUES_MESSAGES for _, outcome in results):
             self._on_recorded()
+        if self._look_up is not None:
+            for code in looked_up:
+                self._look_up(code)
         for waiting, result in zip(batch, results, strict=True):
             _answer(waiting, result)
 
     async def _store(
-        self, tx: Transaction, bodies: Sequence[bytes], now: datetime, log: _CommitLog
-    ) -> list[tuple[int, InboxOutcome]]:
-        """Write callbacks inside ``tx``: their inbox entries, charges and messages."""
+        self, tx: Transaction, batch: Sequence[_Waiting], now: datetime, log: _CommitLog
+    ) -> tuple[list[tuple[int, InboxOutcome]], list[Code]]:
+        """Write callbacks inside ``tx``: their inbox entries, charges and messages.
+
+        Returns each entry's outcome, and the codes whose sessions are to be looked up.
+        """
+        bodies = [waiting.body for waiting in batch]
         entry_ids = await tx.inbox.add_all(bodies, now=now)
-        outcomes: dict[int, tuple[InboxOutcome, str]] = {}
-        events: list[tuple[int, pivot_client.ChargeSuccessEvent]] = []
-        for entry_id, body in zip(entry_ids, bodies, strict=True):
-            try:
-                event = pivot_client.parse_callback(body)
-            except pivot_client.CallbackError as exc:
-                outcomes[entry_id] = await self._dead_letter(tx, entry_id, exc, now, log)
-                continue
-            if isinstance(event, pivot_client.ChargeSuccessEvent):
-                events.append((entry_id, event))
-            else:
-                outcomes[entry_id] = (InboxOutcome.IGNORED, type(event).__name__)
-        found = [
-            _Found(
-                SessionRef(event.session.id, event.session.client_reference_id),
-                event.charges,
-                ChargeSource.CALLBACK,
-            )
-            for _, event in events
+        read = [_read(waiting.body, waiting.truncated) for waiting in batch]
+        codes = await _codes_of(tx, [item.ref for item in read if item.ref is not None])
+        paid = [
+            (entry_id, item.ref, item.event)
+            for entry_id, item in zip(entry_ids, read, strict=True)
+            if isinstance(item.event, pivot_client.SessionEvent) and item.ref is not None
         ]
-        results = await self._record(tx, found, now, log)
-        for (entry_id, event), recorded in zip(events, results, strict=True):
-            outcomes[entry_id] = (_inbox_outcome(recorded), type(event).__name__)
-        await tx.inbox.set_outcomes([(entry_id, *outcomes[entry_id]) for entry_id in entry_ids])
-        return [(entry_id, outcomes[entry_id][0]) for entry_id in entry_ids]
+        found = [_Found(ref, event.charges, ChargeSource.CALLBACK) for _, ref, event in paid]
+        recorded = dict(
+            zip(
+                (entry_id for entry_id, _, _ in paid),
+                await self._record(tx, found, codes, now, log),
+                strict=True,
+            )
+        )
+        outcomes: list[tuple[int, InboxOutcome, str]] = []
+        looked_up: dict[int, Code] = {}
+        for entry_id, body, item in zip(entry_ids, bodies, read, strict=True):
+            candidates = recorded.get(entry_id, [])
+            if item.event is None:
+                outcome, detail = await self._dead_letter(tx, entry_id, body, item, now, log)
+            else:
+                outcome = _inbox_outcome([candidate.outcome for candidate in candidates])
+                detail = _detail(item.event, candidates)
+            code = codes.get(item.ref) if item.ref is not None else None
+            if code is not None and all(c.outcome is not Recorded.NEW for c in candidates):
+                # Nothing new from a callback on our code: its payment may be on another page,
+                # under another event, or unreadable here. Pivot's API will say.
+                looked_up[code.id] = code
+                detail += "; session looked up"
+            outcomes.append((entry_id, outcome, detail))
+        await tx.inbox.set_outcomes(outcomes)
+        return [(entry_id, outcome) for entry_id, outcome, _ in outcomes], list(looked_up.values())
 
     async def _dead_letter(
         self,
         tx: Transaction,
         entry_id: int,
-        error: pivot_client.CallbackError,
+        body: bytes,
+        item: _Read,
         now: datetime,
         log: _CommitLog,
     ) -> tuple[InboxOutcome, str]:
-        """Keep a callback that cannot be read and tell a person (a retry would fail alike)."""
-        reason = str(error)[:200]
+        """Keep a callback that cannot be read and tell a person, once per distinct body (a
+        retry of it would fail alike)."""
+        reason = item.error[:200]
+        digest = hashlib.sha256(body).hexdigest()[:32]
         await alert_operators(
             tx,
             self._admin_ids,
             "alert.dead_letter",
-            dedupe=f"dead:{entry_id}",
+            dedupe=f"dead:{digest}",
             now=now,
             inbox_id=entry_id,
             reason=reason,
@@ -216,33 +255,45 @@ class Ledger:
         found = _Found(SessionRef(session_id, client_reference_id), charges, source)
         log = _CommitLog()
         async with self._db.write() as tx:
-            [results] = await self._record(tx, [found], now, log)
+            codes = await _codes_of(tx, [found.ref])
+            [candidates] = await self._record(tx, [found], codes, now, log)
         log.write()
+        results = [candidate.outcome for candidate in candidates]
         if any(result is not Recorded.DUPLICATE for result in results):
             self._on_recorded()
         return results
 
     async def _record(
-        self, tx: Transaction, found: Sequence[_Found], now: datetime, log: _CommitLog
-    ) -> list[list[Recorded]]:
-        """Record the SUCCESS charges of each ``found``; what became of each, per ``found``.
+        self,
+        tx: Transaction,
+        found: Sequence[_Found],
+        codes: Mapping[SessionRef, Code],
+        now: datetime,
+        log: _CommitLog,
+    ) -> list[list[_Candidate]]:
+        """Record the SUCCESS charges of each ``found`` (on ``codes``, by session); what became
+        of each, per ``found``.
 
         Set-wise: one statement per step for the whole batch, not one per charge (only the
         rare cases, a session found by its reference or unknown, add their own). Every
         statement is a hop to the database thread, and those hops were most of what a
         callback cost (BENCHMARKS.md). The records are those of recording one by one.
         """
-        codes = await _codes_of(tx, [item.ref for item in found])
         candidates = [
             _candidate(index, codes.get(item.ref), item, charge, now)
             for index, item in enumerate(found)
             for charge in item.charges
             if charge.status is pivot_client.ChargeStatus.SUCCESS
         ]
-        if candidates:
-            inserted = await tx.charges.insert_new([c.record for c in candidates], now=now)
+        refused = [c for c in candidates if c.problem is not None]
+        for candidate in refused:
+            candidate.outcome = Recorded.REFUSED
+            await self._alert_refused(tx, candidate, now, log)
+        candidates_ok = [c for c in candidates if c.problem is None]
+        if candidates_ok:
+            inserted = await tx.charges.insert_new([c.record for c in candidates_ok], now=now)
             unclaimed = {charge.pivot_charge_id for charge in inserted}
-            for candidate in candidates:
+            for candidate in candidates_ok:
                 # A charge twice in one batch is new the first time only, as it would be alone.
                 if candidate.record.pivot_charge_id in unclaimed:
                     unclaimed.remove(candidate.record.pivot_charge_id)
@@ -257,10 +308,34 @@ class Ledger:
         for candidate in candidates:
             if candidate.outcome is Recorded.UNKNOWN_SESSION:
                 await self._alert_unknown_session(tx, candidate.record, now, log)
-        results: list[list[Recorded]] = [[] for _ in found]
+        results: list[list[_Candidate]] = [[] for _ in found]
         for candidate in candidates:
-            results[candidate.index].append(candidate.outcome)
+            results[candidate.index].append(candidate)
         return results
+
+    async def _alert_refused(
+        self, tx: Transaction, candidate: _Candidate, now: datetime, log: _CommitLog
+    ) -> None:
+        """Tell the operators, once per charge, that Pivot reported a charge that is not money."""
+        record = candidate.record
+        await alert_operators(
+            tx,
+            self._admin_ids,
+            "alert.refused_charge",
+            dedupe=f"refused:{record.pivot_charge_id}",
+            now=now,
+            # Ids come from the body: cut, so no id can make the alert too long to send.
+            charge_id=record.pivot_charge_id[:_ID_SHOWN],
+            session_id=record.session_id[:_ID_SHOWN],
+            reason=candidate.problem,
+        )
+        log.add(
+            logging.WARNING,
+            "charge %s on session %s refused: %s",
+            record.pivot_charge_id,
+            record.session_id,
+            candidate.problem,
+        )
 
     async def _announce(
         self,
@@ -308,8 +383,8 @@ class Ledger:
             dedupe=f"unknown:{record.pivot_charge_id}",
             now=now,
             amount=format_rupiah(record.amount),
-            session_id=record.session_id,
-            charge_id=record.pivot_charge_id,
+            session_id=record.session_id[:_ID_SHOWN],
+            charge_id=record.pivot_charge_id[:_ID_SHOWN],
         )
         log.add(
             logging.WARNING,
@@ -355,13 +430,53 @@ class _Candidate:
     code: Code | None  # None: on a session no code holds
     flags: tuple[Flag, ...]  # as in ``record``, in the order the message shows them
     record: NewCharge
+    problem: str | None  # why it is not money; None when it is
     outcome: Recorded = Recorded.DUPLICATE
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """A callback body as read: its event (None when unreadable), the session it named."""
+
+    event: pivot_client.CallbackEvent | None
+    ref: SessionRef | None
+    error: str = ""
+
+
+def _read(body: bytes, truncated: bool) -> _Read:
+    """Read one body; never raises, so every body is kept whatever it holds."""
+    try:
+        event = pivot_client.parse_callback(body, truncated=truncated)
+    except pivot_client.CallbackError as exc:
+        return _Read(None, _ref(exc.session_id, exc.client_reference_id), str(exc))
+    except Exception as exc:  # a parser bug must not cost the body: keep it as a dead letter
+        logger.exception("reading a callback body failed")
+        return _Read(None, None, f"could not be read ({type(exc).__name__})")
+    if isinstance(event, pivot_client.SessionEvent):
+        return _Read(event, SessionRef(event.session.id, event.session.client_reference_id))
+    return _Read(event, _ref(event.session_id, event.client_reference_id))
+
+
+def _ref(session_id: str | None, client_reference_id: str | None) -> SessionRef | None:
+    """The session a body named, if it named one ("" stands for an id it did not give)."""
+    if session_id is None and client_reference_id is None:
+        return None
+    return SessionRef(session_id or "", client_reference_id)
+
+
+def _detail(event: pivot_client.CallbackEvent, candidates: Sequence[_Candidate]) -> str:
+    """The inbox detail of a callback read: its event, and why any of its charges was refused."""
+    name = type(event).__name__ if isinstance(event, pivot_client.SessionEvent) else event.name
+    refused = [f"charge {c.record.pivot_charge_id}: {c.problem}" for c in candidates if c.problem]
+    return "; ".join([name[:100], *refused])[:500]
 
 
 async def _codes_of(tx: Transaction, refs: Sequence[SessionRef]) -> dict[SessionRef, Code]:
     """Each session's code, by Pivot's session id or else by our clientReferenceId (before
     the session id is stored); sessions no code holds are left out."""
-    by_session = await tx.codes.find_by_sessions({ref.session_id for ref in refs})
+    by_session = await tx.codes.find_by_sessions(
+        {ref.session_id for ref in refs if ref.session_id}
+    )
     codes = {}
     for ref in set(refs):
         code = by_session.get(ref.session_id)
@@ -392,7 +507,7 @@ def _candidate(
         source=found.source,
         flags=frozenset(flags),
     )
-    return _Candidate(index, code, flags, record)
+    return _Candidate(index, code, flags, record, charge.money_problem())
 
 
 def _payment_message(
@@ -460,6 +575,8 @@ def _inbox_outcome(results: Sequence[Recorded]) -> InboxOutcome:
     """One outcome for a callback that may carry several charges."""
     if Recorded.NEW in results:
         return InboxOutcome.RECORDED
+    if Recorded.REFUSED in results:
+        return InboxOutcome.DEAD_LETTER
     if Recorded.UNKNOWN_SESSION in results:
         return InboxOutcome.UNKNOWN_SESSION
     if results:

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -20,7 +20,13 @@ from starlette.routing import Route
 
 from pivot_client import verify_callback_key
 
-__all__ = ["MAX_BODY_BYTES", "BodyTooLarge", "create_web_app", "read_capped_body"]
+__all__ = [
+    "MAX_BODY_BYTES",
+    "BodyTooLarge",
+    "CallbackSink",
+    "create_web_app",
+    "read_capped_body",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -28,28 +34,35 @@ logger = logging.getLogger(__name__)
 # thousands of times. 1 MiB is far above that and far below what would hurt the process.
 MAX_BODY_BYTES = 1024 * 1024
 
-CallbackSink = Callable[[bytes], Awaitable[None]]
 UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
 HealthProbe = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
 
+class CallbackSink(Protocol):
+    """Where an authenticated callback body goes (``Ledger.record_callback``)."""
+
+    async def __call__(self, body: bytes, *, truncated: bool = False) -> None:
+        """Keep ``body`` (only its first bytes when ``truncated``); raise to answer 503."""
+
+
 class BodyTooLarge(Exception):
-    """The request body is over the cap."""
+    """The request body is over the cap; ``start`` is its first ``limit`` bytes."""
+
+    def __init__(self, start: bytes) -> None:
+        super().__init__("request body over the size limit")
+        self.start = start
 
 
 async def read_capped_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
     """The whole body, refusing to buffer more than ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
         chunks.append(chunk)
+        if size > limit:
+            raise BodyTooLarge(b"".join(chunks)[:limit])
     return b"".join(chunks)
 
 
@@ -68,15 +81,17 @@ def create_web_app(
         if not verify_callback_key(request.headers.get("x-api-key"), callback_key):
             logger.warning("refused a Pivot callback with a missing or wrong X-API-Key")
             return JSONResponse({"error": "unauthorized"}, status_code=401)
+        truncated = False
         try:
             body = await read_capped_body(request)
-        except BodyTooLarge:
-            logger.warning("refused a Pivot callback over %d bytes", MAX_BODY_BYTES)
-            return JSONResponse({"error": "payload too large"}, status_code=413)
+        except BodyTooLarge as exc:
+            # Kept all the same, cut at the cap: a dead letter, and 200 like any other.
+            logger.warning("a Pivot callback over %d bytes is kept cut at that", MAX_BODY_BYTES)
+            body, truncated = exc.start, True
         except ClientDisconnect:
             return Response(status_code=400)
         try:
-            await record_callback(body)
+            await record_callback(body, truncated=truncated)
         except Exception:
             # Not recorded: a 5xx makes Pivot deliver it again later.
             logger.exception("could not record a Pivot callback; Pivot will retry")

@@ -36,6 +36,7 @@ from ._exceptions import (
     trace_id_of,
 )
 from ._idempotency import request_id_for
+from ._json import load_json
 from ._logs import logger
 from ._models import (
     AccessToken,
@@ -93,8 +94,8 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
 
 def _json_or_none(response: httpx.Response) -> object:
     try:
-        return response.json()
-    except ValueError:  # also covers a body that is not UTF-8
+        return load_json(response.content)
+    except ValueError:  # also covers a body that is not UTF-8, or nested too deep
         return None
 
 

@@ -28,3 +28,11 @@ DEFAULT_RETURN_URL: Final = "https://t.me/"
 
 SUCCESS_CODE: Final = "00"
 USER_AGENT: Final = "kodebayar-pivot-client/0.1"
+
+# Per-transaction ceilings, from the limits of GET /v2/payment-method-configs in Pivot's
+# documentation (QR at most 9,999,999, Bank Indonesia's QRIS cap; VA at most 9,999,999,999).
+# A merchant's own limits may differ; these bound what a forged or broken body can make of a
+# running total (one charge of 2^63 rupiah would overflow SQLite's integers).
+MAX_QRIS_PAYMENT: Final = 9_999_999
+MAX_VA_PAYMENT: Final = 9_999_999_999
+PAYMENT_CURRENCY: Final = "IDR"

@@ -75,7 +75,23 @@ class PivotError(Exception):
 
 
 class CallbackError(PivotError):
-    """A callback body that is not a readable Pivot event."""
+    """A callback body that is not a readable Pivot event.
+
+    Attributes:
+        session_id: ``data.id`` of the body, when it had a string there.
+        client_reference_id: ``data.clientReferenceId`` of the body, when it had one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        session_id: str | None = None,
+        client_reference_id: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.session_id = session_id
+        self.client_reference_id = client_reference_id
 
 
 class APIError(PivotError):

@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from ._constants import DEFAULT_RETURN_URL
+from ._constants import DEFAULT_RETURN_URL, MAX_QRIS_PAYMENT, MAX_VA_PAYMENT, PAYMENT_CURRENCY
 
 __all__ = [
     "QR",
@@ -78,19 +78,40 @@ class _RequestModel(BaseModel):
     model_config = _camel_config("forbid")
 
 
+# Pivot's ``amount.value`` is a Decimal of 1 to 18 digits (Create Payment Session).
+MAX_AMOUNT_DIGITS = 18
+_MAX_AMOUNT = 10**MAX_AMOUNT_DIGITS
+# "  999999999999999999.000000  " fits; anything longer is not an amount Pivot sends.
+_MAX_AMOUNT_TEXT = 40
+
+
 def _to_rupiah(value: object) -> object:
-    """Whole rupiah from ``10000``, ``10000.0``, ``"10000.00"`` or ``"10000"``."""
+    """Whole rupiah from ``10000``, ``10000.0``, ``"10000.00"`` or ``"10000"``.
+
+    The size is checked before the conversion: ``int(Decimal("1e400000"))`` would build a
+    400,001-digit number, seconds of CPU, and ``1e308`` a 309-digit one.
+    """
     if isinstance(value, bool):
         raise ValueError("an amount must be a number, not a boolean")
-    if isinstance(value, float | str | Decimal):
+    if isinstance(value, int):
+        number = Decimal(value) if abs(value) < _MAX_AMOUNT else None
+    elif isinstance(value, float | str | Decimal):
+        text = str(value).strip()
+        if len(text) > _MAX_AMOUNT_TEXT:
+            raise ValueError(f"an amount has at most {MAX_AMOUNT_DIGITS} digits")
         try:
-            number = Decimal(str(value).strip())
+            number = Decimal(text)
         except InvalidOperation:
             raise ValueError("an amount must be a decimal number") from None
-        if not number.is_finite() or number != number.to_integral_value():
+        if not number.is_finite():
             raise ValueError("an amount must be a whole number of rupiah")
-        return int(number)
-    return value  # ints pass; other types get pydantic's own int error
+    else:
+        return value  # pydantic's own int error names the type
+    if number is None or (number and number.adjusted() >= MAX_AMOUNT_DIGITS):
+        raise ValueError(f"an amount has at most {MAX_AMOUNT_DIGITS} digits")
+    if number != number.to_integral_value():
+        raise ValueError("an amount must be a whole number of rupiah")
+    return int(number)
 
 
 def _to_utc(value: datetime | None) -> datetime | None:
@@ -218,6 +239,24 @@ class Charge(_ResponseModel):
     qr: QR | None = None
     failure_code: str | None = None
     failure_message: str | None = None
+
+    def money_problem(self) -> str | None:
+        """Why this charge cannot be counted as money received, or None when it can.
+
+        Money is a positive whole number of rupiah, in IDR, within Pivot's per-transaction
+        ceiling for the charge's method (``MAX_QRIS_PAYMENT``, ``MAX_VA_PAYMENT``). The model
+        has already refused fractions and amounts of more than 18 digits. The reason names
+        the amount but never echoes a text field in full.
+        """
+        value, currency = self.amount.value, self.amount.currency
+        if currency != PAYMENT_CURRENCY:
+            return f"currency {currency[:8]!r} is not {PAYMENT_CURRENCY}"
+        if value < 1:
+            return f"amount {value} is not positive"
+        ceiling = MAX_QRIS_PAYMENT if self.qr is not None else MAX_VA_PAYMENT
+        if value > ceiling:
+            return f"amount {value} is over Pivot's per-transaction limit of {ceiling}"
+        return None
 
 
 class PaymentSession(_ResponseModel):

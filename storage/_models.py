@@ -132,7 +132,8 @@ class CodeSummary:
 
 
 class ChargeSource(StrEnum):
-    """How a charge reached us: Pivot's callback, or our own reconciliation."""
+    """How a charge reached us: Pivot's callback (or the look-up of its session that a
+    callback triggered), or our own periodic reconciliation."""
 
     CALLBACK = "callback"
     RECONCILIATION = "reconciliation"

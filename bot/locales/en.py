@@ -27,6 +27,7 @@ MESSAGES: dict[str, str] = {
     "alert.message_set_aside": "🚨 Message #{row_id} for chat {chat_id} could not be sent and was set aside: {reason}. The payment stays recorded and shows in /codes.",
     "alert.dead_letter": "🚨 A Pivot callback could not be read and was kept as dead letter #{inbox_id}: {reason}",
     "alert.unknown_session": "🚨 A payment of {amount} arrived on an unknown Pivot session ({session_id}). Recorded as charge {charge_id}.",
+    "alert.refused_charge": "🚨 Pivot reported charge {charge_id} (session {session_id}) with an amount that is not money: {reason}. It was not recorded and no seller was told. Check it in Pivot's dashboard; a wrong amount with the right Callback API Key may mean the key has leaked.",
     # Access
     "access.refused": "Sorry, this bot is only for invited sellers. Ask the bot's operator for an invitation link.\n\nYour Telegram id: {telegram_id}. The bot's operator puts their own id in ADMIN_TELEGRAM_IDS.",
     "access.suspended": "Your access has been suspended by the operator. Payments that arrive are still recorded.",

@@ -27,6 +27,7 @@ MESSAGES: dict[str, str] = {
     "alert.message_set_aside": "🚨 Pesan #{row_id} untuk chat {chat_id} tidak bisa dikirim dan disisihkan: {reason}. Pembayarannya tetap tercatat dan terlihat di /codes.",
     "alert.dead_letter": "🚨 Callback Pivot tidak bisa dibaca dan disimpan sebagai dead letter #{inbox_id}: {reason}",
     "alert.unknown_session": "🚨 Pembayaran {amount} masuk ke sesi Pivot yang tidak dikenal ({session_id}). Sudah dicatat, charge {charge_id}.",
+    "alert.refused_charge": "🚨 Pivot melaporkan charge {charge_id} (sesi {session_id}) dengan nominal yang bukan uang: {reason}. Tidak dicatat dan tidak ada penjual yang diberi tahu. Periksa di dasbor Pivot; nominal salah dengan Callback API Key yang benar bisa berarti kuncinya bocor.",
     # Access
     "access.refused": "Maaf, bot ini hanya untuk penjual yang diundang. Minta tautan undangan kepada pengelola bot.\n\nID Telegram Anda: {telegram_id}. Pengelola bot memasukkan ID-nya sendiri di ADMIN_TELEGRAM_IDS.",
     "access.suspended": "Akses Anda sedang dihentikan oleh pengelola. Pembayaran yang masuk tetap dicatat.",

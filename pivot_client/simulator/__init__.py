@@ -18,7 +18,10 @@ Control routes, for tests and trials (no authentication):
 
 * ``POST /_simulator/payments/{id}/charges`` ``{"amount": 25000, "deliver": false}``: record
   a SUCCESS charge of any amount (even one a closed VA's bank would refuse), with or without
-  its callback.
+  its callback. ``"event"`` names the callback's event (default ``CHARGE.SUCCESS``; Pivot's
+  only published sample is ``PAYMENT.PAID``), and ``"chargeDetails"`` says what it carries:
+  ``"new"`` (default), ``"all"`` (the session's first page of 20), ``"older"`` (that page
+  without the new charge) or ``"none"`` (null).
 * ``POST /_simulator/charges/{charge_id}/redeliver``: send a charge's callback again.
 * ``POST /_simulator/fail-next`` ``{"method": "POST", "path": "/v2/payments", "count": 1,
   "status": 503, "processed": false}``: answer the next ``count`` requests to that route with

@@ -135,9 +135,18 @@ async def simulate_payment(request: Request) -> Response:
 
 
 async def record_charge(request: Request) -> Response:
-    """``POST /_simulator/payments/{id}/charges`` ``{"amount": int, "deliver": bool}``."""
-    amount, deliver = parse_charge_control(await _json_body(request))
-    charge = _simulator(request).record_charge(request.path_params["id"], amount, deliver=deliver)
+    """``POST /_simulator/payments/{id}/charges``: a SUCCESS charge and its callback's shape.
+
+    ``{"amount": int, "deliver": bool, "event": str, "chargeDetails": "new"|"all"|"older"|"none"}``
+    """
+    control = parse_charge_control(await _json_body(request))
+    charge = _simulator(request).record_charge(
+        request.path_params["id"],
+        control.amount,
+        deliver=control.deliver,
+        event=control.event,
+        charge_details=control.charge_details,
+    )
     return success(charge.to_json())
 
 

@@ -14,8 +14,10 @@ from pivot_client.simulator._config import SimulatorConfig
 from pivot_client.simulator._qris import SIMULATION_MERCHANT_NAME, build_static_qris
 from pivot_client.simulator._responses import PivotError
 from pivot_client.simulator._state import (
+    DEFAULT_EVENT,
     GO_ZERO_TIME,
     Charge,
+    ChargeDetails,
     FailRule,
     RememberedAnswer,
     Session,
@@ -269,11 +271,21 @@ class Simulator:
         )
         self.record_charge(session.id, request.amount)
 
-    def record_charge(self, session_id: str, amount: int, *, deliver: bool = True) -> Charge:
+    def record_charge(
+        self,
+        session_id: str,
+        amount: int,
+        *,
+        deliver: bool = True,
+        event: str = DEFAULT_EVENT,
+        charge_details: ChargeDetails = "new",
+    ) -> Charge:
         """Record a SUCCESS charge of any amount; send its callback unless ``deliver`` is false.
 
         Unlike ``simulate``, this accepts an amount a bank would refuse (say, another amount on
-        a closed VA), so that tests can check how such a charge is flagged.
+        a closed VA), so that tests can check how such a charge is flagged. ``event`` and
+        ``charge_details`` shape the callback as Pivot might: its only published sample is
+        ``PAYMENT.PAID``, and what ``chargeDetails`` holds is not documented.
         """
         session = self.get_payment(session_id)
         now = datetime.now(UTC)
@@ -295,10 +307,10 @@ class Simulator:
         session.charges.insert(0, charge)
         session.updated_at = now
         self.charges[charge.id] = charge
-        # Pivot publishes no CHARGE.SUCCESS sample: we send only the new charge, and the bot
-        # accepts either that or every charge of the session (pivot-api.md §5.2).
+        # Pivot publishes no CHARGE.SUCCESS sample: by default we send only the new charge
+        # (pivot-api.md §5.2); the bot must cope with any of ``CHARGE_DETAILS``.
         self._callback_bodies[charge.id] = _json_bytes(
-            {"event": "CHARGE.SUCCESS", "data": session.to_json([charge])}
+            {"event": event, "data": session.to_json(session.callback_charges(charge_details))}
         )
         if deliver:
             self._callbacks.send(charge.id, self._callback_bodies[charge.id])

@@ -8,8 +8,12 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 __all__ = [
+    "CHARGE_DETAILS",
+    "CHARGE_DETAILS_PAGE",
+    "DEFAULT_EVENT",
     "GO_ZERO_TIME",
     "Charge",
+    "ChargeDetails",
     "FailRule",
     "RememberedAnswer",
     "Session",
@@ -18,6 +22,15 @@ __all__ = [
 
 # Go's zero time: Pivot's "no expiry" (pivot-api.md §3.2).
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
+
+# The event a static session's payment sends, as Pivot's event table names it.
+DEFAULT_EVENT = "CHARGE.SUCCESS"
+# Which charges a callback's ``chargeDetails`` holds: only the new one; the session's first
+# page (Pivot pages chargeDetails by 20); that page without the new one, as a callback that
+# came with an older page would; or none at all (null).
+ChargeDetails = Literal["new", "all", "older", "none"]
+CHARGE_DETAILS: tuple[ChargeDetails, ...] = ("new", "all", "older", "none")
+CHARGE_DETAILS_PAGE = 20
 
 
 def timestamp(moment: datetime) -> str:
@@ -85,6 +98,15 @@ class Session:
     def method_key(self) -> Literal["virtualAccount", "qr"]:
         """The key of this method's block in ``paymentMethod`` and in charges."""
         return "virtualAccount" if self.method == "VIRTUAL_ACCOUNT" else "qr"
+
+    def callback_charges(self, details: ChargeDetails) -> list[Charge]:
+        """The ``chargeDetails`` of a callback for the newest charge, as ``details`` says."""
+        page = self.charges[:CHARGE_DETAILS_PAGE]
+        if details == "all":
+            return page
+        if details == "older":
+            return self.charges[1 : CHARGE_DETAILS_PAGE + 1]
+        return self.charges[:1] if details == "new" else []
 
     def to_json(self, charges: Sequence[Charge] | None = None) -> dict[str, Any]:
         """Pivot's session object, with ``charges`` (default: all) as ``chargeDetails``."""

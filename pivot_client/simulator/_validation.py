@@ -13,7 +13,12 @@ from typing import Any, Literal
 
 from pivot_client.banks import VARule
 from pivot_client.simulator._responses import PivotError
-from pivot_client.simulator._state import FailRule
+from pivot_client.simulator._state import (
+    CHARGE_DETAILS,
+    DEFAULT_EVENT,
+    ChargeDetails,
+    FailRule,
+)
 
 __all__ = [
     "MULTIPLE_METHOD",
@@ -22,6 +27,7 @@ __all__ = [
     "QRIS_LIMIT",
     "VA_RANGE",
     "VA_TAKEN",
+    "ChargeControl",
     "PaymentRequest",
     "SimulationRequest",
     "VirtualAccountRequest",
@@ -340,11 +346,27 @@ def parse_fail_rule(body: object) -> FailRule:
     return FailRule(method.upper(), path, status, count, processed)
 
 
-def parse_charge_control(body: object) -> tuple[int, bool]:
-    """The amount and ``deliver`` flag of a ``POST /_simulator/payments/{id}/charges`` body."""
+@dataclass(frozen=True, slots=True)
+class ChargeControl:
+    """A ``POST /_simulator/payments/{id}/charges`` body: a charge and how its callback looks."""
+
+    amount: int
+    deliver: bool
+    event: str
+    charge_details: ChargeDetails
+
+
+def parse_charge_control(body: object) -> ChargeControl:
+    """Read a ``POST /_simulator/payments/{id}/charges`` body; only ``amount`` is required."""
     data = _object(body, "body")
     amount = _whole_number(_required(data, "amount", "amount"), "amount")
     deliver = data.get("deliver", True)
     if not isinstance(deliver, bool):
         raise PivotError.invalid("deliver", "deliver must be a boolean")
-    return amount, deliver
+    event = data.get("event", DEFAULT_EVENT)
+    if not isinstance(event, str) or not event:
+        raise PivotError.invalid("event", "event must be a non-empty string")
+    details = data.get("chargeDetails", "new")
+    if details not in CHARGE_DETAILS:
+        raise PivotError.invalid("chargeDetails", f"chargeDetails must be one of {CHARGE_DETAILS}")
+    return ChargeControl(amount, deliver, event, details)

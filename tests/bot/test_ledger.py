@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -197,19 +198,54 @@ async def test_a_charge_on_an_unknown_session_is_kept_and_reported(
     assert await db.inbox.count(InboxOutcome.UNKNOWN_SESSION) == 1
 
 
-@pytest.mark.parametrize("body", [b"{not json", b"[]", b'{"event": "CHARGE.SUCCESS"}'])
-async def test_an_unreadable_body_is_a_dead_letter_and_operators_hear_of_it(
-    db: Database, ledger: Ledger, body: bytes
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{not json",
+        b"[]",
+        b'{"event": "CHARGE.SUCCESS"}',
+        # The stdlib parser raised RecursionError: rolled back, never stored, nobody told.
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"event": "PAYMENT.PAID", "data": {"chargeDetails": [{"amount": {"value": "1e9999"}}]}}',
+    ],
+)
+async def test_an_unreadable_body_is_a_dead_letter_and_operators_hear_of_it_once(
+    db: Database, ledger: Ledger, wakes: Wakes, body: bytes
 ) -> None:
-    await ledger.record_callback(body)
+    for _ in range(3):  # Pivot's retries, or a manual resend
+        await ledger.record_callback(body)
 
     assert await db.charges.count() == 0
-    assert await db.inbox.count(InboxOutcome.DEAD_LETTER) == 1
+    assert await db.inbox.count(InboxOutcome.DEAD_LETTER) == 3
     entry = await db.inbox.get(1)
     assert entry is not None
     assert entry.body == body
-    alert = await db.outbox.by_dedupe_key(f"alert:dead:1:{ADMIN}")
+    assert entry.detail
+    assert await db.outbox.count() == 1
+    alert = await db.outbox.by_dedupe_key(
+        f"alert:dead:{hashlib.sha256(body).hexdigest()[:32]}:{ADMIN}"
+    )
     assert alert is not None
+    assert "#1" in alert.payload
+    assert wakes.count == 3
+
+
+async def test_a_body_that_breaks_the_parser_is_kept_all_the_same(
+    db: Database, ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(raw: bytes, *, truncated: bool = False) -> pivot_client.CallbackEvent:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(pivot_client, "parse_callback", broken)
+
+    await ledger.record_callback(b'{"event": "CHARGE.SUCCESS"}')
+
+    entry = await db.inbox.get(1)
+    assert entry is not None
+    assert (entry.outcome, entry.detail) == (
+        InboxOutcome.DEAD_LETTER,
+        "could not be read (RecursionError)",
+    )
 
 
 async def test_an_unknown_event_changes_nothing_but_the_inbox(

@@ -18,14 +18,16 @@ SECRET = "webhook-secret-456"
 class Sinks:
     def __init__(self) -> None:
         self.callbacks: list[bytes] = []
+        self.truncated: list[bool] = []
         self.updates: list[dict[str, Any]] = []
         self.fail = False
         self.ready = True
 
-    async def record(self, body: bytes) -> None:
+    async def record(self, body: bytes, *, truncated: bool = False) -> None:
         if self.fail:
             raise OSError("database is locked")
         self.callbacks.append(body)
+        self.truncated.append(truncated)
 
     async def put_update(self, update: dict[str, Any]) -> None:
         self.updates.append(update)
@@ -72,7 +74,7 @@ async def test_a_callback_with_the_key_is_handed_over_as_raw_bytes(
     assert sinks.callbacks == [body]
 
 
-async def test_a_body_over_the_cap_is_refused_declared_or_streamed(
+async def test_a_body_over_the_cap_is_kept_cut_at_the_cap_declared_or_streamed(
     client: httpx.AsyncClient, sinks: Sinks
 ) -> None:
     big = b"x" * (2 * 1024 * 1024)
@@ -87,8 +89,10 @@ async def test_a_body_over_the_cap_is_refused_declared_or_streamed(
         "/pivot/callback", content=b"y" * MAX_BODY_BYTES, headers={"X-API-Key": KEY}
     )
 
-    assert (declared.status_code, streamed.status_code, at_cap.status_code) == (413, 413, 200)
-    assert len(sinks.callbacks) == 1
+    # Authenticated, so kept (as a dead letter, by the ledger) and answered like any other.
+    assert (declared.status_code, streamed.status_code, at_cap.status_code) == (200, 200, 200)
+    assert sinks.callbacks == [big[:MAX_BODY_BYTES], big[:MAX_BODY_BYTES], b"y" * MAX_BODY_BYTES]
+    assert sinks.truncated == [True, True, False]
 
 
 async def test_a_storage_failure_answers_503_so_pivot_retries(

@@ -16,8 +16,10 @@ def charge_success_body(
     charges: Sequence[tuple[str, int]],
     *,
     status: str = "SUCCESS",
+    event: str = "CHARGE.SUCCESS",
 ) -> bytes:
-    """A ``CHARGE.SUCCESS`` callback for a static VA with ``(charge id, amount)`` charges."""
+    """A ``CHARGE.SUCCESS`` (or ``event``) callback for a static VA with ``(charge id, amount)``
+    charges."""
     details = [
         {
             "id": charge_id,
@@ -31,7 +33,7 @@ def charge_success_body(
         for charge_id, amount in charges
     ]
     body = {
-        "event": "CHARGE.SUCCESS",
+        "event": event,
         "data": {
             "id": session_id,
             "clientReferenceId": client_reference_id,

@@ -232,6 +232,8 @@ async def test_an_error_without_a_json_body_uses_the_reason_phrase(
         httpx.Response(200, text="not json"),
         httpx.Response(200, json=["a", "list"]),
         httpx.Response(200, json={"data": {}}),
+        # The stdlib parser raised RecursionError here, which nobody caught.
+        httpx.Response(200, content=b'{"code": "00", "data": ' + b"[" * 100_000),
     ],
 )
 async def test_a_success_that_is_not_an_envelope(
@@ -252,6 +254,17 @@ async def test_a_session_missing_its_id_is_a_validation_error(
 
     with pytest.raises(APIResponseValidationError, match="id: Field required"):
         await once.get_payment("s1")
+
+
+async def test_an_amount_of_absurd_size_in_an_answer_is_a_validation_error(
+    once: PivotClient, fake: FakePivot
+) -> None:
+    # Reconciliation reads charges with the callback's models: the same bounds hold.
+    charge = {"id": "c1", "amount": {"value": "1e400000", "currency": "IDR"}, "status": "SUCCESS"}
+    fake.script("GET", "/v2/charges", ok([charge]))
+
+    with pytest.raises(APIResponseValidationError, match="at most 18 digits"):
+        await once.list_charges("kb1")
 
 
 def test_the_hierarchy() -> None:

@@ -191,6 +191,16 @@ def test_money_reads_whole_rupiah_in_any_spelling(raw: object) -> None:
         ("10000.01", "whole number"),
         ("abc", "decimal number"),
         ("NaN", "whole number"),
+        ("Infinity", "whole number"),
+        (float("inf"), "whole number"),
+        ("1e400000", "at most 18 digits"),
+        ("1e-400000", "whole number"),
+        (1e308, "at most 18 digits"),
+        (10**18, "at most 18 digits"),
+        (-(10**18), "at most 18 digits"),
+        ("1000000000000000000", "at most 18 digits"),
+        (2**63 - 1000, "at most 18 digits"),
+        ("1" * 5000, "at most 18 digits"),
         (True, "boolean"),
         (None, "integer"),
     ],
@@ -198,6 +208,12 @@ def test_money_reads_whole_rupiah_in_any_spelling(raw: object) -> None:
 def test_money_refuses_what_is_not_whole_rupiah(raw: object, why: str) -> None:
     with pytest.raises(ValidationError, match=why):
         Money.model_validate({"value": raw})
+
+
+@pytest.mark.parametrize("raw", [999_999_999_999_999_999, "999999999999999999.00", -25_000, 0])
+def test_money_reads_up_to_eighteen_digits_of_any_sign(raw: object) -> None:
+    # Pivot's field is 1-18 digits; whether such an amount is money is Charge.money_problem's.
+    assert Money.model_validate({"value": raw}).value == int(str(raw).split(".")[0])
 
 
 def test_money_defaults_to_idr_and_ignores_unknown_keys() -> None:
@@ -282,3 +298,38 @@ def test_validation_summary_names_fields_but_never_echoes_input() -> None:
 
     assert summary.startswith("amount.value:")
     assert "secret-looking" not in summary
+
+
+@pytest.mark.parametrize(
+    ("amount", "method", "problem"),
+    [
+        ({"value": 25_000, "currency": "IDR"}, {}, None),
+        ({"value": 1, "currency": "IDR"}, {}, None),
+        ({"value": 9_999_999_999}, {}, None),
+        ({"value": 9_999_999}, {"qr": {}}, None),
+        ({"value": -25_000}, {}, "amount -25000 is not positive"),
+        ({"value": 0}, {}, "amount 0 is not positive"),
+        ({"value": 25_000, "currency": "USD"}, {}, "currency 'USD' is not IDR"),
+        ({"value": 25_000, "currency": "idr"}, {}, "currency 'idr' is not IDR"),
+        (
+            {"value": 10**10},
+            {},
+            "amount 10000000000 is over Pivot's per-transaction limit of 9999999999",
+        ),
+        (
+            {"value": 10**7},
+            {"qr": {}},
+            "amount 10000000 is over Pivot's per-transaction limit of 9999999",
+        ),
+    ],
+)
+def test_only_positive_idr_within_pivots_limits_is_money(
+    amount: dict[str, object], method: dict[str, object], problem: str | None
+) -> None:
+    assert charge_with(amount=amount, **method).money_problem() == problem
+
+
+def test_a_money_problem_never_echoes_a_long_currency() -> None:
+    charge = charge_with(amount={"value": 1, "currency": "X" * 10_000})
+
+    assert charge.money_problem() == "currency 'XXXXXXXX' is not IDR"

@@ -385,6 +385,56 @@ async def test_a_charge_can_be_recorded_without_its_callback_then_redelivered(
     assert [c.id for c in event.charges] == [charge["id"]]
 
 
+@pytest.mark.parametrize(
+    ("details", "carried"),
+    [("new", [2]), ("all", [2, 1, 0]), ("older", [1, 0]), ("none", [])],
+)
+async def test_a_charges_callback_can_take_any_event_name_and_charge_details(
+    sim: RunningSimulator, details: str, carried: list[int]
+) -> None:
+    session = await sim.created(qr_body())
+    made = []
+    for amount in (1_000, 2_000):
+        control = {"amount": amount, "deliver": False}
+        made.append(
+            (
+                await sim.http.post(f"/_simulator/payments/{session['id']}/charges", json=control)
+            ).json()["data"]["id"]
+        )
+
+    control = {"amount": 3_000, "event": "PAYMENT.PAID", "chargeDetails": details}
+    answer = await sim.http.post(f"/_simulator/payments/{session['id']}/charges", json=control)
+    made.append(answer.json()["data"]["id"])
+    await sim.delivered(1)
+
+    body = json.loads(sim.receiver.received[0].body)
+    assert body["event"] == "PAYMENT.PAID"
+    shown = body["data"]["chargeDetails"]
+    # Go marshals an empty list as null.
+    assert [c["id"] for c in shown or []] == [made[index] for index in carried]
+    assert shown is None if not carried else isinstance(shown, list)
+
+
+@pytest.mark.parametrize(
+    ("control", "field"),
+    [
+        ({"amount": 1, "event": ""}, "event"),
+        ({"amount": 1, "event": 7}, "event"),
+        ({"amount": 1, "chargeDetails": "some"}, "chargeDetails"),
+    ],
+)
+async def test_a_charge_control_with_a_bad_shape_is_refused(
+    sim: RunningSimulator, control: dict[str, object], field: str
+) -> None:
+    session = await sim.created(qr_body())
+
+    answer = await sim.http.post(f"/_simulator/payments/{session['id']}/charges", json=control)
+
+    assert problem(answer)[:2] == (400, "api_validation_error")
+    assert field in answer.json()["error"]["details"][0]["field"]
+    assert sim.simulator.find_charges() == []
+
+
 async def test_a_redelivery_repeats_the_first_body(sim: RunningSimulator) -> None:
     session = await sim.created(qr_body())
     await sim.simulate(session["id"], 10_000)
