@@ -20,7 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import random
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -93,6 +95,7 @@ class Relay:
         self._queues: dict[int, deque[OutboxMessage]] = {}
         self._busy: set[int] = set()
         self._held: set[int] = set()
+        self._released_at: dict[int, float] = {}  # when each chat last wrote after a hold
         self._sends: set[asyncio.Task[None]] = set()
         self._in_flight: dict[asyncio.Task[None], tuple[int, list[OutboxMessage]]] = {}
         self._claim_wanted = True
@@ -158,11 +161,12 @@ class Relay:
 
     async def release(self, chat_id: int) -> int:
         """The person wrote again: their held messages are due now; say how many."""
-        if chat_id not in self._held:
-            return 0
+        if self._resumed and chat_id not in self._held:
+            return 0  # the common case, answered from memory
         async with self._db.write() as tx:
             released = await tx.outbox.release_chat(chat_id, now=utcnow())
         self._held.discard(chat_id)
+        self._released_at[chat_id] = time.monotonic()
         if released:
             logger.info("chat %d writes again: %d held messages released", chat_id, released)
             self.wake()
@@ -182,8 +186,15 @@ class Relay:
             )
         self._held.add(chat_id)
 
-    async def refused(self, chat_id: int, error: str) -> None:
-        """``chat_id`` refuses the bot: hold its messages, mark its seller, tell the operators."""
+    async def refused(self, chat_id: int, error: str, *, since: float | None = None) -> bool:
+        """``chat_id`` refuses the bot: hold its messages, mark its seller, tell the operators.
+
+        ``since`` is when the attempt that was refused began (``time.monotonic()``). If the
+        person wrote to the bot after that, the refusal is out of date: nothing is held, and
+        False says the caller's rows should simply be sent again.
+        """
+        if since is not None and self._released_at.get(chat_id, -math.inf) >= since:
+            return False
         async with self._db.write() as tx:
             held = await tx.outbox.hold_chat(chat_id, error=error[:500])
             # In a private chat the chat id is the person's user id.
@@ -202,6 +213,7 @@ class Relay:
         self._queues.pop(chat_id, None)  # those rows are held in the database now
         logger.warning("chat %d refuses messages (%s); %d held", chat_id, error, held)
         self.wake()  # an alert may have been queued
+        return True
 
     async def _run(self) -> None:
         """Loop until stopped; a failing step is retried with backoff, never the end."""
@@ -293,7 +305,7 @@ class Relay:
             if chat_id in self._held:
                 rows = list(queue)
                 queue.clear()
-                work = self._refused_rows(chat_id, rows)
+                work = self._refused_rows(chat_id, rows, time.monotonic())
             else:
                 outgoing = _next_message(queue)
                 rows = outgoing.rows
@@ -320,12 +332,17 @@ class Relay:
         finally:
             self._busy.discard(chat_id)
 
-    async def _refused_rows(self, chat_id: int, rows: Sequence[OutboxMessage]) -> None:
-        await self._durably(lambda: self.refused(chat_id, "the chat refused the bot earlier"))
+    async def _refused_rows(
+        self, chat_id: int, rows: Sequence[OutboxMessage], since: float
+    ) -> None:
+        reason = "the chat refused the bot earlier"
+        if not await self._durably(lambda: self.refused(chat_id, reason, since=since)):
+            await self._retry_later(rows, "the chat was released", 0.0)
 
     async def _send(self, chat_id: int, outgoing: _Outgoing) -> None:
         """Send one message and record what Telegram said."""
         batch = outgoing.rows
+        started = time.monotonic()
         if outgoing.text is None:
             await self._set_aside(batch, f"cannot be rendered: {outgoing.problem}")
             return
@@ -338,13 +355,16 @@ class Relay:
             )
         except Forbidden as exc:
             reason = f"forbidden: {exc}"
-            await self._durably(lambda: self.refused(chat_id, reason))
+            if not await self._durably(lambda: self.refused(chat_id, reason, since=started)):
+                await self._retry_later(batch, reason, 0.0)
         except BadRequest as exc:
             await self._set_aside(batch, f"bad request: {exc}")
         except RetryAfter as exc:
-            await self._retry_later(batch, exc, retry_after_seconds(exc))
+            self.last_error = type(exc).__name__
+            await self._retry_later(batch, str(exc), retry_after_seconds(exc))
         except (NetworkError, TelegramError) as exc:
-            await self._retry_later(batch, exc, None)
+            self.last_error = type(exc).__name__
+            await self._retry_later(batch, str(exc), None)
         except Exception as exc:
             await self._set_aside(batch, f"{type(exc).__name__}: {exc}")
         else:
@@ -382,21 +402,21 @@ class Relay:
         await alert_operators(tx, self._admin_ids, key, dedupe=dedupe, now=utcnow(), **values)
 
     async def _retry_later(
-        self, batch: Sequence[OutboxMessage], exc: TelegramError, after: float | None
+        self, batch: Sequence[OutboxMessage], reason: str, after: float | None
     ) -> None:
-        """Back off exponentially (with jitter, so chats do not retry in step)."""
+        """Due again ``after`` seconds, or after an exponential backoff (with jitter, so chats
+        do not retry in step)."""
         if after is None:
             attempts = max(row.attempts for row in batch)
             backoff = min(self._max_backoff, self._base_backoff * 2.0 ** (attempts - 1))
             after = backoff * random.uniform(0.5, 1.0)  # noqa: S311
-        self.last_error = type(exc).__name__
-        logger.warning("sending failed (%s); retrying in %.1f s", exc, after)
+        logger.warning("not sent (%s); trying again in %.1f s", reason, after)
         ids = [row.id for row in batch]
 
         async def write() -> None:
             async with self._db.write() as tx:
                 await tx.outbox.reschedule(
-                    ids, next_attempt_at=utcnow() + timedelta(seconds=after), error=str(exc)[:500]
+                    ids, next_attempt_at=utcnow() + timedelta(seconds=after), error=reason[:500]
                 )
 
         await self._durably(write)
