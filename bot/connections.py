@@ -37,9 +37,10 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.server import ServerState
 
 __all__ = [
-    "BACKLOG",
+    "ACCEPT_BATCH",
     "BODY_TIMEOUT",
     "HEAD_TIMEOUT",
+    "LISTEN_QUEUE",
     "MAX_CONNECTIONS",
     "ConnectionLimits",
     "GuardedConfig",
@@ -55,8 +56,12 @@ HEAD_TIMEOUT = 5.0
 BODY_TIMEOUT = 10.0
 # Far more than the bot ever needs at once (Pivot's callbacks, Telegram's webhook, probes).
 MAX_CONNECTIONS = 256
-# The listen queue, and how many connections asyncio accepts in one go before the cap can act.
-BACKLOG = 128
+# asyncio takes its `backlog` both as the listen queue and as how many connections it accepts
+# per wake-up, each holding a descriptor before any protocol (so the cap) sees it. The two are
+# set apart: this many per wake-up, and the kernel queue at uvicorn's default, so that a burst
+# of connections waits in the kernel (no descriptor) instead of having its SYNs dropped.
+ACCEPT_BATCH = 128
+LISTEN_QUEUE = 2048
 # A full server says so at most this often, not once per connection it turns away.
 _WARN_EVERY = 60.0
 
@@ -122,7 +127,7 @@ class GuardedConfig(uvicorn.Config):
     """uvicorn's configuration with the guarded protocol and ``limits`` for its connections."""
 
     def __init__(self, app: Any, limits: ConnectionLimits, **options: Any) -> None:
-        super().__init__(app, http=_GuardedProtocol, ws="none", backlog=BACKLOG, **options)
+        super().__init__(app, http=_GuardedProtocol, ws="none", backlog=ACCEPT_BATCH, **options)
         self.connections = _Connections(limits)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import uvicorn
 
-from bot.connections import ConnectionLimits, GuardedConfig
+from bot.connections import LISTEN_QUEUE, ConnectionLimits, GuardedConfig
 
 __all__ = ["EmbeddedServer"]
 
@@ -77,6 +77,8 @@ class EmbeddedServer:
                 self._task.result()  # uvicorn gave up: raise why
                 raise RuntimeError("uvicorn stopped before it started")
             await asyncio.sleep(0.01)
+        # asyncio has just listened with the accept batch as the queue; widen the queue alone.
+        self._sock.listen(LISTEN_QUEUE)
 
     async def stop(self) -> None:
         """Stop accepting connections, let requests in flight finish, then close."""

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from bot.connections import (
-    BACKLOG,
+    ACCEPT_BATCH,
     BODY_TIMEOUT,
     HEAD_TIMEOUT,
     MAX_CONNECTIONS,
@@ -213,6 +213,6 @@ def test_the_production_limits_are_seconds_and_leave_most_descriptors_free() -> 
     assert HEAD_TIMEOUT <= BODY_TIMEOUT <= 30
     # Under the usual 1,024 open files: the cap, plus a full batch asyncio accepts before the
     # cap acts, leaves more than half the descriptors to the rest of the bot.
-    assert connection_cap(MAX_CONNECTIONS, 1024) + BACKLOG < 512
+    assert connection_cap(MAX_CONNECTIONS, 1024) + ACCEPT_BATCH < 512
     assert connection_cap(MAX_CONNECTIONS, None) == MAX_CONNECTIONS
     assert connection_cap(MAX_CONNECTIONS, 400) == 100
