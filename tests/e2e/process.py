@@ -101,6 +101,12 @@ class BotProcess:
             await wait_for(ready, timeout=timeout, interval=0.1, what="the bot to be ready")
 
     @property
+    def pid(self) -> int:
+        """The process id, once started."""
+        assert self._process is not None
+        return self._process.pid
+
+    @property
     def returncode(self) -> int | None:
         """The exit code, once it exited."""
         return None if self._process is None else self._process.returncode
