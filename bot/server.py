@@ -3,7 +3,8 @@
 The bot runs uvicorn next to python-telegram-bot in one loop, and the tests run it inside
 pytest's loop: in both, the owner handles signals, so uvicorn must not install its own.
 The socket is bound before uvicorn starts, so port 0 works and a busy port raises
-``OSError`` here instead of uvicorn calling ``sys.exit``.
+``OSError`` here instead of uvicorn calling ``sys.exit``. Connections are guarded against
+clients that stall (``bot.connections``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from typing import Any
 
 import uvicorn
 
+from bot.connections import LISTEN_QUEUE, ConnectionLimits, GuardedConfig
+
 __all__ = ["EmbeddedServer"]
 
 
@@ -26,9 +29,19 @@ class _NoSignalServer(uvicorn.Server):
 
 
 class EmbeddedServer:
-    """A uvicorn server on ``host:port`` running as a task in the current loop."""
+    """A uvicorn server on ``host:port`` running as a task in the current loop.
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    ``limits`` defaults to the production ones; tests shorten the timeouts.
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        limits: ConnectionLimits | None = None,
+    ) -> None:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         # The explicit protocol matters: asyncio only turns Nagle off (TCP_NODELAY) on accepted
         # connections of a socket made with IPPROTO_TCP, and with Nagle every small answer
@@ -39,8 +52,9 @@ class EmbeddedServer:
         self.port: int = self._sock.getsockname()[1]
         self.url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{self.port}"  # noqa: S104
         # Our own logging says what matters; uvicorn's access log would print every callback.
-        config = uvicorn.Config(
+        config = GuardedConfig(
             app,
+            limits or ConnectionLimits(),
             lifespan="on",
             access_log=False,
             log_config=None,
@@ -63,6 +77,8 @@ class EmbeddedServer:
                 self._task.result()  # uvicorn gave up: raise why
                 raise RuntimeError("uvicorn stopped before it started")
             await asyncio.sleep(0.01)
+        # asyncio has just listened with the accept batch as the queue; widen the queue alone.
+        self._sock.listen(LISTEN_QUEUE)
 
     async def stop(self) -> None:
         """Stop accepting connections, let requests in flight finish, then close."""

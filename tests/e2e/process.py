@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import resource
 import signal
 import sys
 from pathlib import Path
@@ -43,12 +44,19 @@ def bot_environment(
 
 
 class BotProcess:
-    """One run of the bot; everything it prints is kept in ``output``."""
+    """One run of the bot; everything it prints is kept in ``output``.
 
-    def __init__(self, variables: dict[str, str], cwd: Path) -> None:
+    ``open_files`` limits the descriptors the process may hold (RLIMIT_NOFILE, soft and hard),
+    as a host's usual 1,024 would.
+    """
+
+    def __init__(
+        self, variables: dict[str, str], cwd: Path, *, open_files: int | None = None
+    ) -> None:
         # Only what a fresh shell would have, so no setting leaks in from the test run.
         self._env = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), **variables}
         self._cwd = cwd
+        self._open_files = open_files
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self.output = ""
@@ -64,8 +72,14 @@ class BotProcess:
             env={**self._env, "PYTHONPATH": str(REPOSITORY)},
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=None if self._open_files is None else self._limit_open_files,
         )
         self._reader = asyncio.create_task(self._read())
+
+    def _limit_open_files(self) -> None:
+        """Runs in the child between fork and exec."""
+        assert self._open_files is not None
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self._open_files, self._open_files))
 
     async def _read(self) -> None:
         assert self._process is not None and self._process.stdout is not None
@@ -85,6 +99,12 @@ class BotProcess:
                     return False
 
             await wait_for(ready, timeout=timeout, interval=0.1, what="the bot to be ready")
+
+    @property
+    def pid(self) -> int:
+        """The process id, once started."""
+        assert self._process is not None
+        return self._process.pid
 
     @property
     def returncode(self) -> int | None:
