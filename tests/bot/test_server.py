@@ -43,7 +43,7 @@ class Ledger:
         self.held = 0
         self.release = asyncio.Event()
 
-    async def record(self, body: bytes) -> None:
+    async def record(self, body: bytes, *, truncated: bool = False) -> None:
         if self.hold:
             self.held += 1
             await self.release.wait()
