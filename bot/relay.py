@@ -79,7 +79,7 @@ class Relay:
         admin_ids: Iterable[int] = (),
         *,
         max_in_flight: int = 32,
-        claim_limit: int = 500,
+        claim_limit: int = 5_000,
         base_backoff: float = 1.0,
         max_backoff: float = 300.0,
         stop_grace: float = 3.0,
