@@ -353,6 +353,33 @@ async def test_a_restart_resumes_the_sweep_where_it_stopped(db: Database) -> Non
     assert [r.reference for r in fake.requests] == [c.client_reference_id for c in codes[:4]]
 
 
+async def test_stopped_while_pivot_makes_it_wait_the_next_start_asks_for_the_same_code(
+    db: Database,
+) -> None:
+    codes = [await add_code(db, SELLER) for _ in range(8)]
+    await deactivate(db, codes)
+    virtual = VirtualTime()
+    fake = FakePivot(virtual.clock)
+    fake.refuse = lambda n: rate_limited() if n == 1 else None
+    first = reconciler_for(db, fake, interval=8, rate=1, virtual=virtual)  # sweep: 2
+    stopping = []
+
+    async def stopped_in_the_pause(seconds: float) -> None:
+        if seconds >= 10:  # Pivot's pause, not a slot: the process is told to stop now
+            stopping.append(asyncio.create_task(first.stop()))
+        await virtual.sleep(seconds)
+
+    first._sleep = stopped_in_the_pause
+    report = await first.run_pass()
+    await asyncio.gather(*stopping)
+    assert (report.complete, report.checked) == (False, 0)
+
+    await reconciler_for(db, fake, interval=8, rate=1, virtual=virtual).run_pass()
+
+    answered = [r.reference for r in fake.requests if r.answered]
+    assert answered == [code.client_reference_id for code in codes[:2]]
+
+
 async def test_recent_codes_are_read_until_a_page_brings_nothing_new_the_sweep_reads_all(
     db: Database,
 ) -> None:
