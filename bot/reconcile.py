@@ -65,7 +65,7 @@ def worst_case_seconds(pages: int, *, interval: float, rate: float) -> float:
     ``budget - budget // 2`` pages a pass, so it comes back to a code within
     ``ceil(pages / that)`` passes, one every ``interval``, and finds the payment before that
     pass ends (a pass's own requests take ``budget / rate``). Pivot's pauses (a 429, an outage)
-    come on top; look-ups do not, as long as they leave a pass half its slots.
+    come on top, and a flood of look-ups (every other slot at most) can add ``budget / rate``.
     """
     budget = _pass_budget(interval, rate)
     passes = math.ceil(max(pages, 1) / (budget - budget // 2))
