@@ -134,6 +134,7 @@ class Request:
     page: int
     at: float
     answered: bool
+    task: str  # which task asked: a pass, or the look-ups
 
 
 class FakePivot:
@@ -167,7 +168,16 @@ class FakePivot:
         self, client_reference_id: str, page: int = 1
     ) -> pivot_client.Page[pivot_client.Charge]:
         refusal = self.refuse(len(self.requests) + 1)
-        self.requests.append(Request(client_reference_id, page, self._clock(), refusal is None))
+        task = asyncio.current_task()
+        self.requests.append(
+            Request(
+                client_reference_id,
+                page,
+                self._clock(),
+                refusal is None,
+                task.get_name() if task else "",
+            )
+        )
         await self.release.wait()
         if refusal is not None:
             raise refusal
@@ -466,6 +476,29 @@ async def test_look_ups_and_every_page_of_a_pass_keep_to_the_rate_together(
     times = sorted(r.at for r in fake.requests)
     assert len(times) == 3 + 3 + 3
     assert min(later - earlier for earlier, later in itertools.pairwise(times)) >= 0.045
+
+
+async def test_a_flood_of_look_ups_gets_every_other_slot_and_the_pass_the_rest(
+    db: Database,
+) -> None:
+    codes = [await add_code(db, SELLER) for _ in range(30)]
+    fake = FakePivot()
+    reconciler = reconciler_for(db, fake, interval=0.8, rate=50)  # 20 ms slots, 20 a pass
+    reconciler.start()
+    try:
+        for code in codes:
+            reconciler.lookups.request(code)
+        await wait_for(lambda: len(fake.requests) >= 2, timeout=5, what="the first look-ups")
+        report = await asyncio.create_task(reconciler.run_pass(), name="pass")
+    finally:
+        await reconciler.stop()
+
+    assert report.pages == 20
+    asked = [r.task for r in fake.requests]
+    start = asked.index("pass")
+    # While both want slots they take turns: the pass's 20 requests within about 40 slots
+    # (a slot or two lost to the pass's own queries between batches).
+    assert asked[start : start + 42].count("pass") == 20
 
 
 async def test_a_rate_limited_look_up_waits_and_tries_again(db: Database) -> None:
