@@ -230,11 +230,13 @@ class Relay:
                 self._claim_wanted = True
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopped.wait(), delay)
-            else:
-                if failures:
-                    logger.info("the relay recovered")
+                continue
+            if failures:
+                logger.info("the relay recovered")
                 failures = 0
                 self.recovering = False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._max_backoff)
         await self._finish_sends()
 
     async def _finish_sends(self) -> None:
@@ -250,14 +252,13 @@ class Relay:
             await asyncio.wait(late)
 
     async def _step(self) -> None:
+        """One round: take rows back after a restart, claim what is due, hand out sends."""
         if not self._resumed:
             await self._resume()
         self._wakeup.clear()
         if self._claim_wanted:
             await self._claim()
         self._dispatch()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), self._max_backoff)
 
     async def _claim(self) -> None:
         """Pull due rows into the per-chat queues, and learn when the next row is due."""
