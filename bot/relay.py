@@ -96,6 +96,7 @@ class Relay:
         self._busy: set[int] = set()
         self._held: set[int] = set()
         self._released_at: dict[int, float] = {}  # when each chat last wrote after a hold
+        self._to_release: set[int] = set()
         self._sends: set[asyncio.Task[None]] = set()
         self._in_flight: dict[asyncio.Task[None], tuple[int, list[OutboxMessage]]] = {}
         self._claim_wanted = True
@@ -134,7 +135,8 @@ class Relay:
             reset = await tx.outbox.reset_sending()
         if reset:
             logger.warning("%d messages were in flight when the bot stopped; resending", reset)
-        self._held |= await self._db.outbox.held_chats()
+        # A chat that wrote while the loop could not yet read this is released, not held.
+        self._held |= await self._db.outbox.held_chats() - self._to_release
         self._resumed = True
 
     async def stop(self) -> None:
@@ -159,18 +161,27 @@ class Relay:
                         unsent, next_attempt_at=utcnow(), error="bot stopped"
                     )
 
-    async def release(self, chat_id: int) -> int:
-        """The person wrote again: their held messages are due now; say how many."""
+    def release(self, chat_id: int) -> None:
+        """The person wrote again: their held messages go out now.
+
+        Nothing here can fail: the loop writes it down (and retries like any step), so a
+        database busy at the moment the person writes cannot leave the messages held.
+        """
         if self._resumed and chat_id not in self._held:
-            return 0  # the common case, answered from memory
-        async with self._db.write() as tx:
-            released = await tx.outbox.release_chat(chat_id, now=utcnow())
+            return  # the common case, answered from memory
         self._held.discard(chat_id)
         self._released_at[chat_id] = time.monotonic()
-        if released:
-            logger.info("chat %d writes again: %d held messages released", chat_id, released)
-            self.wake()
-        return released
+        self._to_release.add(chat_id)
+        self.wake()
+
+    async def _release_chats(self) -> None:
+        """Make the held messages of every chat that wrote again due now."""
+        for chat_id in sorted(self._to_release):
+            async with self._db.write() as tx:
+                released = await tx.outbox.release_chat(chat_id, now=utcnow())
+            self._to_release.discard(chat_id)
+            if released:
+                logger.info("chat %d writes again: %d held messages released", chat_id, released)
 
     async def keep_for_later(self, chat_id: int, text: str, *, dedupe_key: str) -> None:
         """Queue ``text`` HELD: it goes out when the person next writes to the bot."""
@@ -256,6 +267,8 @@ class Relay:
         if not self._resumed:
             await self._resume()
         self._wakeup.clear()
+        if self._to_release:
+            await self._release_chats()
         if self._claim_wanted:
             await self._claim()
         self._dispatch()

@@ -146,7 +146,7 @@ async def test_a_chat_that_refuses_the_bot_keeps_its_messages_until_the_person_w
     assert len(setup.telegram.calls_to("sendMessage")) == 3
 
     setup.telegram.unblock_chat(SELLER)
-    assert await relay.release(SELLER) == 2
+    relay.release(SELLER)
     await run_until_sent(setup, relay, 4)
     await relay.stop()
 
@@ -170,6 +170,23 @@ async def test_a_backlog_goes_out_combined_within_telegram_limits(setup: Setup) 
     assert sorted(reported, key=int) == [str(number) for number in range(1, 61)]
     assert len(setup.telegram.sent_messages(SELLER)) < 10
     assert setup.telegram.flood_429_count == 0
+
+
+async def test_a_chat_that_writes_before_the_relay_has_resumed_gets_its_held_messages(
+    setup: Setup,
+) -> None:
+    """Released while the database could not yet be read (just after a restart): not lost."""
+    await setup.queue_payment(1)
+    async with setup.db.write() as tx:
+        await tx.outbox.hold_chat(SELLER, error="forbidden earlier")
+    relay = setup.relay()
+    relay.release(SELLER)  # the person wrote; the loop has not read the held chats yet
+    await relay.start()
+    await run_until_sent(setup, relay, 1)
+    await relay.stop()
+
+    assert setup.payments_reported() == ["1"]
+    assert not relay.holds(SELLER)
 
 
 async def test_rows_left_sending_by_a_crash_are_sent_after_a_restart(setup: Setup) -> None:
