@@ -5,6 +5,9 @@ then created at Pivot outside any transaction, then activated. Pivot's idempoten
 derived from the client reference, so a retry of a PENDING row (after a timeout, a 5xx or a
 restart) gets Pivot's first answer back instead of a second session.
 
+A VA suffix is the lowest one of the bank's range that no code holds. It stays with its code
+for good, even a failed one, unless Pivot surely made nothing with it (``_made_nothing``).
+
 Failures reach the handler as ``IssueError`` subclasses, each naming its catalogue text::
 
     IssueError                  .key and .values for ``bot.texts.text``
@@ -76,6 +79,10 @@ DEFAULT_LIMITS: dict[Kind, tuple[int, int]] = {
 SUFFIX_ATTEMPTS = 5  # "already assigned" answers in a row before giving up
 VA_NAME_LIMIT = 100  # Pivot's virtualAccountName
 _TRANSIENT_STATUSES = frozenset({408, 429})
+# Refusals of the request as such, after which Pivot holds no session for it. Not 409 (a
+# record or the key exists already) nor a 200 carrying an error: those may hold one.
+_REFUSED_OUTRIGHT = frozenset({400, 401, 403, 404, 422})
+_EXISTS_CODES = frozenset({"duplicate_error", "resource_already_exists"})
 
 
 class IssueError(Exception):
@@ -239,9 +246,10 @@ class CodeIssuer:
             raise ValueError(f"no static VA rule for bank {order.bank!r}")
         async with self._locks.hold((seller.telegram_id, request_key)):
             code = await self._db.codes.find_by_request_key(seller.telegram_id, request_key)
-            if code is None:
-                code = await self._reserve(seller.telegram_id, request_key, order)
-            return await self._complete(code)
+            if code is not None:  # an earlier try may have reached Pivot
+                return await self._complete(code, fresh=False)
+            code = await self._reserve(seller.telegram_id, request_key, order)
+            return await self._complete(code, fresh=True)
 
     async def resume(self, seller: Seller, request_key: str) -> Code | None:
         """Finish the code already started for ``request_key``; None if there is none.
@@ -251,10 +259,13 @@ class CodeIssuer:
         """
         async with self._locks.hold((seller.telegram_id, request_key)):
             code = await self._db.codes.find_by_request_key(seller.telegram_id, request_key)
-            return None if code is None else await self._complete(code)
+            return None if code is None else await self._complete(code, fresh=False)
 
-    async def _complete(self, code: Code) -> Code:
-        """Create a PENDING code at Pivot and activate it; any other code is returned as is."""
+    async def _complete(self, code: Code, *, fresh: bool) -> Code:
+        """Create a PENDING code at Pivot and activate it; any other code is returned as is.
+
+        ``fresh``: no earlier try of this row can have reached Pivot (see ``_made_nothing``).
+        """
         taken = 0
         while code.status is CodeStatus.PENDING:
             try:
@@ -267,11 +278,12 @@ class CodeIssuer:
                 )
                 taken += 1
                 if taken == SUFFIX_ATTEMPTS:  # something else hands out our range: tell them
-                    await self._refuse(code, exc)
+                    await self._refuse(code, exc, release_suffix=False)
                 code = await self._replace(code, "va_already_assigned")
+                fresh = True
                 continue
             except APIError as exc:
-                await self._refuse(code, exc)
+                await self._refuse(code, exc, release_suffix=fresh and _made_nothing(exc))
             return await self._activate(code, session)
         return code
 
@@ -339,8 +351,11 @@ class CodeIssuer:
         )
         return active
 
-    async def _refuse(self, code: Code, exc: APIError) -> NoReturn:
-        """Raise the seller's error; the code fails unless Pivot may still answer later."""
+    async def _refuse(self, code: Code, exc: APIError, *, release_suffix: bool) -> NoReturn:
+        """Raise the seller's error; the code fails unless Pivot may still answer later.
+
+        ``release_suffix`` gives a failed code's VA suffix back (Pivot made nothing with it).
+        """
         trace_id = getattr(exc, "trace_id", None) or "-"
         if _is_transient(exc):
             logger.warning("code %d left pending, Pivot unavailable: %s", code.id, exc)
@@ -370,10 +385,13 @@ class CodeIssuer:
             raise QRISLimitError() from exc
         status = exc.status_code if isinstance(exc, APIStatusError) else "-"
         pivot_code = exc.code if isinstance(exc, APIStatusError) and exc.code else ""
+        released = release_suffix and code.va_suffix is not None
         await self._fail(
             code,
-            f"rejected: {status} {pivot_code}".strip(),
+            f"rejected: {status} {pivot_code}".strip()
+            + (f"; suffix {code.va_suffix} released" if released else ""),
             "alert.pivot_rejected",
+            release_suffix=released,
             dedupe=f"rejected:{code.id}",
             code=f"{status} {pivot_code}".strip(),
             message=exc.message,
@@ -382,11 +400,19 @@ class CodeIssuer:
         raise PivotRejectedError() from exc
 
     async def _fail(
-        self, code: Code, reason: str, alert: str, /, *, dedupe: str, **values: object
+        self,
+        code: Code,
+        reason: str,
+        alert: str,
+        /,
+        *,
+        dedupe: str,
+        release_suffix: bool = False,
+        **values: object,
     ) -> None:
         """Mark ``code`` FAILED and alert the operators, in one transaction."""
         async with self._db.write() as tx:
-            await tx.codes.mark_failed(code.id, reason)
+            await tx.codes.mark_failed(code.id, reason, release_suffix=release_suffix)
             await self._alert(tx, alert, dedupe=dedupe, **values)
 
     async def _alert(self, tx: Transaction, key: str, /, *, dedupe: str, **values: object) -> None:
@@ -397,7 +423,7 @@ class CodeIssuer:
     # Reserving rows
 
     async def _reserve(self, seller_id: int, request_key: str, order: _Order) -> Code:
-        """A new PENDING code for ``order`` (with the next free VA suffix)."""
+        """A new PENDING code for ``order`` (with the lowest free VA suffix)."""
         async with self._db.write() as tx:
             code = await self._insert(tx, seller_id, request_key, order)
         return self._exhausted(order) if code is None else code
@@ -417,10 +443,8 @@ class CodeIssuer:
         suffix: int | None = None
         if order.bank is not None:
             rule = self._rules[order.bank]
-            highest = await tx.codes.highest_va_suffix(order.bank)
-            # Never below the highest ever used: a suffix, even a failed one, is never reused.
-            suffix = rule.first if highest is None else max(highest + 1, rule.first)
-            if suffix > rule.last:
+            suffix = await tx.codes.lowest_free_va_suffix(rule.channel, rule.first, rule.last)
+            if suffix is None:
                 await self._alert(
                     tx,
                     "alert.va_exhausted",
@@ -450,6 +474,27 @@ class CodeIssuer:
 def new_client_reference_id() -> str:
     """``kb`` and 30 random hex digits: unique, and alphanumeric as Pivot requires."""
     return "kb" + uuid.uuid4().hex[:30]
+
+
+def _made_nothing(exc: APIError) -> bool:
+    """Whether Pivot surely holds no session for a refused create, so its suffix is free again.
+
+    Only for a refusal of the request as such (validation, credentials, permissions): every
+    try of a code sends the same body under the same idempotency key, and Pivot replays its
+    first answer to a repeated key, so a refusal means no try was accepted. Not when the
+    answer is in doubt (no answer, 5xx, 408, 429: the code stays PENDING anyway), not when it
+    says something exists (409 or an "exists" code: a lost earlier try may have made it), not
+    for a suffix assigned elsewhere (it is not free) and not for one outside Pivot's range
+    (handing it out again would only be refused again). The caller also requires a ``fresh``
+    row, never tried in an earlier call: the key of a try whose answer was lost may expire
+    before the next call, whose refusal then says nothing about that try.
+    """
+    return (
+        isinstance(exc, APIStatusError)
+        and exc.status_code in _REFUSED_OUTRIGHT
+        and exc.code not in _EXISTS_CODES
+        and not isinstance(exc, VANumberAlreadyAssignedError | VANumberOutOfRangeError)
+    )
 
 
 def _is_transient(exc: APIError) -> bool:

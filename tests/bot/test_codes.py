@@ -60,7 +60,11 @@ def settings(**overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def rigged(
-    tmp_path: Path, *, va_ranges: str = "", simulator_ranges: str | None = None, **sim: Any
+    tmp_path: Path,
+    *,
+    va_ranges: str = "",
+    simulator_ranges: str | None = None,
+    **sim: Any,
 ) -> AsyncIterator[Rig]:
     """A simulator (with its own VA ranges if given), a database and an issuer."""
     rules = parse_va_rule_overrides(va_ranges if simulator_ranges is None else simulator_ranges)
@@ -160,18 +164,86 @@ async def test_long_names_are_cut_to_what_pivot_allows(tmp_path: Path) -> None:
         assert "N" * 101 not in session.method_details["virtualAccountName"]
 
 
-async def test_suffixes_are_allocated_in_order_and_never_reused(tmp_path: Path) -> None:
+async def test_suffixes_are_allocated_in_order_per_bank(tmp_path: Path) -> None:
     async with rigged(tmp_path) as rig:
         first = await rig.issuer.issue(rig.seller, va("BNI"), "7:20")
-        with pytest.raises(PivotRejectedError):  # below Pivot's VA minimum: refused, burnt
-            await rig.issuer.issue(rig.seller, va("BNI", 5_000), "7:21")
-        third = await rig.issuer.issue(rig.seller, va("BNI"), "7:22")
-        other_bank = await rig.issuer.issue(rig.seller, va("BRI"), "7:23")
+        second = await rig.issuer.issue(rig.seller, va("BNI", 50_000), "7:21")
+        other_bank = await rig.issuer.issue(rig.seller, va("BRI"), "7:22")
 
-        failed = await rig.db.codes.get(first.id + 1)
-        assert failed is not None and failed.status is CodeStatus.FAILED
-        assert (first.va_suffix, failed.va_suffix, third.va_suffix) == (0, 1, 2)
-        assert other_bank.va_suffix == 0
+        assert (first.va_suffix, second.va_suffix, other_bank.va_suffix) == (0, 1, 0)
+
+
+async def test_a_suffix_pivot_made_nothing_with_is_handed_out_again(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        first = await rig.issuer.issue(rig.seller, va("BNI"), "7:23")
+        with pytest.raises(PivotRejectedError):  # below Pivot's VA minimum: a plain 400
+            await rig.issuer.issue(rig.seller, va("BNI", 5_000), "7:24")
+        third = await rig.issuer.issue(rig.seller, va("BNI"), "7:25")
+
+        refused = await rig.db.codes.get(first.id + 1)
+        assert refused is not None and refused.status is CodeStatus.FAILED
+        assert refused.va_suffix is None
+        assert refused.failure == "rejected: 400 api_validation_error; suffix 1 released"
+        assert (first.va_suffix, third.va_suffix) == (0, 1)
+        assert third.va_number == DEFAULT_VA_PREFIXES["BNI"] + "0001"
+        assert len(rig.simulator.sessions) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+async def test_every_outright_refusal_gives_the_suffix_back(tmp_path: Path, status: int) -> None:
+    async with rigged(tmp_path) as rig:
+        # Twice: the client answers a 401 with a fresh token and one more try.
+        rig.simulator.fail_next("POST", "/v2/payments", status=status, count=2)
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, va("BCA"), "7:26")
+        rig.simulator.take_failure("POST", "/v2/payments")  # what a 401 left armed
+
+        code = await rig.issuer.issue(rig.seller, va("BCA"), "7:27")
+
+        assert code.va_suffix == 0
+
+
+async def test_a_conflict_keeps_the_suffix(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        rig.simulator.fail_next("POST", "/v2/payments", status=409)  # "record already exists"
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, va("BCA"), "7:28")
+
+        code = await rig.issuer.issue(rig.seller, va("BCA"), "7:29")
+
+        assert code.va_suffix == 1
+
+
+async def test_a_number_pivot_kept_after_a_refusal_is_still_never_shared(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        # Against Pivot's documentation, the session is made and the answer is a 400 anyway.
+        rig.simulator.fail_next("POST", "/v2/payments", status=400, processed=True)
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, va("BCA"), "7:32")
+
+        code = await rig.issuer.issue(rig.seller, va("BCA"), "7:33")
+
+        # Suffix 0 is offered again, Pivot says it is taken, and the next one is used.
+        assert code.status is CodeStatus.ACTIVE and code.va_suffix == 1
+        numbers = [
+            s.method_details["virtualAccountNumber"] for s in rig.simulator.sessions.values()
+        ]
+        assert len(numbers) == len(set(numbers)) == 2
+
+
+async def test_a_refusal_after_an_answer_in_doubt_keeps_the_suffix(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        # The first try's answer is lost: the session may exist under that suffix.
+        rig.simulator.fail_next("POST", "/v2/payments", status=503)
+        with pytest.raises(PivotUnavailableError):
+            await rig.issuer.issue(rig.seller, va("BCA"), "7:30")
+        rig.simulator.fail_next("POST", "/v2/payments", status=400)
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, va("BCA"), "7:30")
+
+        failed = await rig.db.codes.get(1)
+        assert failed is not None and (failed.status, failed.va_suffix) == (CodeStatus.FAILED, 0)
+        assert (await rig.issuer.issue(rig.seller, va("BCA"), "7:31")).va_suffix == 1
 
 
 async def test_suffixes_start_at_the_range_start(tmp_path: Path) -> None:
@@ -258,6 +330,9 @@ async def test_suffix_outside_pivots_range_fails_and_alerts(tmp_path: Path) -> N
         assert await rig.db.codes.find_by_request_key(SELLER, "7:50") is None  # FAILED
         alert = await rig.db.outbox.by_dedupe_key(f"alert:va_range:BNI:0-9:{ADMIN}")
         assert alert is not None and "0000" in alert.payload
+        # A number outside Pivot's range is not offered again: it would only be refused again.
+        failed = await rig.db.codes.get(1)
+        assert failed is not None and failed.va_suffix == 0
 
 
 async def test_qris_limit_fails_and_alerts(tmp_path: Path) -> None:
