@@ -3,7 +3,8 @@
 A code is first written as a PENDING row (its client reference and, for a VA, its suffix),
 then created at Pivot outside any transaction, then activated. Pivot's idempotency key is
 derived from the client reference, so a retry of a PENDING row (after a timeout, a 5xx or a
-restart) gets Pivot's first answer back instead of a second session.
+restart) gets Pivot's first answer back instead of a second session. The row is only written
+within the seller's limits (``bot.limits``).
 
 A VA suffix is the lowest one of the bank's range that no code holds. It stays with its code
 for good, even a failed one, unless Pivot surely made nothing with it (``_made_nothing``).
@@ -14,13 +15,17 @@ Failures reach the handler as ``IssueError`` subclasses, each naming its catalog
     ├── PivotUnavailableError   Pivot unreachable, 5xx, 408 or 429: the row stays PENDING and
     │                           issuing again with the same request key resumes it
     ├── PivotRejectedError      Pivot refused the code (other 4xx): the row is FAILED
+    ├── DailyLimitError         the seller made SELLER_CODES_PER_DAY codes today
+    ├── OpenVALimitError        the seller holds SELLER_OPEN_VA_PER_BANK open VAs at the bank
     ├── QRISLimitError          the merchant's static QRIS quota is used up
     ├── VAExhaustedError        every suffix of the bank's static range is taken
     └── VARangeError            Pivot says the suffix is outside the range we were configured
                                 with: PIVOT_VA_RANGES does not match the dashboard
 
-Operators are alerted through the outbox for everything but an unavailable Pivot
-(``IssueError.operators_alerted``); whoever catches the error wakes the relay.
+Operators are alerted through the outbox for everything but an unavailable Pivot and a
+seller's own limit (``IssueError.operators_alerted``); whoever catches the error wakes the
+relay. A warning that a VA range fills up comes with a code that was made: the issuer wakes
+the relay for it.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import ClassVar, NoReturn
@@ -37,6 +42,7 @@ from typing import ClassVar, NoReturn
 from bot.alerts import alert_operators
 from bot.clock import utcnow
 from bot.drafts import Draft, Kind
+from bot.limits import Limit, SellerLimits, warn_if_filling
 from bot.settings import Settings
 from pivot_client import (
     APIConnectionError,
@@ -56,7 +62,9 @@ from storage import Code, CodeKind, CodeStatus, Database, Seller, Transaction
 
 __all__ = [
     "CodeIssuer",
+    "DailyLimitError",
     "IssueError",
+    "OpenVALimitError",
     "PivotRejectedError",
     "PivotUnavailableError",
     "QRISLimitError",
@@ -130,6 +138,26 @@ class VARangeError(IssueError):
     key = "error.va_range"
 
 
+class DailyLimitError(IssueError):
+    """The seller made as many codes today as ``SELLER_CODES_PER_DAY`` allows."""
+
+    key = "error.limit_codes_per_day"
+    operators_alerted = False
+
+
+class OpenVALimitError(IssueError):
+    """The seller holds as many open VAs at the bank as ``SELLER_OPEN_VA_PER_BANK`` allows."""
+
+    key = "error.limit_open_va"
+    operators_alerted = False
+
+
+_LIMIT_ERRORS: Mapping[Limit, type[IssueError]] = {
+    Limit.CODES_PER_DAY: DailyLimitError,
+    Limit.OPEN_VA_PER_BANK: OpenVALimitError,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class _Order:
     """What to create, taken from a complete draft or from a code being retried."""
@@ -178,13 +206,26 @@ class _KeyedLocks:
 class CodeIssuer:
     """Creates codes at Pivot for sellers, and knows which channels and amounts Pivot allows."""
 
-    def __init__(self, db: Database, pivot: PivotClient, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        pivot: PivotClient,
+        settings: Settings,
+        *,
+        wake: Callable[[], None] | None = None,
+    ) -> None:
+        """``wake`` tells the relay that an operators' warning was committed."""
         self._db = db
+        self._wake = wake
         self._pivot = pivot
         # Reading the configs is not worth Pivot's retry schedule: the fallback is good enough.
         self._config_pivot = pivot.with_options(max_retries=0, timeout=CONFIG_TIMEOUT_SECONDS)
         self._settings = settings
         self._rules: dict[str, VARule] = settings.va_rules
+        self._limits = SellerLimits(
+            codes_per_day=settings.seller_codes_per_day,
+            open_va_per_bank=settings.seller_open_va_per_bank,
+        )
         self._locks = _KeyedLocks()
         self._config_lock = asyncio.Lock()
         self._configs: PaymentMethodConfigs | None = None
@@ -248,7 +289,7 @@ class CodeIssuer:
             code = await self._db.codes.find_by_request_key(seller.telegram_id, request_key)
             if code is not None:  # an earlier try may have reached Pivot
                 return await self._complete(code, fresh=False)
-            code = await self._reserve(seller.telegram_id, request_key, order)
+            code = await self._reserve(seller, request_key, order)
             return await self._complete(code, fresh=True)
 
     async def resume(self, seller: Seller, request_key: str) -> Code | None:
@@ -422,11 +463,25 @@ class CodeIssuer:
 
     # Reserving rows
 
-    async def _reserve(self, seller_id: int, request_key: str, order: _Order) -> Code:
-        """A new PENDING code for ``order`` (with the lowest free VA suffix)."""
+    async def _reserve(self, seller: Seller, request_key: str, order: _Order) -> Code:
+        """A new PENDING code for ``order`` (with a free VA suffix), within the seller's limits.
+
+        Raises:
+            DailyLimitError, OpenVALimitError: nothing was written, Pivot is not asked.
+            VAExhaustedError: the bank's range is used up.
+        """
         async with self._db.write() as tx:
-            code = await self._insert(tx, seller_id, request_key, order)
-        return self._exhausted(order) if code is None else code
+            reached = await self._limits.check(
+                tx,
+                seller,
+                bank=order.bank,
+                open_amount=order.amount is None,
+                now=utcnow(),
+            )
+            if reached is not None:
+                raise _LIMIT_ERRORS[reached.limit](**reached.values)
+            code = await self._insert(tx, seller.telegram_id, request_key, order)
+        return self._reserved(order, code)
 
     async def _replace(self, burnt: Code, reason: str) -> Code:
         """Fail ``burnt`` and reserve the same order with the next suffix, in one transaction."""
@@ -434,7 +489,7 @@ class CodeIssuer:
         async with self._db.write() as tx:
             await tx.codes.mark_failed(burnt.id, reason)
             code = await self._insert(tx, burnt.seller_id, burnt.request_key, order)
-        return self._exhausted(order) if code is None else code
+        return self._reserved(order, code)
 
     async def _insert(
         self, tx: Transaction, seller_id: int, request_key: str, order: _Order
@@ -453,7 +508,7 @@ class CodeIssuer:
                     capacity=rule.capacity,
                 )
                 return None
-        return await tx.codes.create(
+        code = await tx.codes.create(
             seller_id=seller_id,
             kind=order.kind,
             bank=order.bank,
@@ -464,11 +519,20 @@ class CodeIssuer:
             client_reference_id=new_client_reference_id(),
             now=utcnow(),
         )
+        if order.bank is not None:
+            await warn_if_filling(
+                tx, self._rules[order.bank], self._settings.admin_telegram_ids, now=utcnow()
+            )
+        return code
 
-    def _exhausted(self, order: _Order) -> NoReturn:
-        """Raise the seller's error for a used-up range (after the alert was committed)."""
-        rule = self._rules[order.bank or ""]
-        raise VAExhaustedError(bank=rule.channel, capacity=rule.capacity)
+    def _reserved(self, order: _Order, code: Code | None) -> Code:
+        """``code``, once its transaction is committed; VAExhaustedError when it is None."""
+        if order.bank is not None and self._wake is not None:
+            self._wake()  # a warning or alert about the bank's range may have been queued
+        if code is None:
+            rule = self._rules[order.bank or ""]
+            raise VAExhaustedError(bank=rule.channel, capacity=rule.capacity)
+        return code
 
 
 def new_client_reference_id() -> str:

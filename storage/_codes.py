@@ -198,6 +198,32 @@ class CodeRepository:
             (bank, first, last),
         )
 
+    async def count_va_suffixes(self, bank: str, first: int, last: int) -> int:
+        """How many suffixes from ``first`` to ``last`` codes at that bank hold."""
+        return await self._sql.integer(
+            "SELECT count(*) FROM codes WHERE bank = ? AND va_suffix BETWEEN ? AND ?",
+            (bank, first, last),
+        )
+
+    async def count_made_since(self, seller_id: int, since: datetime) -> int:
+        """How many codes the seller made from ``since`` on, not counting failed ones."""
+        return await self._sql.integer(
+            "SELECT count(*) FROM codes"
+            " WHERE seller_id = ? AND created_at >= ? AND status != 'failed'",
+            (seller_id, moment_to_db(since)),
+        )
+
+    async def count_open_va(self, seller_id: int, bank: str) -> int:
+        """How many open-amount VA numbers the seller holds at ``bank``.
+
+        Deactivated codes count: Pivot cannot close a static VA, and an open one never expires.
+        """
+        return await self._sql.integer(
+            "SELECT count(*) FROM codes WHERE seller_id = ? AND kind = 'VA' AND bank = ?"
+            " AND amount IS NULL AND status != 'failed'",
+            (seller_id, bank),
+        )
+
     async def list_for_seller(
         self, seller_id: int, *, offset: int, limit: int
     ) -> list[CodeSummary]:

@@ -161,6 +161,49 @@ async def test_lowest_free_suffix_fills_gaps_in_the_range(db: Database) -> None:
     assert await db.codes.lowest_free_va_suffix("BRI", 4, 9) == 5
 
 
+async def test_count_va_suffixes_counts_the_range_at_one_bank(db: Database) -> None:
+    for suffix in (0, 5, 120):
+        await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=suffix)
+    await add_code(db, kind=CodeKind.VA, bank="BRI", va_suffix=1)
+    assert await db.codes.count_va_suffixes("BCA", 0, 99) == 2
+    assert await db.codes.count_va_suffixes("BCA", 5, 120) == 2
+    assert await db.codes.count_va_suffixes("BNI", 0, 99) == 0
+
+
+async def test_count_made_since_leaves_out_failed_codes_and_other_sellers(db: Database) -> None:
+    await add_code(db, now=NOW - timedelta(seconds=1))  # before the start
+    await add_code(db, now=NOW)
+    await add_code(db, now=NOW + timedelta(hours=5), activate=False)  # pending counts
+    failed = await add_code(db, now=NOW + timedelta(hours=6), activate=False)
+    async with db.write() as tx:
+        await tx.codes.mark_failed(failed.id, "refused")
+    retired = await add_code(db, now=NOW + timedelta(hours=7))
+    async with db.write() as tx:
+        await tx.codes.deactivate(retired.id, now=NOW + timedelta(hours=8))
+    await add_code(db, 200, now=NOW)
+    assert await db.codes.count_made_since(100, NOW) == 3
+    assert await db.codes.count_made_since(200, NOW) == 1
+
+
+async def test_count_open_va_counts_held_open_numbers_at_one_bank(db: Database) -> None:
+    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=1)
+    retired = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=2)
+    async with db.write() as tx:
+        await tx.codes.deactivate(retired.id, now=NOW)  # Pivot still keeps it open
+    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=3, activate=False)
+    failed = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=4, activate=False)
+    async with db.write() as tx:
+        await tx.codes.mark_failed(failed.id, "refused")
+    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=5, amount=25_000)  # closed
+    await add_code(db, kind=CodeKind.VA, bank="BRI", va_suffix=1)
+    await add_code(db)  # QRIS
+    await add_code(db, 200, kind=CodeKind.VA, bank="BCA", va_suffix=6)
+    assert await db.codes.count_open_va(100, "BCA") == 3
+    assert await db.codes.count_open_va(100, "BRI") == 1
+    assert await db.codes.count_open_va(200, "BCA") == 1
+    assert await db.codes.count_open_va(200, "BRI") == 0
+
+
 async def test_list_for_seller_newest_first_with_payment_count_and_total(db: Database) -> None:
     old = await add_code(db, customer="Old")
     mid = await add_code(db, customer="Mid")

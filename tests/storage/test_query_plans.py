@@ -63,6 +63,18 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
             "codes_va_suffix (bank=? AND va_suffix=?)",
         },
     ),
+    "a VA range's use": (
+        lambda db: db.codes.count_va_suffixes("BCA", 0, 99),
+        {"COVERING INDEX codes_va_suffix (bank=? AND va_suffix>? AND va_suffix<?)"},
+    ),
+    "a seller's codes today": (
+        lambda db: db.codes.count_made_since(100, NOW),
+        {"codes_by_seller (seller_id=?)"},
+    ),
+    "a seller's open VAs": (
+        lambda db: db.codes.count_open_va(100, "BCA"),
+        {"codes_by_seller (seller_id=?)"},
+    ),
     "a double tap": (lambda db: db.codes.find_by_request_key(100, "k"), {"codes_by_request_key"}),
     "a callback's code": (
         lambda db: db.codes.find_by_sessions(["s"]),
