@@ -484,7 +484,7 @@ class CodeIssuer:
         return self._reserved(order, code)
 
     async def _replace(self, burnt: Code, reason: str) -> Code:
-        """Fail ``burnt`` and reserve the same order with the next suffix, in one transaction."""
+        """Fail ``burnt`` and reserve the same order with another suffix, in one transaction."""
         order = _Order.of_code(burnt)
         async with self._db.write() as tx:
             await tx.codes.mark_failed(burnt.id, reason)
@@ -495,9 +495,9 @@ class CodeIssuer:
         self, tx: Transaction, seller_id: int, request_key: str, order: _Order
     ) -> Code | None:
         """Insert the PENDING row; None (with the operators alerted) when the range is used up."""
+        rule = self._rules[order.bank] if order.bank is not None else None
         suffix: int | None = None
-        if order.bank is not None:
-            rule = self._rules[order.bank]
+        if rule is not None:
             suffix = await tx.codes.lowest_free_va_suffix(rule.channel, rule.first, rule.last)
             if suffix is None:
                 await self._alert(
@@ -519,10 +519,8 @@ class CodeIssuer:
             client_reference_id=new_client_reference_id(),
             now=utcnow(),
         )
-        if order.bank is not None:
-            await warn_if_filling(
-                tx, self._rules[order.bank], self._settings.admin_telegram_ids, now=utcnow()
-            )
+        if rule is not None:
+            await warn_if_filling(tx, rule, self._settings.admin_telegram_ids, now=utcnow())
         return code
 
     def _reserved(self, order: _Order, code: Code | None) -> Code:
