@@ -35,6 +35,7 @@ from bot.sending import Sender
 from bot.server import EmbeddedServer
 from bot.services import Services
 from bot.settings import Settings
+from bot.updates import PerPersonUpdates
 from bot.web import create_web_app
 from pivot_client import PivotClient
 from storage import Database, StorageError
@@ -156,6 +157,7 @@ class Runtime:
             .base_file_url(f"{root}/file/bot")
             .context_types(CONTEXT_TYPES)
             .rate_limiter(self._sender)
+            .concurrent_updates(PerPersonUpdates())
         )
         if self.webhook_mode:
             builder = builder.updater(None)
@@ -180,6 +182,11 @@ class Runtime:
                 exit_code=2,
             ) from None
         await self._server.start()
+
+    async def updates_handled(self) -> None:
+        """Return once every update received so far has been handled (after ``start``)."""
+        assert self._application is not None, "start() first"  # noqa: S101 - programming error
+        await self._application.update_queue.join()
 
     async def _put_update(self, data: dict[str, Any]) -> None:
         assert self._application is not None  # noqa: S101 - the route exists only after start

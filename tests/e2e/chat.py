@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.texts import text
 from tests.e2e.harness import BotEnv
 from tests.helpers.fake_telegram import Edit, FakeUser, SentMessage
+from tests.helpers.servers import wait_for
 
 SELLER = 2001
 
@@ -66,8 +69,8 @@ async def to_amount(
 
 
 async def settle(env: BotEnv) -> None:
-    """Wait until every update sent so far has been handled (they run one at a time)."""
-    after = env.telegram.mark()
-    await env.admin.send("/cancel")
-    nothing = text("id", "cancel.nothing")
-    await env.admin.next_message(lambda message: message.text == nothing, after=after)
+    """Wait until the bot has fetched and handled every update sent so far."""
+    await wait_for(
+        lambda: env.telegram.unconfirmed_updates == 0, timeout=10, what="updates fetched"
+    )
+    await asyncio.wait_for(env.runtime.updates_handled(), 10)

@@ -146,6 +146,13 @@ async def test_every_payment_reaches_its_seller_once_through_chaos(tmp_path: Pat
                 )
             except AssertionError as exc:
                 raise AssertionError(f"{exc}: {_missing(telegram, expected, database)}") from None
+            # Then nothing left to go: a repeat sent later by a retry would be counted too.
+            await wait_for(
+                lambda: asyncio.to_thread(_drained, database),
+                timeout=60,
+                interval=0.2,
+                what="the outbox drained",
+            )
         finally:
             await bot.aclose()
             await telegram.aclose()
@@ -203,6 +210,15 @@ def _all_delivered(telegram: FakeTelegram, expected: dict[int, list[int]]) -> bo
     return all(
         set(_amounts(telegram, seller)) >= set(amounts) for seller, amounts in expected.items()
     )
+
+
+def _drained(database: Path) -> bool:
+    """Whether every outbox row is sent or set aside."""
+    with sqlite3.connect(database) as connection:
+        (left,) = connection.execute(
+            "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending', 'held')"
+        ).fetchone()
+    return bool(left == 0)
 
 
 def _missing(telegram: FakeTelegram, expected: dict[int, list[int]], database: Path) -> str:

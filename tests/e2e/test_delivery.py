@@ -170,3 +170,17 @@ async def test_a_payment_message_that_cannot_be_rendered_is_set_aside_and_the_re
     health = await env.runtime.health()
     assert health[1]["relay"] == "running"
     assert await asyncio.wait_for(env.services.db.outbox.count(OutboxStatus.FAILED), 5) == 1
+
+
+async def test_a_chat_waiting_out_telegrams_limit_does_not_hold_other_sellers(env: BotEnv) -> None:
+    first = await new_seller(env)
+    other = await new_seller(env, 2002, "Budi")
+    env.telegram.fail_next("sendMessage", status=429, retry_after=5)
+    mark = env.telegram.mark()
+    await first.send("/help")  # its answer waits five seconds in the sending path
+    await env.telegram.wait_for_call("sendMessage", after=mark)
+    await other.send("/help")
+
+    await other.next_message(after=mark, timeout=3)
+    assert first.fake.sent_messages(SELLER)[-1].seq < mark  # still waiting
+    await first.next_message(after=mark, timeout=10)

@@ -816,6 +816,11 @@ class FakeTelegram:
         return self._commands.get(_command_key(scope, language_code), [])
 
     @property
+    def unconfirmed_updates(self) -> int:
+        """Updates injected that the bot has not yet confirmed having fetched."""
+        return len(self._queue)
+
+    @property
     def long_polls_waiting(self) -> int:
         """How many getUpdates requests are waiting for an update right now."""
         return self._waiting_polls
