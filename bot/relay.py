@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -352,6 +352,7 @@ class Relay:
                 outgoing.text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=_NO_PREVIEW,
+                reply_markup=outgoing.markup,
             )
         except Forbidden as exc:
             reason = f"forbidden: {exc}"
@@ -447,6 +448,7 @@ class _Outgoing:
     rows: list[OutboxMessage]
     text: str | None
     problem: str = ""
+    markup: InlineKeyboardMarkup | None = None  # a text notice's buttons
 
 
 def _next_message(queue: deque[OutboxMessage]) -> _Outgoing:
@@ -459,7 +461,8 @@ def _next_message(queue: deque[OutboxMessage]) -> _Outgoing:
     first = queue.popleft()
     try:
         if first.kind == TEXT_KIND:
-            return _Outgoing([first], TextNotice.model_validate_json(first.payload).text)
+            queued = TextNotice.model_validate_json(first.payload)
+            return _Outgoing([first], queued.text, markup=_markup(queued))
         if first.kind != PAYMENT_KIND:
             raise ValueError(f"unknown outbox kind {first.kind!r}")
         notices = [PaymentNotice.model_validate_json(first.payload)]
@@ -479,3 +482,13 @@ def _next_message(queue: deque[OutboxMessage]) -> _Outgoing:
         rows.append(queue.popleft())
         text = combined
     return _Outgoing(rows, text)
+
+
+def _markup(notice: TextNotice) -> InlineKeyboardMarkup | None:
+    """The notice's buttons as one row, or None."""
+    if not notice.buttons:
+        return None
+    row = [
+        InlineKeyboardButton(button.text, callback_data=button.data) for button in notice.buttons
+    ]
+    return InlineKeyboardMarkup([row])
