@@ -367,15 +367,15 @@ async def issue_in_background(
     query: CallbackQuery | None,
     *,
     retry_data: str,
-) -> None:
-    """Show that work is under way, then run ``attempt`` in the background.
+) -> bool:
+    """Show that work is under way, then run ``attempt`` in the background; False if not run.
 
     The pressed message (``query``), or a new one, says what became of it; when Pivot was
     unavailable it carries a button with ``retry_data`` that resumes the same request.
     """
     chat = update.effective_chat
     if chat is None:
-        return
+        return False
     working = text(seller.language, "new.working")
     status: Message | bool
     if query is not None:
@@ -384,7 +384,7 @@ async def issue_in_background(
             status = await query.edit_message_text(working, parse_mode=ParseMode.HTML)
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
-                return  # a tap that came in before the buttons went: the first one is at work
+                return False  # a tap that came before the buttons went: the first one works
             raise
     else:
         status = await chat.send_message(working, parse_mode=ParseMode.HTML)
@@ -396,6 +396,7 @@ async def issue_in_background(
         update=update,
         name=f"new-code:{chat.id}:{retry_data}",
     )
+    return True
 
 
 async def _complete(
