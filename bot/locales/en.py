@@ -114,7 +114,7 @@ MESSAGES: dict[str, str] = {
     "card.va.menu.BCA": "m-Transfer → BCA Virtual Account",
     "card.va.menu.BRI": "Payment → BRIVA",
     "card.va.menu.BNI": "Transfer → Virtual Account Billing",
-    "card.valid_until": "Valid until <b>{date}</b>: Pivot closes a fixed-amount VA after 30 days. Until then it can be paid many times.",
+    "card.valid_until": "Valid until <b>{date}</b>; until then it can be paid many times.",
     # Listing codes
     "codes.title": "<b>Your codes</b> (page {page}/{pages})",
     "codes.empty": "You have no codes yet. Type /new to make one.",

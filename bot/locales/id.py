@@ -114,7 +114,7 @@ MESSAGES: dict[str, str] = {
     "card.va.menu.BCA": "m-Transfer → BCA Virtual Account",
     "card.va.menu.BRI": "Pembayaran → BRIVA",
     "card.va.menu.BNI": "Transfer → Virtual Account Billing",
-    "card.valid_until": "Berlaku sampai <b>{date}</b>: Pivot menutup VA bernominal tetap setelah 30 hari. Sampai saat itu kode ini bisa dibayar berkali-kali.",
+    "card.valid_until": "Berlaku sampai <b>{date}</b>; sampai saat itu kode ini bisa dibayar berkali-kali.",
     # Listing codes
     "codes.title": "<b>Kode Anda</b> (halaman {page}/{pages})",
     "codes.empty": "Anda belum punya kode. Ketik /new untuk membuat.",

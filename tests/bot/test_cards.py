@@ -89,8 +89,7 @@ def test_closed_va_card_has_the_full_number_to_copy_and_the_fixed_amount() -> No
     assert "m-Transfer → BCA Virtual Account" in card  # BCA's own menu
     # Until when Pivot takes payments on it, in the seller's zone, not "for ever".
     assert card.endswith(
-        "Berlaku sampai <b>04/02/2026 10:00 WIB</b>: Pivot menutup VA "
-        "bernominal tetap setelah 30 hari. Sampai saat itu kode ini bisa "
+        "Berlaku sampai <b>04/02/2026 10:00 WIB</b>; sampai saat itu kode ini bisa "
         "dibayar berkali-kali."
     )
     assert "Kode ini bisa dipakai berkali-kali" not in card
