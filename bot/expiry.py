@@ -133,9 +133,11 @@ class ExpiryWatch:
         """Queue the warning of every code that expires within ``WARNING_LEAD``; how many."""
         queued = 0
         while True:
-            async with self._db.write() as tx:
-                due = await tx.codes.due_expiry_warnings(before=now + WARNING_LEAD, limit=_BATCH)
-                queued += await self._queue(tx, due, now)
+            # Read first: most looks find nothing, and take no turn at the one writer.
+            due = await self._db.codes.due_expiry_warnings(before=now + WARNING_LEAD, limit=_BATCH)
+            if due:
+                async with self._db.write() as tx:
+                    queued += await self._queue(tx, due, now)
             if len(due) < _BATCH:
                 break
         if queued:
@@ -148,9 +150,9 @@ class ExpiryWatch:
         sellers = await tx.sellers.get_many({code.seller_id for code in codes})
         queued = 0
         for code in codes:
-            await tx.codes.mark_expiry_warned(code.id, now=now)
+            warned_now = await tx.codes.mark_expiry_warned(code.id, now=now)
             seller = sellers.get(code.seller_id)
-            if seller is None:
+            if not warned_now or seller is None:  # warned since it was read
                 continue
             queued += await tx.outbox.enqueue(
                 dedupe_key=f"expiry:{code.id}",

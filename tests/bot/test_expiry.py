@@ -133,6 +133,18 @@ async def test_each_expiring_code_is_warned_once_with_a_renew_button(db: Databas
     assert set(await warnings(db)) == {f"expiry:{c.id}" for c in (soon, gone, later)}
 
 
+async def test_a_look_that_finds_nothing_takes_no_turn_at_the_writer(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await closed_va(db, 1, timedelta(days=10))
+
+    def no_writes(self: Database) -> None:
+        raise AssertionError("a look with nothing due opened a write transaction")
+
+    monkeypatch.setattr(Database, "write", no_writes)
+    assert await ExpiryWatch(db, Wakes(), interval=60).queue_due(NOW) == 0
+
+
 async def test_many_due_warnings_are_all_queued_in_batches(db: Database) -> None:
     codes = [await closed_va(db, suffix, timedelta(days=1)) for suffix in range(1, 131)]
 
