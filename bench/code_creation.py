@@ -15,6 +15,7 @@ import argparse
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bench._common import CACHE, REPOSITORY, Outcome, Row, bench_main, median, percentile, say
 from bench._common import spread as spread_of
@@ -54,7 +55,7 @@ class Stopwatch:
 async def create(env: BotEnv, seller: Seller, draft: Draft, key: str) -> None:
     """One code, as the handler makes it: issued, its card written, its QR drawn."""
     code = await env.services.codes.issue(seller, draft, key)
-    render_card(code, seller.language)
+    render_card(code, seller.language, zone=ZoneInfo(seller.timezone))
     if code.qr_content:
         render_qr_png(code.qr_content)
 

@@ -25,6 +25,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.clock import utcnow
 from bot.codes import CodeIssuer
 from bot.context import CONTEXT_TYPES, SERVICES_KEY
+from bot.expiry import ExpiryWatch
 from bot.handlers import publish_commands, register
 from bot.ledger import Ledger
 from bot.logs import configure_logging
@@ -78,6 +79,7 @@ class Runtime:
         self._relay: Relay | None = None
         self._ledger: Ledger | None = None
         self._reconciler: Reconciler | None = None
+        self._expiry: ExpiryWatch | None = None
         self._telegram_ready = False
 
     @property
@@ -137,6 +139,10 @@ class Runtime:
         await self._start_telegram(application)
         await relay.start()
         self._reconciler.start()
+        # Expiry warnings are looked for as often as reconciliation runs: a few minutes
+        # matter little against a three-day warning.
+        self._expiry = ExpiryWatch(db, relay.wake, interval=settings.reconcile_interval_seconds)
+        self._expiry.start()
         # Everything made so far lives as long as the process: keep it out of the collector's
         # full passes, which walked all ~75,000 of those objects in ~30 ms, stalling whatever
         # the loop was doing (measured in a busy /today, BENCHMARKS.md).
@@ -243,6 +249,8 @@ class Runtime:
             await application.stop()
         if self._reconciler is not None:
             await self._reconciler.stop()
+        if self._expiry is not None:
+            await self._expiry.stop()
         if self._pivot_check is not None:
             await self._pivot_check.stop()
         if self._relay is not None and self._relay.running:

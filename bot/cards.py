@@ -7,13 +7,14 @@ it, in ``<code>`` so that a tap copies it.
 from __future__ import annotations
 
 import logging
+from zoneinfo import ZoneInfo
 
 from telegram import Bot, Message
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
 from bot.amounts import format_rupiah
-from bot.clock import utcnow
+from bot.clock import format_datetime, utcnow
 from bot.qr import render_qr_png
 from bot.relay import Relay
 from bot.texts import CATALOGUES, Safe, language_of, text
@@ -25,8 +26,8 @@ __all__ = ["deliver_card", "render_card", "send_card"]
 logger = logging.getLogger(__name__)
 
 
-def render_card(code: Code, language: str) -> str:
-    """The card's HTML: marks, what to pay, and how."""
+def render_card(code: Code, language: str, *, zone: ZoneInfo) -> str:
+    """The card's HTML: marks, what to pay, how, and until when (in the seller's ``zone``)."""
     lines: list[str] = []
     if code.simulation:
         lines.append(text(language, "card.simulation"))
@@ -35,7 +36,11 @@ def render_card(code: Code, language: str) -> str:
     lines.extend(
         _qris_lines(code, language) if code.kind is CodeKind.QRIS else _va_lines(code, language)
     )
-    lines.append(text(language, "card.reusable"))
+    if code.expires_at is None:
+        lines.append(text(language, "card.reusable"))
+    else:  # a closed VA: Pivot takes payments on it for 30 days only
+        until = format_datetime(code.expires_at, zone)
+        lines.append(text(language, "card.valid_until", date=until))
     return Safe("\n".join(lines))
 
 
@@ -65,8 +70,6 @@ def _va_lines(code: Code, language: str) -> list[str]:
         lines.append(text(language, "card.va.amount", amount=format_rupiah(code.amount)))
     menu = text(language, _menu_key(channel, language))
     lines.append(text(language, "card.va.steps", bank=channel, menu=menu, bank_short=channel))
-    if code.amount is not None:
-        lines.append(text(language, "card.va.closed_expiry"))
     return lines
 
 
@@ -76,9 +79,11 @@ def _menu_key(channel: str, language: str) -> str:
     return key if key in CATALOGUES[language_of(language)] else "card.va.menu"
 
 
-async def send_card(bot: Bot, chat_id: int, code: Code, language: str) -> Message:
+async def send_card(
+    bot: Bot, chat_id: int, code: Code, language: str, *, zone: ZoneInfo
+) -> Message:
     """Send the card: a QR photo with the card as caption, or the card as a message."""
-    card = render_card(code, language)
+    card = render_card(code, language, zone=zone)
     if code.kind is CodeKind.QRIS:
         if not code.qr_content:
             raise ValueError(f"code {code.id} has no QR content to draw")
@@ -92,14 +97,16 @@ async def send_card(bot: Bot, chat_id: int, code: Code, language: str) -> Messag
     return await bot.send_message(chat_id, card, parse_mode=ParseMode.HTML)
 
 
-async def deliver_card(bot: Bot, relay: Relay, chat_id: int, code: Code, language: str) -> bool:
+async def deliver_card(
+    bot: Bot, relay: Relay, chat_id: int, code: Code, language: str, *, zone: ZoneInfo
+) -> bool:
     """Send the card; when Telegram will not take it, tell the seller so when they next write.
 
     The bot's ``Sender`` has already waited out flood limits and retried transient failures:
     what arrives here is final. The code itself is safe in ``/codes`` either way.
     """
     try:
-        await send_card(bot, chat_id, code, language)
+        await send_card(bot, chat_id, code, language, zone=zone)
     except TelegramError as exc:
         logger.warning("the card of code %d could not be delivered: %s", code.id, exc)
         if isinstance(exc, Forbidden):

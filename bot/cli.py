@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 
 from bot.settings import SettingsError, load_settings
+from pivot_client import CLOSED_STATIC_VA_LIFETIME
 
 __all__ = ["main"]
 
@@ -55,6 +57,12 @@ def _parser() -> argparse.ArgumentParser:
         "--token-lifetime", type=float, default=900.0, help="access token lifetime, seconds"
     )
     sim.add_argument(
+        "--closed-va-lifetime",
+        type=float,
+        default=CLOSED_STATIC_VA_LIFETIME.total_seconds(),
+        help="seconds a fixed-amount VA takes payments (Pivot: 30 days); shorten it to try expiry",
+    )
+    sim.add_argument(
         "--callback-retry-delays",
         default="300,900,3600,10800,21600,43200",
         help="seconds between callback retries (Pivot's schedule by default)",
@@ -73,6 +81,7 @@ def _simulator(args: argparse.Namespace) -> int:
         client_id=args.client_id,
         client_secret=args.client_secret,
         token_lifetime=args.token_lifetime,
+        closed_va_lifetime=timedelta(seconds=args.closed_va_lifetime),
         callback_retry_delays=tuple(
             float(part) for part in args.callback_retry_delays.split(",") if part.strip()
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
-__all__ = ["day_bounds", "format_clock", "format_datetime", "utcnow"]
+__all__ = ["day_bounds", "format_clock", "format_date", "format_datetime", "utcnow"]
 
 # Indonesians say WIB/WITA/WIT; zoneinfo would print "+07" and the like.
 _ZONE_NAMES = {
@@ -29,6 +29,11 @@ def format_datetime(moment: datetime, zone: ZoneInfo) -> str:
     """``24/11/2026 14:05 WIB``."""
     local = moment.astimezone(zone)
     return f"{local:%d/%m/%Y %H:%M} {_zone_name(local, zone)}"
+
+
+def format_date(moment: datetime, zone: ZoneInfo) -> str:
+    """``24/11/2026`` in the seller's zone."""
+    return f"{moment.astimezone(zone):%d/%m/%Y}"
 
 
 def format_clock(moment: datetime, zone: ZoneInfo) -> str:

@@ -381,6 +381,7 @@ class CodeIssuer:
                 va_number=va_number,
                 merchant_name=qr.merchant_name if qr_content and qr else None,
                 simulation=session.is_simulation,
+                expires_at=session.valid_until,  # a closed VA's end at Pivot
             )
         logger.info(
             "code %d issued: %s%s, session %s%s",

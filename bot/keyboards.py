@@ -20,6 +20,7 @@ __all__ = [
     "CODES_PAGE",
     "CODE_DEACTIVATE",
     "CODE_DEACTIVATE_CONFIRMED",
+    "CODE_RENEW",
     "CODE_RESEND",
     "CODE_SHOW",
     "SELLERS_PAGE",
@@ -36,6 +37,7 @@ CODE_SHOW = re.compile(r"^code:(\d{1,18})(?::p:(\d{1,6}))?\Z")
 CODE_RESEND = re.compile(r"^code:(\d{1,18}):resend\Z")
 CODE_DEACTIVATE = re.compile(r"^code:(\d{1,18}):off\Z")
 CODE_DEACTIVATE_CONFIRMED = re.compile(r"^code:(\d{1,18}):off!\Z")
+CODE_RENEW = re.compile(r"^code:(\d{1,18}):renew\Z")
 SELLERS_PAGE = re.compile(r"^sellers:p:(\d{1,6})\Z")
 
 
@@ -72,7 +74,8 @@ def codes_page_data(page: int) -> str:
 
 
 def code_data(code_id: int, action: str | None = None, *, page: int | None = None) -> str:
-    """``code:17``, ``code:17:p:2``, ``code:17:resend``, ``code:17:off`` or ``code:17:off!``."""
+    """``code:17``, ``code:17:p:2``, ``code:17:resend``, ``code:17:off``, ``code:17:off!``
+    or ``code:17:renew``."""
     if page is not None:
         return f"code:{code_id}:p:{page}"
     return f"code:{code_id}:{action}" if action else f"code:{code_id}"

@@ -22,6 +22,7 @@ __all__ = [
     "PAYMENT_KIND",
     "TEXT_KIND",
     "Flag",
+    "NoticeButton",
     "PaymentNotice",
     "TextNotice",
     "channel_label",
@@ -67,12 +68,22 @@ class PaymentNotice(BaseModel):
         return ZoneInfo(self.timezone)
 
 
-class TextNotice(BaseModel):
-    """A message rendered when it was queued (operator alerts), sent as it is."""
+class NoticeButton(BaseModel):
+    """An inline button under a queued message: its label and ``callback_data``."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     text: str
+    data: str
+
+
+class TextNotice(BaseModel):
+    """A message rendered when it was queued (alerts, expiry warnings), sent as it is."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str
+    buttons: tuple[NoticeButton, ...] = ()  # one row under the message
 
 
 def channel_label(language: str, bank: str | None, issuer: str | None) -> str:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -399,6 +399,7 @@ class Relay:
                 outgoing.text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=_NO_PREVIEW,
+                reply_markup=outgoing.markup,
             )
         except Forbidden as exc:
             reason = f"forbidden: {exc}"
@@ -506,6 +507,7 @@ class _Outgoing:
     rows: list[OutboxMessage]
     text: str | None
     problem: str = ""
+    markup: InlineKeyboardMarkup | None = None  # a text notice's buttons
 
 
 def _next_message(queue: deque[OutboxMessage], alone: set[int]) -> _Outgoing:
@@ -518,7 +520,8 @@ def _next_message(queue: deque[OutboxMessage], alone: set[int]) -> _Outgoing:
     first = queue.popleft()
     try:
         if first.kind == TEXT_KIND:
-            return _Outgoing([first], TextNotice.model_validate_json(first.payload).text)
+            queued = TextNotice.model_validate_json(first.payload)
+            return _Outgoing([first], queued.text, markup=_markup(queued))
         if first.kind != PAYMENT_KIND:
             raise ValueError(f"unknown outbox kind {first.kind!r}")
         notices = [PaymentNotice.model_validate_json(first.payload)]
@@ -545,3 +548,13 @@ def _next_message(queue: deque[OutboxMessage], alone: set[int]) -> _Outgoing:
 def _telegram_length(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (an emoji is two)."""
     return len(text.encode("utf-16-le")) // 2
+
+
+def _markup(notice: TextNotice) -> InlineKeyboardMarkup | None:
+    """The notice's buttons as one row, or None."""
+    if not notice.buttons:
+        return None
+    row = [
+        InlineKeyboardButton(button.text, callback_data=button.data) for button in notice.buttons
+    ]
+    return InlineKeyboardMarkup([row])

@@ -20,7 +20,7 @@ from ._callbacks import (
     verify_callback_key,
 )
 from ._client import Page, PivotClient
-from ._constants import DEFAULT_BASE_URL, PRODUCTION_BASE_URL
+from ._constants import CLOSED_STATIC_VA_LIFETIME, DEFAULT_BASE_URL, PRODUCTION_BASE_URL
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -68,6 +68,7 @@ from ._models import (
 from .banks import DEFAULT_VA_RULES, VARule, parse_va_rule_overrides
 
 __all__ = [
+    "CLOSED_STATIC_VA_LIFETIME",
     "DEFAULT_BASE_URL",
     "DEFAULT_VA_RULES",
     "MASK",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Final
 
 import httpx
@@ -36,3 +37,7 @@ USER_AGENT: Final = "kodebayar-pivot-client/0.1"
 MAX_QRIS_PAYMENT: Final = 9_999_999
 MAX_VA_PAYMENT: Final = 9_999_999_999
 PAYMENT_CURRENCY: Final = "IDR"
+
+# A closed static VA (a fixed amount, paymentType MULTIPLE) stops taking payments 30 days after
+# it is made; an open one never does (the Virtual Account "Limitation" page's expiry table).
+CLOSED_STATIC_VA_LIFETIME: Final = timedelta(days=30)

@@ -25,7 +25,13 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from ._constants import DEFAULT_RETURN_URL, MAX_QRIS_PAYMENT, MAX_VA_PAYMENT, PAYMENT_CURRENCY
+from ._constants import (
+    CLOSED_STATIC_VA_LIFETIME,
+    DEFAULT_RETURN_URL,
+    MAX_QRIS_PAYMENT,
+    MAX_VA_PAYMENT,
+    PAYMENT_CURRENCY,
+)
 
 __all__ = [
     "QR",
@@ -282,6 +288,25 @@ class PaymentSession(_ResponseModel):
     expiry_at: Timestamp = None
     # Only the local simulator sends this; Pivot never does.
     is_simulation: bool = Field(default=False, alias="simulation")
+
+    @property
+    def valid_until(self) -> datetime | None:
+        """When this closed (fixed-amount) VA stops taking payments; None if it never does.
+
+        Pivot's limitation page: a closed static VA expires after 30 days, an open one never.
+        The date is the session's ``expiryAt`` (Pivot's list sample carries one there, with
+        the zero time in the VA block), else the VA block's, else 30 days after ``createdAt``.
+        A QRIS is never taken to expire: on a static code ``qr.expiryAt`` is about the
+        creation time and means nothing.
+        """
+        method = self.payment_method
+        account = method.virtual_account if method else None
+        if account is None or self.amount is None or self.amount.value <= 0:
+            return None
+        given = self.expiry_at or account.expiry_at
+        if given is not None or self.created_at is None:
+            return given
+        return self.created_at + CLOSED_STATIC_VA_LIFETIME
 
 
 class PaymentMethodConfig(_ResponseModel):

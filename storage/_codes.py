@@ -9,7 +9,13 @@ from datetime import datetime
 from ._errors import NotFoundError
 from ._models import Code, CodeKind, CodeStatus, CodeSummary
 from ._sql import Sql
-from ._values import id_array, moment_from_db, moment_to_db, optional_moment_from_db
+from ._values import (
+    id_array,
+    moment_from_db,
+    moment_to_db,
+    optional_moment_from_db,
+    optional_moment_to_db,
+)
 
 __all__ = ["CodeRepository"]
 
@@ -35,6 +41,7 @@ def _code(row: sqlite3.Row) -> Code:
         created_at=moment_from_db(row["created_at"]),
         deactivated_at=optional_moment_from_db(row["deactivated_at"]),
         last_payment_at=optional_moment_from_db(row["last_payment_at"]),
+        expires_at=optional_moment_from_db(row["expires_at"]),
     )
 
 
@@ -101,6 +108,7 @@ class CodeRepository:
         va_number: str | None,
         merchant_name: str | None,
         simulation: bool,
+        expires_at: datetime | None = None,
     ) -> Code:
         """Record the session Pivot created and make the code ACTIVE.
 
@@ -111,11 +119,19 @@ class CodeRepository:
             """
             UPDATE codes SET
                 pivot_session_id = ?, qr_content = ?, va_number = ?, merchant_name = ?,
-                simulation = ?, status = 'active', failure = NULL
+                simulation = ?, expires_at = ?, status = 'active', failure = NULL
             WHERE id = ? AND status != 'deactivated'
             RETURNING *
             """,
-            (session_id, qr_content, va_number, merchant_name, int(simulation), code_id),
+            (
+                session_id,
+                qr_content,
+                va_number,
+                merchant_name,
+                int(simulation),
+                optional_moment_to_db(expires_at),
+                code_id,
+            ),
         )
         if row is None:
             raise NotFoundError(f"no code {code_id} that can be activated")
@@ -305,6 +321,23 @@ class CodeRepository:
             " ON CONFLICT (id) DO UPDATE SET code_id = excluded.code_id",
             (code_id,),
         )
+
+    async def due_expiry_warnings(self, *, before: datetime, limit: int) -> list[Code]:
+        """ACTIVE codes expiring before ``before``, their seller not warned yet; soonest first."""
+        return await self._codes(
+            "SELECT * FROM codes WHERE status = 'active' AND expires_at IS NOT NULL"
+            " AND expiry_warned_at IS NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+            (moment_to_db(before), limit),
+        )
+
+    async def mark_expiry_warned(self, code_id: int, *, now: datetime) -> bool:
+        """Note that the seller was warned of the code's expiry; False if already noted."""
+        rows = await self._sql.rows(
+            "UPDATE codes SET expiry_warned_at = ? WHERE id = ? AND expiry_warned_at IS NULL"
+            " RETURNING id",
+            (moment_to_db(now), code_id),
+        )
+        return bool(rows)
 
     async def count_active(self) -> int:
         """How many codes are ACTIVE."""

@@ -158,7 +158,22 @@ CREATE TABLE reconcile_cursor (
 );
 """
 
-MIGRATIONS: list[str] = [_V1_INITIAL, _V2_HELD_MESSAGES, _V3_SWEEP_CURSOR]
+# A closed static VA stops taking payments at Pivot 30 days after it is made; the date comes
+# from Pivot's session. Codes made before this version get that rule from their creation, and
+# those already past it count as warned: an upgrade sends no warning for every old code.
+_V4_CODE_EXPIRY = """
+ALTER TABLE codes ADD COLUMN expires_at INTEGER;
+ALTER TABLE codes ADD COLUMN expiry_warned_at INTEGER;
+UPDATE codes SET expires_at = created_at + 30 * 86400 * 1000000
+    WHERE kind = 'VA' AND amount IS NOT NULL AND pivot_session_id IS NOT NULL;
+UPDATE codes SET expiry_warned_at = expires_at
+    WHERE expires_at <= CAST(strftime('%s', 'now') AS INTEGER) * 1000000;
+CREATE INDEX codes_expiry_due ON codes (expires_at)
+    WHERE status = 'active' AND expires_at IS NOT NULL AND expiry_warned_at IS NULL;
+"""
+
+
+MIGRATIONS: list[str] = [_V1_INITIAL, _V2_HELD_MESSAGES, _V3_SWEEP_CURSOR, _V4_CODE_EXPIRY]
 
 
 async def apply_migrations(sql: Sql) -> int:

@@ -120,6 +120,8 @@ class Code:
     created_at: datetime
     deactivated_at: datetime | None
     last_payment_at: datetime | None
+    # When Pivot stops taking payments on it (a closed static VA); None = never.
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,8 @@
 """``/codes``: the seller's codes page by page, a code's detail and payments, resend, deactivate.
 
+An expired code (a closed VA past the date Pivot gave it) is marked as such, is not sent
+again, and offers a new code in its place (``bot.handlers.renew``).
+
 Every press carries only a code id and a page; the code is looked up again for the person who
 pressed (``get_for_seller``), so a forged id from another seller finds nothing.
 """
@@ -8,14 +11,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.amounts import format_rupiah
 from bot.cards import deliver_card
-from bot.clock import format_datetime, utcnow
+from bot.clock import format_date, format_datetime, utcnow
 from bot.context import Context
+from bot.expiry import is_expired, renewable
 from bot.handlers.access import current_seller
 from bot.keyboards import Page, code_data, codes_page_data, pager_row, show_in_place
 from bot.notifications import channel_label
@@ -33,10 +38,12 @@ __all__ = [
     "codes_page",
     "deactivate",
     "kind_label",
+    "owned_code",
     "render_code_detail",
     "render_code_list",
     "resend",
     "show_code",
+    "show_detail",
 ]
 
 logger = logging.getLogger(__name__)
@@ -70,12 +77,30 @@ def _amount(language: str, code: Code) -> str:
     )
 
 
-def render_code_list(language: str, page: Page, summaries: Sequence[CodeSummary]) -> str:
+def _list_mark(language: str, code: Code, zone: ZoneInfo, now: datetime) -> str:
+    """A list line's end: not made, deactivated, expired, or valid until a date."""
+    key = _LIST_MARKS.get(code.status)
+    if key is not None:
+        return text(language, key)
+    if code.expires_at is None:
+        return ""
+    if is_expired(code, now):
+        return text(language, "codes.expired_mark")
+    return text(language, "codes.valid_until_mark", date=format_date(code.expires_at, zone))
+
+
+def render_code_list(
+    language: str,
+    page: Page,
+    summaries: Sequence[CodeSummary],
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+) -> str:
     """The list message: a title with the page, then one numbered line per code."""
     lines = [text(language, "codes.title", page=page.number, pages=page.count)]
     for index, summary in enumerate(summaries, start=page.offset + 1):
         code = summary.code
-        mark = _LIST_MARKS.get(code.status)
         lines.append(
             text(
                 language,
@@ -86,7 +111,7 @@ def render_code_list(language: str, page: Page, summaries: Sequence[CodeSummary]
                 amount=_amount(language, code),
                 count=summary.payment_count,
                 total=format_rupiah(summary.payment_total),
-                status=Safe(text(language, mark)) if mark else "",
+                status=Safe(_list_mark(language, code, zone, now)),
             )
         )
     return "\n".join(lines)
@@ -108,10 +133,13 @@ def code_list_keyboard(
     return InlineKeyboardMarkup([*rows, nav] if nav else rows)
 
 
-def _status(language: str, code: Code, zone: ZoneInfo) -> str:
+def _status(language: str, code: Code, zone: ZoneInfo, now: datetime) -> str:
     if code.status is CodeStatus.DEACTIVATED and code.deactivated_at is not None:
         when = format_datetime(code.deactivated_at, zone)
         return text(language, "code.status.deactivated", when=when)
+    if code.status is CodeStatus.ACTIVE and code.expires_at is not None:
+        key = "code.status.expired" if is_expired(code, now) else "code.status.valid_until"
+        return text(language, key, when=format_datetime(code.expires_at, zone))
     return text(language, f"code.status.{code.status.value}")
 
 
@@ -124,6 +152,7 @@ def render_code_detail(
     total: int,
     page: Page,
     charges: Sequence[Charge],
+    now: datetime,
 ) -> str:
     """A code's summary and status, then one page of its payments (newest first)."""
     number = text(language, "code.number_line", number=code.va_number) if code.va_number else ""
@@ -135,7 +164,7 @@ def render_code_detail(
         number=Safe(number),
         amount=_amount(language, code),
         created=format_datetime(code.created_at, zone),
-        status=_status(language, code, zone),
+        status=_status(language, code, zone, now),
         count=count,
         total=format_rupiah(total),
     )
@@ -161,24 +190,32 @@ def render_code_detail(
     return summary + "\n\n" + "\n".join(lines)
 
 
-def code_keyboard(language: str, code: Code, page: Page) -> InlineKeyboardMarkup:
-    """Resend and deactivate (while they make sense), payment pages, and back to the list."""
+def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> InlineKeyboardMarkup:
+    """Resend, deactivate and renew (while they make sense), payment pages, back to the list."""
     actions = []
-    if code.status in (CodeStatus.ACTIVE, CodeStatus.DEACTIVATED):
+    usable = not is_expired(code, now)
+    if code.status in (CodeStatus.ACTIVE, CodeStatus.DEACTIVATED) and usable:
         actions.append(
             InlineKeyboardButton(
                 text(language, "button.resend"), callback_data=code_data(code.id, "resend")
             )
         )
-    if code.status is CodeStatus.ACTIVE:
+    if code.status is CodeStatus.ACTIVE and usable:
         actions.append(
             InlineKeyboardButton(
                 text(language, "button.deactivate"), callback_data=code_data(code.id, "off")
             )
         )
+    renew = []
+    if renewable(code, now):
+        renew.append(
+            InlineKeyboardButton(
+                text(language, "button.renew"), callback_data=code_data(code.id, "renew")
+            )
+        )
     nav = pager_row(language, page, lambda number: code_data(code.id, page=number))
     back = [InlineKeyboardButton(text(language, "button.back"), callback_data=codes_page_data(1))]
-    return InlineKeyboardMarkup([row for row in (actions, nav, back) if row])
+    return InlineKeyboardMarkup([row for row in (actions, renew, nav, back) if row])
 
 
 async def codes(update: Update, context: Context) -> None:
@@ -212,12 +249,13 @@ async def _list_view(
     summaries = await db.codes.list_for_seller(
         seller.telegram_id, offset=page.offset, limit=page.limit
     )
-    return render_code_list(language, page, summaries), code_list_keyboard(
-        language, page, summaries
+    body = render_code_list(
+        language, page, summaries, zone=ZoneInfo(seller.timezone), now=utcnow()
     )
+    return body, code_list_keyboard(language, page, summaries)
 
 
-async def _owned_code(
+async def owned_code(
     update: Update, context: Context
 ) -> tuple[CallbackQuery, Seller, Code] | None:
     """The pressed code if it belongs to whoever pressed (the press is answered either way)."""
@@ -239,15 +277,15 @@ async def _owned_code(
 
 async def show_code(update: Update, context: Context) -> None:
     """``code:17`` / ``code:17:p:2``: the code's detail with one page of its payments."""
-    found = await _owned_code(update, context)
+    found = await owned_code(update, context)
     if found is None:
         return
     query, seller, code = found
     requested = int(context.matches[0][2] or 1) if context.matches else 1
-    await _show_detail(query, context, seller, code, requested)
+    await show_detail(query, context, seller, code, requested)
 
 
-async def _show_detail(
+async def show_detail(
     query: CallbackQuery,
     context: Context,
     seller: Seller,
@@ -260,6 +298,7 @@ async def _show_detail(
     count, total = await charges_repo.stats_for_code(code.id)
     page = Page.of(requested, count, PAYMENTS_PER_PAGE)
     charges = await charges_repo.list_for_code(code.id, offset=page.offset, limit=page.limit)
+    now = utcnow()
     body = render_code_detail(
         seller.language,
         code,
@@ -268,32 +307,43 @@ async def _show_detail(
         total=total,
         page=page,
         charges=charges,
+        now=now,
     )
-    await show_in_place(
-        query, f"{note}\n\n{body}" if note else body, code_keyboard(seller.language, code, page)
-    )
+    keyboard = code_keyboard(seller.language, code, page, now=now)
+    await show_in_place(query, f"{note}\n\n{body}" if note else body, keyboard)
 
 
 async def resend(update: Update, context: Context) -> None:
     """``code:17:resend``: send the code's card again, to forward to the buyer."""
-    found = await _owned_code(update, context)
+    found = await owned_code(update, context)
     if found is None:
         return
-    _, seller, code = found
+    query, seller, code = found
     if code.status not in (CodeStatus.ACTIVE, CodeStatus.DEACTIVATED):
         return  # never made at Pivot: there is no card to send
-    await deliver_card(context.bot, context.services.relay, seller.chat_id, code, seller.language)
+    if is_expired(code, utcnow()):  # a button from before it expired: Pivot refuses payments
+        note = text(seller.language, "code.expired_no_resend")
+        await show_detail(query, context, seller, code, 1, note=note)
+        return
+    await deliver_card(
+        context.bot,
+        context.services.relay,
+        seller.chat_id,
+        code,
+        seller.language,
+        zone=ZoneInfo(seller.timezone),
+    )
 
 
 async def ask_deactivate(update: Update, context: Context) -> None:
     """``code:17:off``: ask before deactivating, since Pivot cannot switch a static code off."""
-    found = await _owned_code(update, context)
+    found = await owned_code(update, context)
     if found is None:
         return
     query, seller, code = found
     language = seller.language
-    if code.status is not CodeStatus.ACTIVE:
-        await _show_detail(query, context, seller, code, 1)
+    if code.status is not CodeStatus.ACTIVE or is_expired(code, utcnow()):
+        await show_detail(query, context, seller, code, 1)
         return
     markup = InlineKeyboardMarkup(
         [
@@ -314,7 +364,7 @@ async def ask_deactivate(update: Update, context: Context) -> None:
 
 async def deactivate(update: Update, context: Context) -> None:
     """``code:17:off!``: the confirmed deactivation; later payments are still recorded."""
-    found = await _owned_code(update, context)
+    found = await owned_code(update, context)
     if found is None:
         return
     query, seller, code = found
@@ -327,4 +377,4 @@ async def deactivate(update: Update, context: Context) -> None:
     if changed:
         logger.info("Seller %s deactivated code %s", seller.telegram_id, code.id)
         note = text(seller.language, "deactivate.done", customer=code.customer)
-    await _show_detail(query, context, seller, current, 1, note=note)
+    await show_detail(query, context, seller, current, 1, note=note)

@@ -13,6 +13,7 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from zoneinfo import ZoneInfo
 
 from telegram import (
     CallbackQuery,
@@ -51,7 +52,7 @@ from bot.handlers.access import current_seller
 from bot.texts import text
 from storage import Code, CodeStatus, Seller
 
-__all__ = ["TIMEOUT_SECONDS", "new_conversation"]
+__all__ = ["TIMEOUT_SECONDS", "issue_in_background", "new_conversation"]
 
 logger = logging.getLogger(__name__)
 
@@ -184,7 +185,9 @@ async def on_retry(update: Update, context: Context) -> object:
         return _STAY
     await query.answer()
     codes = context.services.codes
-    await _deliver(update, context, seller, message_id, lambda: codes.resume(seller, key), query)
+    await issue_in_background(
+        update, context, seller, lambda: codes.resume(seller, key), query, retry_data=query.data
+    )
     # Whatever else the seller is in the middle of goes on.
     return _STAY
 
@@ -345,24 +348,34 @@ async def _finish(
     _forget(context)
     codes = context.services.codes
     key = _request_key(update, message_id)
-    await _deliver(
-        update, context, seller, message_id, lambda: codes.issue(seller, draft, key), query
+    await issue_in_background(
+        update,
+        context,
+        seller,
+        lambda: codes.issue(seller, draft, key),
+        query,
+        retry_data=f"{RETRY_DATA}{message_id}",
     )
     return _END
 
 
-async def _deliver(
+async def issue_in_background(
     update: Update,
     context: Context,
     seller: Seller,
-    message_id: int,
     attempt: Callable[[], Awaitable[Code | None]],
     query: CallbackQuery | None,
-) -> None:
-    """Show that work is under way, then run ``attempt`` in the background."""
+    *,
+    retry_data: str,
+) -> bool:
+    """Show that work is under way, then run ``attempt`` in the background; False if not run.
+
+    The pressed message (``query``), or a new one, says what became of it; when Pivot was
+    unavailable it carries a button with ``retry_data`` that resumes the same request.
+    """
     chat = update.effective_chat
     if chat is None:
-        return
+        return False
     working = text(seller.language, "new.working")
     status: Message | bool
     if query is not None:
@@ -371,7 +384,7 @@ async def _deliver(
             status = await query.edit_message_text(working, parse_mode=ParseMode.HTML)
         except BadRequest as exc:
             if "not modified" in str(exc).lower():
-                return  # a tap that came in before the buttons went: the first one is at work
+                return False  # a tap that came before the buttons went: the first one works
             raise
     else:
         status = await chat.send_message(working, parse_mode=ParseMode.HTML)
@@ -379,25 +392,27 @@ async def _deliver(
     # nobody else's update waits for it. PTB tracks the task, routes its errors to the
     # error handler and waits for it at shutdown.
     context.application.create_task(
-        _complete(context, seller.language, chat.id, message_id, attempt, status),
+        _complete(context, seller, chat.id, attempt, status, retry_data),
         update=update,
-        name=f"new-code:{chat.id}:{message_id}",
+        name=f"new-code:{chat.id}:{retry_data}",
     )
+    return True
 
 
 async def _complete(
     context: Context,
-    language: str,
+    seller: Seller,
     chat_id: int,
-    message_id: int,
     attempt: Callable[[], Awaitable[Code | None]],
     status: Message | bool,
+    retry_data: str,
 ) -> None:
     """Run ``attempt``, then say the code is ready and send its card, or say what failed."""
+    language = seller.language
     try:
         code = await attempt()
     except PivotUnavailableError as exc:
-        retry = _button(language, "button.retry", f"{RETRY_DATA}{message_id}")
+        retry = _button(language, "button.retry", retry_data)
         await _edit(status, text(language, exc.key, **exc.values), InlineKeyboardMarkup([[retry]]))
         return
     except IssueError as exc:
@@ -409,7 +424,8 @@ async def _complete(
         await _edit(status, text(language, "new.stale_button"))
         return
     await _edit(status, text(language, "new.done"))
-    await deliver_card(context.bot, context.services.relay, chat_id, code, language)
+    zone = ZoneInfo(seller.timezone)
+    await deliver_card(context.bot, context.services.relay, chat_id, code, language, zone=zone)
 
 
 async def _edit(

@@ -28,6 +28,9 @@ Control routes, for tests and trials (no authentication):
   Pivot's error envelope for ``status``; with ``processed`` the request is handled first and
   only its answer is lost.
 * ``GET /_simulator/callbacks``: the delivery log, one entry per attempt.
+* ``POST /_simulator/closed-va-lifetime`` ``{"seconds": 600}``: closed VAs made from now on
+  expire after that long instead of Pivot's 30 days (past its ``expiryAt`` a session is
+  INACTIVE and takes no simulated payment).
 * ``POST /_simulator/reset``: forget everything but the issued tokens.
 * ``GET /_simulator/payments/{id}/qr.png``: the image behind a QRIS session's ``qrUrl``.
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import functools
 import io
 import json
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import qrcode
 import qrcode.image.pil
@@ -17,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from pivot_client._constants import CLOSED_STATIC_VA_LIFETIME
 from pivot_client.simulator._config import SimulatorConfig
 from pivot_client.simulator._middleware import CONTROL_PREFIX, SimulatorMiddleware
 from pivot_client.simulator._responses import PivotError, error_response, paginate, success
@@ -173,6 +176,21 @@ async def fail_next(request: Request) -> Response:
     )
 
 
+async def closed_va_lifetime(request: Request) -> Response:
+    """``POST /_simulator/closed-va-lifetime`` ``{"seconds": 60}``: for closed VAs made next."""
+    body = await _json_body(request)
+    seconds = body.get("seconds") if isinstance(body, dict) else None
+    longest = CLOSED_STATIC_VA_LIFETIME.total_seconds()
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not (math.isfinite(seconds) and 0 < seconds <= longest)
+    ):
+        raise PivotError.invalid("seconds", f"seconds must be a number above 0, at most {longest}")
+    _simulator(request).closed_va_lifetime = timedelta(seconds=seconds)
+    return success({"closedVaLifetimeSeconds": seconds})
+
+
 async def callbacks(request: Request) -> Response:
     """``GET /_simulator/callbacks``: every delivery attempt, oldest first."""
     return success([attempt.to_json() for attempt in _simulator(request).deliveries])
@@ -229,6 +247,7 @@ _ROUTES: list[BaseRoute] = [
     Route(f"{CONTROL_PREFIX}payments/{{id}}/qr.png", qr_image, methods=["GET"]),
     Route(f"{CONTROL_PREFIX}charges/{{charge_id}}/redeliver", redeliver, methods=["POST"]),
     Route(f"{CONTROL_PREFIX}fail-next", fail_next, methods=["POST"]),
+    Route(f"{CONTROL_PREFIX}closed-va-lifetime", closed_va_lifetime, methods=["POST"]),
     Route(f"{CONTROL_PREFIX}callbacks", callbacks, methods=["GET"]),
     Route(f"{CONTROL_PREFIX}reset", reset, methods=["POST"]),
 ]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
+from pivot_client._constants import CLOSED_STATIC_VA_LIFETIME
 from pivot_client.banks import DEFAULT_VA_RULES, VARule
 
 __all__ = ["DEFAULT_RETRY_DELAYS", "DEFAULT_VA_PREFIXES", "SimulatorConfig"]
@@ -47,6 +49,9 @@ class SimulatorConfig:
         va_rules: static VA suffix length and range per channel.
         va_prefixes: the bank/merchant digits put before the suffix, per channel.
         qris_limit: how many static QRIS codes may exist.
+        closed_va_lifetime: how long a closed (fixed-amount) static VA takes payments: 30
+            days at Pivot; shorten it to see codes expire (``Simulator.closed_va_lifetime``
+            changes it for the sessions created afterwards).
         payment_method_configs: replaces the ``data`` of ``GET /v2/payment-method-configs``;
             its minimum and maximum amounts are enforced too.
         clock: monotonic seconds for token and idempotency-key ages; tests inject a fake.
@@ -61,6 +66,7 @@ class SimulatorConfig:
     va_rules: Mapping[str, VARule] = field(default_factory=lambda: DEFAULT_VA_RULES)
     va_prefixes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_VA_PREFIXES)
     qris_limit: int = 1000
+    closed_va_lifetime: timedelta = CLOSED_STATIC_VA_LIFETIME
     payment_method_configs: dict[str, Any] | None = None
     clock: Callable[[], float] = time.monotonic
 

@@ -60,10 +60,13 @@ class Simulator:
         config: the settings this simulator runs with.
         sessions: payment sessions by id, in creation order.
         charges: charges by id, in creation order.
+        closed_va_lifetime: how long the closed VAs created from now on take payments
+            (``config.closed_va_lifetime`` at first); a test control.
     """
 
     def __init__(self, config: SimulatorConfig) -> None:
         self.config = config
+        self.closed_va_lifetime = config.closed_va_lifetime
         self.sessions: dict[str, Session] = {}
         self.charges: dict[str, Charge] = {}
         self._tokens: dict[str, float] = {}  # token -> monotonic expiry
@@ -168,6 +171,8 @@ class Simulator:
             echo=self._echo(request),
             created_at=now,
             updated_at=now,
+            # Pivot's limitation page: a closed static VA expires (30 days), an open one never.
+            expiry_at=now + self.closed_va_lifetime if account and request.amount else None,
         )
         self.sessions[session.id] = session
         return session
@@ -215,7 +220,7 @@ class Simulator:
         return echo
 
     def get_payment(self, session_id: str) -> Session:
-        """The session with this id.
+        """The session with this id (INACTIVE once a closed VA's expiry has passed).
 
         Raises:
             PivotError: 404 ``resource_missing`` for an unknown id.
@@ -223,15 +228,20 @@ class Simulator:
         session = self.sessions.get(session_id)
         if session is None:
             raise PivotError(404, "Payment session not found", code="resource_missing", field="id")
+        session.expire_if_due(datetime.now(UTC))
         return session
 
     def find_payments(self, client_reference_id: str | None = None) -> list[Session]:
         """Sessions, newest first, optionally only those with this ``clientReferenceId``."""
-        return [
+        now = datetime.now(UTC)
+        found = [
             session
             for session in reversed(self.sessions.values())
             if client_reference_id in (None, session.client_reference_id)
         ]
+        for session in found:
+            session.expire_if_due(now)
+        return found
 
     def find_charges(self, client_reference_id: str | None = None) -> list[Charge]:
         """Charges, newest first, optionally only those of this ``clientReferenceId``."""
@@ -246,7 +256,8 @@ class Simulator:
 
         ``SUCCESS`` records a charge and sends its ``CHARGE.SUCCESS`` callback. ``EXPIRED``
         makes the session ``INACTIVE``, the final state Pivot gives a static code that stops
-        taking payments; Pivot documents no callback for it, so none is sent.
+        taking payments; Pivot documents no callback for it, so none is sent. A session that
+        is not ACTIVE (a closed VA past its ``expiryAt`` among them) takes neither.
         """
         request = parse_simulation(body)
         session = self.get_payment(request.session_id)

@@ -93,6 +93,13 @@ class Session:
     updated_at: datetime
     status: str = "ACTIVE"
     charges: list[Charge] = field(default_factory=list)  # newest first, as Pivot lists them
+    expiry_at: datetime | None = None  # a closed VA's end; the others never expire
+
+    def expire_if_due(self, now: datetime) -> None:
+        """Past its ``expiry_at``, an ACTIVE session is INACTIVE (it takes no more payments)."""
+        if self.status == "ACTIVE" and self.expiry_at is not None and now >= self.expiry_at:
+            self.status = "INACTIVE"
+            self.updated_at = self.expiry_at
 
     @property
     def method_key(self) -> Literal["virtualAccount", "qr"]:
@@ -121,7 +128,8 @@ class Session:
             "status": self.status,
             "createdAt": timestamp(self.created_at),
             "updatedAt": timestamp(self.updated_at),
-            "expiryAt": None,
+            # A real date on a closed VA, as in Pivot's list sample; null on the others.
+            "expiryAt": timestamp(self.expiry_at) if self.expiry_at else None,
             # Go marshals an empty slice as null, and Pivot shows null until the first charge.
             "chargeDetails": [charge.to_json() for charge in shown] or None,
             "paymentMethod": {"type": self.method, self.method_key: self.method_details},

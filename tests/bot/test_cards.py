@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram.constants import ParseMode
 
@@ -13,7 +14,8 @@ from pivot_client.simulator import build_static_qris
 from storage import Code, CodeKind, CodeStatus
 from tests.helpers.qr import decode_qr
 
-NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
+NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # 10:00 WIB
+WIB = ZoneInfo("Asia/Jakarta")
 QR_CONTENT = build_static_qris(
     merchant_id="000000000001", nmid="ID1234567890123", reference="SIMX"
 )
@@ -47,7 +49,7 @@ def qris(**changes: Any) -> Code:
 
 
 def va(bank: str = "BCA", **changes: Any) -> Code:
-    """An active closed VA code."""
+    """An active closed VA code, valid for 30 days."""
     fields = {
         "kind": CodeKind.VA,
         "bank": bank,
@@ -56,12 +58,13 @@ def va(bank: str = "BCA", **changes: Any) -> Code:
         "va_number": VA_NUMBER,
         "merchant_name": None,
         "amount": 50_000,
+        "expires_at": NOW + timedelta(days=30),  # Pivot's session expiryAt
     }
     return qris(**{**fields, **changes})
 
 
 def test_qris_card_with_expected_amount() -> None:
-    card = render_card(qris(), "id")
+    card = render_card(qris(), "id", zone=WIB)
 
     assert "QRIS untuk Bu Ani" in card
     assert "Nominal yang diharapkan: <b>Rp 25.000</b>" in card
@@ -72,42 +75,50 @@ def test_qris_card_with_expected_amount() -> None:
 
 
 def test_open_qris_card_says_bebas_or_open() -> None:
-    assert "<b>bebas</b>" in render_card(qris(amount=None), "id")
-    english = render_card(qris(amount=None), "en")
+    assert "<b>bebas</b>" in render_card(qris(amount=None), "id", zone=WIB)
+    english = render_card(qris(amount=None), "en", zone=WIB)
     assert "<b>open</b>" in english and "QRIS for Bu Ani" in english
 
 
 def test_closed_va_card_has_the_full_number_to_copy_and_the_fixed_amount() -> None:
-    card = render_card(va(), "id")
+    card = render_card(va(), "id", zone=WIB)
 
     assert "Virtual Account Bank Central Asia (BCA)" in card
     assert f"<code>{VA_NUMBER}</code>" in card
     assert "Nominal: <b>Rp 50.000</b> (tetap)" in card
     assert "m-Transfer → BCA Virtual Account" in card  # BCA's own menu
-    assert "30 hari" in card
+    # Until when Pivot takes payments on it, in the seller's zone, not "for ever".
+    assert card.endswith(
+        "Berlaku sampai <b>04/02/2026 10:00 WIB</b>; sampai saat itu kode ini bisa "
+        "dibayar berkali-kali."
+    )
+    assert "Kode ini bisa dipakai berkali-kali" not in card
+    makassar = render_card(va(), "en", zone=ZoneInfo("Asia/Makassar"))
+    assert "Valid until <b>04/02/2026 11:00 WITA</b>" in makassar
 
 
 def test_open_va_card_has_no_expiry_and_generic_menu_for_unknown_menus() -> None:
-    card = render_card(va("PERMATA", amount=None), "en")
+    card = render_card(va("PERMATA", amount=None, expires_at=None), "en", zone=WIB)
 
     assert "Amount: <b>open</b>" in card
     assert "Transfer → Virtual Account" in card and "BRIVA" not in card
-    assert "30 days" not in card
+    assert "30 days" not in card and "Valid until" not in card
+    assert card.endswith("This code can be paid many times.")
 
 
 def test_marks_for_simulations_and_deactivated_codes() -> None:
     card = render_card(
-        qris(simulation=True, status=CodeStatus.DEACTIVATED, deactivated_at=NOW), "id"
+        qris(simulation=True, status=CodeStatus.DEACTIVATED, deactivated_at=NOW), "id", zone=WIB
     )
     lines = card.split("\n")
 
     assert lines[0].startswith("🧪") and "SIMULASI" in lines[0]
     assert lines[1].startswith("⛔") and "dinonaktifkan" in lines[1]
-    assert "SIMULATION" in render_card(va(simulation=True), "en")
+    assert "SIMULATION" in render_card(va(simulation=True), "en", zone=WIB)
 
 
 def test_customer_and_merchant_are_escaped() -> None:
-    card = render_card(qris(customer="<b>Budi & co", merchant_name="A<B"), "id")
+    card = render_card(qris(customer="<b>Budi & co", merchant_name="A<B"), "id", zone=WIB)
 
     assert "&lt;b&gt;Budi &amp; co" in card and "<b>Budi" not in card
     assert "A&lt;B" in card
@@ -131,20 +142,22 @@ class RecordingBot:
 async def test_qris_is_sent_as_a_photo_that_scans_to_pivots_content() -> None:
     bot = RecordingBot()
 
-    assert await send_card(bot, 55, qris(), "id") == "photo"  # type: ignore[arg-type]
+    assert await send_card(bot, 55, qris(), "id", zone=WIB) == "photo"  # type: ignore[arg-type]
 
     [(method, sent)] = bot.calls
     assert method == "send_photo" and sent["chat_id"] == 55
     assert decode_qr(sent["photo"]) == [QR_CONTENT]
-    assert sent["caption"] == render_card(qris(), "id")
+    assert sent["caption"] == render_card(qris(), "id", zone=WIB)
     assert sent["parse_mode"] == ParseMode.HTML
 
 
 async def test_va_is_sent_as_a_message() -> None:
     bot = RecordingBot()
 
-    assert await send_card(bot, 55, va(), "en") == "message"  # type: ignore[arg-type]
+    assert await send_card(bot, 55, va(), "en", zone=WIB) == "message"  # type: ignore[arg-type]
 
     [(method, sent)] = bot.calls
     assert method == "send_message"
-    assert sent["text"] == render_card(va(), "en") and sent["parse_mode"] == ParseMode.HTML
+    assert (
+        sent["text"] == render_card(va(), "en", zone=WIB) and sent["parse_mode"] == ParseMode.HTML
+    )

@@ -166,6 +166,19 @@ async def test_open_va_has_no_amount_anywhere(tmp_path: Path) -> None:
         assert code.va_number == DEFAULT_VA_PREFIXES["BRI"] + "0000000"
 
 
+async def test_a_closed_va_keeps_the_expiry_of_its_session(tmp_path: Path) -> None:
+    async with rigged(tmp_path, closed_va_lifetime=timedelta(days=5)) as rig:
+        closed = await rig.issuer.issue(rig.seller, va("BCA", 50_000), "7:13")
+        open_va = await rig.issuer.issue(rig.seller, va("BRI"), "7:14")
+        qris = await rig.issuer.issue(rig.seller, QRIS, "7:15")
+
+        session = rig.simulator.sessions[str(closed.pivot_session_id)]
+        assert closed.expires_at is not None
+        assert closed.expires_at == session.expiry_at == session.created_at + timedelta(days=5)
+        assert open_va.expires_at is None and qris.expires_at is None
+        assert await rig.db.codes.get(closed.id) == closed
+
+
 async def test_long_names_are_cut_to_what_pivot_allows(tmp_path: Path) -> None:
     async with rigged(tmp_path) as rig:
         # Drafts hold cleaned names already; the issuer must still never send more than 100.

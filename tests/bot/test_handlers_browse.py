@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.handlers.browse import (
@@ -17,6 +17,8 @@ from storage import Charge, ChargeSource, Code, CodeKind, CodeStatus, CodeSummar
 
 WIB = ZoneInfo("Asia/Jakarta")
 CREATED = datetime(2026, 11, 24, 7, 5, tzinfo=UTC)  # 14:05 WIB
+NOW = CREATED + timedelta(days=1)
+UNTIL = CREATED + timedelta(days=30)  # 24/12/2026 14:05 WIB
 
 
 def make_code(code_id: int = 17, **changes: object) -> Code:
@@ -87,7 +89,7 @@ def test_the_list_numbers_codes_across_pages_and_says_what_each_is() -> None:
         ),
         CodeSummary(make_code(7, status=CodeStatus.DEACTIVATED), 1, 25_000),
     ]
-    lines = render_code_list("id", page, summaries).splitlines()
+    lines = render_code_list("id", page, summaries, zone=WIB, now=NOW).splitlines()
     assert lines[0] == "<b>Kode Anda</b> (halaman 2/2)"
     assert lines[1] == "9. VA BCA · <b>Bu Ani</b> · Rp 25.000 · 3× · Rp 75.000"
     assert lines[2] == "10. QRIS · <b>&lt;b&gt;Budi&lt;/b&gt;</b> · bebas · 0× · Rp 0"
@@ -112,7 +114,14 @@ def test_the_detail_shows_number_status_and_payments_in_the_sellers_zone() -> No
         make_charge(1, 25_000, paid_at=datetime(2026, 11, 25, 17, 1, tzinfo=UTC)),
     ]
     body = render_code_detail(
-        "en", code, WIB, count=12, total=290_000, page=Page.of(1, 12, 10), charges=charges
+        "en",
+        code,
+        WIB,
+        count=12,
+        total=290_000,
+        page=Page.of(1, 12, 10),
+        charges=charges,
+        now=NOW,
     )
     assert "VA BCA · <b>Bu Ani</b>" in body
     assert "Number: <code>1234500042</code>" in body
@@ -136,7 +145,7 @@ def test_a_deactivated_code_says_since_when_and_an_unpaid_one_says_so() -> None:
         deactivated_at=datetime(2026, 11, 26, 1, 0, tzinfo=UTC),
     )
     body = render_code_detail(
-        "id", code, WIB, count=0, total=0, page=Page.of(1, 0, 10), charges=[]
+        "id", code, WIB, count=0, total=0, page=Page.of(1, 0, 10), charges=[], now=NOW
     )
     assert "Nomor" not in body
     assert "Status: nonaktif sejak 26/11/2026 08:00 WIB" in body
@@ -145,7 +154,7 @@ def test_a_deactivated_code_says_since_when_and_an_unpaid_one_says_so() -> None:
 
 def test_the_detail_keyboard_offers_only_what_makes_sense() -> None:
     def buttons(code: Code, page: Page) -> list[str | None]:
-        markup = code_keyboard("en", code, page)
+        markup = code_keyboard("en", code, page, now=NOW)
         return [button.callback_data for row in markup.inline_keyboard for button in row]
 
     one_page = Page.of(1, 3, 10)
@@ -159,3 +168,55 @@ def test_the_detail_keyboard_offers_only_what_makes_sense() -> None:
     ]
     for status in (CodeStatus.PENDING, CodeStatus.FAILED):
         assert buttons(make_code(status=status), one_page) == ["codes:p:1"]
+
+
+def test_the_list_shows_until_when_a_closed_va_is_valid_and_marks_expired_ones() -> None:
+    page = Page.of(1, 3, 8)
+    summaries = [
+        CodeSummary(make_code(3, expires_at=UNTIL), 0, 0),
+        CodeSummary(make_code(2, expires_at=NOW - timedelta(minutes=1)), 2, 50_000),
+        CodeSummary(make_code(1, expires_at=UNTIL, status=CodeStatus.DEACTIVATED), 0, 0),
+    ]
+
+    lines = render_code_list("en", page, summaries, zone=WIB, now=NOW).splitlines()
+
+    assert lines[1] == "1. VA BCA · <b>Bu Ani</b> · Rp 25.000 · 0× · Rp 0 · 🗓 until 24/12/2026"
+    assert lines[2] == "2. VA BCA · <b>Bu Ani</b> · Rp 25.000 · 2× · Rp 50.000 · ⌛ expired"
+    assert lines[3].endswith("· ⛔")
+    indonesian = render_code_list("id", page, summaries, zone=WIB, now=NOW).splitlines()
+    assert indonesian[1].endswith(" · 🗓 s/d 24/12/2026")
+    assert indonesian[2].endswith(" · ⌛ kedaluwarsa")
+
+
+def test_the_detail_says_until_when_a_closed_va_is_valid_or_since_when_it_expired() -> None:
+    def status_line(code: Code, now: datetime, language: str = "en") -> str:
+        body = render_code_detail(
+            language, code, WIB, count=0, total=0, page=Page.of(1, 0, 10), charges=[], now=now
+        )
+        return next(line for line in body.splitlines() if line.startswith("Status"))
+
+    code = make_code(expires_at=UNTIL)
+    assert status_line(code, NOW) == "Status: active, valid until 24/12/2026 14:05 WIB"
+    expired = status_line(code, UNTIL)
+    assert expired == (
+        "Status: expired since 24/12/2026 14:05 WIB: Pivot takes no more payments on it"
+    )
+    assert status_line(code, UNTIL, "id").startswith("Status: kedaluwarsa sejak 24/12/2026")
+
+
+def test_an_expiring_code_offers_a_new_one_and_an_expired_one_is_not_resent() -> None:
+    def buttons(code: Code, now: datetime) -> list[str | None]:
+        markup = code_keyboard("en", code, Page.of(1, 0, 10), now=now)
+        return [button.callback_data for row in markup.inline_keyboard for button in row]
+
+    code = make_code(expires_at=UNTIL)
+    # Weeks to go: as any code.
+    assert buttons(code, NOW) == ["code:17:resend", "code:17:off", "codes:p:1"]
+    # Within three days of the end: the same, and a new code on offer.
+    soon = UNTIL - timedelta(days=2)
+    assert buttons(code, soon) == ["code:17:resend", "code:17:off", "code:17:renew", "codes:p:1"]
+    # Expired: nothing to send or switch off, only the new code.
+    assert buttons(code, UNTIL) == ["code:17:renew", "codes:p:1"]
+    # A deactivated code is not renewed.
+    retired = make_code(expires_at=UNTIL, status=CodeStatus.DEACTIVATED)
+    assert buttons(retired, soon) == ["code:17:resend", "codes:p:1"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.texts import text
+from bot.texts import CATALOGUES, text
 from tests.e2e.harness import BotEnv
 from tests.helpers.fake_telegram import Edit, FakeUser, SentMessage
 from tests.helpers.servers import wait_for
@@ -38,8 +38,11 @@ async def press(user: FakeUser, message: SentMessage | Edit, button: str) -> Edi
 
 
 def is_card(message: SentMessage) -> bool:
-    """Whether ``message`` is a code's card (both languages end it the same way)."""
-    return any(text(lang, "card.reusable") in (message.text or "") for lang in ("id", "en"))
+    """Whether ``message`` is a code's card: it ends saying it can be paid many times, or (a
+    closed VA) until when it is valid."""
+    endings = [text(lang, "card.reusable") for lang in ("id", "en")]
+    endings += [CATALOGUES[lang]["card.valid_until"].split("{")[0] for lang in ("id", "en")]
+    return any(ending in (message.text or "") for ending in endings)
 
 
 async def card_after(user: FakeUser, mark: int) -> SentMessage:

@@ -11,6 +11,7 @@ import pytest
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from pivot_client import (
+    CLOSED_STATIC_VA_LIFETIME,
     QR,
     Charge,
     ChargeStatus,
@@ -333,3 +334,37 @@ def test_a_money_problem_never_echoes_a_long_currency() -> None:
     charge = charge_with(amount={"value": 1, "currency": "X" * 10_000})
 
     assert charge.money_problem() == "currency 'XXXXXXXX' is not IDR"
+
+
+def _closed_va(session_expiry: str | None, va_expiry: str = ZERO_TIME) -> PaymentSession:
+    sample = load_fixture("static_va_response.json")["data"]
+    sample["amount"] = {"value": 10100, "currency": "IDR"}
+    sample["expiryAt"] = session_expiry
+    sample["paymentMethod"]["virtualAccount"]["expiryAt"] = va_expiry
+    return PaymentSession.model_validate(sample)
+
+
+def test_a_closed_static_va_is_valid_until_the_sessions_expiry() -> None:
+    # Pivot's list sample: a real session expiryAt, the zero time in the VA block.
+    session = _closed_va("2025-07-31T03:35:00Z")
+
+    assert session.valid_until == datetime(2025, 7, 31, 3, 35, tzinfo=UTC)
+
+
+def test_a_closed_static_va_falls_back_to_the_va_expiry_then_to_thirty_days() -> None:
+    assert _closed_va(None, "2025-08-01T00:00:00Z").valid_until == datetime(2025, 8, 1, tzinfo=UTC)
+    # No date anywhere: Pivot's limitation page says 30 days after it is made.
+    created = datetime(2025, 7, 4, 6, 21, 25, 618373, tzinfo=UTC)
+    assert _closed_va(None).valid_until == created + CLOSED_STATIC_VA_LIFETIME
+    assert CLOSED_STATIC_VA_LIFETIME.days == 30
+
+
+def test_open_static_vas_and_qris_never_expire() -> None:
+    open_va = PaymentSession.model_validate(load_fixture("static_va_response.json")["data"])
+    qris = PaymentSession.model_validate(load_fixture("static_qr_response.json")["data"])
+
+    assert open_va.valid_until is None
+    # A static QR's qr.expiryAt is about its creation time: it does not make the code expire.
+    assert qris.payment_method is not None and qris.payment_method.qr is not None
+    assert qris.payment_method.qr.expiry_at is not None
+    assert qris.valid_until is None

@@ -30,6 +30,7 @@ def test_help_lists_the_simulator_options(capsys: pytest.CaptureFixture[str]) ->
         "--client-secret",
         "--token-lifetime",
         "--callback-retry-delays",
+        "--closed-va-lifetime",
     ):
         assert option in usage
 

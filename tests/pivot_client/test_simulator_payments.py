@@ -5,11 +5,17 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
 
-from pivot_client import ChargeSuccessEvent, parse_callback
+from pivot_client import (
+    CLOSED_STATIC_VA_LIFETIME,
+    ChargeSuccessEvent,
+    PaymentSession,
+    parse_callback,
+)
 from pivot_client.simulator import DEFAULT_VA_PREFIXES, crc16_ccitt_false, parse_tlv
 from tests.helpers.qr import decode_qr
 from tests.helpers.servers import wait_for
@@ -263,6 +269,83 @@ async def test_an_expired_simulation_retires_the_session(sim: RunningSimulator) 
     assert sim.simulator.sessions[session["id"]].status == "INACTIVE"
     assert problem(again)[0] == 422
     assert sim.receiver.received == []
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+async def test_only_a_closed_va_expires_thirty_days_after_it_is_made(
+    sim: RunningSimulator,
+) -> None:
+    closed = await sim.created(va_body("closed", amount=50_000))
+    open_va = await sim.created(va_body("open", suffix="000002"))
+    qris = await sim.created(qr_body())
+
+    # Pivot's limitation page: closed static 30 days, open static never.
+    lifetime = _moment(closed["expiryAt"]) - _moment(closed["createdAt"])
+    assert lifetime == CLOSED_STATIC_VA_LIFETIME
+    assert closed["paymentMethod"]["virtualAccount"]["expiryAt"] == "0001-01-01T00:00:00Z"
+    assert open_va["expiryAt"] is None
+    assert qris["expiryAt"] is None
+    # The client reads the date from the session.
+    assert PaymentSession.model_validate(closed).valid_until == _moment(closed["expiryAt"])
+    assert PaymentSession.model_validate(open_va).valid_until is None
+
+
+async def test_an_expired_closed_va_is_inactive_and_takes_no_payment(
+    sim: RunningSimulator,
+) -> None:
+    shortened = await sim.http.post("/_simulator/closed-va-lifetime", json={"seconds": 0.2})
+    assert shortened.status_code == 200, shortened.text
+    closed = await sim.created(va_body("closed", amount=50_000))
+    open_va = await sim.created(va_body("open", suffix="000002"))
+    assert closed["status"] == "ACTIVE"
+    assert await sim.simulate(closed["id"], 50_000) == 200  # still valid
+
+    async def inactive() -> bool:
+        answer = await sim.call("GET", f"/v2/payments/{closed['id']}")
+        return bool(answer.json()["data"]["status"] == "INACTIVE")
+
+    await wait_for(inactive, timeout=5, what="the closed VA to expire")
+    refused = await sim.call(
+        "POST",
+        "/v2/payments/simulations",
+        json={
+            "paymentSessionId": closed["id"],
+            "chargeStatus": "SUCCESS",
+            "amount": {"value": 50_000, "currency": "IDR"},
+        },
+    )
+
+    assert refused.status_code == 422
+    assert "INACTIVE" in refused.text
+    assert len(sim.simulator.sessions[closed["id"]].charges) == 1
+    listed = (await sim.call("GET", "/v2/payments", params={"clientReferenceId": "closed"})).json()
+    assert [session["status"] for session in listed["data"]] == ["INACTIVE"]
+    # An open VA made at the same time never expires.
+    assert await sim.simulate(open_va["id"], 20_000) == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"seconds": 0},
+        {"seconds": -1},
+        {"seconds": "5"},
+        {"seconds": True},
+        {"seconds": 31 * 86400},
+        [],
+    ],
+)
+async def test_the_closed_va_lifetime_control_is_checked(
+    sim: RunningSimulator, body: object
+) -> None:
+    response = await sim.http.post("/_simulator/closed-va-lifetime", json=body)
+
+    assert problem(response)[:2] == (400, "api_validation_error")
+    assert sim.simulator.closed_va_lifetime == CLOSED_STATIC_VA_LIFETIME
 
 
 async def test_simulating_an_unknown_session_is_a_404(sim: RunningSimulator) -> None:

@@ -56,6 +56,7 @@ async def add_code(
     session_id: str | None = None,
     client_reference_id: str | None = None,
     activate: bool = True,
+    expires_at: datetime | None = None,
     now: datetime = NOW,
 ) -> Code:
     """A code, ACTIVE with a Pivot session unless ``activate`` is False (then PENDING).
@@ -85,6 +86,7 @@ async def add_code(
             va_number=f"1234{va_suffix}" if kind is CodeKind.VA else None,
             merchant_name="Warung Budi",
             simulation=True,
+            expires_at=expires_at,
         )
 
 

@@ -300,3 +300,40 @@ async def test_the_sweep_cursor_starts_at_0_and_keeps_where_it_was_moved(db: Dat
     async with db.write() as tx:
         await tx.codes.move_sweep_cursor(3)  # a wrap-around moves it back
     assert await db.codes.sweep_cursor() == 3
+
+
+async def test_a_closed_va_keeps_the_expiry_pivot_gave_it(db: Database) -> None:
+    until = NOW + timedelta(days=30)
+    closed = await add_code(
+        db, kind=CodeKind.VA, bank="BCA", va_suffix=7, amount=50_000, expires_at=until
+    )
+    forever = await add_code(db)
+
+    assert closed.expires_at == until
+    assert (await db.codes.get(closed.id)) == closed
+    assert forever.expires_at is None
+
+
+async def test_expiry_warnings_are_due_once_for_active_codes_only(db: Database) -> None:
+    soon = await add_code(db, expires_at=NOW + timedelta(days=2))
+    sooner = await add_code(db, expires_at=NOW + timedelta(hours=1))
+    later = await add_code(db, expires_at=NOW + timedelta(days=10))
+    await add_code(db)  # never expires
+    retired = await add_code(db, expires_at=NOW + timedelta(days=1))
+    async with db.write() as tx:
+        await tx.codes.deactivate(retired.id, now=NOW)
+
+    horizon = NOW + timedelta(days=3)
+    due = await db.codes.due_expiry_warnings(before=horizon, limit=10)
+    assert [code.id for code in due] == [sooner.id, soon.id]  # soonest first
+    assert [c.id for c in await db.codes.due_expiry_warnings(before=horizon, limit=1)] == [
+        sooner.id
+    ]
+
+    async with db.write() as tx:
+        assert await tx.codes.mark_expiry_warned(sooner.id, now=NOW)
+        assert not await tx.codes.mark_expiry_warned(sooner.id, now=NOW)
+    due = await db.codes.due_expiry_warnings(before=horizon, limit=10)
+    assert [code.id for code in due] == [soon.id]
+    everything = await db.codes.due_expiry_warnings(before=NOW + timedelta(days=30), limit=10)
+    assert [code.id for code in everything] == [soon.id, later.id]

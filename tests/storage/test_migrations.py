@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiosqlite
@@ -127,3 +128,48 @@ async def test_a_newer_database_is_refused_and_nothing_is_left_open(
     with sqlite3.connect(db_path) as raw:
         assert raw.execute("PRAGMA user_version").fetchone() == (known + 6,)
     raw.close()
+
+
+async def test_closed_vas_made_before_expiry_was_kept_get_pivots_thirty_days(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_migrations, "MIGRATIONS", _migrations.MIGRATIONS[:2])
+    now = datetime.now(UTC)
+    async with await Database.open(db_path) as db:
+        await add_seller(db, 100)
+    # Rows as version 2 wrote them: (kind, amount, made days ago, with a Pivot session).
+    rows = [("VA", 50_000, 40, True), ("VA", 50_000, 28, True), ("VA", None, 40, True)]
+    rows += [("QRIS", 10_000, 40, True), ("VA", 50_000, 28, False)]
+    with sqlite3.connect(db_path) as raw:
+        for number, (kind, amount, age, made) in enumerate(rows, start=1):
+            created = now - timedelta(days=age)
+            raw.execute(
+                "INSERT INTO codes (id, seller_id, kind, amount, customer, request_key,"
+                " client_reference_id, pivot_session_id, status, created_at)"
+                " VALUES (?, 100, ?, ?, 'Budi', ?, ?, ?, ?, ?)",
+                (
+                    number,
+                    kind,
+                    amount,
+                    f"k{number}",
+                    f"r{number}",
+                    f"s{number}" if made else None,
+                    "active" if made else "pending",
+                    (created - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1),
+                ),
+            )
+    raw.close()
+
+    monkeypatch.undo()
+    async with await Database.open(db_path) as db:
+        codes = [await db.codes.get(number) for number in range(1, len(rows) + 1)]
+        expiries = [
+            code.expires_at - code.created_at if code and code.expires_at else None
+            for code in codes
+        ]
+        # Closed VAs Pivot made: 30 days; open VAs, QRIS and codes never made: no expiry.
+        thirty = timedelta(days=30)
+        assert expiries == [thirty, thirty, None, None, None]
+        # Long expired before the upgrade: not warned about now; about to expire: warned.
+        due = await db.codes.due_expiry_warnings(before=now + timedelta(days=3), limit=10)
+        assert [code.id for code in due] == [2]

@@ -45,6 +45,7 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
             "COVERING INDEX charges_by_seller (seller_id=? AND paid_at>? AND paid_at<?)",
         },
     ),
+    # The clock-set-back clause (next_attempt_at > horizon) leaves SQLite only the status prefix.
     "the relay's claim": (_claim, {"outbox_due (status=? AND next_attempt_at<?)"}),
     "the relay's next wake-up": (lambda db: db.outbox.next_due_at(), {"outbox_due"}),
     "the health check's backlog": (lambda db: db.outbox.pending_count(), {"outbox_due"}),
@@ -84,6 +85,10 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
         {"codes_by_seller (seller_id=?)"},
     ),
     "a double tap": (lambda db: db.codes.find_by_request_key(100, "k"), {"codes_by_request_key"}),
+    "expiry warnings due": (
+        lambda db: db.codes.due_expiry_warnings(before=NOW, limit=10),
+        {"USING INDEX codes_expiry_due (expires_at>? AND expires_at<?)"},
+    ),
     "a callback's code": (
         lambda db: db.codes.find_by_sessions(["s"]),
         {"codes_by_session (pivot_session_id=?)"},
