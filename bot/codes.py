@@ -49,6 +49,7 @@ from pivot_client import (
     VANumberOutOfRangeError,
     VARule,
 )
+from pivot_client.qris import merchant_name
 from storage import Code, CodeKind, CodeStatus, Database, Seller, Transaction
 
 __all__ = [
@@ -326,7 +327,7 @@ class CodeIssuer:
                 session_id=session.id,
                 qr_content=qr_content,
                 va_number=va_number,
-                merchant_name=qr.merchant_name if qr_content and qr else None,
+                merchant_name=merchant_name(qr_content) if qr_content else None,
                 simulation=session.is_simulation,
             )
         logger.info(

@@ -41,7 +41,7 @@ from __future__ import annotations
 from pivot_client.simulator._app import create_app
 from pivot_client.simulator._callbacks import DeliveryAttempt
 from pivot_client.simulator._config import DEFAULT_VA_PREFIXES, SimulatorConfig
-from pivot_client.simulator._qris import build_static_qris, crc16_ccitt_false, parse_tlv
+from pivot_client.simulator._qris import build_static_qris
 from pivot_client.simulator._simulator import Simulator
 from pivot_client.simulator._state import Charge, Session
 
@@ -53,7 +53,5 @@ __all__ = [
     "Simulator",
     "SimulatorConfig",
     "build_static_qris",
-    "crc16_ccitt_false",
     "create_app",
-    "parse_tlv",
 ]

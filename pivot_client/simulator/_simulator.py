@@ -11,7 +11,7 @@ from typing import Any
 
 from pivot_client.simulator._callbacks import CallbackSender, DeliveryAttempt
 from pivot_client.simulator._config import SimulatorConfig
-from pivot_client.simulator._qris import SIMULATION_MERCHANT_NAME, build_static_qris
+from pivot_client.simulator._qris import SIMULATION_QR_DESCRIPTOR, build_static_qris
 from pivot_client.simulator._responses import PivotError
 from pivot_client.simulator._state import (
     DEFAULT_EVENT,
@@ -195,7 +195,7 @@ class Simulator:
             "qrContent": content,
             "qrUrl": f"{base_url.rstrip('/')}/_simulator/payments/{session_id}/qr.png",
             "qrType": "STATIC",
-            "merchantName": SIMULATION_MERCHANT_NAME,
+            "merchantName": SIMULATION_QR_DESCRIPTOR,
             "storeId": store_id,
             "retrievalReferenceNumber": "",
             "issuerName": "",

@@ -25,6 +25,7 @@ from bot.codes import (
 from bot.drafts import Draft, Kind
 from bot.settings import Settings
 from pivot_client import PivotClient, parse_va_rule_overrides
+from pivot_client.qris import parse_tlv
 from pivot_client.simulator import DEFAULT_VA_PREFIXES, Simulator, SimulatorConfig, create_app
 from storage import CodeKind, CodeStatus, Database, Role, Seller
 from tests.helpers.servers import serving
@@ -118,7 +119,9 @@ async def test_qris_code_keeps_its_amount_and_pivot_content(tmp_path: Path) -> N
         assert code.amount == 25_000  # ours, as the expected amount
         assert session.amount is None  # static QRIS at Pivot is open-amount only
         assert code.qr_content == session.method_details["qrContent"]
-        assert code.merchant_name == session.method_details["merchantName"]
+        # The name payers see is tag 59 of the QR, not the session's merchantName.
+        assert code.merchant_name == parse_tlv(code.qr_content or "")["59"]
+        assert code.merchant_name != session.method_details["merchantName"]
         assert code.pivot_session_id == session.id
         assert code.simulation is True
         assert session.echo["metadata"] == {"code": str(code.id), "customer": "Bu Ani"}

@@ -26,7 +26,8 @@ from pivot_client import (
     verify_callback_key,
 )
 from pivot_client._exceptions import status_error
-from pivot_client.simulator import DEFAULT_VA_PREFIXES, parse_tlv
+from pivot_client.qris import parse_tlv
+from pivot_client.simulator import DEFAULT_VA_PREFIXES
 from tests.pivot_client.fakes import SleepRecorder
 from tests.pivot_client.simulated import (
     CALLBACK_KEY,

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from pivot_client import ChargeSuccessEvent, parse_callback
-from pivot_client.simulator import DEFAULT_VA_PREFIXES, crc16_ccitt_false, parse_tlv
+from pivot_client.qris import crc16_ccitt_false, parse_tlv
+from pivot_client.simulator import DEFAULT_VA_PREFIXES
 from tests.helpers.qr import decode_qr
 from tests.helpers.servers import wait_for
 from tests.pivot_client.simulated import (
@@ -137,6 +138,8 @@ async def test_qris_content_is_a_valid_static_emvco_code(sim: RunningSimulator) 
     assert tags["63"] == f"{crc16_ccitt_false(content[:-4].encode()):04X}"
     assert parse_tlv(tags["26"])["02"] == qr["storeId"]
     assert "SIMULASI" in qr["merchantName"]
+    # Two names, as in Pivot's static sample ("Pivot" here, "Pivot Pay 3" in tag 59).
+    assert qr["merchantName"] != tags["59"]
     assert qr["qrType"] == "STATIC"
     assert session["amount"]["value"] == 0
 
