@@ -371,13 +371,15 @@ class CodeIssuer:
             raise QRISLimitError() from exc
         status = exc.status_code if isinstance(exc, APIStatusError) else "-"
         pivot_code = exc.code if isinstance(exc, APIStatusError) and exc.code else ""
+        # A 400's top-level message is Pivot's generic sentence; the reason is in its details.
+        reason = exc.reason if isinstance(exc, APIStatusError) else exc.message
         await self._fail(
             code,
             f"rejected: {status} {pivot_code}".strip(),
             "alert.pivot_rejected",
             dedupe=f"rejected:{code.id}",
             code=f"{status} {pivot_code}".strip(),
-            message=exc.message,
+            message=reason,
             trace_id=trace_id,
         )
         raise PivotRejectedError() from exc

@@ -10,6 +10,7 @@ import pytest
 
 from pivot_client.banks import parse_va_rule_overrides
 from tests.pivot_client.pivot_messages import (
+    GENERIC_400,
     MULTIPLE_METHOD,
     MULTIPLE_MODE,
     QRIS_AMOUNT,
@@ -335,6 +336,17 @@ async def test_static_qris_must_not_carry_an_amount(sim: RunningSimulator) -> No
     response = await sim.create(body)
 
     assert problem(response) == (400, INVALID, QRIS_AMOUNT)
+
+
+async def test_a_400_says_what_is_wrong_in_its_details_only(sim: RunningSimulator) -> None:
+    body = qr_body()
+    body["amount"] = {"value": 10000, "currency": "IDR"}
+
+    answer = (await sim.create(body)).json()
+
+    assert (answer["code"], answer["message"]) == (INVALID, GENERIC_400)
+    assert answer["error"]["type"] == "API_ERROR"
+    assert answer["error"]["details"] == [{"field": "amount", "message": QRIS_AMOUNT}]
 
 
 async def test_a_customer_is_optional(sim: RunningSimulator) -> None:
