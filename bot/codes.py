@@ -40,6 +40,7 @@ from pivot_client import (
     APIError,
     APIResponseValidationError,
     APIStatusError,
+    DuplicateError,
     PaymentMethodConfig,
     PaymentMethodConfigs,
     PaymentSession,
@@ -261,6 +262,8 @@ class CodeIssuer:
             try:
                 session = await self._create_session(code)
             except VANumberAlreadyAssignedError as exc:
+                if (made := await self._made_before(code)) is not None:
+                    return await self._activate(code, made)
                 # Taken outside Kodebayar (or by a session we lost track of): burn the suffix
                 # for good and move to the next one under a new client reference.
                 logger.warning(
@@ -271,10 +274,36 @@ class CodeIssuer:
                     await self._refuse(code, exc)
                 code = await self._replace(code, "va_already_assigned")
                 continue
+            except DuplicateError as exc:
+                # Our reference is taken: by our own session when an answer was lost and its
+                # idempotency key (remembered 24 h) forgotten since.
+                made = await self._made_before(code)
+                if made is None:
+                    await self._refuse(code, exc)
+                session = made
             except APIError as exc:
                 await self._refuse(code, exc)
             return await self._activate(code, session)
         return code
+
+    async def _made_before(self, code: Code) -> PaymentSession | None:
+        """The session Pivot already holds under ``code``'s client reference, if any.
+
+        Raises:
+            PivotUnavailableError: Pivot could not tell; the code stays PENDING, since a
+                session may exist.
+        """
+        try:
+            sessions = await self._pivot.find_payments(code.client_reference_id)
+        except APIError as exc:
+            logger.warning(
+                "code %d left pending, its session cannot be looked up: %s", code.id, exc
+            )
+            raise PivotUnavailableError() from exc
+        made = [s for s in sessions if s.client_reference_id == code.client_reference_id]
+        if made:
+            logger.info("code %d: Pivot already had session %s for it", code.id, made[0].id)
+        return made[0] if made else None
 
     async def _create_session(self, code: Code) -> PaymentSession:
         """Ask Pivot for the static session of ``code`` (the same request on every retry)."""

@@ -135,7 +135,8 @@ class Simulator:
             base_url: this server's root, for the session's ``qrUrl``.
 
         Raises:
-            PivotError: with Pivot's code and message for the first problem found.
+            PivotError: with Pivot's code and message for the first problem found; 409
+                ``duplicate_error`` for a ``clientReferenceId`` used before.
         """
         request = parse_payment_request(
             body, va_rules=self.config.va_rules, amount_range=self.config.amount_range
@@ -147,6 +148,20 @@ class Simulator:
         ):
             raise PivotError.invalid(
                 "paymentMethodOptions.virtualAccount.virtualAccountNumber", VA_TAKEN
+            )
+        if any(
+            session.client_reference_id == request.client_reference_id
+            for session in self.sessions.values()
+        ):
+            # Pivot keeps one session per clientReferenceId. Within 24 h the same key and body
+            # replay the first answer before this check; after that the reference is refused.
+            # Which of this and the VA number Pivot checks first is undocumented: a client
+            # must expect either answer for a request repeated after 24 h.
+            raise PivotError(
+                409,
+                "clientReferenceId already exists",
+                code="duplicate_error",
+                field="clientReferenceId",
             )
         if request.method == "QR" and (
             sum(session.method == "QR" for session in self.sessions.values())

@@ -29,6 +29,7 @@ from pivot_client.qris import parse_tlv
 from pivot_client.simulator import DEFAULT_VA_PREFIXES, Simulator, SimulatorConfig, create_app
 from storage import CodeKind, CodeStatus, Database, Role, Seller
 from tests.helpers.servers import serving
+from tests.pivot_client.fakes import FakeClock
 
 ADMIN = 1000
 SELLER = 2001
@@ -316,6 +317,58 @@ async def test_pivot_down_leaves_pending_and_a_retry_makes_one_session(
         assert (
             code.client_reference_id == session.client_reference_id == pending.client_reference_id
         )
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [QRIS.with_amount(None), va("BNI", 30_000)],
+    ids=["qris-duplicate-reference", "va-number-taken-first"],
+)
+async def test_a_session_whose_answer_was_lost_a_day_ago_is_adopted(
+    tmp_path: Path, draft: Draft
+) -> None:
+    clock = FakeClock()
+    async with rigged(tmp_path, clock=clock) as rig:
+        rig.simulator.fail_next("POST", "/v2/payments", status=503, processed=True)
+        with pytest.raises(PivotUnavailableError):
+            await rig.issuer.issue(rig.seller, draft, "7:85")
+        # Pivot forgets the idempotency key after 24 h, never the reference (nor the number).
+        clock.advance(24 * 3600 + 1)
+
+        code = await rig.issuer.issue(rig.seller, draft, "7:85")
+
+        [session] = rig.simulator.sessions.values()
+        assert code.status is CodeStatus.ACTIVE
+        assert (code.pivot_session_id, code.client_reference_id) == (
+            session.id,
+            session.client_reference_id,
+        )
+        assert await rig.db.codes.count_for_seller(SELLER) == 1  # no suffix burnt
+        assert await rig.db.outbox.count() == 0  # nothing to tell the operators
+
+
+async def test_a_reference_taken_by_no_session_of_ours_is_refused(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        rig.simulator.fail_next("POST", "/v2/payments", status=409)
+
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "7:86")
+
+        failed = await rig.db.codes.get(1)
+        assert failed is not None and failed.status is CodeStatus.FAILED
+        assert failed.failure == "rejected: 409 duplicate_error"
+
+
+async def test_a_lookup_that_fails_leaves_the_code_pending(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        rig.simulator.fail_next("POST", "/v2/payments", status=409)
+        rig.simulator.fail_next("GET", "/v2/payments", status=503)
+
+        with pytest.raises(PivotUnavailableError):
+            await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "7:87")
+
+        pending = await rig.db.codes.get(1)
+        assert pending is not None and pending.status is CodeStatus.PENDING
 
 
 async def test_resume_finishes_a_pending_code_and_knows_nothing_else(tmp_path: Path) -> None:

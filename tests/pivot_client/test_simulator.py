@@ -10,6 +10,7 @@ import pytest
 
 from pivot_client.banks import parse_va_rule_overrides
 from tests.pivot_client.pivot_messages import (
+    DUPLICATE,
     GENERIC_400,
     MULTIPLE_METHOD,
     MULTIPLE_MODE,
@@ -202,12 +203,28 @@ async def test_a_refused_request_does_not_use_up_its_key(sim: RunningSimulator) 
 
 
 async def test_keys_are_forgotten_after_24_hours(sim: RunningSimulator) -> None:
-    first = await sim.create(qr_body(), request_id="daylong012345678")
+    first = await sim.create(qr_body("first"), request_id="daylong012345678")
     sim.clock.advance(24 * 3600)
-    second = await sim.create(qr_body(), request_id="daylong012345678")
+    # The key is free again: another body under it is no idempotency conflict.
+    second = await sim.create(qr_body("second"), request_id="daylong012345678")
 
     assert second.status_code == 200
     assert second.json()["data"]["id"] != first.json()["data"]["id"]
+
+
+async def test_a_client_reference_is_used_once(sim: RunningSimulator) -> None:
+    first = await sim.create(qr_body("once"), request_id="firstkey01234567")
+    again = await sim.create(qr_body("once"), request_id="otherkey01234567")
+    # The same request 24 h later: its key is forgotten, its reference is not.
+    sim.clock.advance(24 * 3600)
+    later = await sim.create(qr_body("once"), request_id="firstkey01234567")
+    va = await sim.create(va_body("once"), request_id="thirdkey01234567")
+
+    assert first.status_code == 200
+    for refused in (again, later, va):
+        assert problem(refused) == (409, "duplicate_error", "clientReferenceId already exists")
+        assert refused.json()["message"] == DUPLICATE
+    assert len(sim.simulator.sessions) == 1
 
 
 # What a static session must look like
