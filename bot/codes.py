@@ -108,9 +108,13 @@ class PivotRejectedError(IssueError):
 
 
 class QRISLimitError(IssueError):
-    """The merchant has as many static QRIS codes as Pivot allows."""
+    """The merchant has as many static QRIS codes as Pivot allows; ``code`` is the FAILED one."""
 
     key = "error.qris_limit"
+
+    def __init__(self, code: Code) -> None:
+        super().__init__(customer=code.customer)
+        self.code = code
 
 
 class VAExhaustedError(IssueError):
@@ -390,14 +394,18 @@ class CodeIssuer:
             raise VARangeError(bank=rule.channel) from exc
         if isinstance(exc, StaticQRISLimitError):
             today = utcnow().date().isoformat()
+            # Pivot counts its ACTIVE static QRIS, and a code deactivated here stays ACTIVE there.
+            held = await self._db.codes.count_by_status(CodeKind.QRIS)
             await self._fail(
                 code,
                 "qris_limit",
                 "alert.qris_limit",
                 dedupe=f"qris_limit:{today}",
                 trace_id=trace_id,
+                active=held.get(CodeStatus.ACTIVE, 0),
+                deactivated=held.get(CodeStatus.DEACTIVATED, 0),
             )
-            raise QRISLimitError() from exc
+            raise QRISLimitError(code) from exc
         status = exc.status_code if isinstance(exc, APIStatusError) else "-"
         pivot_code = exc.code if isinstance(exc, APIStatusError) and exc.code else ""
         # A 400's top-level message is Pivot's generic sentence; the reason is in its details.

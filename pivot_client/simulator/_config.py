@@ -46,7 +46,8 @@ class SimulatorConfig:
         callback_retry_delays: seconds to wait before each retry of a failed callback.
         va_rules: static VA suffix length and range per channel.
         va_prefixes: the bank/merchant digits put before the suffix, per channel.
-        qris_limit: how many static QRIS codes may exist.
+        qris_limit: how many ACTIVE static QRIS codes may exist (Pivot allows a merchant its
+            number of stores + 1).
         payment_method_configs: replaces the ``data`` of ``GET /v2/payment-method-configs``;
             its minimum and maximum amounts are enforced too.
         clock: monotonic seconds for token and idempotency-key ages; tests inject a fake.

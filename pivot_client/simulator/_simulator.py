@@ -164,7 +164,8 @@ class Simulator:
                 field="clientReferenceId",
             )
         if request.method == "QR" and (
-            sum(session.method == "QR" for session in self.sessions.values())
+            # Pivot counts ACTIVE static QRIS only (against the merchant's stores + 1).
+            sum(s.method == "QR" and s.status == "ACTIVE" for s in self.sessions.values())
             >= self.config.qris_limit
         ):
             raise PivotError.invalid("paymentMethod.type", QRIS_LIMIT)

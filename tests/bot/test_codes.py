@@ -265,15 +265,27 @@ async def test_suffix_outside_pivots_range_fails_and_alerts(tmp_path: Path) -> N
 
 
 async def test_qris_limit_fails_and_alerts(tmp_path: Path) -> None:
-    async with rigged(tmp_path, qris_limit=0) as rig:
-        with pytest.raises(QRISLimitError):
+    async with rigged(tmp_path, qris_limit=2) as rig:
+        for key in ("7:58", "7:59"):
+            await rig.issuer.issue(rig.seller, QRIS.with_amount(None), key)
+        async with rig.db.write() as tx:  # retired here, still ACTIVE at Pivot
+            await tx.codes.deactivate(1, now=NOW)
+
+        with pytest.raises(QRISLimitError) as caught:
             await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "7:60")
 
-        failed = await rig.db.codes.get(1)
+        failed = await rig.db.codes.get(3)
         assert failed is not None and (failed.status, failed.failure) == (
             CodeStatus.FAILED,
             "qris_limit",
         )
+        assert caught.value.code.id == failed.id
+        assert caught.value.values == {"customer": "Bu Ani"}
+        alert = await rig.db.outbox.by_dedupe_key(
+            f"alert:qris_limit:{datetime.now(UTC).date().isoformat()}:{ADMIN}"
+        )
+        assert alert is not None
+        assert "1 QRIS aktif dan 1 yang sudah dinonaktifkan" in alert.payload
         assert await rig.db.outbox.count() == 1
 
 

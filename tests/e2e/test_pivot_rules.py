@@ -6,8 +6,8 @@ from pathlib import Path
 
 from bot.texts import text
 from pivot_client import parse_va_rule_overrides
-from storage import CodeStatus
-from tests.e2e.chat import SELLER, card_after, new_seller, say
+from storage import CodeKind, CodeStatus
+from tests.e2e.chat import SELLER, buttons, card_after, is_card, new_seller, press, say
 from tests.e2e.harness import ADMIN_ID, running_bot
 from tests.helpers.qr import decode_qr
 from tests.pivot_client.fakes import FakeClock
@@ -101,3 +101,79 @@ async def test_a_code_whose_answer_was_lost_is_found_by_its_reference_a_day_late
         [session] = env.simulator.sessions.values()
     assert code.status is CodeStatus.ACTIVE and code.pivot_session_id == session.id
     assert card.photo is not None and decode_qr(card.photo) == [code.qr_content]
+
+
+async def test_with_pivots_qris_quota_reached_the_seller_gets_a_va_or_one_of_their_qris(
+    tmp_path: Path,
+) -> None:
+    # Pivot may allow a merchant as few as its stores + 1 ACTIVE static QRIS codes.
+    async with running_bot(tmp_path, simulator_config={"qris_limit": 2}) as env:
+        user = await new_seller(env)
+        for command in ("/new qris Budi", "/new qris 25rb Ani"):
+            mark = user.fake.mark()
+            await say(user, command)
+            await card_after(user, mark)
+        ani, budi = await env.codes_of(SELLER)
+
+        mark = user.fake.mark()
+        await say(user, "/new qris Citra")
+        refusal = await env.telegram.wait_for_edit(
+            SELLER, lambda edit: bool(edit.reply_markup), after=mark
+        )
+        alert = await env.telegram.wait_for_message(
+            ADMIN_ID, lambda m: "QRIS" in (m.text or ""), after=mark
+        )
+        assert refusal.text == "\n\n".join(
+            [
+                text("id", "error.qris_limit", customer="Citra"),
+                text("id", "error.qris_limit.instead_va", customer="Citra"),
+                text("id", "error.qris_limit.instead_reuse"),
+            ]
+        )
+        assert buttons(refusal) == [
+            "🏦 Buat VA untuk Citra",
+            "🧾 Kirim QRIS Ani",
+            "🧾 Kirim QRIS Budi",
+        ]
+        trace = alert_trace(alert.text)
+        assert alert.text == text(
+            "id", "alert.qris_limit", trace_id=trace, active=2, deactivated=0
+        )
+
+        # One of her QRIS codes, for Citra to pay.
+        mark = user.fake.mark()
+        await user.press_button(refusal.message_id, "Kirim QRIS Budi")
+        resent = await user.next_message(is_card, after=mark)
+        assert resent.photo is not None and decode_qr(resent.photo) == [budi.qr_content]
+
+        # Or a VA for Citra: the same customer, open like the QRIS she asked for.
+        banks = await press(user, refusal, "Buat VA")
+        assert banks.text == text("id", "new.choose_bank")
+        mark = user.fake.mark()
+        await user.press_button(refusal.message_id, "BCA")
+        card = await card_after(user, mark)
+        va = (await env.codes_of(SELLER))[0]
+        assert (va.kind, va.bank, va.customer, va.amount) == (CodeKind.VA, "BCA", "Citra", None)
+        assert va.va_number is not None and va.va_number in (card.text or "")
+
+        # Another seller, with no QRIS of their own, is offered the VA only.
+        other = await new_seller(env, SELLER + 1, "Joko")
+        mark = other.fake.mark()
+        await say(other, "/new qris Dewi")
+        refused = await env.telegram.wait_for_edit(
+            SELLER + 1, lambda edit: bool(edit.reply_markup), after=mark
+        )
+        assert buttons(refused) == ["🏦 Buat VA untuk Dewi"]
+
+        # Pivot counts ACTIVE codes only: once one is inactive there, a QRIS can be made.
+        assert ani.pivot_session_id is not None
+        env.simulator.simulate(
+            {
+                "paymentSessionId": ani.pivot_session_id,
+                "chargeStatus": "EXPIRED",
+                "amount": {"value": 10_000, "currency": "IDR"},
+            }
+        )
+        mark = other.fake.mark()
+        await say(other, "/new qris Dewi")
+        await card_after(other, mark)

@@ -405,3 +405,15 @@ async def test_static_qris_are_limited() -> None:
 
     assert problem(third) == (400, INVALID, QRIS_LIMIT)
     assert va.status_code == 200
+
+
+async def test_only_active_static_qris_count_against_the_limit() -> None:
+    async with running_simulator(qris_limit=1) as sim:
+        first = await sim.created(qr_body("qr1"))
+        refused = await sim.create(qr_body("qr2"))
+        # A session Pivot made INACTIVE frees its place.
+        assert await sim.simulate(first["id"], 10_000, status="EXPIRED") == 200
+        again = await sim.create(qr_body("qr2"))
+
+    assert problem(refused) == (400, INVALID, QRIS_LIMIT)
+    assert again.status_code == 200
