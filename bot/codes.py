@@ -48,6 +48,7 @@ from pivot_client import (
     StaticQRISLimitError,
     VANumberAlreadyAssignedError,
     VANumberOutOfRangeError,
+    VARanges,
     VARule,
 )
 from pivot_client.qris import merchant_name
@@ -183,7 +184,7 @@ class CodeIssuer:
         # Reading the configs is not worth Pivot's retry schedule: the fallback is good enough.
         self._config_pivot = pivot.with_options(max_retries=0, timeout=CONFIG_TIMEOUT_SECONDS)
         self._settings = settings
-        self._rules: dict[str, VARule] = settings.va_rules
+        self._rules: dict[str, VARanges] = settings.va_rules
         self._locks = _KeyedLocks()
         self._config_lock = asyncio.Lock()
         self._configs: PaymentMethodConfigs | None = None
@@ -327,7 +328,7 @@ class CodeIssuer:
             method="VIRTUAL_ACCOUNT",
             amount=code.amount,
             channel=code.bank,
-            virtual_account_number=self._rules[code.bank].format(code.va_suffix),
+            virtual_account_number=self._rule(code.bank, code.amount).format(code.va_suffix),
             virtual_account_name=code.customer[:VA_NAME_LIMIT],
             product_name=code.customer,
             metadata=metadata,
@@ -381,13 +382,13 @@ class CodeIssuer:
             raise PivotUnavailableError() from exc
         logger.warning("code %d refused by Pivot: %s", code.id, exc)
         if isinstance(exc, VANumberOutOfRangeError) and code.bank is not None:
-            rule = self._rules[code.bank]
+            rule = self._rule(code.bank, code.amount)
             await self._fail(
                 code,
                 "va_out_of_range",
                 "alert.va_range",
                 dedupe=f"va_range:{rule.channel}:{rule.first}-{rule.last}",
-                bank=rule.channel,
+                bank=self._rules[code.bank].label(code.amount),
                 suffix=rule.format(code.va_suffix) if code.va_suffix is not None else "-",
                 trace_id=trace_id,
             )
@@ -456,16 +457,19 @@ class CodeIssuer:
         """Insert the PENDING row; None (with the operators alerted) when the range is used up."""
         suffix: int | None = None
         if order.bank is not None:
-            rule = self._rules[order.bank]
-            highest = await tx.codes.highest_va_suffix(order.bank)
+            # Open and closed VAs may have ranges of their own at Pivot.
+            rule = self._rule(order.bank, order.amount)
+            highest = await tx.codes.highest_va_suffix(
+                order.bank, first=rule.first, last=rule.last
+            )
             # Never below the highest ever used: a suffix, even a failed one, is never reused.
-            suffix = rule.first if highest is None else max(highest + 1, rule.first)
+            suffix = rule.first if highest is None else highest + 1
             if suffix > rule.last:
                 await self._alert(
                     tx,
                     "alert.va_exhausted",
                     dedupe=f"va_exhausted:{rule.channel}:{rule.first}-{rule.last}",
-                    bank=rule.channel,
+                    bank=self._rules[order.bank].label(order.amount),
                     capacity=rule.capacity,
                 )
                 return None
@@ -483,8 +487,12 @@ class CodeIssuer:
 
     def _exhausted(self, order: _Order) -> NoReturn:
         """Raise the seller's error for a used-up range (after the alert was committed)."""
-        rule = self._rules[order.bank or ""]
+        rule = self._rule(order.bank or "", order.amount)
         raise VAExhaustedError(bank=rule.channel, capacity=rule.capacity)
+
+    def _rule(self, bank: str, amount: int | None) -> VARule:
+        """The suffix range of ``bank``'s open VAs (``amount`` None) or closed ones."""
+        return self._rules[bank].for_amount(amount)
 
 
 def new_client_reference_id() -> str:

@@ -66,7 +66,7 @@ from ._models import (
     SessionStatus,
     VirtualAccount,
 )
-from .banks import DEFAULT_VA_RULES, VARule, parse_va_rule_overrides
+from .banks import DEFAULT_VA_RULES, VAKind, VARanges, VARule, parse_va_rule_overrides
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -119,8 +119,10 @@ __all__ = [
     "StaticQRISLimitError",
     "UnknownEvent",
     "UnprocessableEntityError",
+    "VAKind",
     "VANumberAlreadyAssignedError",
     "VANumberOutOfRangeError",
+    "VARanges",
     "VARule",
     "VirtualAccount",
     "parse_callback",

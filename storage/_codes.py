@@ -171,10 +171,12 @@ class CodeRepository:
             "SELECT * FROM codes WHERE client_reference_id = ?", (client_reference_id,)
         )
 
-    async def highest_va_suffix(self, bank: str) -> int | None:
-        """The largest VA suffix ever taken at that bank, by a code in any status."""
+    async def highest_va_suffix(self, bank: str, *, first: int, last: int) -> int | None:
+        """The largest VA suffix from ``first`` to ``last`` ever taken at that bank, by a code
+        in any status (a bank's open and closed VAs may have ranges of their own)."""
         return await self._sql.optional_integer(
-            "SELECT max(va_suffix) FROM codes WHERE bank = ? AND va_suffix IS NOT NULL", (bank,)
+            "SELECT max(va_suffix) FROM codes WHERE bank = ? AND va_suffix BETWEEN ? AND ?",
+            (bank, first, last),
         )
 
     async def list_for_seller(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pivot_client.banks import VARule
+from pivot_client.banks import VARanges
 from pivot_client.simulator._responses import PivotError
 from pivot_client.simulator._state import (
     CHARGE_DETAILS,
@@ -230,8 +230,9 @@ def _payment_method(data: Mapping[str, Any]) -> Literal["VIRTUAL_ACCOUNT", "QR"]
 
 
 def _virtual_account(
-    data: Mapping[str, Any], va_rules: Mapping[str, VARule]
+    data: Mapping[str, Any], va_rules: Mapping[str, VARanges], amount: int | None
 ) -> VirtualAccountRequest:
+    """The VA asked for; its suffix in the channel's open range, or closed with an amount."""
     base = "paymentMethodOptions.virtualAccount"
     options = _object(_required(data, "paymentMethodOptions", base), "paymentMethodOptions")
     account = _object(_required(options, "virtualAccount", base), base)
@@ -241,7 +242,8 @@ def _virtual_account(
             f"{base}.channel", f"{base}.channel must be one of {', '.join(va_rules)}"
         )
     suffix = _required(account, "virtualAccountNumber", f"{base}.virtualAccountNumber")
-    if not (isinstance(suffix, str) and va_rules[channel].is_valid_suffix(suffix)):
+    rule = va_rules[channel].for_amount(amount)
+    if not (isinstance(suffix, str) and rule.is_valid_suffix(suffix)):
         raise PivotError.invalid(f"{base}.virtualAccountNumber", VA_RANGE)
     name = account.get("virtualAccountName") or None
     if name is not None:
@@ -275,7 +277,7 @@ def _echoed_fields(data: Mapping[str, Any]) -> dict[str, Any]:
 def parse_payment_request(
     body: object,
     *,
-    va_rules: Mapping[str, VARule],
+    va_rules: Mapping[str, VARanges],
     amount_range: Callable[[str], tuple[int, int] | None],
 ) -> PaymentRequest:
     """Check a ``POST /v2/payments`` body the way Pivot does, short of the state checks.
@@ -297,7 +299,7 @@ def parse_payment_request(
             raise PivotError.invalid("amount", QRIS_AMOUNT)
         amount = parse_money(data["amount"], "amount")
         check_amount_range(amount, "amount.value", amount_range(method))
-    account = _virtual_account(data, va_rules) if method == "VIRTUAL_ACCOUNT" else None
+    account = _virtual_account(data, va_rules, amount) if method == "VIRTUAL_ACCOUNT" else None
     return PaymentRequest(reference, method, amount, account, echo)
 
 

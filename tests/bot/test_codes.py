@@ -186,6 +186,22 @@ async def test_suffixes_start_at_the_range_start(tmp_path: Path) -> None:
         assert code.va_number is not None and code.va_number.endswith("0100")
 
 
+async def test_open_and_closed_vas_get_suffixes_from_their_own_ranges(tmp_path: Path) -> None:
+    split = "BNI:open=0000-0001,BNI:closed=0050-0059"
+    async with rigged(tmp_path, va_ranges=split) as rig:
+        opened = [await rig.issuer.issue(rig.seller, va("BNI"), f"7:2{n}") for n in range(2)]
+        closed = await rig.issuer.issue(rig.seller, va("BNI", 25_000), "7:27")
+        with pytest.raises(VAExhaustedError):  # the open range is used up, not the closed one
+            await rig.issuer.issue(rig.seller, va("BNI"), "7:28")
+        another_closed = await rig.issuer.issue(rig.seller, va("BNI", 30_000), "7:29")
+
+        assert [code.va_suffix for code in opened] == [0, 1]
+        assert (closed.va_suffix, another_closed.va_suffix) == (50, 51)
+        assert closed.va_number is not None and closed.va_number.endswith("0050")
+        alert = await rig.db.outbox.by_dedupe_key(f"alert:va_exhausted:BNI:0-1:{ADMIN}")
+        assert alert is not None and "BNI:open" in alert.payload
+
+
 async def test_already_assigned_suffix_is_burnt_and_the_next_one_used(tmp_path: Path) -> None:
     async with rigged(tmp_path) as rig:
         # Someone took BNI 0000 and 0001 outside Kodebayar.

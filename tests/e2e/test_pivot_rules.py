@@ -177,3 +177,23 @@ async def test_with_pivots_qris_quota_reached_the_seller_gets_a_va_or_one_of_the
         mark = other.fake.mark()
         await say(other, "/new qris Dewi")
         await card_after(other, mark)
+
+
+async def test_open_and_closed_vas_get_numbers_from_their_own_ranges(tmp_path: Path) -> None:
+    # Pivot's dashboard keeps open and closed static VA ranges apart; so does PIVOT_VA_RANGES.
+    split = "BNI:open=0000-0049,BNI:closed=0050-0099"
+    async with running_bot(
+        tmp_path,
+        simulator_config={"va_rules": parse_va_rule_overrides(split)},
+        pivot_va_ranges=split,
+    ) as env:
+        user = await new_seller(env)
+        for command in ("/new va bni bebas Budi", "/new va bni 25000 Ani"):
+            mark = user.fake.mark()
+            await say(user, command)
+            await card_after(user, mark)
+
+        closed, opened = await env.codes_of(SELLER)
+    assert (opened.amount, opened.va_suffix) == (None, 0)
+    assert (closed.amount, closed.va_suffix) == (25_000, 50)
+    assert closed.va_number is not None and closed.va_number.endswith("0050")

@@ -396,6 +396,33 @@ async def test_va_rules_come_from_the_configuration() -> None:
     assert problem(outside) == (400, INVALID, VA_RANGE)
 
 
+async def test_open_and_closed_vas_take_numbers_from_their_own_ranges() -> None:
+    split = parse_va_rule_overrides("BNI:open=0000-0049,BNI:closed=0050-0099")
+    async with running_simulator(va_rules=split) as sim:
+        answers = {
+            "open in the open range": await sim.create(va_body("a", channel="BNI", suffix="0049")),
+            "closed in the closed range": await sim.create(
+                va_body("b", channel="BNI", suffix="0050", amount=25_000)
+            ),
+            "open in the closed range": await sim.create(
+                va_body("c", channel="BNI", suffix="0051")
+            ),
+            "closed in the open range": await sim.create(
+                va_body("d", channel="BNI", suffix="0001", amount=25_000)
+            ),
+        }
+
+    statuses = {label: answer.status_code for label, answer in answers.items()}
+    assert statuses == {
+        "open in the open range": 200,
+        "closed in the closed range": 200,
+        "open in the closed range": 400,
+        "closed in the open range": 400,
+    }
+    assert problem(answers["open in the closed range"]) == (400, INVALID, VA_RANGE)
+    assert problem(answers["closed in the open range"]) == (400, INVALID, VA_RANGE)
+
+
 async def test_static_qris_are_limited() -> None:
     async with running_simulator(qris_limit=2) as sim:
         for reference in ("qr1", "qr2"):

@@ -124,14 +124,17 @@ async def test_a_va_suffix_is_never_reused_even_after_failure(db: Database) -> N
 
 
 async def test_highest_va_suffix_counts_codes_in_every_status(db: Database) -> None:
-    assert await db.codes.highest_va_suffix("BCA") is None
+    assert await db.codes.highest_va_suffix("BCA", first=0, last=99) is None
     await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=3)
     failed = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=11, activate=False)
     async with db.write() as tx:
         await tx.codes.mark_failed(failed.id, "refused")
     await add_code(db, kind=CodeKind.VA, bank="BRI", va_suffix=50)
-    assert await db.codes.highest_va_suffix("BCA") == 11
-    assert await db.codes.highest_va_suffix("BRI") == 50
+    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=60)  # another range of BCA's
+    assert await db.codes.highest_va_suffix("BCA", first=0, last=49) == 11
+    assert await db.codes.highest_va_suffix("BCA", first=50, last=99) == 60
+    assert await db.codes.highest_va_suffix("BCA", first=61, last=99) is None
+    assert await db.codes.highest_va_suffix("BRI", first=0, last=99) == 50
 
 
 async def test_list_for_seller_newest_first_with_payment_count_and_total(db: Database) -> None:

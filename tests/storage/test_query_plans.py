@@ -57,8 +57,8 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
         {"codes_active_by_id"},
     ),
     "the next VA suffix": (
-        lambda db: db.codes.highest_va_suffix("BCA"),
-        {"codes_va_suffix"},
+        lambda db: db.codes.highest_va_suffix("BCA", first=0, last=99),
+        {"codes_va_suffix (bank=? AND va_suffix>? AND va_suffix<?)"},
     ),
     "a double tap": (lambda db: db.codes.find_by_request_key(100, "k"), {"codes_by_request_key"}),
     "a callback's code": (
