@@ -7,7 +7,8 @@ and sends ``CHARGE.SUCCESS`` callbacks with ``X-API-Key``, retried on Pivot's sc
 Pivot's routes (all but the first need ``Authorization: Bearer <token>``):
 
 * ``POST /v1/access-token``
-* ``POST /v2/payments`` (``X-REQUEST-ID`` required) and ``GET /v2/payments/{id}``
+* ``POST /v2/payments`` (``X-REQUEST-ID`` required) and
+  ``GET /v2/payments/{id}?page=&perPage=`` (its ``chargeDetails`` paged, 20 by default)
 * ``GET /v2/payments?clientReferenceId=&page=&perPage=``
 * ``GET /v2/charges?clientReferenceId=&page=&perPage=``
 * ``GET /v2/payment-method-configs``

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pivot_client._json import compact_json
 from pivot_client.simulator._callbacks import CallbackSender, DeliveryAttempt
 from pivot_client.simulator._config import SimulatorConfig
 from pivot_client.simulator._qris import SIMULATION_QR_DESCRIPTOR, build_static_qris
@@ -47,7 +47,7 @@ def _same_secret(given: str | None, expected: str) -> bool:
 
 def _json_bytes(content: Any) -> bytes:
     # Serialised like Starlette's JSONResponse, so callbacks and API answers look alike.
-    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    return compact_json(content).encode()
 
 
 class Simulator:

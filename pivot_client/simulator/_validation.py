@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from pivot_client._json import compact_json
 from pivot_client.banks import VARanges
 from pivot_client.simulator._responses import PivotError
 from pivot_client.simulator._state import (
@@ -60,6 +61,8 @@ QRIS_AMOUNT = (
 )
 
 _ALPHANUMERIC = re.compile(r"[A-Za-z0-9]+")  # ASCII only: str.isalnum() accepts any script
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_MAX_METADATA = 512  # characters of its compact JSON
 _PRODUCT_TYPES = ("PHYSICAL", "DIGITAL", "SERVICE")
 _REDIRECT_KEYS = ("successReturnUrl", "failureReturnUrl", "expirationReturnUrl")
 _MAX_PER_PAGE = 100
@@ -207,7 +210,11 @@ def _customer(data: Mapping[str, Any]) -> None:
     if data.get("customer") is None:
         return
     customer = _object(data["customer"], "customer")
-    _string(_required(customer, "email", "customer.email"), "customer.email", max_length=255)
+    email = _string(
+        _required(customer, "email", "customer.email"), "customer.email", max_length=255
+    )
+    if not _EMAIL.fullmatch(email):
+        raise PivotError.invalid("customer.email", "customer.email must be a valid email address")
 
 
 def _payment_method(data: Mapping[str, Any]) -> Literal["VIRTUAL_ACCOUNT", "QR"]:
@@ -255,8 +262,16 @@ def _echoed_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     auto_confirm = data.get("autoConfirm", True)
     if not isinstance(auto_confirm, bool):
         raise PivotError.invalid("autoConfirm", "autoConfirm must be a boolean")
+    if not auto_confirm:  # every request here is MULTIPLE
+        raise PivotError.invalid(
+            "autoConfirm", "autoConfirm must be true when paymentType is 'MULTIPLE'"
+        )
     if data.get("metadata") is not None:
-        _object(data["metadata"], "metadata")
+        metadata = _object(data["metadata"], "metadata")
+        if len(compact_json(metadata)) > _MAX_METADATA:
+            raise PivotError.invalid(
+                "metadata", f"metadata must be at most {_MAX_METADATA} characters"
+            )
     descriptor = data.get("statementDescriptor") or None
     if descriptor is not None:
         _string(descriptor, "statementDescriptor", max_length=20)

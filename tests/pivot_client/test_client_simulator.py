@@ -175,6 +175,21 @@ async def test_list_charges_walks_the_simulators_pages(pivot: Connected) -> None
     assert [r.url.params["page"] for r in pivot.sent_to("GET", "/v2/charges")] == ["1", "2"]
 
 
+async def test_get_payment_reads_every_page_of_a_sessions_charges(pivot: Connected) -> None:
+    session = await pivot.client.create_static_payment(client_reference_id="kbpaged", method="QR")
+    recorded = [
+        pivot.sim.simulator.record_charge(session.id, 1000 + n, deliver=False) for n in range(130)
+    ]
+
+    read = await pivot.client.get_payment(session.id)
+
+    assert [c.id for c in read.charge_details] == [c.id for c in reversed(recorded)]
+    assert [r.url.params["page"] for r in pivot.sent_to("GET", f"/v2/payments/{session.id}")] == [
+        "1",
+        "2",
+    ]
+
+
 async def test_a_lost_answer_is_retried_with_the_same_key_into_one_session(
     pivot: Connected,
 ) -> None:

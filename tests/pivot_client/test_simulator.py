@@ -285,8 +285,13 @@ INVALID_REQUESTS: list[tuple[Mutation, int, str]] = [
     (set_(*PRODUCT, "quantity", value=0), 400, "quantity must be a positive whole number"),
     (drop(*PRODUCT, "price"), 400, "price value"),
     (set_(*PRODUCT, "price", value={"value": 1, "currency": "USD"}), 400, "currency must be IDR"),
-    # customer.email is required when customer is sent.
+    # customer.email is required when customer is sent, and an e-mail address.
     (drop("customer", "email"), 400, "Make sure customer.email value is fulfilled"),
+    (set_("customer", "email", value="Budi"), 400, "customer.email must be a valid email"),
+    (set_("customer", "email", value="budi@toko"), 400, "customer.email must be a valid email"),
+    # A static session confirms its charges itself; metadata is small.
+    (set_("autoConfirm", value=False), 400, "autoConfirm must be true"),
+    (set_("metadata", value={"n": "x" * 505}), 400, "metadata must be at most 512 characters"),
     (set_("customer", value={"email": ""}), 400, "Make sure customer.email value is fulfilled"),
     (set_("customer", value="budi@example.com"), 400, "customer must be an object"),
     # The reference and the amount.
@@ -332,6 +337,9 @@ async def test_invalid_requests_get_pivots_errors(
 
 async def test_the_valid_request_passes(sim: RunningSimulator) -> None:
     assert (await sim.create(va_body())).status_code == 200
+    body = va_body("other", suffix="000002")
+    body["metadata"] = {"n": "x" * 504}  # {"n":"…"} is 512 characters
+    assert (await sim.create(body)).status_code == 200
 
 
 async def test_a_body_that_is_not_json_is_refused(sim: RunningSimulator) -> None:

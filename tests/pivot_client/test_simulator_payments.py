@@ -98,14 +98,33 @@ async def test_sessions_can_be_read_back(sim: RunningSimulator) -> None:
     assert problem(missing)[:2] == (404, "resource_missing")
 
 
+async def test_a_sessions_charges_come_a_page_at_a_time(sim: RunningSimulator) -> None:
+    session = await sim.created(qr_body())
+    charges = [sim.simulator.record_charge(session["id"], 1000, deliver=False) for _ in range(25)]
+    newest_first = [charge.id for charge in reversed(charges)]
+
+    first = (await sim.call("GET", f"/v2/payments/{session['id']}")).json()
+    second = (await sim.call("GET", f"/v2/payments/{session['id']}", params={"page": 2})).json()
+    whole = (
+        await sim.call("GET", f"/v2/payments/{session['id']}", params={"perPage": 100})
+    ).json()
+
+    # 20 by default, as Pivot pages chargeDetails.
+    assert [c["id"] for c in first["data"]["chargeDetails"]] == newest_first[:20]
+    assert first["pagination"] == {"page": 1, "perPage": 20, "totalItems": 25, "totalPages": 2}
+    assert [c["id"] for c in second["data"]["chargeDetails"]] == newest_first[20:]
+    assert [c["id"] for c in whole["data"]["chargeDetails"]] == newest_first
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"perPage": 101}, "perPage"), ({"page": 0}, "page"), ({"page": "x"}, "page")],
 )
+@pytest.mark.parametrize("path", ["/v2/charges", "/v2/payments", "/v2/payments/any"])
 async def test_paging_is_checked(
-    sim: RunningSimulator, params: dict[str, Any], field: str
+    sim: RunningSimulator, params: dict[str, Any], field: str, path: str
 ) -> None:
-    response = await sim.call("GET", "/v2/charges", params=params)
+    response = await sim.call("GET", path, params=params)
 
     assert problem(response)[:2] == (400, "api_validation_error")
     assert response.json()["error"]["details"][0]["field"] == field
