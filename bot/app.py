@@ -125,7 +125,7 @@ class Runtime:
             settings=settings,
             db=db,
             pivot=pivot,
-            codes=CodeIssuer(db, pivot, settings),
+            codes=CodeIssuer(db, pivot, settings, relay.wake),
             relay=relay,
         )
         register(application)

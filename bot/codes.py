@@ -178,8 +178,15 @@ class _KeyedLocks:
 class CodeIssuer:
     """Creates codes at Pivot for sellers, and knows which channels and amounts Pivot allows."""
 
-    def __init__(self, db: Database, pivot: PivotClient, settings: Settings) -> None:
+    def __init__(
+        self,
+        db: Database,
+        pivot: PivotClient,
+        settings: Settings,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
         self._db = db
+        self._wake = wake  # the relay, when an alert is queued outside a seller's request
         self._pivot = pivot
         # Reading the configs is not worth Pivot's retry schedule: the fallback is good enough.
         self._config_pivot = pivot.with_options(max_retries=0, timeout=CONFIG_TIMEOUT_SECONDS)
@@ -189,6 +196,7 @@ class CodeIssuer:
         self._config_lock = asyncio.Lock()
         self._configs: PaymentMethodConfigs | None = None
         self._configs_until = float("-inf")
+        self._without_rule_told: set[str] = set()
         self._clock: Callable[[], float] = time.monotonic  # seam for tests
 
     # Channels and limits
@@ -203,7 +211,25 @@ class CodeIssuer:
             offered = ()
         else:
             offered = tuple(channel.upper() for channel in va.accepted_channels)
+        unknown = [c for c in offered if c not in self._rules and c not in self._without_rule_told]
+        if unknown:
+            await self._tell_without_rule(unknown)
         return tuple(channel for channel in dict.fromkeys(offered) if channel in self._rules)
+
+    async def _tell_without_rule(self, channels: list[str]) -> None:
+        """Tell the operators, once, of channels Pivot offers that we know no VA range for.
+
+        DANAMON is one: its row of Pivot's limitation table is cut off, so its suffix length
+        and default range are unknown and guessing would refuse or misnumber every code.
+        """
+        self._without_rule_told.update(channels)
+        logger.warning("VA channels without a static range, not offered: %s", channels)
+        async with self._db.write() as tx:
+            for channel in dict.fromkeys(channels):
+                await self._alert(
+                    tx, "alert.va_no_rule", dedupe=f"va_no_rule:{channel}", bank=channel
+                )
+        self._wake()
 
     async def limits(self, kind: Kind) -> tuple[int, int]:
         """The smallest and largest amount Pivot accepts for ``kind``."""

@@ -96,6 +96,7 @@ MESSAGES: dict[str, str] = {
     "button.retry": "🔁 Try again",
     "alert.va_exhausted": "🚨 The static VA range for {bank} is used up ({capacity} numbers). Widen it in Pivot's dashboard, then set PIVOT_VA_RANGES.",
     "alert.pivot_rejected": "🚨 Pivot refused to make a code ({code}): {message} (traceId {trace_id}).",
+    "alert.va_no_rule": "🚨 Pivot offers the VA channel {bank}, but Kodebayar knows no static VA range for it, so sellers are not offered {bank}: Pivot's documentation does not give its suffix length and default range. Look the range up in Pivot's dashboard (Static Payment → Virtual Account → Range), then set PIVOT_VA_RANGES, e.g. <code>{bank}=FIRST-LAST</code>.",
     "alert.va_range": "🚨 Pivot refused {bank} VA suffix {suffix}: outside the merchant's static VA range (traceId {trace_id}). Make PIVOT_VA_RANGES match the range in Pivot's dashboard.",
     "alert.qris_limit": "🚨 Pivot refused a new static QRIS: the merchant's static QRIS limit has been reached (traceId {trace_id}). Pivot counts ACTIVE static QRIS codes against the merchant's number of stores + 1. Kodebayar holds {active} active QRIS codes and {deactivated} deactivated here that are still active at Pivot (Pivot has no API to switch them off). Ask Pivot (helpdesk@pivot-payment.com) to raise this merchant's static QRIS limit (or add stores to the merchant account) and to deactivate the static QRIS codes no longer used. Meanwhile sellers are offered a VA or one of their existing QRIS codes.",
     # Cards

@@ -96,6 +96,7 @@ MESSAGES: dict[str, str] = {
     "button.retry": "🔁 Coba lagi",
     "alert.va_exhausted": "🚨 Rentang VA statis {bank} habis ({capacity} nomor). Perluas di dasbor Pivot lalu atur PIVOT_VA_RANGES.",
     "alert.pivot_rejected": "🚨 Pivot menolak membuat kode ({code}): {message} (traceId {trace_id}).",
+    "alert.va_no_rule": "🚨 Pivot menawarkan kanal VA {bank}, tetapi Kodebayar belum tahu rentang VA statisnya, jadi {bank} tidak ditawarkan ke penjual: dokumentasi Pivot tidak menyebut panjang akhiran dan rentang bawaannya. Lihat rentangnya di dasbor Pivot (Static Payment → Virtual Account → Range), lalu atur PIVOT_VA_RANGES, mis. <code>{bank}=AWAL-AKHIR</code>.",
     "alert.va_range": "🚨 Pivot menolak akhiran VA {bank} {suffix}: di luar rentang VA statis merchant (traceId {trace_id}). Samakan PIVOT_VA_RANGES dengan rentang di dasbor Pivot.",
     "alert.qris_limit": "🚨 Pivot menolak QRIS statis baru: batas QRIS statis merchant sudah tercapai (traceId {trace_id}). Pivot menghitung QRIS statis yang AKTIF terhadap jumlah toko (store) merchant + 1. Kodebayar memegang {active} QRIS aktif dan {deactivated} yang sudah dinonaktifkan di sini tetapi tetap aktif di Pivot (Pivot tidak punya API untuk mematikannya). Minta Pivot (helpdesk@pivot-payment.com) menaikkan batas QRIS statis merchant ini (atau menambah toko pada akun merchant) dan menonaktifkan QRIS statis yang tidak dipakai lagi. Sementara itu penjual ditawari VA atau QRIS mereka yang sudah ada.",
     # Cards

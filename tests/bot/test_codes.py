@@ -490,6 +490,23 @@ async def test_channels_and_limits_come_from_pivot(tmp_path: Path) -> None:
         assert await rig.issuer.channels() == ("BRI", "BCA")
         assert await rig.issuer.limits(Kind.VA) == (20_000, 5_000_000)
         assert await rig.issuer.limits(Kind.QRIS) == (1_500, 9_999_999)
+        # ... and the operators are told once how to offer it.
+        assert await rig.issuer.channels() == ("BRI", "BCA")
+        alert = await rig.db.outbox.by_dedupe_key(f"alert:va_no_rule:DANAMON:{ADMIN}")
+        assert alert is not None and "PIVOT_VA_RANGES" in alert.payload
+        assert await rig.db.outbox.count() == 1
+
+
+async def test_a_channel_given_a_range_is_offered(tmp_path: Path) -> None:
+    configs = {"virtualAccount": {"enabled": True, "acceptedChannels": ["DANAMON", "BCA"]}}
+    async with rigged(
+        tmp_path, va_ranges="DANAMON=0000-0099", payment_method_configs=configs
+    ) as rig:
+        assert await rig.issuer.channels() == ("DANAMON", "BCA")
+        code = await rig.issuer.issue(rig.seller, va("DANAMON"), "7:130")
+
+        assert code.status is CodeStatus.ACTIVE and code.va_suffix == 0
+        assert await rig.db.outbox.count() == 0
 
 
 async def test_configs_are_cached(tmp_path: Path) -> None:

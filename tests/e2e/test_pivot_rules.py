@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bot.texts import text
 from pivot_client import parse_va_rule_overrides
+from pivot_client.simulator import SimulatorConfig
 from storage import CodeKind, CodeStatus
 from tests.e2e.chat import SELLER, buttons, card_after, is_card, new_seller, press, say
 from tests.e2e.harness import ADMIN_ID, running_bot
@@ -197,3 +199,37 @@ async def test_open_and_closed_vas_get_numbers_from_their_own_ranges(tmp_path: P
     assert (opened.amount, opened.va_suffix) == (None, 0)
     assert (closed.amount, closed.va_suffix) == (25_000, 50)
     assert closed.va_number is not None and closed.va_number.endswith("0050")
+
+
+def _configs_with(channel: str) -> dict[str, Any]:
+    """Pivot's payment-method configs with ``channel`` enabled beside the simulator's banks."""
+    configs = SimulatorConfig(callback_url=None, callback_key="-").method_configs()
+    configs["virtualAccount"]["acceptedChannels"].append(channel)
+    return configs
+
+
+async def test_danamon_is_offered_once_its_range_is_configured(tmp_path: Path) -> None:
+    # Pivot's limitation table is cut off at DANAMON's row: its suffix length is unknown.
+    configs = _configs_with("DANAMON")
+    async with running_bot(tmp_path, simulator_config={"payment_method_configs": configs}) as env:
+        user = await new_seller(env)
+        mark = user.fake.mark()
+        banks = await say(user, "/new va")
+        alert = await env.telegram.wait_for_message(
+            ADMIN_ID, lambda m: "DANAMON" in (m.text or ""), after=mark
+        )
+    assert "DANAMON" not in buttons(banks)
+    assert alert.text == text("id", "alert.va_no_rule", bank="DANAMON")
+
+    ranges = parse_va_rule_overrides("DANAMON=000000-000099")
+    async with running_bot(
+        tmp_path / "configured",
+        simulator_config={"payment_method_configs": configs, "va_rules": ranges},
+        pivot_va_ranges="DANAMON=000000-000099",
+    ) as env:
+        user = await new_seller(env)
+        mark = user.fake.mark()
+        await say(user, "/new va danamon bebas Budi")
+        card = await card_after(user, mark)
+        [code] = await env.codes_of(SELLER)
+    assert code.bank == "DANAMON" and code.va_number in (card.text or "")
