@@ -109,7 +109,8 @@ class PivotRejectedError(IssueError):
 
 
 class QRISLimitError(IssueError):
-    """The merchant has as many static QRIS codes as Pivot allows; ``code`` is the FAILED one."""
+    """The merchant has as many static QRIS codes as Pivot allows; ``code`` was refused (it is
+    FAILED now)."""
 
     key = "error.qris_limit"
 
@@ -211,7 +212,11 @@ class CodeIssuer:
             offered = ()
         else:
             offered = tuple(channel.upper() for channel in va.accepted_channels)
-        unknown = [c for c in offered if c not in self._rules and c not in self._without_rule_told]
+        unknown = [
+            channel
+            for channel in dict.fromkeys(offered)
+            if channel not in self._rules and channel not in self._without_rule_told
+        ]
         if unknown:
             await self._tell_without_rule(unknown)
         return tuple(channel for channel in dict.fromkeys(offered) if channel in self._rules)
@@ -225,7 +230,7 @@ class CodeIssuer:
         self._without_rule_told.update(channels)
         logger.warning("VA channels without a static range, not offered: %s", channels)
         async with self._db.write() as tx:
-            for channel in dict.fromkeys(channels):
+            for channel in channels:
                 await self._alert(
                     tx, "alert.va_no_rule", dedupe=f"va_no_rule:{channel}", bank=channel
                 )
