@@ -79,7 +79,7 @@ class Relay:
         admin_ids: Iterable[int] = (),
         *,
         max_in_flight: int = 32,
-        claim_limit: int = 500,
+        claim_limit: int = 5_000,
         base_backoff: float = 1.0,
         max_backoff: float = 300.0,
         stop_grace: float = 3.0,
@@ -264,9 +264,8 @@ class Relay:
         room = self._claim_limit - sum(len(queue) for queue in self._queues.values())
         if room <= 0:
             return  # claim again once sends have made room
-        now = utcnow()
         async with self._db.write() as tx:
-            rows = await tx.outbox.claim_due(now=now, limit=room, horizon=now + self._horizon)
+            rows = await tx.outbox.claim_due(now=utcnow(), limit=room)
         self._claim_wanted = False
         for row in rows:
             self._queues.setdefault(row.chat_id, deque()).append(row)
@@ -276,15 +275,20 @@ class Relay:
         next_due = await self._db.outbox.next_due_at()
         if self._timer is not None:
             self._timer.cancel()
-        if next_due is not None:
-            # Bounded: a clock set back must not hold a retry back by the size of the jump.
-            delay = min(max((next_due - utcnow()).total_seconds(), 0.0), self._max_backoff)
-            self._timer = asyncio.get_running_loop().call_later(delay, self.wake)
-
-    @property
-    def _horizon(self) -> timedelta:
-        """Later than any retry is ever scheduled: a row due after it met a clock set back."""
-        return timedelta(seconds=self._max_backoff * 2)
+        if next_due is None:
+            return
+        now = utcnow()
+        horizon = now + timedelta(seconds=self._max_backoff * 2)
+        if next_due > horizon:
+            # Later than any retry is ever scheduled: set by a clock that ran ahead and was
+            # set back. Due now, rather than held back by the size of the jump.
+            async with self._db.write() as tx:
+                moved = await tx.outbox.pull_forward(after=horizon, now=now)
+            logger.warning("the clock was set back: %d messages made due now", moved)
+            self.wake()
+            return
+        delay = max((next_due - now).total_seconds(), 0.0)
+        self._timer = asyncio.get_running_loop().call_later(delay, self.wake)
 
     def _dispatch(self) -> None:
         """Hand the bot the next message of as many chats as may be in flight."""

@@ -253,6 +253,30 @@ class CodeRepository:
             (cursor_id, limit),
         )
 
+    async def reconcilable_after(self, cursor_id: int, *, limit: int) -> list[Code]:
+        """Codes Pivot may still take payments on (ACTIVE and DEACTIVATED: Pivot cannot
+        switch a static code off) with an id above ``cursor_id``, by id."""
+        return await self._codes(
+            "SELECT * FROM codes WHERE id > ? AND status IN ('active', 'deactivated')"
+            " ORDER BY id LIMIT ?",
+            (cursor_id, limit),
+        )
+
+    async def sweep_cursor(self) -> int:
+        """The id of the last code reconciliation's sweep checked; 0 before the first."""
+        cursor = await self._sql.optional_integer(
+            "SELECT code_id FROM reconcile_cursor WHERE id = 1"
+        )
+        return cursor or 0
+
+    async def move_sweep_cursor(self, code_id: int) -> None:
+        """Record that the sweep has got as far as the code ``code_id``."""
+        await self._sql.rows(
+            "INSERT INTO reconcile_cursor (id, code_id) VALUES (1, ?)"
+            " ON CONFLICT (id) DO UPDATE SET code_id = excluded.code_id",
+            (code_id,),
+        )
+
     async def count_active(self) -> int:
         """How many codes are ACTIVE."""
         return await self._sql.integer("SELECT count(*) FROM codes WHERE status = 'active'")

@@ -144,7 +144,17 @@ CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 CREATE INDEX outbox_held ON outbox (chat_id) WHERE status = 'held';
 """
 
-MIGRATIONS: list[str] = [_V1_INITIAL, _V2_HELD_MESSAGES]
+# Where reconciliation's sweep over every code has got to, so that a restart resumes there:
+# restarting at the first code would leave the last ones unchecked for as long as restarts
+# come more often than a whole round.
+_V3_SWEEP_CURSOR = """
+CREATE TABLE reconcile_cursor (
+    id      INTEGER PRIMARY KEY CHECK (id = 1),
+    code_id INTEGER NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [_V1_INITIAL, _V2_HELD_MESSAGES, _V3_SWEEP_CURSOR]
 
 
 async def apply_migrations(sql: Sql) -> int:

@@ -12,9 +12,6 @@ from ._values import id_array, moment_from_db, moment_to_db, optional_moment_fro
 
 __all__ = ["OutboxRepository"]
 
-# Past any stored moment: with no horizon, nothing counts as scheduled by a clock set back.
-_NEVER = 2**62
-
 
 def _message(row: sqlite3.Row) -> OutboxMessage:
     return OutboxMessage(
@@ -90,26 +87,20 @@ class OutboxRepository:
         )
         return len(rows)
 
-    async def claim_due(
-        self, *, now: datetime, limit: int, horizon: datetime | None = None
-    ) -> list[OutboxMessage]:
-        """Mark up to ``limit`` due PENDING messages SENDING (attempts + 1), oldest first.
-
-        A message due after ``horizon`` (later than anything is ever scheduled) was scheduled
-        by a clock that was ahead and has since been set back: it is due now too.
-        """
+    async def claim_due(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Mark up to ``limit`` due PENDING messages SENDING (attempts + 1), oldest first."""
         # Oldest by id, not by due time, so a chat's retried message still goes before newer ones.
         rows = await self._sql.rows(
             """
             UPDATE outbox SET status = 'sending', attempts = attempts + 1
             WHERE id IN (
                 SELECT id FROM outbox
-                WHERE status = 'pending' AND (next_attempt_at <= ? OR next_attempt_at > ?)
+                WHERE status = 'pending' AND next_attempt_at <= ?
                 ORDER BY id LIMIT ?
             )
             RETURNING *
             """,
-            (moment_to_db(now), moment_to_db(horizon) if horizon else _NEVER, limit),
+            (moment_to_db(now), limit),
         )
         # RETURNING has no defined order.
         return sorted((_message(row) for row in rows), key=lambda message: message.id)
@@ -144,6 +135,18 @@ class OutboxRepository:
                 " WHERE id IN (SELECT value FROM json_each(?))",
                 (error, id_array(ids)),
             )
+
+    async def pull_forward(self, *, after: datetime, now: datetime) -> int:
+        """Make PENDING messages due after ``after`` due ``now``; say how many.
+
+        For messages scheduled by a clock that ran ahead and was then set back.
+        """
+        rows = await self._sql.rows(
+            "UPDATE outbox SET next_attempt_at = ?"
+            " WHERE status = 'pending' AND next_attempt_at > ? RETURNING id",
+            (moment_to_db(now), moment_to_db(after)),
+        )
+        return len(rows)
 
     async def hold_chat(self, chat_id: int, *, error: str) -> int:
         """HOLD every unsent message to ``chat_id`` (it refuses the bot); say how many."""

@@ -272,7 +272,7 @@ async def test_a_locked_database_pauses_delivery_and_it_resumes_by_itself(setup:
 
 async def test_a_clock_set_back_does_not_hold_messages_back(setup: Setup) -> None:
     await setup.queue_payment(1)
-    # As queued by a box whose clock ran a day ahead, then corrected.
+    # As scheduled by a box whose clock ran a day ahead, then corrected.
     async with setup.db.write() as tx:
         [row] = await tx.outbox.claim_due(now=datetime.now(UTC), limit=1)
         await tx.outbox.reschedule(

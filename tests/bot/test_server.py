@@ -30,7 +30,7 @@ KEY = "callback-key-123"
 HEAD = 0.4
 BODY = 0.8
 CAP = 8
-SLACK = 1.0  # how much later than its deadline a drop may be seen on a busy machine
+SLACK = 3.0  # how much later than its deadline a drop may be seen on a busy machine
 CALLBACK = b'{"event": "CHARGE.SUCCESS", "data": {}}'
 
 
@@ -194,7 +194,7 @@ async def test_connections_whose_callbacks_are_being_recorded_are_never_closed_f
 ) -> None:
     ledger.hold = True
     callers = [await connect(_head() + CALLBACK) for _ in range(CAP)]
-    await wait_for(lambda: ledger.held == CAP, timeout=SLACK, what="every callback in the app")
+    await wait_for(lambda: ledger.held == CAP, timeout=10, what="every callback in the app")
 
     newcomer = await connect()
     await newcomer.until_closed(within=SLACK)

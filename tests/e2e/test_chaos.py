@@ -24,6 +24,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
+
 from pivot_client import PivotClient
 from pivot_client.simulator import SimulatorConfig, create_app
 from storage import Database
@@ -59,6 +61,7 @@ class Chaos:
         await asyncio.sleep(max(0.0, self.start + moment - time.monotonic()))
 
 
+@pytest.mark.timeout(180)  # about 25 s alone; room for a loaded machine
 async def test_every_payment_reaches_its_seller_once_through_chaos(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     port = free_port()
@@ -137,7 +140,7 @@ async def test_every_payment_reaches_its_seller_once_through_chaos(tmp_path: Pat
             try:
                 await wait_for(
                     lambda: _all_delivered(telegram, expected),
-                    timeout=45,
+                    timeout=90,
                     interval=0.2,
                     what="every payment reported",
                 )

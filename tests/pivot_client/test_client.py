@@ -298,6 +298,39 @@ async def test_list_charges_walks_every_page(client: PivotClient, fake: FakePivo
     ]
 
 
+async def test_list_charges_page_asks_for_that_page_only(
+    client: PivotClient, fake: FakePivot
+) -> None:
+    second = [charge(n) for n in range(100, 200)]
+    pagination = {"page": 2, "perPage": 100, "totalItems": 250, "totalPages": 3}
+    fake.script("GET", CHARGES, ok(second, pagination=pagination))
+
+    page = await client.list_charges_page("kb000123", page=2)
+
+    assert [c.id for c in page.items] == [f"c{n}" for n in range(100, 200)]
+    assert (page.number, page.total_pages, page.last) == (2, 3, False)
+    [request] = fake.calls("GET", CHARGES)
+    assert dict(request.url.params) == {
+        "clientReferenceId": "kb000123",
+        "page": "2",
+        "perPage": "100",
+    }
+
+
+async def test_the_last_page_of_charges_says_so(client: PivotClient, fake: FakePivot) -> None:
+    pagination = {"page": 3, "perPage": 100, "totalItems": 250, "totalPages": 3}
+    fake.script("GET", CHARGES, ok([charge(200)], pagination=pagination))
+
+    assert (await client.list_charges_page("kb000123", page=3)).last
+
+
+async def test_list_charges_page_counts_pages_from_1(client: PivotClient, fake: FakePivot) -> None:
+    with pytest.raises(ValueError):
+        await client.list_charges_page("kb1", page=0)
+
+    assert fake.requests == []
+
+
 async def test_list_charges_reads_an_empty_list_sent_as_null(
     client: PivotClient, fake: FakePivot
 ) -> None:

@@ -207,6 +207,34 @@ async def test_active_after_sweeps_active_codes_by_id(db: Database) -> None:
     assert await db.codes.active_after(third.id, limit=2) == []
 
 
+async def test_reconcilable_after_sweeps_active_and_deactivated_codes_by_id(
+    db: Database,
+) -> None:
+    first = await add_code(db)
+    await add_code(db, activate=False)  # Pivot never made it: nothing to reconcile
+    retired = await add_code(db)
+    failed = await add_code(db, activate=False)
+    third = await add_code(db)
+    async with db.write() as tx:
+        await tx.codes.deactivate(retired.id, now=NOW)
+        await tx.codes.mark_failed(failed.id, "refused")
+
+    batch = await db.codes.reconcilable_after(0, limit=2)
+    assert [code.id for code in batch] == [first.id, retired.id]
+    rest = await db.codes.reconcilable_after(batch[-1].id, limit=2)
+    assert [code.id for code in rest] == [third.id]
+    assert await db.codes.reconcilable_after(third.id, limit=2) == []
+
+
+async def test_the_sweep_cursor_starts_at_0_and_keeps_where_it_was_moved(db: Database) -> None:
+    assert await db.codes.sweep_cursor() == 0
+    async with db.write() as tx:
+        await tx.codes.move_sweep_cursor(7)
+    async with db.write() as tx:
+        await tx.codes.move_sweep_cursor(3)  # a wrap-around moves it back
+    assert await db.codes.sweep_cursor() == 3
+
+
 async def test_active_for_seller_lists_one_kind_of_the_sellers_active_codes(
     db: Database,
 ) -> None:

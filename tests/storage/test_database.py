@@ -21,6 +21,7 @@ from storage import (
     OutboxStatus,
     Role,
     StorageError,
+    _migrations,
 )
 from tests.helpers.servers import wait_for
 from tests.storage.factories import NOW, add_code, add_seller, new_charge
@@ -40,7 +41,7 @@ async def test_open_creates_the_folder_and_sets_the_pragmas(db: Database, db_pat
     assert await _pragma(writer, "busy_timeout") == 5000
     assert await _pragma(reader, "journal_mode") == "wal"
     assert await _pragma(reader, "busy_timeout") == 5000
-    assert await db.schema_version() == 1
+    assert await db.schema_version() == len(_migrations.MIGRATIONS)
     await db.ping()
 
 

@@ -56,6 +56,14 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
         lambda db: db.codes.active_after(0, limit=10),
         {"codes_active_by_id"},
     ),
+    "reconciliation, sweep over every code": (
+        lambda db: db.codes.reconcilable_after(0, limit=10),
+        {"codes USING INTEGER PRIMARY KEY (rowid>?)"},
+    ),
+    "reconciliation, where the sweep is": (
+        lambda db: db.codes.sweep_cursor(),
+        {"reconcile_cursor USING INTEGER PRIMARY KEY (rowid=?)"},
+    ),
     "the next VA suffix": (
         lambda db: db.codes.highest_va_suffix("BCA", first=0, last=99),
         {"codes_va_suffix (bank=? AND va_suffix>? AND va_suffix<?)"},
