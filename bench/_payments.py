@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -35,12 +36,17 @@ _LINE = re.compile(r"^• .*?<b>(Rp [\d.]+)</b>", re.MULTILINE)
 
 
 @contextlib.asynccontextmanager
-async def bot_for_bench(*, flood_control: bool) -> AsyncIterator[BotEnv]:
-    """The whole bot (``Runtime``) against the stand-ins, on a scratch database file."""
+async def bot_for_bench(*, flood_control: bool, **settings: Any) -> AsyncIterator[BotEnv]:
+    """The whole bot (``Runtime``) against the stand-ins, on a scratch database file.
+
+    ``settings`` are passed on as the operator's (``seller_codes_per_day=...``).
+    """
     CACHE.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="bot-", dir=CACHE))
     try:
-        async with running_bot(folder, flood_control=flood_control, log_level="WARNING") as env:
+        async with running_bot(
+            folder, flood_control=flood_control, log_level="WARNING", **settings
+        ) as env:
             yield env
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -84,7 +84,10 @@ async def measure(args: argparse.Namespace) -> Outcome:
     """Codes through the running bot, then the renderers side by side."""
     say(f"code creation: {args.runs} runs of {args.codes} QRIS and {args.codes} VA codes")
     results: dict[Kind, list[tuple[float, float, float]]] = {Kind.QRIS: [], Kind.VA: []}
-    async with bot_for_bench(flood_control=False) as env:
+    # One seller makes every code: lift the per-seller limits a real seller lives under.
+    async with bot_for_bench(
+        flood_control=False, seller_codes_per_day=100_000, seller_open_va_per_bank=100_000
+    ) as env:
         seller = await add_seller(env.services.db, SELLER)
         gateway = Stopwatch()
         pivot = env.services.pivot

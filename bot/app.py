@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from telegram import Update
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.clock import utcnow
@@ -125,7 +125,7 @@ class Runtime:
             settings=settings,
             db=db,
             pivot=pivot,
-            codes=CodeIssuer(db, pivot, settings, relay.wake),
+            codes=CodeIssuer(db, pivot, settings, wake=relay.wake),
             relay=relay,
         )
         register(application)
@@ -207,7 +207,7 @@ class Runtime:
                 delay = min(delay * 2, 60.0)
         try:
             await publish_commands(application.bot)
-        except NetworkError as exc:
+        except TelegramError as exc:  # a menu is a nicety: never a reason not to start
             logger.warning("could not publish the command menu: %s", exc)
         allowed = Update.ALL_TYPES
         if self.webhook_mode:

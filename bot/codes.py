@@ -3,7 +3,11 @@
 A code is first written as a PENDING row (its client reference and, for a VA, its suffix),
 then created at Pivot outside any transaction, then activated. Pivot's idempotency key is
 derived from the client reference, so a retry of a PENDING row (after a timeout, a 5xx or a
-restart) gets Pivot's first answer back instead of a second session.
+restart) gets Pivot's first answer back instead of a second session. The row is only written
+within the seller's limits (``bot.limits``).
+
+A VA suffix is the lowest one of the bank's range that no code holds. It stays with its code
+for good, even a failed one, unless Pivot surely made nothing with it (``_made_nothing``).
 
 Failures reach the handler as ``IssueError`` subclasses, each naming its catalogue text::
 
@@ -11,13 +15,17 @@ Failures reach the handler as ``IssueError`` subclasses, each naming its catalog
     ├── PivotUnavailableError   Pivot unreachable, 5xx, 408 or 429: the row stays PENDING and
     │                           issuing again with the same request key resumes it
     ├── PivotRejectedError      Pivot refused the code (other 4xx): the row is FAILED
+    ├── DailyLimitError         the seller made SELLER_CODES_PER_DAY codes today
+    ├── OpenVALimitError        the seller holds SELLER_OPEN_VA_PER_BANK open VAs at the bank
     ├── QRISLimitError          the merchant's static QRIS quota is used up
     ├── VAExhaustedError        every suffix of the bank's static range is taken
     └── VARangeError            Pivot says the suffix is outside the range we were configured
                                 with: PIVOT_VA_RANGES does not match the dashboard
 
-Operators are alerted through the outbox for everything but an unavailable Pivot
-(``IssueError.operators_alerted``); whoever catches the error wakes the relay.
+Operators are alerted through the outbox for everything but an unavailable Pivot and a
+seller's own limit (``IssueError.operators_alerted``); whoever catches the error wakes the
+relay. A warning that a VA range fills up comes with a code that was made: the issuer wakes
+the relay for it.
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Hashable
+from collections.abc import AsyncIterator, Callable, Hashable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import ClassVar, NoReturn
@@ -34,6 +42,7 @@ from typing import ClassVar, NoReturn
 from bot.alerts import alert_operators
 from bot.clock import utcnow
 from bot.drafts import Draft, Kind
+from bot.limits import Limit, SellerLimits, warn_if_filling
 from bot.settings import Settings
 from pivot_client import (
     APIConnectionError,
@@ -56,7 +65,9 @@ from storage import Code, CodeKind, CodeStatus, Database, Seller, Transaction
 
 __all__ = [
     "CodeIssuer",
+    "DailyLimitError",
     "IssueError",
+    "OpenVALimitError",
     "PivotRejectedError",
     "PivotUnavailableError",
     "QRISLimitError",
@@ -79,6 +90,10 @@ DEFAULT_LIMITS: dict[Kind, tuple[int, int]] = {
 SUFFIX_ATTEMPTS = 5  # "already assigned" answers in a row before giving up
 VA_NAME_LIMIT = 100  # Pivot's virtualAccountName
 _TRANSIENT_STATUSES = frozenset({408, 429})
+# Refusals of the request as such, after which Pivot holds no session for it. Not 409 (a
+# record or the key exists already) nor a 200 carrying an error: those may hold one.
+_REFUSED_OUTRIGHT = frozenset({400, 401, 403, 404, 422})
+_EXISTS_CODES = frozenset({"duplicate_error", "resource_already_exists"})
 
 
 class IssueError(Exception):
@@ -129,6 +144,26 @@ class VARangeError(IssueError):
     """Pivot refused our suffix as outside the merchant's range (misconfiguration)."""
 
     key = "error.va_range"
+
+
+class DailyLimitError(IssueError):
+    """The seller made as many codes today as ``SELLER_CODES_PER_DAY`` allows."""
+
+    key = "error.limit_codes_per_day"
+    operators_alerted = False
+
+
+class OpenVALimitError(IssueError):
+    """The seller holds as many open VAs at the bank as ``SELLER_OPEN_VA_PER_BANK`` allows."""
+
+    key = "error.limit_open_va"
+    operators_alerted = False
+
+
+_LIMIT_ERRORS: Mapping[Limit, type[IssueError]] = {
+    Limit.CODES_PER_DAY: DailyLimitError,
+    Limit.OPEN_VA_PER_BANK: OpenVALimitError,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,15 +219,21 @@ class CodeIssuer:
         db: Database,
         pivot: PivotClient,
         settings: Settings,
-        wake: Callable[[], None] = lambda: None,
+        *,
+        wake: Callable[[], None] | None = None,
     ) -> None:
+        """``wake`` tells the relay that an operators' warning was committed."""
         self._db = db
-        self._wake = wake  # the relay, when an alert is queued outside a seller's request
+        self._wake = wake
         self._pivot = pivot
         # Reading the configs is not worth Pivot's retry schedule: the fallback is good enough.
         self._config_pivot = pivot.with_options(max_retries=0, timeout=CONFIG_TIMEOUT_SECONDS)
         self._settings = settings
         self._rules: dict[str, VARanges] = settings.va_rules
+        self._limits = SellerLimits(
+            codes_per_day=settings.seller_codes_per_day,
+            open_va_per_bank=settings.seller_open_va_per_bank,
+        )
         self._locks = _KeyedLocks()
         self._config_lock = asyncio.Lock()
         self._configs: PaymentMethodConfigs | None = None
@@ -234,7 +275,8 @@ class CodeIssuer:
                 await self._alert(
                     tx, "alert.va_no_rule", dedupe=f"va_no_rule:{channel}", bank=channel
                 )
-        self._wake()
+        if self._wake is not None:
+            self._wake()
 
     async def limits(self, kind: Kind) -> tuple[int, int]:
         """The smallest and largest amount Pivot accepts for ``kind``."""
@@ -277,9 +319,10 @@ class CodeIssuer:
             raise ValueError(f"no static VA rule for bank {order.bank!r}")
         async with self._locks.hold((seller.telegram_id, request_key)):
             code = await self._db.codes.find_by_request_key(seller.telegram_id, request_key)
-            if code is None:
-                code = await self._reserve(seller.telegram_id, request_key, order)
-            return await self._complete(code)
+            if code is not None:  # an earlier try may have reached Pivot
+                return await self._complete(code, fresh=False)
+            code = await self._reserve(seller, request_key, order)
+            return await self._complete(code, fresh=True)
 
     async def resume(self, seller: Seller, request_key: str) -> Code | None:
         """Finish the code already started for ``request_key``; None if there is none.
@@ -289,10 +332,13 @@ class CodeIssuer:
         """
         async with self._locks.hold((seller.telegram_id, request_key)):
             code = await self._db.codes.find_by_request_key(seller.telegram_id, request_key)
-            return None if code is None else await self._complete(code)
+            return None if code is None else await self._complete(code, fresh=False)
 
-    async def _complete(self, code: Code) -> Code:
-        """Create a PENDING code at Pivot and activate it; any other code is returned as is."""
+    async def _complete(self, code: Code, *, fresh: bool) -> Code:
+        """Create a PENDING code at Pivot and activate it; any other code is returned as is.
+
+        ``fresh``: no earlier try of this row can have reached Pivot (see ``_made_nothing``).
+        """
         taken = 0
         while code.status is CodeStatus.PENDING:
             try:
@@ -307,18 +353,19 @@ class CodeIssuer:
                 )
                 taken += 1
                 if taken == SUFFIX_ATTEMPTS:  # something else hands out our range: tell them
-                    await self._refuse(code, exc)
+                    await self._refuse(code, exc, release_suffix=False)
                 code = await self._replace(code, "va_already_assigned")
+                fresh = True
                 continue
             except DuplicateError as exc:
                 # Our reference is taken: by our own session when an answer was lost and its
                 # idempotency key (remembered 24 h) forgotten since.
                 made = await self._made_before(code)
-                if made is None:
-                    await self._refuse(code, exc)
+                if made is None:  # Pivot holds something under it: the suffix stays taken
+                    await self._refuse(code, exc, release_suffix=False)
                 session = made
             except APIError as exc:
-                await self._refuse(code, exc)
+                await self._refuse(code, exc, release_suffix=fresh and _made_nothing(exc))
             return await self._activate(code, session)
         return code
 
@@ -405,8 +452,11 @@ class CodeIssuer:
         )
         return active
 
-    async def _refuse(self, code: Code, exc: APIError) -> NoReturn:
-        """Raise the seller's error; the code fails unless Pivot may still answer later."""
+    async def _refuse(self, code: Code, exc: APIError, *, release_suffix: bool) -> NoReturn:
+        """Raise the seller's error; the code fails unless Pivot may still answer later.
+
+        ``release_suffix`` gives a failed code's VA suffix back (Pivot made nothing with it).
+        """
         trace_id = getattr(exc, "trace_id", None) or "-"
         if _is_transient(exc):
             logger.warning("code %d left pending, Pivot unavailable: %s", code.id, exc)
@@ -442,10 +492,13 @@ class CodeIssuer:
         pivot_code = exc.code if isinstance(exc, APIStatusError) and exc.code else ""
         # A 400's top-level message is Pivot's generic sentence; the reason is in its details.
         reason = exc.reason if isinstance(exc, APIStatusError) else exc.message
+        released = release_suffix and code.va_suffix is not None
         await self._fail(
             code,
-            f"rejected: {status} {pivot_code}".strip(),
+            f"rejected: {status} {pivot_code}".strip()
+            + (f"; suffix {code.va_suffix} released" if released else ""),
             "alert.pivot_rejected",
+            release_suffix=released,
             dedupe=f"rejected:{code.id}",
             code=f"{status} {pivot_code}".strip(),
             message=reason,
@@ -454,11 +507,19 @@ class CodeIssuer:
         raise PivotRejectedError() from exc
 
     async def _fail(
-        self, code: Code, reason: str, alert: str, /, *, dedupe: str, **values: object
+        self,
+        code: Code,
+        reason: str,
+        alert: str,
+        /,
+        *,
+        dedupe: str,
+        release_suffix: bool = False,
+        **values: object,
     ) -> None:
         """Mark ``code`` FAILED and alert the operators, in one transaction."""
         async with self._db.write() as tx:
-            await tx.codes.mark_failed(code.id, reason)
+            await tx.codes.mark_failed(code.id, reason, release_suffix=release_suffix)
             await self._alert(tx, alert, dedupe=dedupe, **values)
 
     async def _alert(self, tx: Transaction, key: str, /, *, dedupe: str, **values: object) -> None:
@@ -468,43 +529,53 @@ class CodeIssuer:
 
     # Reserving rows
 
-    async def _reserve(self, seller_id: int, request_key: str, order: _Order) -> Code:
-        """A new PENDING code for ``order`` (with the next free VA suffix)."""
+    async def _reserve(self, seller: Seller, request_key: str, order: _Order) -> Code:
+        """A new PENDING code for ``order`` (with a free VA suffix), within the seller's limits.
+
+        Raises:
+            DailyLimitError, OpenVALimitError: nothing was written, Pivot is not asked.
+            VAExhaustedError: the bank's range is used up.
+        """
         async with self._db.write() as tx:
-            code = await self._insert(tx, seller_id, request_key, order)
-        return self._exhausted(order) if code is None else code
+            reached = await self._limits.check(
+                tx,
+                seller,
+                bank=order.bank,
+                open_amount=order.amount is None,
+                now=utcnow(),
+            )
+            if reached is not None:
+                raise _LIMIT_ERRORS[reached.limit](**reached.values)
+            code = await self._insert(tx, seller.telegram_id, request_key, order)
+        return self._reserved(order, code)
 
     async def _replace(self, burnt: Code, reason: str) -> Code:
-        """Fail ``burnt`` and reserve the same order with the next suffix, in one transaction."""
+        """Fail ``burnt`` and reserve the same order with another suffix, in one transaction."""
         order = _Order.of_code(burnt)
         async with self._db.write() as tx:
             await tx.codes.mark_failed(burnt.id, reason)
             code = await self._insert(tx, burnt.seller_id, burnt.request_key, order)
-        return self._exhausted(order) if code is None else code
+        return self._reserved(order, code)
 
     async def _insert(
         self, tx: Transaction, seller_id: int, request_key: str, order: _Order
     ) -> Code | None:
         """Insert the PENDING row; None (with the operators alerted) when the range is used up."""
+        # Open and closed VAs may have ranges of their own at Pivot.
+        rule = self._rule(order.bank, order.amount) if order.bank is not None else None
         suffix: int | None = None
-        if order.bank is not None:
-            # Open and closed VAs may have ranges of their own at Pivot.
-            rule = self._rule(order.bank, order.amount)
-            highest = await tx.codes.highest_va_suffix(
-                order.bank, first=rule.first, last=rule.last
-            )
-            # Never below the highest ever used: a suffix, even a failed one, is never reused.
-            suffix = rule.first if highest is None else highest + 1
-            if suffix > rule.last:
+        if rule is not None:
+            suffix = await tx.codes.lowest_free_va_suffix(rule.channel, rule.first, rule.last)
+            if suffix is None:
                 await self._alert(
                     tx,
                     "alert.va_exhausted",
                     dedupe=f"va_exhausted:{rule.channel}:{rule.first}-{rule.last}",
-                    bank=self._rules[order.bank].label(order.amount),
+                    bank=self._rules[rule.channel].label(order.amount),
                     capacity=rule.capacity,
                 )
                 return None
-        return await tx.codes.create(
+        code = await tx.codes.create(
             seller_id=seller_id,
             kind=order.kind,
             bank=order.bank,
@@ -515,11 +586,18 @@ class CodeIssuer:
             client_reference_id=new_client_reference_id(),
             now=utcnow(),
         )
+        if rule is not None:
+            await warn_if_filling(tx, rule, self._settings.admin_telegram_ids, now=utcnow())
+        return code
 
-    def _exhausted(self, order: _Order) -> NoReturn:
-        """Raise the seller's error for a used-up range (after the alert was committed)."""
-        rule = self._rule(order.bank or "", order.amount)
-        raise VAExhaustedError(bank=rule.channel, capacity=rule.capacity)
+    def _reserved(self, order: _Order, code: Code | None) -> Code:
+        """``code``, once its transaction is committed; VAExhaustedError when it is None."""
+        if order.bank is not None and self._wake is not None:
+            self._wake()  # a warning or alert about the bank's range may have been queued
+        if code is None:
+            rule = self._rule(order.bank or "", order.amount)
+            raise VAExhaustedError(bank=rule.channel, capacity=rule.capacity)
+        return code
 
     def _rule(self, bank: str, amount: int | None) -> VARule:
         """The suffix range of ``bank``'s open VAs (``amount`` None) or closed ones."""
@@ -529,6 +607,27 @@ class CodeIssuer:
 def new_client_reference_id() -> str:
     """``kb`` and 30 random hex digits: unique, and alphanumeric as Pivot requires."""
     return "kb" + uuid.uuid4().hex[:30]
+
+
+def _made_nothing(exc: APIError) -> bool:
+    """Whether Pivot surely holds no session for a refused create, so its suffix is free again.
+
+    Only for a refusal of the request as such (validation, credentials, permissions): every
+    try of a code sends the same body under the same idempotency key, and Pivot replays its
+    first answer to a repeated key, so a refusal means no try was accepted. Not when the
+    answer is in doubt (no answer, 5xx, 408, 429: the code stays PENDING anyway), not when it
+    says something exists (409 or an "exists" code: a lost earlier try may have made it), not
+    for a suffix assigned elsewhere (it is not free) and not for one outside Pivot's range
+    (handing it out again would only be refused again). The caller also requires a ``fresh``
+    row, never tried in an earlier call: the key of a try whose answer was lost may expire
+    before the next call, whose refusal then says nothing about that try.
+    """
+    return (
+        isinstance(exc, APIStatusError)
+        and exc.status_code in _REFUSED_OUTRIGHT
+        and exc.code not in _EXISTS_CODES
+        and not isinstance(exc, VANumberAlreadyAssignedError | VANumberOutOfRangeError)
+    )
 
 
 def _is_transient(exc: APIError) -> bool:

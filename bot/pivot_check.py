@@ -13,7 +13,7 @@ import contextlib
 import logging
 from enum import StrEnum
 
-from pivot_client import APIError, AuthenticationError, PermissionDeniedError, PivotClient
+from pivot_client import AuthenticationError, PermissionDeniedError, PivotClient
 
 __all__ = ["CredentialCheck", "PivotStatus"]
 
@@ -72,7 +72,7 @@ class CredentialCheck:
                     exc,
                 )
                 return
-            except APIError as exc:
+            except Exception as exc:  # APIError, or anything unexpected: never die silently
                 self.status = PivotStatus.UNREACHABLE
                 logger.warning(
                     "cannot check the Pivot credentials at %s (%s); trying again in %.0f s",

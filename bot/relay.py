@@ -56,6 +56,9 @@ _ALERT_PREFIX = "alert:"
 
 _T = TypeVar("_T")
 
+# A chat whose oldest waiting message is this old goes before chats with more waiting.
+_STARVING = timedelta(seconds=30)
+
 
 class Relay:
     """Sends outbox rows through ``bot``; ``wake()`` after queueing, ``start()``/``stop()``.
@@ -94,8 +97,12 @@ class Relay:
         self._stop_grace = stop_grace
         self._queues: dict[int, deque[OutboxMessage]] = {}
         self._busy: set[int] = set()
-        self._held: set[int] = set()
+        self._held: set[int] = set()  # chats with HELD rows: released when the person writes
+        self._refusing: set[int] = set()  # chats whose new rows are held without a try
         self._released_at: dict[int, float] = {}  # when each chat last wrote after a hold
+        self._to_release: set[int] = set()
+        self._alone: set[int] = set()  # rows of a combined message Telegram refused: go alone
+        self._accepted: set[asyncio.Task[None]] = set()  # sends Telegram took, being recorded
         self._sends: set[asyncio.Task[None]] = set()
         self._in_flight: dict[asyncio.Task[None], tuple[int, list[OutboxMessage]]] = {}
         self._claim_wanted = True
@@ -134,7 +141,8 @@ class Relay:
             reset = await tx.outbox.reset_sending()
         if reset:
             logger.warning("%d messages were in flight when the bot stopped; resending", reset)
-        self._held |= await self._db.outbox.held_chats()
+        # A chat that wrote while the loop could not yet read this is released, not held.
+        self._held |= await self._db.outbox.held_chats() - self._to_release
         self._resumed = True
 
     async def stop(self) -> None:
@@ -159,32 +167,49 @@ class Relay:
                         unsent, next_attempt_at=utcnow(), error="bot stopped"
                     )
 
-    async def release(self, chat_id: int) -> int:
-        """The person wrote again: their held messages are due now; say how many."""
+    def release(self, chat_id: int) -> None:
+        """The person wrote again: their held messages go out now.
+
+        Nothing here can fail: the loop writes it down (and retries like any step), so a
+        database busy at the moment the person writes cannot leave the messages held.
+        """
         if self._resumed and chat_id not in self._held:
-            return 0  # the common case, answered from memory
-        async with self._db.write() as tx:
-            released = await tx.outbox.release_chat(chat_id, now=utcnow())
+            return  # the common case, answered from memory
         self._held.discard(chat_id)
+        self._refusing.discard(chat_id)
         self._released_at[chat_id] = time.monotonic()
-        if released:
-            logger.info("chat %d writes again: %d held messages released", chat_id, released)
-            self.wake()
-        return released
+        self._to_release.add(chat_id)
+        self.wake()
+
+    async def _release_chats(self) -> None:
+        """Make the held messages of every chat that wrote again due now."""
+        for chat_id in sorted(self._to_release):
+            async with self._db.write() as tx:
+                released = await tx.outbox.release_chat(chat_id, now=utcnow())
+            self._to_release.discard(chat_id)
+            if released:
+                logger.info("chat %d writes again: %d held messages released", chat_id, released)
 
     async def keep_for_later(self, chat_id: int, text: str, *, dedupe_key: str) -> None:
-        """Queue ``text`` HELD: it goes out when the person next writes to the bot."""
+        """Queue ``text`` HELD: it goes out when the person next writes to the bot.
+
+        The chat's other messages still go out as usual: only a refusal holds them.
+        """
         payload = TextNotice(text=text).model_dump_json()
-        async with self._db.write() as tx:
-            await tx.outbox.enqueue(
-                dedupe_key=dedupe_key,
-                chat_id=chat_id,
-                kind=TEXT_KIND,
-                payload=payload,
-                now=utcnow(),
-                held=True,
-            )
-        self._held.add(chat_id)
+
+        async def write() -> None:
+            async with self._db.write() as tx:
+                await tx.outbox.enqueue(
+                    dedupe_key=dedupe_key,
+                    chat_id=chat_id,
+                    kind=TEXT_KIND,
+                    payload=payload,
+                    now=utcnow(),
+                    held=True,
+                )
+
+        self._held.add(chat_id)  # first: a person writing meanwhile releases it
+        await self._durably(write)
 
     async def refused(self, chat_id: int, error: str, *, since: float | None = None) -> bool:
         """``chat_id`` refuses the bot: hold its messages, mark its seller, tell the operators.
@@ -195,6 +220,11 @@ class Relay:
         """
         if since is not None and self._released_at.get(chat_id, -math.inf) >= since:
             return False
+        marked = time.monotonic()
+        # Before the write: a person who writes while it runs is seen by ``release``.
+        self._held.add(chat_id)
+        self._refusing.add(chat_id)
+        self._queues.pop(chat_id, None)  # their rows are about to be held in the database
         async with self._db.write() as tx:
             held = await tx.outbox.hold_chat(chat_id, error=error[:500])
             # In a private chat the chat id is the person's user id.
@@ -209,9 +239,11 @@ class Relay:
                     seller_id=chat_id,
                     count=held,
                 )
-        self._held.add(chat_id)
-        self._queues.pop(chat_id, None)  # those rows are held in the database now
         logger.warning("chat %d refuses messages (%s); %d held", chat_id, error, held)
+        if self._released_at.get(chat_id, -math.inf) >= marked:
+            # The person wrote while the hold was being written: release what it just held.
+            self._held.add(chat_id)
+            self.release(chat_id)
         self.wake()  # an alert may have been queued
         return True
 
@@ -230,11 +262,13 @@ class Relay:
                 self._claim_wanted = True
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopped.wait(), delay)
-            else:
-                if failures:
-                    logger.info("the relay recovered")
+                continue
+            if failures:
+                logger.info("the relay recovered")
                 failures = 0
                 self.recovering = False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._max_backoff)
         await self._finish_sends()
 
     async def _finish_sends(self) -> None:
@@ -242,7 +276,8 @@ class Relay:
         if not self._sends:
             return
         _, late = await asyncio.wait(self._sends, timeout=self._stop_grace)
-        for task in late:
+        for task in late - self._accepted:
+            # Still waiting for its turn or for Telegram: put back, sent after the next start.
             task.cancel()
             chat_id, rows = self._in_flight[task]
             self._queues.setdefault(chat_id, deque()).extendleft(reversed(rows))
@@ -250,14 +285,15 @@ class Relay:
             await asyncio.wait(late)
 
     async def _step(self) -> None:
+        """One round: take rows back after a restart, claim what is due, hand out sends."""
         if not self._resumed:
             await self._resume()
         self._wakeup.clear()
+        if self._to_release:
+            await self._release_chats()
         if self._claim_wanted:
             await self._claim()
         self._dispatch()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), self._max_backoff)
 
     async def _claim(self) -> None:
         """Pull due rows into the per-chat queues, and learn when the next row is due."""
@@ -301,17 +337,17 @@ class Relay:
         if len(waiting) > free:
             # Telegram's overall limit is the bottleneck: most payments per message first,
             # then the longest waiting.
-            waiting.sort(key=lambda chat: (-len(self._queues[chat]), self._queues[chat][0].id))
+            waiting.sort(key=self._priority)
             waiting = waiting[:free]
         for chat_id in waiting:
             queue = self._queues[chat_id]
             work: Awaitable[None]
-            if chat_id in self._held:
+            if chat_id in self._refusing:
                 rows = list(queue)
                 queue.clear()
                 work = self._refused_rows(chat_id, rows, time.monotonic())
             else:
-                outgoing = _next_message(queue)
+                outgoing = _next_message(queue, self._alone)
                 rows = outgoing.rows
                 work = self._send(chat_id, outgoing)
             self._busy.add(chat_id)
@@ -320,8 +356,15 @@ class Relay:
             self._in_flight[task] = (chat_id, rows)
             task.add_done_callback(self._sent)
 
+    def _priority(self, chat_id: int) -> tuple[bool, int, int]:
+        """Waiting too long first; then most payments per message; then the longest waiting."""
+        queue = self._queues[chat_id]
+        fresh = utcnow() - queue[0].created_at < _STARVING
+        return fresh, -len(queue), queue[0].id
+
     def _sent(self, task: asyncio.Task[None]) -> None:
         self._sends.discard(task)
+        self._accepted.discard(task)
         self._in_flight.pop(task, None)
         self._wakeup.set()
 
@@ -362,6 +405,11 @@ class Relay:
             if not await self._durably(lambda: self.refused(chat_id, reason, since=started)):
                 await self._retry_later(batch, reason, 0.0)
         except BadRequest as exc:
+            if len(batch) > 1:
+                # One row may be the cause: each goes again alone, and only a bad one is set aside.
+                self._alone.update(row.id for row in batch)
+                self._queues.setdefault(chat_id, deque()).extendleft(reversed(batch))
+                return
             await self._set_aside(batch, f"bad request: {exc}")
         except RetryAfter as exc:
             self.last_error = type(exc).__name__
@@ -372,8 +420,12 @@ class Relay:
         except Exception as exc:
             await self._set_aside(batch, f"{type(exc).__name__}: {exc}")
         else:
+            task = asyncio.current_task()
+            if task is not None:
+                self._accepted.add(task)  # from here on, ``stop`` waits rather than cancels
             ids = [row.id for row in batch]
             await self._durably(lambda: self._mark_sent(ids, message.message_id))
+            self._alone.difference_update(ids)
             self.sent += len(ids)
 
     async def _mark_sent(self, ids: Sequence[int], message_id: int) -> None:
@@ -414,6 +466,9 @@ class Relay:
             attempts = max(row.attempts for row in batch)
             backoff = min(self._max_backoff, self._base_backoff * 2.0 ** (attempts - 1))
             after = backoff * random.uniform(0.5, 1.0)  # noqa: S311
+        # Never past the longest backoff, even on a longer retry_after: a row due later than
+        # that is taken for one a clock set back (``_claim``), and the next try only costs a 429.
+        after = min(after, self._max_backoff)
         logger.warning("not sent (%s); trying again in %.1f s", reason, after)
         ids = [row.id for row in batch]
 
@@ -453,7 +508,7 @@ class _Outgoing:
     problem: str = ""
 
 
-def _next_message(queue: deque[OutboxMessage]) -> _Outgoing:
+def _next_message(queue: deque[OutboxMessage], alone: set[int]) -> _Outgoing:
     """Take the next message's rows: one row, or a run of waiting payments that fits one message.
 
     Each payload is read once, here; a row that cannot be read or rendered goes out alone, to
@@ -471,15 +526,22 @@ def _next_message(queue: deque[OutboxMessage]) -> _Outgoing:
     except Exception as exc:
         first_line = next(iter(str(exc).splitlines()), "")
         return _Outgoing([first], None, f"{type(exc).__name__}: {first_line}")
-    while queue and queue[0].kind == PAYMENT_KIND:
+    if first.id in alone:
+        return _Outgoing(rows, text)
+    while queue and queue[0].kind == PAYMENT_KIND and queue[0].id not in alone:
         try:
             notice = PaymentNotice.model_validate_json(queue[0].payload)
             combined = render_combined([*notices, notice])
         except Exception:
             break  # it becomes the first row of the next message, and fails alone
-        if len(combined) > MessageLimit.MAX_TEXT_LENGTH:
+        if _telegram_length(combined) > MessageLimit.MAX_TEXT_LENGTH:
             break
         notices.append(notice)
         rows.append(queue.popleft())
         text = combined
     return _Outgoing(rows, text)
+
+
+def _telegram_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2

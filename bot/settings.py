@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     # Pivot's config is unreachable.
     pivot_va_ranges: str = ""
     pivot_va_channels: Annotated[tuple[str, ...], NoDecode] = tuple(DEFAULT_VA_RULES)
+    # Per-seller limits on what all sellers share (design.md §4 rule 9; bot/limits.py): new
+    # codes a day in the seller's zone, and open-amount VA numbers held at one bank.
+    seller_codes_per_day: int = Field(default=20, ge=1)
+    seller_open_va_per_bank: int = Field(default=10, ge=1)
 
     @field_validator("telegram_bot_token", "pivot_client_secret", "pivot_callback_api_key")
     @classmethod

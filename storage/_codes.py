@@ -121,11 +121,19 @@ class CodeRepository:
             raise NotFoundError(f"no code {code_id} that can be activated")
         return _code(row)
 
-    async def mark_failed(self, code_id: int, reason: str) -> None:
-        """Record why Pivot refused a PENDING code; other statuses are left alone."""
+    async def mark_failed(
+        self, code_id: int, reason: str, *, release_suffix: bool = False
+    ) -> None:
+        """Record why Pivot refused a PENDING code; other statuses are left alone.
+
+        ``release_suffix`` also gives the code's VA suffix back, for a refusal after which
+        Pivot holds nothing under that number: the next code at the bank may take it.
+        """
         await self._sql.rows(
-            "UPDATE codes SET status = 'failed', failure = ? WHERE id = ? AND status = 'pending'",
-            (reason, code_id),
+            "UPDATE codes SET status = 'failed', failure = ?,"
+            " va_suffix = CASE WHEN ? THEN NULL ELSE va_suffix END"
+            " WHERE id = ? AND status = 'pending'",
+            (reason, int(release_suffix), code_id),
         )
 
     async def deactivate(self, code_id: int, *, now: datetime) -> bool:
@@ -171,12 +179,49 @@ class CodeRepository:
             "SELECT * FROM codes WHERE client_reference_id = ?", (client_reference_id,)
         )
 
-    async def highest_va_suffix(self, bank: str, *, first: int, last: int) -> int | None:
-        """The largest VA suffix from ``first`` to ``last`` ever taken at that bank, by a code
-        in any status (a bank's open and closed VAs may have ranges of their own)."""
+    async def lowest_free_va_suffix(self, bank: str, first: int, last: int) -> int | None:
+        """The smallest suffix from ``first`` to ``last`` that no code at that bank holds.
+
+        None when every one is held. Only the suffix after a held one (or ``first``) can be
+        the answer, so the held suffixes in the range are the only rows read.
+        """
         return await self._sql.optional_integer(
-            "SELECT max(va_suffix) FROM codes WHERE bank = ? AND va_suffix BETWEEN ? AND ?",
+            """
+            SELECT min(candidate) FROM (
+                SELECT ?2 AS candidate
+                UNION ALL
+                SELECT va_suffix + 1 FROM codes
+                WHERE bank = ?1 AND va_suffix >= ?2 AND va_suffix < ?3
+            )
+            WHERE NOT EXISTS (SELECT 1 FROM codes WHERE bank = ?1 AND va_suffix = candidate)
+            """,
             (bank, first, last),
+        )
+
+    async def count_va_suffixes(self, bank: str, first: int, last: int) -> int:
+        """How many suffixes from ``first`` to ``last`` codes at that bank hold."""
+        return await self._sql.integer(
+            "SELECT count(*) FROM codes WHERE bank = ? AND va_suffix BETWEEN ? AND ?",
+            (bank, first, last),
+        )
+
+    async def count_made_since(self, seller_id: int, since: datetime) -> int:
+        """How many codes the seller made from ``since`` on, not counting failed ones."""
+        return await self._sql.integer(
+            "SELECT count(*) FROM codes"
+            " WHERE seller_id = ? AND created_at >= ? AND status != 'failed'",
+            (seller_id, moment_to_db(since)),
+        )
+
+    async def count_open_va(self, seller_id: int, bank: str) -> int:
+        """How many open-amount VA numbers the seller holds at ``bank``.
+
+        Deactivated codes count: Pivot cannot close a static VA, and an open one never expires.
+        """
+        return await self._sql.integer(
+            "SELECT count(*) FROM codes WHERE seller_id = ? AND kind = 'VA' AND bank = ?"
+            " AND amount IS NULL AND status != 'failed'",
+            (seller_id, bank),
         )
 
     async def list_for_seller(

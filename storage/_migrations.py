@@ -119,6 +119,10 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 """
 
+# codes_va_suffix above: a code Pivot surely made nothing with gives its suffix back (its
+# va_suffix becomes NULL, ``CodeRepository.mark_failed``), so "never reused" now reads "never
+# held by two codes at once", which is what the index guarantees.
+
 # A chat that refuses the bot (blocked, deactivated) keeps its messages HELD until the person
 # writes again; the CHECK constraint can only change by rebuilding the table.
 _V2_HELD_MESSAGES = """

@@ -119,20 +119,21 @@ class OutboxRepository:
     async def reschedule(
         self, ids: Sequence[int], *, next_attempt_at: datetime, error: str
     ) -> None:
-        """Put messages back to PENDING, due again at ``next_attempt_at``."""
+        """Put SENDING messages back to PENDING, due again at ``next_attempt_at``."""
         if ids:
             await self._sql.rows(
+                # Only rows still SENDING: one whose ``mark_sent`` won a race stays SENT.
                 "UPDATE outbox SET status = 'pending', next_attempt_at = ?, last_error = ?"
-                " WHERE id IN (SELECT value FROM json_each(?))",
+                " WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sending'",
                 (moment_to_db(next_attempt_at), error, id_array(ids)),
             )
 
     async def mark_failed(self, ids: Sequence[int], *, error: str) -> None:
-        """Give up on messages; they stay FAILED, for operators to see."""
+        """Give up on SENDING messages; they stay FAILED, for operators to see."""
         if ids:
             await self._sql.rows(
                 "UPDATE outbox SET status = 'failed', last_error = ?"
-                " WHERE id IN (SELECT value FROM json_each(?))",
+                " WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sending'",
                 (error, id_array(ids)),
             )
 

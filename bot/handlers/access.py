@@ -80,6 +80,9 @@ async def gate(update: Update, context: Context) -> None:
         await _refuse(update, DEFAULT_LANGUAGE, "access.refused", telegram_id=user.id)
     if seller is not None and seller.status is SellerStatus.SUSPENDED and not operator:
         await _refuse(update, seller.language, "access.suspended")
+    # Whatever waited for this person to write again (messages while they had blocked the bot,
+    # a card Telegram would not take) goes out now; first, so that a failure below cannot keep it.
+    services.relay.release(chat.id)
     # Operators are registered on first contact and someone removed from ADMIN_TELEGRAM_IDS is
     # a plain seller again; a seller who blocked the bot and writes again has unblocked it.
     role = Role.OPERATOR if operator else Role.SELLER
@@ -90,9 +93,6 @@ async def gate(update: Update, context: Context) -> None:
         or _stale(seller, user, chat)
     ):
         await _register(services, user, chat, role=role, seller=seller)
-    # Whatever waited for this person to write again (messages while they had blocked the bot,
-    # a card Telegram would not take) goes out now.
-    await services.relay.release(chat.id)
 
 
 def _stale(seller: Seller, user: User, chat: Chat) -> bool:

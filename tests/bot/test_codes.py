@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.clock import utcnow
 from bot.codes import (
     SUFFIX_ATTEMPTS,
     CodeIssuer,
+    DailyLimitError,
+    OpenVALimitError,
     PivotRejectedError,
     PivotUnavailableError,
     QRISLimitError,
@@ -24,6 +28,7 @@ from bot.codes import (
 )
 from bot.drafts import Draft, Kind
 from bot.settings import Settings
+from bot.texts import text
 from pivot_client import PivotClient, parse_va_rule_overrides
 from pivot_client.qris import parse_tlv
 from pivot_client.simulator import DEFAULT_VA_PREFIXES, Simulator, SimulatorConfig, create_app
@@ -34,6 +39,7 @@ from tests.pivot_client.fakes import FakeClock
 ADMIN = 1000
 SELLER = 2001
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
+JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
 @dataclass
@@ -62,9 +68,18 @@ def settings(**overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def rigged(
-    tmp_path: Path, *, va_ranges: str = "", simulator_ranges: str | None = None, **sim: Any
+    tmp_path: Path,
+    *,
+    va_ranges: str = "",
+    simulator_ranges: str | None = None,
+    limits: dict[str, int] | None = None,
+    wake: Callable[[], None] | None = None,
+    **sim: Any,
 ) -> AsyncIterator[Rig]:
-    """A simulator (with its own VA ranges if given), a database and an issuer."""
+    """A simulator (with its own VA ranges if given), a database and an issuer.
+
+    ``limits`` sets the issuer's ``seller_*`` settings; ``wake`` stands in for the relay's.
+    """
     rules = parse_va_rule_overrides(va_ranges if simulator_ranges is None else simulator_ranges)
     app = create_app(
         SimulatorConfig(callback_url=None, callback_key="callback-key", va_rules=rules, **sim)
@@ -79,7 +94,9 @@ async def rigged(
         )
         try:
             seller = await add_seller(db, SELLER)
-            issuer = CodeIssuer(db, pivot, settings(pivot_va_ranges=va_ranges))
+            issuer = CodeIssuer(
+                db, pivot, settings(pivot_va_ranges=va_ranges, **(limits or {})), wake=wake
+            )
             yield Rig(issuer, db, app.state.simulator, pivot, seller)
         finally:
             await pivot.close()
@@ -164,18 +181,86 @@ async def test_long_names_are_cut_to_what_pivot_allows(tmp_path: Path) -> None:
         assert "N" * 101 not in session.method_details["virtualAccountName"]
 
 
-async def test_suffixes_are_allocated_in_order_and_never_reused(tmp_path: Path) -> None:
+async def test_suffixes_are_allocated_in_order_per_bank(tmp_path: Path) -> None:
     async with rigged(tmp_path) as rig:
         first = await rig.issuer.issue(rig.seller, va("BNI"), "7:20")
-        with pytest.raises(PivotRejectedError):  # below Pivot's VA minimum: refused, burnt
-            await rig.issuer.issue(rig.seller, va("BNI", 5_000), "7:21")
-        third = await rig.issuer.issue(rig.seller, va("BNI"), "7:22")
-        other_bank = await rig.issuer.issue(rig.seller, va("BRI"), "7:23")
+        second = await rig.issuer.issue(rig.seller, va("BNI", 50_000), "7:21")
+        other_bank = await rig.issuer.issue(rig.seller, va("BRI"), "7:22")
 
-        failed = await rig.db.codes.get(first.id + 1)
-        assert failed is not None and failed.status is CodeStatus.FAILED
-        assert (first.va_suffix, failed.va_suffix, third.va_suffix) == (0, 1, 2)
-        assert other_bank.va_suffix == 0
+        assert (first.va_suffix, second.va_suffix, other_bank.va_suffix) == (0, 1, 0)
+
+
+async def test_a_suffix_pivot_made_nothing_with_is_handed_out_again(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        first = await rig.issuer.issue(rig.seller, va("BNI"), "7:23")
+        with pytest.raises(PivotRejectedError):  # below Pivot's VA minimum: a plain 400
+            await rig.issuer.issue(rig.seller, va("BNI", 5_000), "7:24")
+        third = await rig.issuer.issue(rig.seller, va("BNI"), "7:25")
+
+        refused = await rig.db.codes.get(first.id + 1)
+        assert refused is not None and refused.status is CodeStatus.FAILED
+        assert refused.va_suffix is None
+        assert refused.failure == "rejected: 400 api_validation_error; suffix 1 released"
+        assert (first.va_suffix, third.va_suffix) == (0, 1)
+        assert third.va_number == DEFAULT_VA_PREFIXES["BNI"] + "0001"
+        assert len(rig.simulator.sessions) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 422])
+async def test_every_outright_refusal_gives_the_suffix_back(tmp_path: Path, status: int) -> None:
+    async with rigged(tmp_path) as rig:
+        # Twice: the client answers a 401 with a fresh token and one more try.
+        rig.simulator.fail_next("POST", "/v2/payments", status=status, count=2)
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, va("BCA"), "7:26")
+        rig.simulator.take_failure("POST", "/v2/payments")  # what a 401 left armed
+
+        code = await rig.issuer.issue(rig.seller, va("BCA"), "7:27")
+
+        assert code.va_suffix == 0
+
+
+async def test_a_conflict_keeps_the_suffix(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        rig.simulator.fail_next("POST", "/v2/payments", status=409)  # "record already exists"
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, va("BCA"), "7:28")
+
+        code = await rig.issuer.issue(rig.seller, va("BCA"), "7:29")
+
+        assert code.va_suffix == 1
+
+
+async def test_a_number_pivot_kept_after_a_refusal_is_still_never_shared(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        # Against Pivot's documentation, the session is made and the answer is a 400 anyway.
+        rig.simulator.fail_next("POST", "/v2/payments", status=400, processed=True)
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, va("BCA"), "7:32")
+
+        code = await rig.issuer.issue(rig.seller, va("BCA"), "7:33")
+
+        # Suffix 0 is offered again, Pivot says it is taken, and the next one is used.
+        assert code.status is CodeStatus.ACTIVE and code.va_suffix == 1
+        numbers = [
+            s.method_details["virtualAccountNumber"] for s in rig.simulator.sessions.values()
+        ]
+        assert len(numbers) == len(set(numbers)) == 2
+
+
+async def test_a_refusal_after_an_answer_in_doubt_keeps_the_suffix(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        # The first try's answer is lost: the session may exist under that suffix.
+        rig.simulator.fail_next("POST", "/v2/payments", status=503)
+        with pytest.raises(PivotUnavailableError):
+            await rig.issuer.issue(rig.seller, va("BCA"), "7:30")
+        rig.simulator.fail_next("POST", "/v2/payments", status=400)
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, va("BCA"), "7:30")
+
+        failed = await rig.db.codes.get(1)
+        assert failed is not None and (failed.status, failed.va_suffix) == (CodeStatus.FAILED, 0)
+        assert (await rig.issuer.issue(rig.seller, va("BCA"), "7:31")).va_suffix == 1
 
 
 async def test_suffixes_start_at_the_range_start(tmp_path: Path) -> None:
@@ -262,7 +347,9 @@ async def test_exhausted_range_is_refused_and_reported_once(tmp_path: Path) -> N
         assert await rig.db.codes.count_for_seller(SELLER) == 2
         alert = await rig.db.outbox.by_dedupe_key(f"alert:va_exhausted:BNI:0-1:{ADMIN}")
         assert alert is not None and alert.chat_id == ADMIN and "BNI" in alert.payload
-        assert await rig.db.outbox.count() == 1
+        # Once, beside the warning that the range was filling up (the second number).
+        assert await rig.db.outbox.by_dedupe_key(f"alert:va_range_80:BNI:0-1:{ADMIN}")
+        assert await rig.db.outbox.count() == 2
         # Other banks are unaffected.
         assert (await rig.issuer.issue(rig.seller, va("BRI"), "7:44")).status is CodeStatus.ACTIVE
 
@@ -278,6 +365,9 @@ async def test_suffix_outside_pivots_range_fails_and_alerts(tmp_path: Path) -> N
         assert await rig.db.codes.find_by_request_key(SELLER, "7:50") is None  # FAILED
         alert = await rig.db.outbox.by_dedupe_key(f"alert:va_range:BNI:0-9:{ADMIN}")
         assert alert is not None and "0000" in alert.payload
+        # A number outside Pivot's range is not offered again: it would only be refused again.
+        failed = await rig.db.codes.get(1)
+        assert failed is not None and failed.va_suffix == 0
 
 
 async def test_qris_limit_fails_and_alerts(tmp_path: Path) -> None:
@@ -322,6 +412,147 @@ async def test_other_refusals_fail_the_code_and_give_pivots_reason_to_the_operat
         # A fresh try with the same key starts over rather than reviving the failed code.
         code = await rig.issuer.issue(rig.seller, va("BCA", 15_000), "7:70")
         assert code.status is CodeStatus.ACTIVE and code.id == 2
+
+
+# The seller's limits and the range warning
+
+
+async def test_past_the_daily_limit_pivot_is_not_asked_and_the_reset_is_named(
+    tmp_path: Path,
+) -> None:
+    async with rigged(tmp_path, limits={"seller_codes_per_day": 2}) as rig:
+        await rig.issuer.issue(rig.seller, QRIS, "8:1")
+        await rig.issuer.issue(rig.seller, va("BCA"), "8:2")
+        rig.simulator.fail_next("POST", "/v2/payments", status=503)  # tells if Pivot is asked
+
+        with pytest.raises(DailyLimitError) as caught:
+            await rig.issuer.issue(rig.seller, va("BRI", 20_000), "8:3")
+
+        assert caught.value.key == "error.limit_codes_per_day"
+        assert not caught.value.operators_alerted
+        tomorrow = utcnow().astimezone(JAKARTA).date() + timedelta(days=1)
+        assert caught.value.values == {"limit": 2, "resets": f"{tomorrow:%d/%m/%Y} 00:00 WIB"}
+        assert rig.simulator.take_failure("POST", "/v2/payments") is not None  # still armed
+        assert await rig.db.codes.count_for_seller(SELLER) == 2
+        assert await rig.db.outbox.count() == 0
+        # A code already made for a request is still handed back past the limit.
+        assert (await rig.issuer.issue(rig.seller, QRIS, "8:1")).status is CodeStatus.ACTIVE
+
+
+async def test_the_daily_limit_resets_at_midnight_in_the_sellers_zone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with rigged(tmp_path, limits={"seller_codes_per_day": 1}) as rig:
+        # 23:59 WIB, then 00:00 WIB the next day (17:00 UTC).
+        monkeypatch.setattr("bot.codes.utcnow", lambda: datetime(2026, 1, 5, 16, 59, tzinfo=UTC))
+        await rig.issuer.issue(rig.seller, QRIS, "8:10")
+        with pytest.raises(DailyLimitError) as caught:
+            await rig.issuer.issue(rig.seller, QRIS, "8:11")
+        assert caught.value.values["resets"] == "06/01/2026 00:00 WIB"
+
+        monkeypatch.setattr("bot.codes.utcnow", lambda: datetime(2026, 1, 5, 17, 0, tzinfo=UTC))
+        assert (await rig.issuer.issue(rig.seller, QRIS, "8:11")).status is CodeStatus.ACTIVE
+
+
+async def test_refused_codes_do_not_count_against_the_daily_limit(tmp_path: Path) -> None:
+    async with rigged(tmp_path, limits={"seller_codes_per_day": 1}) as rig:
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, va("BCA", 5_000), "8:20")
+
+        assert (await rig.issuer.issue(rig.seller, va("BCA"), "8:21")).va_suffix == 0
+
+
+async def test_open_vas_are_limited_per_bank(tmp_path: Path) -> None:
+    async with rigged(tmp_path, limits={"seller_open_va_per_bank": 1}) as rig:
+        held = await rig.issuer.issue(rig.seller, va("BCA"), "8:30")
+        async with rig.db.write() as tx:
+            await tx.codes.deactivate(held.id, now=utcnow())  # Pivot keeps it open all the same
+
+        with pytest.raises(OpenVALimitError) as caught:
+            await rig.issuer.issue(rig.seller, va("BCA"), "8:31")
+
+        assert (caught.value.key, caught.value.values) == (
+            "error.limit_open_va",
+            {"limit": 1, "bank": "BCA"},
+        )
+        assert not caught.value.operators_alerted
+        # A fixed amount, another bank, QRIS and another seller are all still fine.
+        other = await add_seller(rig.db, 3001)
+        made = [
+            await rig.issuer.issue(rig.seller, va("BCA", 25_000), "8:32"),
+            await rig.issuer.issue(rig.seller, va("BRI"), "8:33"),
+            await rig.issuer.issue(rig.seller, QRIS, "8:34"),
+            await rig.issuer.issue(other, va("BCA"), "8:35"),
+        ]
+        assert all(code.status is CodeStatus.ACTIVE for code in made)
+        assert len(rig.simulator.sessions) == 5
+
+
+async def test_operators_are_held_to_the_same_limits(tmp_path: Path) -> None:
+    async with rigged(tmp_path, limits={"seller_codes_per_day": 1}) as rig:
+        async with rig.db.write() as tx:
+            operator = await tx.sellers.add(
+                telegram_id=ADMIN,
+                chat_id=ADMIN,
+                name="Operator",
+                username=None,
+                language="id",
+                timezone="Asia/Jakarta",
+                role=Role.OPERATOR,
+                invited_by=None,
+                now=NOW,
+            )
+        await rig.issuer.issue(operator, QRIS, "8:40")
+
+        with pytest.raises(DailyLimitError):
+            await rig.issuer.issue(operator, QRIS, "8:41")
+
+
+async def test_two_requests_at_once_cannot_both_take_the_last_place(tmp_path: Path) -> None:
+    async with rigged(tmp_path, limits={"seller_codes_per_day": 1}) as rig:
+        outcomes = await asyncio.gather(
+            rig.issuer.issue(rig.seller, va("BCA"), "8:50"),
+            rig.issuer.issue(rig.seller, va("BCA"), "8:51"),
+            return_exceptions=True,
+        )
+
+        assert sorted(type(outcome).__name__ for outcome in outcomes) == [
+            "Code",
+            "DailyLimitError",
+        ]
+        assert len(rig.simulator.sessions) == 1
+
+
+async def test_a_range_80_percent_used_warns_the_operators_once(tmp_path: Path) -> None:
+    woken: list[None] = []
+    async with rigged(tmp_path, va_ranges="BNI=0000-0004", wake=lambda: woken.append(None)) as rig:
+        for n in range(3):
+            await rig.issuer.issue(rig.seller, va("BNI"), f"8:6{n}")
+        assert await rig.db.outbox.count() == 0
+
+        await rig.issuer.issue(rig.seller, va("BNI"), "8:63")  # the fourth of five: 80 %
+        await rig.issuer.issue(rig.seller, va("BNI"), "8:64")
+
+        warning = await rig.db.outbox.by_dedupe_key(f"alert:va_range_80:BNI:0-4:{ADMIN}")
+        assert warning is not None and warning.chat_id == ADMIN
+        expected = text(
+            "id", "alert.va_range_filling", used=4, capacity=5, bank="BNI", percent=80, free=1
+        )
+        assert expected in warning.payload
+        assert await rig.db.outbox.count() == 1
+        assert len(woken) == 5  # after each VA reservation was committed
+
+
+async def test_a_widened_range_gets_its_own_warning(tmp_path: Path) -> None:
+    async with rigged(
+        tmp_path, va_ranges="BNI=0000-0000", simulator_ranges="BNI=0000-0001"
+    ) as rig:
+        await rig.issuer.issue(rig.seller, va("BNI"), "8:70")
+        wider = CodeIssuer(rig.db, rig.pivot, settings(pivot_va_ranges="BNI=0000-0001"))
+        await wider.issue(rig.seller, va("BNI"), "8:71")
+
+        assert await rig.db.outbox.by_dedupe_key(f"alert:va_range_80:BNI:0-0:{ADMIN}")
+        assert await rig.db.outbox.by_dedupe_key(f"alert:va_range_80:BNI:0-1:{ADMIN}")
 
 
 @pytest.mark.parametrize("processed", [True, False], ids=["answer-lost", "not-processed"])

@@ -146,7 +146,7 @@ async def test_a_chat_that_refuses_the_bot_keeps_its_messages_until_the_person_w
     assert len(setup.telegram.calls_to("sendMessage")) == 3
 
     setup.telegram.unblock_chat(SELLER)
-    assert await relay.release(SELLER) == 2
+    relay.release(SELLER)
     await run_until_sent(setup, relay, 4)
     await relay.stop()
 
@@ -170,6 +170,56 @@ async def test_a_backlog_goes_out_combined_within_telegram_limits(setup: Setup) 
     assert sorted(reported, key=int) == [str(number) for number in range(1, 61)]
     assert len(setup.telegram.sent_messages(SELLER)) < 10
     assert setup.telegram.flood_429_count == 0
+
+
+async def test_a_chat_that_writes_before_the_relay_has_resumed_gets_its_held_messages(
+    setup: Setup,
+) -> None:
+    """Released while the database could not yet be read (just after a restart): not lost."""
+    await setup.queue_payment(1)
+    async with setup.db.write() as tx:
+        await tx.outbox.hold_chat(SELLER, error="forbidden earlier")
+    relay = setup.relay()
+    relay.release(SELLER)  # the person wrote; the loop has not read the held chats yet
+    await relay.start()
+    await run_until_sent(setup, relay, 1)
+    await relay.stop()
+
+    assert setup.payments_reported() == ["1"]
+    assert not relay.holds(SELLER)
+
+
+async def test_a_combined_message_telegram_refuses_goes_again_one_payment_at_a_time(
+    setup: Setup,
+) -> None:
+    for number in (1, 2, 3):
+        await setup.queue_payment(number)
+    setup.telegram.fail_next("sendMessage", status=400)  # as if one row broke the whole message
+    relay = setup.relay()
+    await relay.start()
+    await run_until_sent(setup, relay, 3)
+    await relay.stop()
+
+    assert setup.payments_reported() == ["1", "2", "3"]
+    assert len(setup.telegram.sent_messages(SELLER)) == 3
+    assert await setup.db.outbox.count(OutboxStatus.FAILED) == 0
+
+
+async def test_an_hour_long_retry_after_is_not_retried_in_a_loop(setup: Setup) -> None:
+    setup.telegram.fail_next("sendMessage", status=429, retry_after=3600)
+    await setup.queue_payment(1)
+    relay = setup.relay()
+    await relay.start()
+    await wait_for(lambda: _rescheduled(setup.db), timeout=5, what="the retry")
+    due = await setup.db.outbox.next_due_at()
+    # The claim after the reschedule has run: it found the row due later, not "now".
+    relay.wake()
+    await wait_for(lambda: _count_status(setup.db, OutboxStatus.PENDING, 1), timeout=5)
+    await relay.stop()
+
+    assert len(setup.telegram.calls_to("sendMessage")) == 1
+    assert due is not None
+    assert timedelta(seconds=100) < due - datetime.now(UTC) <= timedelta(seconds=300)
 
 
 async def test_rows_left_sending_by_a_crash_are_sent_after_a_restart(setup: Setup) -> None:
@@ -284,6 +334,11 @@ async def test_a_clock_set_back_does_not_hold_messages_back(setup: Setup) -> Non
     await relay.stop()
 
     assert setup.payments_reported() == ["1"]
+
+
+async def _rescheduled(db: Database) -> bool:
+    row = await db.outbox.by_dedupe_key("payment:c1")
+    return row is not None and row.status is OutboxStatus.PENDING and row.last_error is not None
 
 
 async def _count_status(db: Database, status: OutboxStatus, rows: int) -> bool:

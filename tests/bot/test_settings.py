@@ -37,6 +37,7 @@ def test_defaults_are_the_design_tables(environment: pytest.MonkeyPatch) -> None
     assert settings.reconcile_interval_seconds == 300
     assert settings.timezone == "Asia/Jakarta"
     assert settings.log_level == "INFO"
+    assert (settings.seller_codes_per_day, settings.seller_open_va_per_bank) == (20, 10)
 
 
 def test_values_come_from_a_dotenv_file_and_the_environment_wins(
@@ -75,6 +76,8 @@ def test_a_missing_required_setting_is_named_on_one_line(
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
         ("PIVOT_VA_RANGES", "BCA=9-1", "PIVOT_VA_RANGES"),
         ("PIVOT_VA_RANGES", "BCA:open=000000-000049", "PIVOT_VA_RANGES: BCA: the open and"),
+        ("SELLER_CODES_PER_DAY", "0", "SELLER_CODES_PER_DAY"),
+        ("SELLER_OPEN_VA_PER_BANK", "ten", "SELLER_OPEN_VA_PER_BANK"),
         ("TELEGRAM_BOT_TOKEN", "  ", "TELEGRAM_BOT_TOKEN: must not be empty"),
         ("TELEGRAM_WEBHOOK_URL", "https://bot.example.com/telegram/webhook", "WEBHOOK_SECRET"),
     ],

@@ -86,6 +86,11 @@ async def test_a_card_that_cannot_be_delivered_is_in_codes_and_the_seller_is_tol
     assert cards(user) == []
     [code] = await env.codes_of(SELLER)
     assert code.customer == "Bu Ani"
+    # Only the note waits for the seller: their payments still go out at once.
+    await env.pay(code, 25_000)
+    await wait_for(lambda: len(payments(env)) == 1, timeout=10, what="the payment message")
+    seller = await env.services.db.sellers.get(SELLER)
+    assert seller is not None and seller.status is SellerStatus.ACTIVE
 
     mark = env.telegram.mark()
     await user.send("/codes")

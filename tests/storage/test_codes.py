@@ -123,18 +123,85 @@ async def test_a_va_suffix_is_never_reused_even_after_failure(db: Database) -> N
     await add_code(db)
 
 
-async def test_highest_va_suffix_counts_codes_in_every_status(db: Database) -> None:
-    assert await db.codes.highest_va_suffix("BCA", first=0, last=99) is None
-    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=3)
-    failed = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=11, activate=False)
+async def test_a_released_suffix_can_be_taken_again(db: Database) -> None:
+    refused = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=9, activate=False)
+    async with db.write() as tx:
+        await tx.codes.mark_failed(refused.id, "rejected: 400", release_suffix=True)
+    failed = await db.codes.get(refused.id)
+    assert failed is not None and (failed.status, failed.va_suffix) == (CodeStatus.FAILED, None)
+    again = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=9)
+    assert again.va_suffix == 9
+
+
+async def test_a_suffix_is_not_released_from_a_code_that_is_no_longer_pending(
+    db: Database,
+) -> None:
+    active = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=4)
+    async with db.write() as tx:
+        await tx.codes.mark_failed(active.id, "too late", release_suffix=True)
+    assert await db.codes.get(active.id) == active
+
+
+async def test_lowest_free_suffix_fills_gaps_in_the_range(db: Database) -> None:
+    assert await db.codes.lowest_free_va_suffix("BCA", 0, 99) == 0
+    assert await db.codes.lowest_free_va_suffix("BCA", 10, 19) == 10
+    for suffix in (0, 1, 3):
+        await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=suffix)
+    failed = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=2, activate=False)
+    async with db.write() as tx:
+        await tx.codes.mark_failed(failed.id, "already assigned")  # kept: still taken
+    await add_code(db, kind=CodeKind.VA, bank="BRI", va_suffix=4)  # another bank's number
+
+    assert await db.codes.lowest_free_va_suffix("BCA", 0, 99) == 4
+    assert await db.codes.lowest_free_va_suffix("BCA", 0, 3) is None
+    assert await db.codes.lowest_free_va_suffix("BCA", 3, 3) is None
+    assert await db.codes.lowest_free_va_suffix("BCA", 1, 10) == 4
+    assert await db.codes.lowest_free_va_suffix("BCA", 50, 60) == 50
+    assert await db.codes.lowest_free_va_suffix("BRI", 0, 9) == 0
+    assert await db.codes.lowest_free_va_suffix("BRI", 4, 9) == 5
+
+
+async def test_count_va_suffixes_counts_the_range_at_one_bank(db: Database) -> None:
+    for suffix in (0, 5, 120):
+        await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=suffix)
+    await add_code(db, kind=CodeKind.VA, bank="BRI", va_suffix=1)
+    assert await db.codes.count_va_suffixes("BCA", 0, 99) == 2
+    assert await db.codes.count_va_suffixes("BCA", 5, 120) == 2
+    assert await db.codes.count_va_suffixes("BNI", 0, 99) == 0
+
+
+async def test_count_made_since_leaves_out_failed_codes_and_other_sellers(db: Database) -> None:
+    await add_code(db, now=NOW - timedelta(seconds=1))  # before the start
+    await add_code(db, now=NOW)
+    await add_code(db, now=NOW + timedelta(hours=5), activate=False)  # pending counts
+    failed = await add_code(db, now=NOW + timedelta(hours=6), activate=False)
     async with db.write() as tx:
         await tx.codes.mark_failed(failed.id, "refused")
-    await add_code(db, kind=CodeKind.VA, bank="BRI", va_suffix=50)
-    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=60)  # another range of BCA's
-    assert await db.codes.highest_va_suffix("BCA", first=0, last=49) == 11
-    assert await db.codes.highest_va_suffix("BCA", first=50, last=99) == 60
-    assert await db.codes.highest_va_suffix("BCA", first=61, last=99) is None
-    assert await db.codes.highest_va_suffix("BRI", first=0, last=99) == 50
+    retired = await add_code(db, now=NOW + timedelta(hours=7))
+    async with db.write() as tx:
+        await tx.codes.deactivate(retired.id, now=NOW + timedelta(hours=8))
+    await add_code(db, 200, now=NOW)
+    assert await db.codes.count_made_since(100, NOW) == 3
+    assert await db.codes.count_made_since(200, NOW) == 1
+
+
+async def test_count_open_va_counts_held_open_numbers_at_one_bank(db: Database) -> None:
+    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=1)
+    retired = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=2)
+    async with db.write() as tx:
+        await tx.codes.deactivate(retired.id, now=NOW)  # Pivot still keeps it open
+    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=3, activate=False)
+    failed = await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=4, activate=False)
+    async with db.write() as tx:
+        await tx.codes.mark_failed(failed.id, "refused")
+    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=5, amount=25_000)  # closed
+    await add_code(db, kind=CodeKind.VA, bank="BRI", va_suffix=1)
+    await add_code(db)  # QRIS
+    await add_code(db, 200, kind=CodeKind.VA, bank="BCA", va_suffix=6)
+    assert await db.codes.count_open_va(100, "BCA") == 3
+    assert await db.codes.count_open_va(100, "BRI") == 1
+    assert await db.codes.count_open_va(200, "BCA") == 1
+    assert await db.codes.count_open_va(200, "BRI") == 0
 
 
 async def test_list_for_seller_newest_first_with_payment_count_and_total(db: Database) -> None:

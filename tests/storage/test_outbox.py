@@ -138,3 +138,14 @@ async def test_reset_sending_recovers_claims_a_crash_left_behind(db: Database) -
     assert await db.outbox.count(OutboxStatus.SENDING) == 0
     assert len(await _claim(db)) == 3
     assert (await _message(db, "a")).attempts == 2
+
+
+async def test_a_sent_message_is_never_put_back_or_failed(db: Database) -> None:
+    await _enqueue(db, "a")
+    (a,) = await _claim(db)
+    async with db.write() as tx:
+        await tx.outbox.mark_sent([a], telegram_message_id=5, now=NOW)
+        await tx.outbox.reschedule([a], next_attempt_at=NOW, error="bot stopped")
+        await tx.outbox.mark_failed([a], error="late")
+
+    assert (await _message(db, "a")).status is OutboxStatus.SENT

@@ -65,8 +65,23 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
         {"reconcile_cursor USING INTEGER PRIMARY KEY (rowid=?)"},
     ),
     "the next VA suffix": (
-        lambda db: db.codes.highest_va_suffix("BCA", first=0, last=99),
-        {"codes_va_suffix (bank=? AND va_suffix>? AND va_suffix<?)"},
+        lambda db: db.codes.lowest_free_va_suffix("BCA", 0, 99),
+        {
+            "codes_va_suffix (bank=? AND va_suffix>? AND va_suffix<?)",
+            "codes_va_suffix (bank=? AND va_suffix=?)",
+        },
+    ),
+    "a VA range's use": (
+        lambda db: db.codes.count_va_suffixes("BCA", 0, 99),
+        {"COVERING INDEX codes_va_suffix (bank=? AND va_suffix>? AND va_suffix<?)"},
+    ),
+    "a seller's codes today": (
+        lambda db: db.codes.count_made_since(100, NOW),
+        {"codes_by_seller (seller_id=?)"},
+    ),
+    "a seller's open VAs": (
+        lambda db: db.codes.count_open_va(100, "BCA"),
+        {"codes_by_seller (seller_id=?)"},
     ),
     "a double tap": (lambda db: db.codes.find_by_request_key(100, "k"), {"codes_by_request_key"}),
     "a callback's code": (
