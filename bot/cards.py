@@ -19,6 +19,7 @@ from bot.qr import render_qr_png
 from bot.relay import Relay
 from bot.texts import CATALOGUES, Safe, language_of, text
 from pivot_client import DEFAULT_VA_RULES
+from pivot_client.qris import merchant_name
 from storage import Code, CodeKind, CodeStatus
 
 __all__ = ["deliver_card", "render_card", "send_card"]
@@ -50,8 +51,9 @@ def _qris_lines(code: Code, language: str) -> list[str]:
         lines.append(text(language, "card.qris.open"))
     else:
         lines.append(text(language, "card.qris.amount", amount=format_rupiah(code.amount)))
-    if code.merchant_name:
-        lines.append(text(language, "card.qris.merchant", merchant=code.merchant_name))
+    # The name the payer's app will show: tag 59 of the QR itself, not Pivot's merchantName.
+    if code.qr_content and (name := merchant_name(code.qr_content)):
+        lines.append(text(language, "card.qris.merchant", merchant=name))
     lines.append(text(language, "card.qris.steps"))
     return lines
 

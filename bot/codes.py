@@ -49,6 +49,7 @@ from pivot_client import (
     APIError,
     APIResponseValidationError,
     APIStatusError,
+    DuplicateError,
     PaymentMethodConfig,
     PaymentMethodConfigs,
     PaymentSession,
@@ -56,8 +57,10 @@ from pivot_client import (
     StaticQRISLimitError,
     VANumberAlreadyAssignedError,
     VANumberOutOfRangeError,
+    VARanges,
     VARule,
 )
+from pivot_client.qris import merchant_name
 from storage import Code, CodeKind, CodeStatus, Database, Seller, Transaction
 
 __all__ = [
@@ -121,9 +124,14 @@ class PivotRejectedError(IssueError):
 
 
 class QRISLimitError(IssueError):
-    """The merchant has as many static QRIS codes as Pivot allows."""
+    """The merchant has as many static QRIS codes as Pivot allows; ``code`` was refused (it is
+    FAILED now)."""
 
     key = "error.qris_limit"
+
+    def __init__(self, code: Code) -> None:
+        super().__init__(customer=code.customer)
+        self.code = code
 
 
 class VAExhaustedError(IssueError):
@@ -221,7 +229,7 @@ class CodeIssuer:
         # Reading the configs is not worth Pivot's retry schedule: the fallback is good enough.
         self._config_pivot = pivot.with_options(max_retries=0, timeout=CONFIG_TIMEOUT_SECONDS)
         self._settings = settings
-        self._rules: dict[str, VARule] = settings.va_rules
+        self._rules: dict[str, VARanges] = settings.va_rules
         self._limits = SellerLimits(
             codes_per_day=settings.seller_codes_per_day,
             open_va_per_bank=settings.seller_open_va_per_bank,
@@ -230,6 +238,7 @@ class CodeIssuer:
         self._config_lock = asyncio.Lock()
         self._configs: PaymentMethodConfigs | None = None
         self._configs_until = float("-inf")
+        self._without_rule_told: set[str] = set()
         self._clock: Callable[[], float] = time.monotonic  # seam for tests
 
     # Channels and limits
@@ -244,7 +253,30 @@ class CodeIssuer:
             offered = ()
         else:
             offered = tuple(channel.upper() for channel in va.accepted_channels)
+        unknown = [
+            channel
+            for channel in dict.fromkeys(offered)
+            if channel not in self._rules and channel not in self._without_rule_told
+        ]
+        if unknown:
+            await self._tell_without_rule(unknown)
         return tuple(channel for channel in dict.fromkeys(offered) if channel in self._rules)
+
+    async def _tell_without_rule(self, channels: list[str]) -> None:
+        """Tell the operators, once, of channels Pivot offers that we know no VA range for.
+
+        DANAMON is one: its row of Pivot's limitation table is cut off, so its suffix length
+        and default range are unknown and guessing would refuse or misnumber every code.
+        """
+        self._without_rule_told.update(channels)
+        logger.warning("VA channels without a static range, not offered: %s", channels)
+        async with self._db.write() as tx:
+            for channel in channels:
+                await self._alert(
+                    tx, "alert.va_no_rule", dedupe=f"va_no_rule:{channel}", bank=channel
+                )
+        if self._wake is not None:
+            self._wake()
 
     async def limits(self, kind: Kind) -> tuple[int, int]:
         """The smallest and largest amount Pivot accepts for ``kind``."""
@@ -312,6 +344,8 @@ class CodeIssuer:
             try:
                 session = await self._create_session(code)
             except VANumberAlreadyAssignedError as exc:
+                if (made := await self._made_before(code)) is not None:
+                    return await self._activate(code, made)
                 # Taken outside Kodebayar (or by a session we lost track of): burn the suffix
                 # for good and move to the next one under a new client reference.
                 logger.warning(
@@ -323,10 +357,36 @@ class CodeIssuer:
                 code = await self._replace(code, "va_already_assigned")
                 fresh = True
                 continue
+            except DuplicateError as exc:
+                # Our reference is taken: by our own session when an answer was lost and its
+                # idempotency key (remembered 24 h) forgotten since.
+                made = await self._made_before(code)
+                if made is None:  # Pivot holds something under it: the suffix stays taken
+                    await self._refuse(code, exc, release_suffix=False)
+                session = made
             except APIError as exc:
                 await self._refuse(code, exc, release_suffix=fresh and _made_nothing(exc))
             return await self._activate(code, session)
         return code
+
+    async def _made_before(self, code: Code) -> PaymentSession | None:
+        """The session Pivot already holds under ``code``'s client reference, if any.
+
+        Raises:
+            PivotUnavailableError: Pivot could not tell; the code stays PENDING, since a
+                session may exist.
+        """
+        try:
+            sessions = await self._pivot.find_payments(code.client_reference_id)
+        except APIError as exc:
+            logger.warning(
+                "code %d left pending, its session cannot be looked up: %s", code.id, exc
+            )
+            raise PivotUnavailableError() from exc
+        made = [s for s in sessions if s.client_reference_id == code.client_reference_id]
+        if made:
+            logger.info("code %d: Pivot already had session %s for it", code.id, made[0].id)
+        return made[0] if made else None
 
     async def _create_session(self, code: Code) -> PaymentSession:
         """Ask Pivot for the static session of ``code`` (the same request on every retry)."""
@@ -346,7 +406,7 @@ class CodeIssuer:
             method="VIRTUAL_ACCOUNT",
             amount=code.amount,
             channel=code.bank,
-            virtual_account_number=self._rules[code.bank].format(code.va_suffix),
+            virtual_account_number=self._rule(code.bank, code.amount).format(code.va_suffix),
             virtual_account_name=code.customer[:VA_NAME_LIMIT],
             product_name=code.customer,
             metadata=metadata,
@@ -379,7 +439,7 @@ class CodeIssuer:
                 session_id=session.id,
                 qr_content=qr_content,
                 va_number=va_number,
-                merchant_name=qr.merchant_name if qr_content and qr else None,
+                merchant_name=merchant_name(qr_content) if qr_content else None,
                 simulation=session.is_simulation,
                 expires_at=session.valid_until,  # a closed VA's end at Pivot
             )
@@ -404,29 +464,35 @@ class CodeIssuer:
             raise PivotUnavailableError() from exc
         logger.warning("code %d refused by Pivot: %s", code.id, exc)
         if isinstance(exc, VANumberOutOfRangeError) and code.bank is not None:
-            rule = self._rules[code.bank]
+            rule = self._rule(code.bank, code.amount)
             await self._fail(
                 code,
                 "va_out_of_range",
                 "alert.va_range",
                 dedupe=f"va_range:{rule.channel}:{rule.first}-{rule.last}",
-                bank=rule.channel,
+                bank=self._rules[code.bank].label(code.amount),
                 suffix=rule.format(code.va_suffix) if code.va_suffix is not None else "-",
                 trace_id=trace_id,
             )
             raise VARangeError(bank=rule.channel) from exc
         if isinstance(exc, StaticQRISLimitError):
             today = utcnow().date().isoformat()
+            # Pivot counts its ACTIVE static QRIS, and a code deactivated here stays ACTIVE there.
+            held = await self._db.codes.count_by_status(CodeKind.QRIS)
             await self._fail(
                 code,
                 "qris_limit",
                 "alert.qris_limit",
                 dedupe=f"qris_limit:{today}",
                 trace_id=trace_id,
+                active=held.get(CodeStatus.ACTIVE, 0),
+                deactivated=held.get(CodeStatus.DEACTIVATED, 0),
             )
-            raise QRISLimitError() from exc
+            raise QRISLimitError(code) from exc
         status = exc.status_code if isinstance(exc, APIStatusError) else "-"
         pivot_code = exc.code if isinstance(exc, APIStatusError) and exc.code else ""
+        # A 400's top-level message is Pivot's generic sentence; the reason is in its details.
+        reason = exc.reason if isinstance(exc, APIStatusError) else exc.message
         released = release_suffix and code.va_suffix is not None
         await self._fail(
             code,
@@ -436,7 +502,7 @@ class CodeIssuer:
             release_suffix=released,
             dedupe=f"rejected:{code.id}",
             code=f"{status} {pivot_code}".strip(),
-            message=exc.message,
+            message=reason,
             trace_id=trace_id,
         )
         raise PivotRejectedError() from exc
@@ -496,7 +562,8 @@ class CodeIssuer:
         self, tx: Transaction, seller_id: int, request_key: str, order: _Order
     ) -> Code | None:
         """Insert the PENDING row; None (with the operators alerted) when the range is used up."""
-        rule = self._rules[order.bank] if order.bank is not None else None
+        # Open and closed VAs may have ranges of their own at Pivot.
+        rule = self._rule(order.bank, order.amount) if order.bank is not None else None
         suffix: int | None = None
         if rule is not None:
             suffix = await tx.codes.lowest_free_va_suffix(rule.channel, rule.first, rule.last)
@@ -505,7 +572,7 @@ class CodeIssuer:
                     tx,
                     "alert.va_exhausted",
                     dedupe=f"va_exhausted:{rule.channel}:{rule.first}-{rule.last}",
-                    bank=rule.channel,
+                    bank=self._rules[rule.channel].label(order.amount),
                     capacity=rule.capacity,
                 )
                 return None
@@ -529,9 +596,13 @@ class CodeIssuer:
         if order.bank is not None and self._wake is not None:
             self._wake()  # a warning or alert about the bank's range may have been queued
         if code is None:
-            rule = self._rules[order.bank or ""]
+            rule = self._rule(order.bank or "", order.amount)
             raise VAExhaustedError(bank=rule.channel, capacity=rule.capacity)
         return code
+
+    def _rule(self, bank: str, amount: int | None) -> VARule:
+        """The suffix range of ``bank``'s open VAs (``amount`` None) or closed ones."""
+        return self._rules[bank].for_amount(amount)
 
 
 def new_client_reference_id() -> str:

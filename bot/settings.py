@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from pivot_client import DEFAULT_BASE_URL, DEFAULT_VA_RULES, VARule, parse_va_rule_overrides
+from pivot_client import DEFAULT_BASE_URL, DEFAULT_VA_RULES, VARanges, parse_va_rule_overrides
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
@@ -65,8 +65,9 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: float = Field(default=300, gt=0)
     timezone: str = "Asia/Jakarta"
     log_level: LogLevel = "INFO"
-    # Beyond the design table: the merchant's static VA ranges when Pivot widened them
-    # (``BCA=000000-000999,...``) and the bank channels offered when Pivot's config is unreachable.
+    # Beyond the design table: the merchant's static VA ranges when Pivot widened or split them
+    # (``BCA=000000-000999,BRI:open=...,BRI:closed=...``) and the bank channels offered when
+    # Pivot's config is unreachable.
     pivot_va_ranges: str = ""
     pivot_va_channels: Annotated[tuple[str, ...], NoDecode] = tuple(DEFAULT_VA_RULES)
     # Per-seller limits on what all sellers share (design.md §4 rule 9; bot/limits.py): new
@@ -131,7 +132,7 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def va_rules(self) -> dict[str, VARule]:
+    def va_rules(self) -> dict[str, VARanges]:
         """Pivot's default static VA ranges with the operator's overrides applied."""
         return parse_va_rule_overrides(self.pivot_va_ranges)
 

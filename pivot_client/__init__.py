@@ -31,6 +31,7 @@ from ._exceptions import (
     BadRequestError,
     CallbackError,
     ConflictError,
+    DuplicateError,
     ErrorDetail,
     IdempotencyConflictError,
     InternalServerError,
@@ -65,7 +66,7 @@ from ._models import (
     SessionStatus,
     VirtualAccount,
 )
-from .banks import DEFAULT_VA_RULES, VARule, parse_va_rule_overrides
+from .banks import DEFAULT_VA_RULES, VAKind, VARanges, VARule, parse_va_rule_overrides
 
 __all__ = [
     "CLOSED_STATIC_VA_LIFETIME",
@@ -89,6 +90,7 @@ __all__ = [
     "ConflictError",
     "CreatePaymentRequest",
     "Customer",
+    "DuplicateError",
     "ErrorDetail",
     "IdempotencyConflictError",
     "InternalServerError",
@@ -119,8 +121,10 @@ __all__ = [
     "StaticQRISLimitError",
     "UnknownEvent",
     "UnprocessableEntityError",
+    "VAKind",
     "VANumberAlreadyAssignedError",
     "VANumberOutOfRangeError",
+    "VARanges",
     "VARule",
     "VirtualAccount",
     "parse_callback",

@@ -294,11 +294,31 @@ class PivotClient:
         return _validate(_SESSION, envelope.data, "POST", _PAYMENTS)
 
     async def get_payment(self, session_id: str) -> PaymentSession:
-        """The session ``session_id``, with its charges."""
+        """The session ``session_id``, with every page of its charges, newest first.
+
+        Pivot pages a session's ``chargeDetails`` (20 by default, at most 100 a page).
+        """
         if not session_id:
             raise ValueError("session_id must not be empty")
         path = f"{_PAYMENTS}/{quote(session_id, safe='')}"
-        return _validate(_SESSION, (await self._call("GET", path)).data, "GET", path)
+        page = 1
+        session: PaymentSession | None = None
+        while True:
+            query = {"page": page, "perPage": MAX_PAGE_SIZE}
+            envelope = await self._call("GET", path, params=query)
+            current = _validate(_SESSION, envelope.data, "GET", path)
+            if session is None:
+                session = current
+            else:
+                # A charge made meanwhile pushes older ones a page down: keep each once.
+                known = {charge.id for charge in session.charge_details}
+                session.charge_details.extend(
+                    charge for charge in current.charge_details if charge.id not in known
+                )
+            pages = envelope.pagination.total_pages if envelope.pagination else page
+            if not current.charge_details or page >= pages:
+                return session
+            page += 1
 
     async def find_payments(self, client_reference_id: str) -> list[PaymentSession]:
         """Every session created with ``client_reference_id`` (all pages)."""

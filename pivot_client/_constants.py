@@ -27,6 +27,9 @@ MAX_PAGE_SIZE: Final = 100
 # Static sessions never redirect anyone (mode API), but Pivot still requires the three URLs.
 DEFAULT_RETURN_URL: Final = "https://t.me/"
 
+# Pivot refuses a session whose metadata is longer, counted as its compact JSON.
+MAX_METADATA_LENGTH: Final = 512
+
 SUCCESS_CODE: Final = "00"
 USER_AGENT: Final = "kodebayar-pivot-client/0.1"
 

@@ -21,6 +21,8 @@ The hierarchy::
     │       ├── NotFoundError                      404
     │       ├── RequestTimeoutError                408 (Pivot gave up after 60 s)
     │       ├── ConflictError                      409
+    │       │   ├── DuplicateError                 409 duplicate_error: the record exists,
+    │       │   │                                  e.g. a clientReferenceId used before
     │       │   └── IdempotencyConflictError       409 idempotency_error: same X-REQUEST-ID,
     │       │                                      different body
     │       ├── UnprocessableEntityError           422
@@ -51,6 +53,7 @@ __all__ = [
     "BadRequestError",
     "CallbackError",
     "ConflictError",
+    "DuplicateError",
     "ErrorDetail",
     "IdempotencyConflictError",
     "InternalServerError",
@@ -207,6 +210,20 @@ class APIStatusError(APIError):
         message = message or self.default_message or httpx.codes.get_reason_phrase(status)
         super().__init__(message, method=method, path=path)
 
+    @property
+    def reason(self) -> str:
+        """What exactly Pivot refused: the details' messages, else the top-level message.
+
+        Pivot's 400s put a generic sentence at the top ("The request was invalid, or an error
+        occurred in downstream provider") and the specific one in ``error.details``.
+        """
+        specific = [
+            f"{detail.field}: {detail.message}" if detail.field else detail.message
+            for detail in self.details
+            if detail.message
+        ]
+        return "; ".join(specific) or self.message
+
     def _describe(self) -> str:
         where = f"{self.method} {self.path} -> " if self.method else ""
         text = f"{where}{self.status_code}"
@@ -291,6 +308,14 @@ class ConflictError(APIStatusError):
     default_status = 409
 
 
+class DuplicateError(ConflictError):
+    """409 ``duplicate_error``: a record with these details exists already.
+
+    On ``POST /v2/payments`` it means the ``clientReferenceId`` was used before (once its
+    ``X-REQUEST-ID`` is no longer remembered, after 24 h): the session may well be ours.
+    """
+
+
 class IdempotencyConflictError(ConflictError):
     """409 ``idempotency_error``: the same X-REQUEST-ID came with a different body."""
 
@@ -327,6 +352,8 @@ _BY_STATUS: Mapping[int, type[APIStatusError]] = {
     )
     if cls.default_status is not None
 }
+# "record already exists": the generic table's code, and the one other sections use.
+_DUPLICATE_CODES = frozenset({"duplicate_error", "resource_already_exists"})
 # Most specific first: the generic StaticPaymentError marker must not hide a named reason.
 _STATIC_ERRORS: tuple[type[StaticPaymentError], ...] = (
     VANumberOutOfRangeError,
@@ -374,6 +401,8 @@ def _error_class(status_code: int, code: str | None, texts: Iterable[str]) -> ty
     cls = _BY_STATUS.get(status_code, APIStatusError)
     if cls is ConflictError and code == "idempotency_error":
         return IdempotencyConflictError
+    if cls is ConflictError and code in _DUPLICATE_CODES:
+        return DuplicateError
     # Static refusals come as 400; a 200 with an error code may carry them too.
     if cls is BadRequestError or status_code < 400:
         folded = [text.casefold() for text in texts]

@@ -10,9 +10,16 @@ literal too large for a float (``1e400``) still comes out as ``inf``: the amount
 
 from __future__ import annotations
 
+import json
+
 import pydantic_core
 
-__all__ = ["load_json"]
+__all__ = ["compact_json", "load_json"]
+
+
+def compact_json(value: object) -> str:
+    """``value`` as the shortest JSON text, as it is sent and counted against Pivot's limits."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
 def load_json(raw: bytes, *, partial: bool = False) -> object:

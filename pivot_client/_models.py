@@ -22,16 +22,20 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    field_validator,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
 from ._constants import (
     CLOSED_STATIC_VA_LIFETIME,
     DEFAULT_RETURN_URL,
+    MAX_METADATA_LENGTH,
     MAX_QRIS_PAYMENT,
     MAX_VA_PAYMENT,
     PAYMENT_CURRENCY,
 )
+from ._json import compact_json
 
 __all__ = [
     "QR",
@@ -386,7 +390,8 @@ class RefundPreference(_RequestModel):
 class Customer(_RequestModel):
     """The paying customer; Pivot keys customers by ``email``, so it is required."""
 
-    email: str = Field(min_length=1, max_length=255)
+    # Pivot refuses anything but an e-mail address here.
+    email: str = Field(max_length=255, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     given_name: str | None = Field(default=None, max_length=255)
     surname: str | None = Field(default=None, max_length=255)
     phone_number: PhoneNumber | None = None
@@ -479,6 +484,20 @@ class CreatePaymentRequest(_RequestModel):
     auto_confirm: bool = True
     statement_descriptor: str | None = Field(default=None, max_length=20)
     metadata: dict[str, str] | None = None
+
+    @field_validator("metadata")
+    @classmethod
+    def _metadata_fits(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is not None and len(compact_json(value)) > MAX_METADATA_LENGTH:
+            raise ValueError(f"metadata must be at most {MAX_METADATA_LENGTH} characters as JSON")
+        return value
+
+    @model_validator(mode="after")
+    def _multiple_confirms_itself(self) -> CreatePaymentRequest:
+        # A static session is charged many times with no one to confirm each charge.
+        if self.payment_type == "MULTIPLE" and not self.auto_confirm:
+            raise ValueError("paymentType MULTIPLE needs autoConfirm true")
+        return self
 
     def to_json(self) -> dict[str, Any]:
         """The JSON body, camelCase, with unset optional fields left out."""

@@ -267,6 +267,22 @@ class CodeRepository:
             for row in rows
         ]
 
+    async def active_for_seller(self, seller_id: int, kind: CodeKind, *, limit: int) -> list[Code]:
+        """The seller's ACTIVE codes of ``kind``, newest first."""
+        return await self._codes(
+            "SELECT * FROM codes WHERE seller_id = ? AND kind = ? AND status = 'active'"
+            " ORDER BY id DESC LIMIT ?",
+            (seller_id, CodeKind(kind).value, limit),
+        )
+
+    async def count_by_status(self, kind: CodeKind) -> dict[CodeStatus, int]:
+        """How many codes of ``kind`` are in each status (statuses without one left out)."""
+        rows = await self._sql.rows(
+            "SELECT status, count(*) AS n FROM codes WHERE kind = ? GROUP BY status",
+            (CodeKind(kind).value,),
+        )
+        return {CodeStatus(row["status"]): row["n"] for row in rows}
+
     async def count_for_seller(self, seller_id: int) -> int:
         """How many codes the seller has, in any status."""
         return await self._sql.integer(

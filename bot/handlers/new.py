@@ -37,7 +37,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.amounts import AmountError, format_rupiah, parse_amount
 from bot.cards import deliver_card
-from bot.codes import CodeIssuer, IssueError, PivotUnavailableError
+from bot.codes import CodeIssuer, IssueError, PivotUnavailableError, QRISLimitError
 from bot.context import Context
 from bot.drafts import (
     OPEN_WORDS,
@@ -49,8 +49,9 @@ from bot.drafts import (
     parse_new_command,
 )
 from bot.handlers.access import current_seller
-from bot.texts import text
-from storage import Code, CodeStatus, Seller
+from bot.keyboards import code_data
+from bot.texts import Safe, text
+from storage import Code, CodeKind, CodeStatus, Seller
 
 __all__ = ["TIMEOUT_SECONDS", "issue_in_background", "new_conversation"]
 
@@ -62,6 +63,8 @@ BANK_DATA = "new:bank:"  # + channel code
 OPEN_DATA = "new:open"
 CANCEL_DATA = "new:cancel"
 RETRY_DATA = "new:retry:"  # + the message id in the request key; never an identity
+VA_INSTEAD_DATA = "new:va_for:"  # + the id of a QRIS code Pivot refused, checked per seller
+_QRIS_OFFERED = 3  # the seller's existing QRIS codes offered when Pivot's quota is reached
 _BANKS_PER_ROW = 3
 _STATE_KEY = "new_code"
 # New messages only: an edited earlier answer must not count as the next one.
@@ -190,6 +193,28 @@ async def on_retry(update: Update, context: Context) -> object:
     )
     # Whatever else the seller is in the middle of goes on.
     return _STAY
+
+
+async def on_va_instead(update: Update, context: Context) -> object:
+    """The button under a QRIS Pivot refused (quota reached): a VA for the same customer."""
+    query = update.callback_query
+    seller = await current_seller(update, context)
+    if query is None or query.data is None:
+        return _STAY
+    code_id = int(query.data.removeprefix(VA_INSTEAD_DATA))
+    refused = await context.services.db.codes.get_for_seller(code_id, seller.telegram_id)
+    if refused is None or refused.kind is not CodeKind.QRIS:
+        await query.answer(text(seller.language, "new.stale_button"))
+        return _STAY
+    await query.answer()
+    _forget(context)
+    draft = Draft(kind=Kind.VA, customer=refused.customer)
+    codes = context.services.codes
+    if refused.amount is None:
+        draft = draft.with_amount(None)
+    elif await _limit_problem(codes, seller.language, draft, refused.amount) is None:
+        draft = draft.with_amount(refused.amount)  # else the amount is asked after the bank
+    return await _ask(update, context, seller, draft, edit=query)
 
 
 # Typed answers
@@ -415,6 +440,10 @@ async def _complete(
         retry = _button(language, "button.retry", retry_data)
         await _edit(status, text(language, exc.key, **exc.values), InlineKeyboardMarkup([[retry]]))
         return
+    except QRISLimitError as exc:
+        context.services.relay.wake()
+        await _edit(status, *await _instead_of_qris(context, language, exc.code))
+        return
     except IssueError as exc:
         if exc.operators_alerted:
             context.services.relay.wake()
@@ -441,6 +470,29 @@ async def _edit(
             await status.edit_text(body, parse_mode=ParseMode.HTML, reply_markup=keyboard)
         except TelegramError as exc:
             logger.warning("could not update the status message: %s", exc)
+
+
+async def _instead_of_qris(
+    context: Context, language: str, refused: Code
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Pivot's QRIS quota is reached: say so, and offer a VA or one of the seller's QRIS."""
+    customer = refused.customer
+    paragraphs = [text(language, "error.qris_limit", customer=customer)]
+    rows: list[list[InlineKeyboardButton]] = []
+    if await context.services.codes.channels():
+        paragraphs.append(text(language, "error.qris_limit.instead_va", customer=customer))
+        label = text(language, "new.button.va_instead", customer=Safe(customer))
+        rows.append([InlineKeyboardButton(label, callback_data=f"{VA_INSTEAD_DATA}{refused.id}")])
+    # A static QRIS takes any payer and any amount: one the seller already has will do.
+    existing = await context.services.db.codes.active_for_seller(
+        refused.seller_id, CodeKind.QRIS, limit=_QRIS_OFFERED
+    )
+    if existing:
+        paragraphs.append(text(language, "error.qris_limit.instead_reuse"))
+    for code in existing:
+        label = text(language, "new.button.reuse_qris", customer=Safe(code.customer))
+        rows.append([InlineKeyboardButton(label, callback_data=code_data(code.id, "resend"))])
+    return "\n\n".join(paragraphs), InlineKeyboardMarkup(rows) if rows else None
 
 
 # Small helpers
@@ -511,6 +563,7 @@ def new_conversation() -> ConversationHandler[Context]:
     not_typed = MessageHandler(_NOT_TYPED, expect_text)
     stale = CallbackQueryHandler(on_stale_button, pattern=r"^new:")
     retry = CallbackQueryHandler(on_retry, pattern=rf"^{RETRY_DATA}\d+$")
+    va_instead = CallbackQueryHandler(on_va_instead, pattern=rf"^{VA_INSTEAD_DATA}\d+$")
     states: dict[object, list[BaseHandler[Update, Context, object]]] = {
         Step.KIND: [
             CallbackQueryHandler(on_kind, pattern=rf"^{KIND_DATA}(QRIS|VA)$"),
@@ -530,13 +583,14 @@ def new_conversation() -> ConversationHandler[Context]:
         # typed answers need per_message=False.
         warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CommandHandler("new", start), retry, stale],
+            entry_points=[CommandHandler("new", start), retry, va_instead, stale],
             states=states,
             fallbacks=[
                 CommandHandler("new", start),
                 CommandHandler("cancel", cancel),
                 CallbackQueryHandler(on_cancel_button, pattern=rf"^{CANCEL_DATA}$"),
                 retry,
+                va_instead,
                 stale,
             ],
             per_user=True,

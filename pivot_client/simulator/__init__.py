@@ -7,7 +7,8 @@ and sends ``CHARGE.SUCCESS`` callbacks with ``X-API-Key``, retried on Pivot's sc
 Pivot's routes (all but the first need ``Authorization: Bearer <token>``):
 
 * ``POST /v1/access-token``
-* ``POST /v2/payments`` (``X-REQUEST-ID`` required) and ``GET /v2/payments/{id}``
+* ``POST /v2/payments`` (``X-REQUEST-ID`` required) and
+  ``GET /v2/payments/{id}?page=&perPage=`` (its ``chargeDetails`` paged, 20 by default)
 * ``GET /v2/payments?clientReferenceId=&page=&perPage=``
 * ``GET /v2/charges?clientReferenceId=&page=&perPage=``
 * ``GET /v2/payment-method-configs``
@@ -44,7 +45,7 @@ from __future__ import annotations
 from pivot_client.simulator._app import create_app
 from pivot_client.simulator._callbacks import DeliveryAttempt
 from pivot_client.simulator._config import DEFAULT_VA_PREFIXES, SimulatorConfig
-from pivot_client.simulator._qris import build_static_qris, crc16_ccitt_false, parse_tlv
+from pivot_client.simulator._qris import build_static_qris
 from pivot_client.simulator._simulator import Simulator
 from pivot_client.simulator._state import Charge, Session
 
@@ -56,7 +57,5 @@ __all__ = [
     "Simulator",
     "SimulatorConfig",
     "build_static_qris",
-    "crc16_ccitt_false",
     "create_app",
-    "parse_tlv",
 ]

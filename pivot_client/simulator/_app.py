@@ -102,8 +102,11 @@ async def create_payment(request: Request) -> Response:
 
 @_authenticated
 async def get_payment(request: Request) -> Response:
-    """``GET /v2/payments/{id}``."""
-    return success(_simulator(request).get_payment(request.path_params["id"]).to_json())
+    """``GET /v2/payments/{id}?page=&perPage=``: the session with one page of its charges."""
+    page, per_page = parse_page(request.query_params)
+    session = _simulator(request).get_payment(request.path_params["id"])
+    charges, pagination = paginate(session.charges, page, per_page)
+    return success(session.to_json(charges), pagination=pagination)
 
 
 @_authenticated

@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from pivot_client._constants import CLOSED_STATIC_VA_LIFETIME
-from pivot_client.banks import DEFAULT_VA_RULES, VARule
+from pivot_client.banks import VARanges, parse_va_rule_overrides
 
 __all__ = ["DEFAULT_RETRY_DELAYS", "DEFAULT_VA_PREFIXES", "SimulatorConfig"]
 
@@ -46,9 +46,10 @@ class SimulatorConfig:
         client_secret: the ``X-MERCHANT-SECRET`` the token route accepts.
         token_lifetime: seconds an access token stays valid.
         callback_retry_delays: seconds to wait before each retry of a failed callback.
-        va_rules: static VA suffix length and range per channel.
+        va_rules: static VA suffix length and ranges (open and closed) per channel.
         va_prefixes: the bank/merchant digits put before the suffix, per channel.
-        qris_limit: how many static QRIS codes may exist.
+        qris_limit: how many ACTIVE static QRIS codes may exist (Pivot allows a merchant its
+            number of stores + 1).
         closed_va_lifetime: how long a closed (fixed-amount) static VA takes payments: 30
             days at Pivot; shorten it to see codes expire (``Simulator.closed_va_lifetime``
             changes it for the sessions created afterwards).
@@ -63,7 +64,7 @@ class SimulatorConfig:
     client_secret: str = "sim-client-secret"  # noqa: S105 - a local fake's public default
     token_lifetime: float = 900.0
     callback_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
-    va_rules: Mapping[str, VARule] = field(default_factory=lambda: DEFAULT_VA_RULES)
+    va_rules: Mapping[str, VARanges] = field(default_factory=lambda: parse_va_rule_overrides(""))
     va_prefixes: Mapping[str, str] = field(default_factory=lambda: DEFAULT_VA_PREFIXES)
     qris_limit: int = 1000
     closed_va_lifetime: timedelta = CLOSED_STATIC_VA_LIFETIME

@@ -6,22 +6,16 @@ point of initiation ``11`` (static), no amount (tag 54), and a CRC-16/CCITT-FALS
 
 from __future__ import annotations
 
-__all__ = ["build_static_qris", "crc16_ccitt_false", "parse_tlv"]
+from pivot_client.qris import MERCHANT_NAME_TAG, crc16_ccitt_false
+
+__all__ = ["SIMULATION_MERCHANT_NAME", "SIMULATION_QR_DESCRIPTOR", "build_static_qris"]
 
 ACQUIRER_GUI = "ID.CO.BANKNEOCOMMERCE.WWW"
+# Tag 59, what the payer's app shows, and the session's ``qr.merchantName``: two names, as in
+# Pivot's static sample ("Pivot Pay 3" in the QR, "Pivot" in merchantName).
 SIMULATION_MERCHANT_NAME = "SIMULASI KODEBAYAR"
+SIMULATION_QR_DESCRIPTOR = "SIMULASI PIVOT"
 _CRC_TAG = "6304"  # tag 63, length 04: the CRC covers everything up to and including this
-
-
-def crc16_ccitt_false(data: bytes) -> int:
-    """CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection, no final xor."""
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else crc << 1
-            crc &= 0xFFFF
-    return crc
 
 
 def _tlv(tag: str, value: str, *, max_length: int = 99) -> str:
@@ -73,26 +67,10 @@ def build_static_qris(
         + _tlv("52", mcc, max_length=4)
         + _tlv("53", "360")
         + _tlv("58", "ID")
-        + _tlv("59", merchant_name, max_length=25)
+        + _tlv(MERCHANT_NAME_TAG, merchant_name, max_length=25)
         + _tlv("60", city, max_length=15)
         + _tlv("61", postal_code, max_length=10)
         + _tlv("62", _tlv("05", reference, max_length=25))
         + _CRC_TAG
     )
     return f"{body}{crc16_ccitt_false(body.encode('ascii')):04X}"
-
-
-def parse_tlv(payload: str) -> dict[str, str]:
-    """Split one level of ``tag + 2-digit length + value`` records into a dict."""
-    records: dict[str, str] = {}
-    position = 0
-    while position < len(payload):
-        header = payload[position : position + 4]
-        if len(header) < 4 or not header.isdigit():
-            raise ValueError(f"malformed TLV header {header!r} at {position}")
-        end = position + 4 + int(header[2:])
-        if end > len(payload):
-            raise ValueError(f"tag {header[:2]} runs past the end of the payload")
-        records[header[:2]] = payload[position + 4 : end]
-        position = end
-    return records

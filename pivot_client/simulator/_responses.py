@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from starlette.responses import JSONResponse
 
-__all__ = ["PivotError", "error_response", "paginate", "success"]
+__all__ = ["GENERIC_MESSAGES", "PivotError", "error_response", "paginate", "success"]
 
 T = TypeVar("T")
 
@@ -29,6 +29,13 @@ _CODES_BY_STATUS = {
     502: "bad_gateway",
     503: "service_unavailable",
     504: "gateway_timeout",
+}
+
+# Pivot's fixed top-level message per code (Payments, Response & Failure Code): the specific
+# reason of a 400 (or a duplicate) is only in ``error.details[].message``.
+GENERIC_MESSAGES = {
+    "api_validation_error": "The request was invalid, or an error occurred in downstream provider",
+    "duplicate_error": "There's already existing record with the provided details",
 }
 
 
@@ -71,12 +78,21 @@ def success(
 
 
 def error_response(error: PivotError) -> JSONResponse:
-    """The error envelope for ``error``, with a fresh trace id."""
-    details = [{"field": error.field, "message": error.message}] if error.field else []
+    """The error envelope for ``error``, with a fresh trace id.
+
+    Codes with a fixed message get it at the top and ``error.message`` in the details, as
+    Pivot answers them; the others carry ``error.message`` at the top.
+    """
+    message = GENERIC_MESSAGES.get(error.code, error.message)
+    details = (
+        [{"field": error.field or "", "message": error.message}]
+        if error.field or message != error.message
+        else []
+    )
     return JSONResponse(
         {
             "code": error.code,
-            "message": error.message,
+            "message": message,
             "error": {
                 "type": "API_ERROR" if error.status < 500 else "GATEWAY_ERROR",
                 "details": details,

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from pivot_client._json import compact_json
 from pivot_client.simulator._callbacks import CallbackSender, DeliveryAttempt
 from pivot_client.simulator._config import SimulatorConfig
-from pivot_client.simulator._qris import SIMULATION_MERCHANT_NAME, build_static_qris
+from pivot_client.simulator._qris import SIMULATION_QR_DESCRIPTOR, build_static_qris
 from pivot_client.simulator._responses import PivotError
 from pivot_client.simulator._state import (
     DEFAULT_EVENT,
@@ -47,7 +47,7 @@ def _same_secret(given: str | None, expected: str) -> bool:
 
 def _json_bytes(content: Any) -> bytes:
     # Serialised like Starlette's JSONResponse, so callbacks and API answers look alike.
-    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    return compact_json(content).encode()
 
 
 class Simulator:
@@ -138,7 +138,8 @@ class Simulator:
             base_url: this server's root, for the session's ``qrUrl``.
 
         Raises:
-            PivotError: with Pivot's code and message for the first problem found.
+            PivotError: with Pivot's code and message for the first problem found; 409
+                ``duplicate_error`` for a ``clientReferenceId`` used before.
         """
         request = parse_payment_request(
             body, va_rules=self.config.va_rules, amount_range=self.config.amount_range
@@ -151,8 +152,23 @@ class Simulator:
             raise PivotError.invalid(
                 "paymentMethodOptions.virtualAccount.virtualAccountNumber", VA_TAKEN
             )
+        if any(
+            session.client_reference_id == request.client_reference_id
+            for session in self.sessions.values()
+        ):
+            # Pivot keeps one session per clientReferenceId. Within 24 h the same key and body
+            # replay the first answer before this check; after that the reference is refused.
+            # Which of this and the VA number Pivot checks first is undocumented: a client
+            # must expect either answer for a request repeated after 24 h.
+            raise PivotError(
+                409,
+                "clientReferenceId already exists",
+                code="duplicate_error",
+                field="clientReferenceId",
+            )
         if request.method == "QR" and (
-            sum(session.method == "QR" for session in self.sessions.values())
+            # Pivot counts ACTIVE static QRIS only (against the merchant's stores + 1).
+            sum(s.method == "QR" and s.status == "ACTIVE" for s in self.sessions.values())
             >= self.config.qris_limit
         ):
             raise PivotError.invalid("paymentMethod.type", QRIS_LIMIT)
@@ -200,7 +216,7 @@ class Simulator:
             "qrContent": content,
             "qrUrl": f"{base_url.rstrip('/')}/_simulator/payments/{session_id}/qr.png",
             "qrType": "STATIC",
-            "merchantName": SIMULATION_MERCHANT_NAME,
+            "merchantName": SIMULATION_QR_DESCRIPTOR,
             "storeId": store_id,
             "retrievalReferenceNumber": "",
             "issuerName": "",

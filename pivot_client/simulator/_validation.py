@@ -11,7 +11,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from pivot_client.banks import VARule
+from pivot_client._json import compact_json
+from pivot_client.banks import VARanges
 from pivot_client.simulator._responses import PivotError
 from pivot_client.simulator._state import (
     CHARGE_DETAILS,
@@ -60,6 +61,8 @@ QRIS_AMOUNT = (
 )
 
 _ALPHANUMERIC = re.compile(r"[A-Za-z0-9]+")  # ASCII only: str.isalnum() accepts any script
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_MAX_METADATA = 512  # characters of its compact JSON
 _PRODUCT_TYPES = ("PHYSICAL", "DIGITAL", "SERVICE")
 _REDIRECT_KEYS = ("successReturnUrl", "failureReturnUrl", "expirationReturnUrl")
 _MAX_PER_PAGE = 100
@@ -207,7 +210,11 @@ def _customer(data: Mapping[str, Any]) -> None:
     if data.get("customer") is None:
         return
     customer = _object(data["customer"], "customer")
-    _string(_required(customer, "email", "customer.email"), "customer.email", max_length=255)
+    email = _string(
+        _required(customer, "email", "customer.email"), "customer.email", max_length=255
+    )
+    if not _EMAIL.fullmatch(email):
+        raise PivotError.invalid("customer.email", "customer.email must be a valid email address")
 
 
 def _payment_method(data: Mapping[str, Any]) -> Literal["VIRTUAL_ACCOUNT", "QR"]:
@@ -230,8 +237,9 @@ def _payment_method(data: Mapping[str, Any]) -> Literal["VIRTUAL_ACCOUNT", "QR"]
 
 
 def _virtual_account(
-    data: Mapping[str, Any], va_rules: Mapping[str, VARule]
+    data: Mapping[str, Any], va_rules: Mapping[str, VARanges], amount: int | None
 ) -> VirtualAccountRequest:
+    """The VA asked for; its suffix in the channel's open range, or closed with an amount."""
     base = "paymentMethodOptions.virtualAccount"
     options = _object(_required(data, "paymentMethodOptions", base), "paymentMethodOptions")
     account = _object(_required(options, "virtualAccount", base), base)
@@ -241,7 +249,8 @@ def _virtual_account(
             f"{base}.channel", f"{base}.channel must be one of {', '.join(va_rules)}"
         )
     suffix = _required(account, "virtualAccountNumber", f"{base}.virtualAccountNumber")
-    if not (isinstance(suffix, str) and va_rules[channel].is_valid_suffix(suffix)):
+    rule = va_rules[channel].for_amount(amount)
+    if not (isinstance(suffix, str) and rule.is_valid_suffix(suffix)):
         raise PivotError.invalid(f"{base}.virtualAccountNumber", VA_RANGE)
     name = account.get("virtualAccountName") or None
     if name is not None:
@@ -253,8 +262,16 @@ def _echoed_fields(data: Mapping[str, Any]) -> dict[str, Any]:
     auto_confirm = data.get("autoConfirm", True)
     if not isinstance(auto_confirm, bool):
         raise PivotError.invalid("autoConfirm", "autoConfirm must be a boolean")
+    if not auto_confirm:  # every request here is MULTIPLE
+        raise PivotError.invalid(
+            "autoConfirm", "autoConfirm must be true when paymentType is 'MULTIPLE'"
+        )
     if data.get("metadata") is not None:
-        _object(data["metadata"], "metadata")
+        metadata = _object(data["metadata"], "metadata")
+        if len(compact_json(metadata)) > _MAX_METADATA:
+            raise PivotError.invalid(
+                "metadata", f"metadata must be at most {_MAX_METADATA} characters"
+            )
     descriptor = data.get("statementDescriptor") or None
     if descriptor is not None:
         _string(descriptor, "statementDescriptor", max_length=20)
@@ -275,7 +292,7 @@ def _echoed_fields(data: Mapping[str, Any]) -> dict[str, Any]:
 def parse_payment_request(
     body: object,
     *,
-    va_rules: Mapping[str, VARule],
+    va_rules: Mapping[str, VARanges],
     amount_range: Callable[[str], tuple[int, int] | None],
 ) -> PaymentRequest:
     """Check a ``POST /v2/payments`` body the way Pivot does, short of the state checks.
@@ -297,7 +314,7 @@ def parse_payment_request(
             raise PivotError.invalid("amount", QRIS_AMOUNT)
         amount = parse_money(data["amount"], "amount")
         check_amount_range(amount, "amount.value", amount_range(method))
-    account = _virtual_account(data, va_rules) if method == "VIRTUAL_ACCOUNT" else None
+    account = _virtual_account(data, va_rules, amount) if method == "VIRTUAL_ACCOUNT" else None
     return PaymentRequest(reference, method, amount, account, echo)
 
 

@@ -16,9 +16,16 @@ from tests.helpers.qr import decode_qr
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # 10:00 WIB
 WIB = ZoneInfo("Asia/Jakarta")
-QR_CONTENT = build_static_qris(
-    merchant_id="000000000001", nmid="ID1234567890123", reference="SIMX"
-)
+
+
+def qr_content(name: str = "WARUNG SARI") -> str:
+    """A static QRIS whose tag 59 (the name payers see) is ``name``."""
+    return build_static_qris(
+        merchant_id="000000000001", nmid="ID1234567890123", reference="SIMX", merchant_name=name
+    )
+
+
+QR_CONTENT = qr_content()
 VA_NUMBER = "7663000000000042"
 
 
@@ -37,7 +44,7 @@ def qris(**changes: Any) -> Code:
         pivot_session_id="session",
         qr_content=QR_CONTENT,
         va_number=None,
-        merchant_name="WARUNG SARI",
+        merchant_name="Pivot",  # Pivot's qr.merchantName, as codes made before tag 59 kept it
         simulation=False,
         status=CodeStatus.ACTIVE,
         failure=None,
@@ -68,7 +75,8 @@ def test_qris_card_with_expected_amount() -> None:
 
     assert "QRIS untuk Bu Ani" in card
     assert "Nominal yang diharapkan: <b>Rp 25.000</b>" in card
-    assert "Nama di QR: WARUNG SARI" in card
+    assert "Nama di QR: WARUNG SARI" in card  # tag 59, not Pivot's merchantName
+    assert "Pivot" not in card
     assert "Scan/QRIS" in card
     assert "bisa dipakai berkali-kali" in card
     assert "SIMULASI" not in card and "dinonaktifkan" not in card
@@ -118,7 +126,7 @@ def test_marks_for_simulations_and_deactivated_codes() -> None:
 
 
 def test_customer_and_merchant_are_escaped() -> None:
-    card = render_card(qris(customer="<b>Budi & co", merchant_name="A<B"), "id", zone=WIB)
+    card = render_card(qris(customer="<b>Budi & co", qr_content=qr_content("A<B")), "id", zone=WIB)
 
     assert "&lt;b&gt;Budi &amp; co" in card and "<b>Budi" not in card
     assert "A&lt;B" in card

@@ -30,9 +30,11 @@ from bot.drafts import Draft, Kind
 from bot.settings import Settings
 from bot.texts import text
 from pivot_client import PivotClient, parse_va_rule_overrides
+from pivot_client.qris import parse_tlv
 from pivot_client.simulator import DEFAULT_VA_PREFIXES, Simulator, SimulatorConfig, create_app
 from storage import CodeKind, CodeStatus, Database, Role, Seller
 from tests.helpers.servers import serving
+from tests.pivot_client.fakes import FakeClock
 
 ADMIN = 1000
 SELLER = 2001
@@ -135,7 +137,9 @@ async def test_qris_code_keeps_its_amount_and_pivot_content(tmp_path: Path) -> N
         assert code.amount == 25_000  # ours, as the expected amount
         assert session.amount is None  # static QRIS at Pivot is open-amount only
         assert code.qr_content == session.method_details["qrContent"]
-        assert code.merchant_name == session.method_details["merchantName"]
+        # The name payers see is tag 59 of the QR, not the session's merchantName.
+        assert code.merchant_name == parse_tlv(code.qr_content or "")["59"]
+        assert code.merchant_name != session.method_details["merchantName"]
         assert code.pivot_session_id == session.id
         assert code.simulation is True
         assert session.echo["metadata"] == {"code": str(code.id), "customer": "Bu Ani"}
@@ -280,6 +284,22 @@ async def test_suffixes_start_at_the_range_start(tmp_path: Path) -> None:
         assert code.va_number is not None and code.va_number.endswith("0100")
 
 
+async def test_open_and_closed_vas_get_suffixes_from_their_own_ranges(tmp_path: Path) -> None:
+    split = "BNI:open=0000-0001,BNI:closed=0050-0059"
+    async with rigged(tmp_path, va_ranges=split) as rig:
+        opened = [await rig.issuer.issue(rig.seller, va("BNI"), f"7:2{n}") for n in range(2)]
+        closed = await rig.issuer.issue(rig.seller, va("BNI", 25_000), "7:27")
+        with pytest.raises(VAExhaustedError):  # the open range is used up, not the closed one
+            await rig.issuer.issue(rig.seller, va("BNI"), "7:28")
+        another_closed = await rig.issuer.issue(rig.seller, va("BNI", 30_000), "7:29")
+
+        assert [code.va_suffix for code in opened] == [0, 1]
+        assert (closed.va_suffix, another_closed.va_suffix) == (50, 51)
+        assert closed.va_number is not None and closed.va_number.endswith("0050")
+        alert = await rig.db.outbox.by_dedupe_key(f"alert:va_exhausted:BNI:0-1:{ADMIN}")
+        assert alert is not None and "BNI:open" in alert.payload
+
+
 async def test_already_assigned_suffix_is_burnt_and_the_next_one_used(tmp_path: Path) -> None:
     async with rigged(tmp_path) as rig:
         # Someone took BNI 0000 and 0001 outside Kodebayar.
@@ -364,15 +384,27 @@ async def test_suffix_outside_pivots_range_fails_and_alerts(tmp_path: Path) -> N
 
 
 async def test_qris_limit_fails_and_alerts(tmp_path: Path) -> None:
-    async with rigged(tmp_path, qris_limit=0) as rig:
-        with pytest.raises(QRISLimitError):
+    async with rigged(tmp_path, qris_limit=2) as rig:
+        for key in ("7:58", "7:59"):
+            await rig.issuer.issue(rig.seller, QRIS.with_amount(None), key)
+        async with rig.db.write() as tx:  # retired here, still ACTIVE at Pivot
+            await tx.codes.deactivate(1, now=NOW)
+
+        with pytest.raises(QRISLimitError) as caught:
             await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "7:60")
 
-        failed = await rig.db.codes.get(1)
+        failed = await rig.db.codes.get(3)
         assert failed is not None and (failed.status, failed.failure) == (
             CodeStatus.FAILED,
             "qris_limit",
         )
+        assert caught.value.code.id == failed.id
+        assert caught.value.values == {"customer": "Bu Ani"}
+        alert = await rig.db.outbox.by_dedupe_key(
+            f"alert:qris_limit:{datetime.now(UTC).date().isoformat()}:{ADMIN}"
+        )
+        assert alert is not None
+        assert "1 QRIS aktif dan 1 yang sudah dinonaktifkan" in alert.payload
         assert await rig.db.outbox.count() == 1
 
 
@@ -559,6 +591,58 @@ async def test_pivot_down_leaves_pending_and_a_retry_makes_one_session(
         )
 
 
+@pytest.mark.parametrize(
+    "draft",
+    [QRIS.with_amount(None), va("BNI", 30_000)],
+    ids=["qris-duplicate-reference", "va-number-taken-first"],
+)
+async def test_a_session_whose_answer_was_lost_a_day_ago_is_adopted(
+    tmp_path: Path, draft: Draft
+) -> None:
+    clock = FakeClock()
+    async with rigged(tmp_path, clock=clock) as rig:
+        rig.simulator.fail_next("POST", "/v2/payments", status=503, processed=True)
+        with pytest.raises(PivotUnavailableError):
+            await rig.issuer.issue(rig.seller, draft, "7:85")
+        # Pivot forgets the idempotency key after 24 h, never the reference (nor the number).
+        clock.advance(24 * 3600 + 1)
+
+        code = await rig.issuer.issue(rig.seller, draft, "7:85")
+
+        [session] = rig.simulator.sessions.values()
+        assert code.status is CodeStatus.ACTIVE
+        assert (code.pivot_session_id, code.client_reference_id) == (
+            session.id,
+            session.client_reference_id,
+        )
+        assert await rig.db.codes.count_for_seller(SELLER) == 1  # no suffix burnt
+        assert await rig.db.outbox.count() == 0  # nothing to tell the operators
+
+
+async def test_a_reference_taken_by_no_session_of_ours_is_refused(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        rig.simulator.fail_next("POST", "/v2/payments", status=409)
+
+        with pytest.raises(PivotRejectedError):
+            await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "7:86")
+
+        failed = await rig.db.codes.get(1)
+        assert failed is not None and failed.status is CodeStatus.FAILED
+        assert failed.failure == "rejected: 409 duplicate_error"
+
+
+async def test_a_lookup_that_fails_leaves_the_code_pending(tmp_path: Path) -> None:
+    async with rigged(tmp_path) as rig:
+        rig.simulator.fail_next("POST", "/v2/payments", status=409)
+        rig.simulator.fail_next("GET", "/v2/payments", status=503)
+
+        with pytest.raises(PivotUnavailableError):
+            await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "7:87")
+
+        pending = await rig.db.codes.get(1)
+        assert pending is not None and pending.status is CodeStatus.PENDING
+
+
 async def test_resume_finishes_a_pending_code_and_knows_nothing_else(tmp_path: Path) -> None:
     async with rigged(tmp_path) as rig:
         assert await rig.issuer.resume(rig.seller, "7:90") is None
@@ -650,6 +734,23 @@ async def test_channels_and_limits_come_from_pivot(tmp_path: Path) -> None:
         assert await rig.issuer.channels() == ("BRI", "BCA")
         assert await rig.issuer.limits(Kind.VA) == (20_000, 5_000_000)
         assert await rig.issuer.limits(Kind.QRIS) == (1_500, 9_999_999)
+        # ... and the operators are told once how to offer it.
+        assert await rig.issuer.channels() == ("BRI", "BCA")
+        alert = await rig.db.outbox.by_dedupe_key(f"alert:va_no_rule:DANAMON:{ADMIN}")
+        assert alert is not None and "PIVOT_VA_RANGES" in alert.payload
+        assert await rig.db.outbox.count() == 1
+
+
+async def test_a_channel_given_a_range_is_offered(tmp_path: Path) -> None:
+    configs = {"virtualAccount": {"enabled": True, "acceptedChannels": ["DANAMON", "BCA"]}}
+    async with rigged(
+        tmp_path, va_ranges="DANAMON=0000-0099", payment_method_configs=configs
+    ) as rig:
+        assert await rig.issuer.channels() == ("DANAMON", "BCA")
+        code = await rig.issuer.issue(rig.seller, va("DANAMON"), "7:130")
+
+        assert code.status is CodeStatus.ACTIVE and code.va_suffix == 0
+        assert await rig.db.outbox.count() == 0
 
 
 async def test_configs_are_cached(tmp_path: Path) -> None:

@@ -75,6 +75,7 @@ def test_a_missing_required_setting_is_named_on_one_line(
         ("RECONCILE_INTERVAL_SECONDS", "0", "RECONCILE_INTERVAL_SECONDS"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL"),
         ("PIVOT_VA_RANGES", "BCA=9-1", "PIVOT_VA_RANGES"),
+        ("PIVOT_VA_RANGES", "BCA:open=000000-000049", "PIVOT_VA_RANGES: BCA: the open and"),
         ("SELLER_CODES_PER_DAY", "0", "SELLER_CODES_PER_DAY"),
         ("SELLER_OPEN_VA_PER_BANK", "ten", "SELLER_OPEN_VA_PER_BANK"),
         ("TELEGRAM_BOT_TOKEN", "  ", "TELEGRAM_BOT_TOKEN: must not be empty"),
@@ -142,3 +143,14 @@ def test_the_shipped_example_leaves_its_empty_variables_at_their_defaults(
     assert "telegram_webhook_url" in empty
     for field in empty:
         assert getattr(settings, field) == Settings.model_fields[field].get_default(), field
+
+
+def test_va_ranges_can_split_open_and_closed_vas(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv(
+        "PIVOT_VA_RANGES", "BCA=000000-000999,BRI:open=0000000-0000049,BRI:closed=0000050-0000099"
+    )
+
+    rules = load_settings(env_file=None).va_rules
+
+    assert rules["BCA"].for_amount(None).bounds == rules["BCA"].for_amount(1).bounds == (0, 999)
+    assert (rules["BRI"].open.bounds, rules["BRI"].closed.bounds) == ((0, 49), (50, 99))

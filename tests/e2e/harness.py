@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -144,9 +144,15 @@ def make_settings(
 
 @contextlib.asynccontextmanager
 async def stand_ins(
-    http_port: int, *, flood_control: bool = False
+    http_port: int,
+    *,
+    flood_control: bool = False,
+    simulator_config: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[tuple[FakeTelegram, str, Simulator, str]]:
-    """The fake Bot API and the Pivot simulator (callbacks to ``http_port``), served."""
+    """The fake Bot API and the Pivot simulator (callbacks to ``http_port``), served.
+
+    ``simulator_config`` overrides ``SimulatorConfig`` fields (a QRIS quota, VA ranges...).
+    """
     telegram = FakeTelegram(token=BOT_TOKEN, flood=TELEGRAM_LIMITS if flood_control else None)
     simulator_app = create_app(
         SimulatorConfig(
@@ -155,6 +161,7 @@ async def stand_ins(
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
             callback_retry_delays=(0.2, 0.5, 1.0, 2.0),
+            **(simulator_config or {}),
         )
     )
     async with serving(telegram.app) as tg_server, serving(simulator_app) as pivot_server:
@@ -171,11 +178,16 @@ async def running_bot(
     admins: tuple[int, ...] = (ADMIN_ID,),
     webhook: bool = False,
     flood_control: bool = False,
+    simulator_config: Mapping[str, Any] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[BotEnv]:
-    """The bot started like ``kodebayar run`` against fresh stand-ins; stopped afterwards."""
+    """The bot started like ``kodebayar run`` against fresh stand-ins; stopped afterwards.
+
+    ``simulator_config`` overrides the simulator's configuration, ``overrides`` the bot's
+    settings.
+    """
     port = free_port()
-    async with stand_ins(port, flood_control=flood_control) as (
+    async with stand_ins(port, flood_control=flood_control, simulator_config=simulator_config) as (
         telegram,
         telegram_url,
         simulator,

@@ -4,6 +4,10 @@ The tests' own copy, independent of the simulator's and the client's: they must 
 the documentation, not with each other.
 """
 
+# The top-level message of every 400 api_validation_error (Response & Failure Code table).
+GENERIC_400 = "The request was invalid, or an error occurred in downstream provider"
+# ... and of a 409 duplicate_error.
+DUPLICATE = "There's already existing record with the provided details"
 MULTIPLE_MODE = "paymentType 'MULTIPLE' is only allowed when mode is set to 'API'"
 MULTIPLE_METHOD = "paymentType 'MULTIPLE' is not allowed for this payment method type"
 VA_RANGE = (

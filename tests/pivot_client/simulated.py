@@ -205,6 +205,11 @@ def qr_body(reference: str = "qr1") -> dict[str, Any]:
 
 
 def problem(response: httpx.Response) -> tuple[int, str, str]:
-    """Status, Pivot error code and message of an error answer."""
+    """Status, Pivot error code and specific message of an error answer.
+
+    The specific message is the first ``error.details[].message``: a 400 carries a generic
+    top-level message, as Pivot's do. Without details it is the top-level message.
+    """
     body = response.json()
-    return response.status_code, body["code"], body["message"]
+    details = body.get("error", {}).get("details") or [{"message": body["message"]}]
+    return response.status_code, body["code"], details[0]["message"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pivot_client import DEFAULT_VA_RULES, VARule, parse_va_rule_overrides
+from pivot_client import DEFAULT_VA_RULES, VARanges, VARule, parse_va_rule_overrides
 
 # Pivot's "Virtual Account Limitation" table: suffix digits per channel; every default
 # static range is the first 100 numbers.
@@ -93,43 +93,71 @@ def test_overrides_widen_a_range_and_keep_the_bank_name() -> None:
     rules = parse_va_rule_overrides("BCA=000000-000999")
 
     bca = rules["BCA"]
-    assert (bca.digits, bca.first, bca.last, bca.capacity) == (6, 0, 999, 1000)
+    assert bca.open is bca.closed and not bca.split  # one range for open and closed VAs
+    assert (bca.digits, bca.open.first, bca.open.last, bca.open.capacity) == (6, 0, 999, 1000)
     assert bca.name == DEFAULT_VA_RULES["BCA"].name
-    assert bca.is_valid_suffix("000500")
-    assert rules["BRI"] is DEFAULT_VA_RULES["BRI"]
+    assert bca.for_amount(None).is_valid_suffix("000500")
+    assert bca.for_amount(25_000).is_valid_suffix("000500")
+    assert rules["BRI"] == VARanges.shared(DEFAULT_VA_RULES["BRI"])
     assert DEFAULT_VA_RULES["BCA"].last == 99  # the defaults are untouched
 
 
-def test_overrides_can_set_several_channels_loosely_written() -> None:
-    rules = parse_va_rule_overrides(" bri = 0000100 - 0000199 ,, PERMATA=00000000-00000009, ")
+def test_open_and_closed_vas_can_have_ranges_of_their_own() -> None:
+    rules = parse_va_rule_overrides("BCA:open=000000-000049, bca:CLOSED=000050-000099")
 
-    assert (rules["BRI"].first, rules["BRI"].last) == (100, 199)
-    assert not rules["BRI"].is_valid_suffix("0000099")
-    assert rules["PERMATA"].capacity == 10
+    bca = rules["BCA"]
+    assert bca.split
+    assert bca.for_amount(None).bounds == (0, 49)
+    assert bca.for_amount(25_000).bounds == (50, 99)
+    assert not bca.for_amount(None).is_valid_suffix("000050")
+    assert not bca.for_amount(25_000).is_valid_suffix("000049")
+    assert (bca.label(None), bca.label(25_000)) == ("BCA:open", "BCA:closed")
+    assert rules["BRI"].label(25_000) == "BRI"  # one range: named by the bank alone
+
+
+def test_a_later_item_overrides_one_kind_of_an_earlier_range() -> None:
+    rules = parse_va_rule_overrides("BNI=0000-0199,BNI:closed=0200-0299")
+
+    assert rules["BNI"].open.bounds == (0, 199)
+    assert rules["BNI"].closed.bounds == (200, 299)
+
+
+def test_the_same_range_for_both_kinds_is_one_range() -> None:
+    rules = parse_va_rule_overrides("BNI:open=0000-0099,BNI:closed=0000-0099")
+
+    assert not rules["BNI"].split and rules["BNI"].label(1) == "BNI"
 
 
 def test_the_bound_width_sets_the_suffix_length() -> None:
     rules = parse_va_rule_overrides("BCA=0000000-0000050")
 
     assert rules["BCA"].digits == 7
-    assert rules["BCA"].is_valid_suffix("0000050")
-    assert not rules["BCA"].is_valid_suffix("000050")
+    assert rules["BCA"].open.is_valid_suffix("0000050")
+    assert not rules["BCA"].open.is_valid_suffix("000050")
 
 
 def test_an_unknown_channel_can_be_added() -> None:
-    rules = parse_va_rule_overrides("DANAMON=0000-0499")
+    rules = parse_va_rule_overrides("DANAMON=0000-0499,XBANK:open=00-09,XBANK:closed=10-19")
 
-    assert rules["DANAMON"] == VARule("DANAMON", "DANAMON", digits=4, first=0, last=499)
+    danamon = VARule("DANAMON", "DANAMON", digits=4, first=0, last=499)
+    assert rules["DANAMON"] == VARanges.shared(danamon)
+    assert rules["XBANK"].closed == VARule("XBANK", "XBANK", digits=2, first=10, last=19)
 
 
 def test_an_empty_spec_changes_nothing() -> None:
-    assert parse_va_rule_overrides("") == dict(DEFAULT_VA_RULES)
+    assert parse_va_rule_overrides("") == {
+        channel: VARanges.shared(rule) for channel, rule in DEFAULT_VA_RULES.items()
+    }
 
 
 def test_overrides_apply_to_a_given_base() -> None:
     base = {"BNC": VARule("BNC", "Neo", digits=4)}
 
     assert parse_va_rule_overrides("BNC=0000-0001", base)["BNC"].name == "Neo"
+    assert (
+        parse_va_rule_overrides("BNC:open=0000-0049,BNC:closed=0050-0059", base)["BNC"].closed.name
+        == "Neo"
+    )
     assert set(parse_va_rule_overrides("BCA=000000-000001", base)) == {"BNC", "BCA"}
 
 
@@ -140,11 +168,18 @@ def test_overrides_apply_to_a_given_base() -> None:
         ("BCA=", "expected CHANNEL=FIRST-LAST"),
         ("BCA=000000", "expected CHANNEL=FIRST-LAST"),
         ("=000000-000099", "expected CHANNEL=FIRST-LAST"),
+        (":open=000000-000099", "expected CHANNEL=FIRST-LAST"),
         ("BCA=00000a-000099", "expected CHANNEL=FIRST-LAST"),
         ("BCA=-1-99", "expected CHANNEL=FIRST-LAST"),
         ("BCA=٠٠٠٠٠٠-٠٠٠٠٩٩", "expected CHANNEL=FIRST-LAST"),
         ("BCA=000000-00099", "same number of digits"),
         ("BCA=000099-000000", "does not fit"),
+        ("BCA:fixed=000000-000099", "open or closed VAs, not 'fixed'"),
+        # One kind narrowed, the other left at the default 0-99: they would share numbers.
+        ("BCA:open=000000-000049", "ranges overlap"),
+        ("BCA:open=000000-000049,BCA:closed=000040-000099", "ranges overlap"),
+        ("BCA:open=0000000-0000049,BCA:closed=000050-000099", "same number of digits"),
+        ("XBANK:open=00-09", "both XBANK:open= and :closed="),
     ],
 )
 def test_bad_overrides_are_refused(spec: str, why: str) -> None:

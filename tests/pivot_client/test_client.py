@@ -237,7 +237,34 @@ async def test_get_payment_quotes_the_id(client: PivotClient, fake: FakePivot) -
     session = await client.get_payment("a/b")
 
     assert session.client_reference_id == "1751610085"
-    assert fake.api_requests[0].url.raw_path == b"/v2/payments/a%2Fb"
+    assert fake.api_requests[0].url.raw_path.startswith(b"/v2/payments/a%2Fb?")
+
+
+async def test_get_payment_reads_every_page_of_the_charges(
+    client: PivotClient, fake: FakePivot
+) -> None:
+    # Pivot pages a session's chargeDetails: 20 by default, at most 100.
+    def page(number: int, charges: range) -> httpx.Response:
+        session = va_session() | {"chargeDetails": [charge(n) for n in charges]}
+        pagination = {"page": number, "perPage": 100, "totalItems": 230, "totalPages": 3}
+        return ok(session, pagination=pagination)
+
+    # A payment made between pages 1 and 2 pushes c99 down onto page 2: it is kept once.
+    fake.script(
+        "GET",
+        f"{PAYMENTS}/s1",
+        page(1, range(100)),
+        page(2, range(99, 199)),
+        page(3, range(199, 230)),
+    )
+
+    session = await client.get_payment("s1")
+
+    assert [c.id for c in session.charge_details] == [f"c{n}" for n in range(230)]
+    requests = fake.calls("GET", f"{PAYMENTS}/s1")
+    assert [dict(r.url.params) for r in requests] == [
+        {"page": str(number), "perPage": "100"} for number in (1, 2, 3)
+    ]
 
 
 async def test_get_payment_needs_an_id(client: PivotClient, fake: FakePivot) -> None:

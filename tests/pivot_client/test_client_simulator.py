@@ -26,7 +26,8 @@ from pivot_client import (
     verify_callback_key,
 )
 from pivot_client._exceptions import status_error
-from pivot_client.simulator import DEFAULT_VA_PREFIXES, parse_tlv
+from pivot_client.qris import parse_tlv
+from pivot_client.simulator import DEFAULT_VA_PREFIXES
 from tests.pivot_client.fakes import SleepRecorder
 from tests.pivot_client.simulated import (
     CALLBACK_KEY,
@@ -172,6 +173,21 @@ async def test_list_charges_walks_the_simulators_pages(pivot: Connected) -> None
 
     assert [c.id for c in charges] == [c.id for c in reversed(recorded)]  # newest first
     assert [r.url.params["page"] for r in pivot.sent_to("GET", "/v2/charges")] == ["1", "2"]
+
+
+async def test_get_payment_reads_every_page_of_a_sessions_charges(pivot: Connected) -> None:
+    session = await pivot.client.create_static_payment(client_reference_id="kbpaged", method="QR")
+    recorded = [
+        pivot.sim.simulator.record_charge(session.id, 1000 + n, deliver=False) for n in range(130)
+    ]
+
+    read = await pivot.client.get_payment(session.id)
+
+    assert [c.id for c in read.charge_details] == [c.id for c in reversed(recorded)]
+    assert [r.url.params["page"] for r in pivot.sent_to("GET", f"/v2/payments/{session.id}")] == [
+        "1",
+        "2",
+    ]
 
 
 async def test_a_lost_answer_is_retried_with_the_same_key_into_one_session(

@@ -15,6 +15,7 @@ from pivot_client import (
     BadRequestError,
     CallbackError,
     ConflictError,
+    DuplicateError,
     ErrorDetail,
     IdempotencyConflictError,
     InternalServerError,
@@ -34,6 +35,7 @@ from pivot_client import (
 from tests.pivot_client import load_fixture
 from tests.pivot_client.fakes import FakePivot, error, ok
 from tests.pivot_client.pivot_messages import (
+    GENERIC_400,
     MULTIPLE_METHOD,
     MULTIPLE_MODE,
     NO_DYNAMIC_VA,
@@ -69,7 +71,9 @@ async def create(client: PivotClient) -> None:
         (403, "resource_not_complete", PermissionDeniedError),
         (404, "resource_missing", NotFoundError),
         (408, "request_timeout", RequestTimeoutError),
-        (409, "duplicate_error", ConflictError),
+        (409, "duplicate_error", DuplicateError),
+        (409, "resource_already_exists", DuplicateError),
+        (409, "other_conflict", ConflictError),
         (409, "idempotency_error", IdempotencyConflictError),
         (422, "general_error", UnprocessableEntityError),
         (429, "frequency_above_limit", RateLimitError),
@@ -188,6 +192,27 @@ async def test_a_static_message_found_only_in_the_details_still_maps(
         await create(once)
 
 
+async def test_the_reason_is_the_specific_text_under_pivots_generic_message(
+    once: PivotClient, fake: FakePivot
+) -> None:
+    # Pivot's 400s: a fixed sentence at the top, what is wrong in the details.
+    fake.script(
+        "POST",
+        PAYMENTS,
+        error(400, "api_validation_error", GENERIC_400, details=[("amount", QRIS_AMOUNT)]),
+    )
+    fake.script("GET", f"{PAYMENTS}/s1", error(404, "resource_missing", "Not here"))
+
+    with pytest.raises(QRISAmountNotAllowedError) as static:
+        await create(once)
+    with pytest.raises(NotFoundError) as plain:
+        await once.get_payment("s1")
+
+    assert static.value.message == GENERIC_400
+    assert static.value.reason == f"amount: {QRIS_AMOUNT}"
+    assert plain.value.reason == "Not here"  # no details: the top-level message
+
+
 async def test_a_static_message_on_another_status_keeps_the_status_class(
     once: PivotClient, fake: FakePivot
 ) -> None:
@@ -272,6 +297,7 @@ def test_the_hierarchy() -> None:
     assert issubclass(APIConnectionError, APIError)
     assert issubclass(APIResponseValidationError, APIError)
     assert issubclass(IdempotencyConflictError, ConflictError)
+    assert issubclass(DuplicateError, ConflictError)
     for static in (
         VANumberOutOfRangeError,
         VANumberAlreadyAssignedError,

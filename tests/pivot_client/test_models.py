@@ -71,6 +71,36 @@ def test_request_refuses_a_non_alphanumeric_reference() -> None:
         CreatePaymentRequest.model_validate(body)
 
 
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"autoConfirm": False}, "MULTIPLE needs autoConfirm true"),
+        ({"metadata": {"note": "x" * 502}}, "metadata must be at most 512 characters"),
+        ({"customer": {"email": "Bu Ani"}}, "customer.email"),
+        ({"customer": {"email": "ani@toko"}}, "customer.email"),
+        ({"customer": {"email": "ani @toko.id"}}, "customer.email"),
+    ],
+)
+def test_request_refuses_what_pivot_refuses(change: dict[str, Any], why: str) -> None:
+    body = load_fixture("create_request_seed.json") | change
+
+    with pytest.raises(ValidationError, match=why):
+        CreatePaymentRequest.model_validate(body)
+
+
+def test_metadata_of_512_characters_fits() -> None:
+    body = load_fixture("create_request_seed.json")
+    body["metadata"] = {"note": "x" * 501}  # {"note":"…"} is 512 characters
+
+    assert CreatePaymentRequest.model_validate(body).metadata == body["metadata"]
+
+
+def test_a_single_session_may_wait_for_confirmation() -> None:
+    body = load_fixture("create_request_seed.json") | {"paymentType": "SINGLE"}
+
+    assert CreatePaymentRequest.model_validate(body | {"autoConfirm": False}).auto_confirm is False
+
+
 def test_static_va_response_round_trips() -> None:
     sample = load_fixture("static_va_response.json")["data"]
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from pivot_client.simulator import build_static_qris, crc16_ccitt_false, parse_tlv
+from pivot_client.qris import crc16_ccitt_false, merchant_name, parse_tlv
+from pivot_client.simulator import build_static_qris
 
 
 def _build(merchant_id: str = "000560139907", reference: str = "ref0001") -> str:
@@ -65,3 +66,16 @@ def test_too_long_merchant_name_is_rejected() -> None:
         build_static_qris(
             merchant_id="1", nmid="ID1", reference="r", merchant_name="SIMULASI " + "X" * 20
         )
+
+
+def test_merchant_name_is_tag_59() -> None:
+    content = build_static_qris(
+        merchant_id="1", nmid="ID1", reference="r", merchant_name="Pivot Pay 3"
+    )
+
+    assert merchant_name(content) == "Pivot Pay 3"
+
+
+@pytest.mark.parametrize("payload", ["", "5802ID", "0002", "5900"])
+def test_merchant_name_is_none_when_it_cannot_be_read(payload: str) -> None:
+    assert merchant_name(payload) is None

@@ -10,6 +10,8 @@ import pytest
 
 from pivot_client.banks import parse_va_rule_overrides
 from tests.pivot_client.pivot_messages import (
+    DUPLICATE,
+    GENERIC_400,
     MULTIPLE_METHOD,
     MULTIPLE_MODE,
     QRIS_AMOUNT,
@@ -201,12 +203,28 @@ async def test_a_refused_request_does_not_use_up_its_key(sim: RunningSimulator) 
 
 
 async def test_keys_are_forgotten_after_24_hours(sim: RunningSimulator) -> None:
-    first = await sim.create(qr_body(), request_id="daylong012345678")
+    first = await sim.create(qr_body("first"), request_id="daylong012345678")
     sim.clock.advance(24 * 3600)
-    second = await sim.create(qr_body(), request_id="daylong012345678")
+    # The key is free again: another body under it is no idempotency conflict.
+    second = await sim.create(qr_body("second"), request_id="daylong012345678")
 
     assert second.status_code == 200
     assert second.json()["data"]["id"] != first.json()["data"]["id"]
+
+
+async def test_a_client_reference_is_used_once(sim: RunningSimulator) -> None:
+    first = await sim.create(qr_body("once"), request_id="firstkey01234567")
+    again = await sim.create(qr_body("once"), request_id="otherkey01234567")
+    # The same request 24 h later: its key is forgotten, its reference is not.
+    sim.clock.advance(24 * 3600)
+    later = await sim.create(qr_body("once"), request_id="firstkey01234567")
+    va = await sim.create(va_body("once"), request_id="thirdkey01234567")
+
+    assert first.status_code == 200
+    for refused in (again, later, va):
+        assert problem(refused) == (409, "duplicate_error", "clientReferenceId already exists")
+        assert refused.json()["message"] == DUPLICATE
+    assert len(sim.simulator.sessions) == 1
 
 
 # What a static session must look like
@@ -267,8 +285,13 @@ INVALID_REQUESTS: list[tuple[Mutation, int, str]] = [
     (set_(*PRODUCT, "quantity", value=0), 400, "quantity must be a positive whole number"),
     (drop(*PRODUCT, "price"), 400, "price value"),
     (set_(*PRODUCT, "price", value={"value": 1, "currency": "USD"}), 400, "currency must be IDR"),
-    # customer.email is required when customer is sent.
+    # customer.email is required when customer is sent, and an e-mail address.
     (drop("customer", "email"), 400, "Make sure customer.email value is fulfilled"),
+    (set_("customer", "email", value="Budi"), 400, "customer.email must be a valid email"),
+    (set_("customer", "email", value="budi@toko"), 400, "customer.email must be a valid email"),
+    # A static session confirms its charges itself; metadata is small.
+    (set_("autoConfirm", value=False), 400, "autoConfirm must be true"),
+    (set_("metadata", value={"n": "x" * 505}), 400, "metadata must be at most 512 characters"),
     (set_("customer", value={"email": ""}), 400, "Make sure customer.email value is fulfilled"),
     (set_("customer", value="budi@example.com"), 400, "customer must be an object"),
     # The reference and the amount.
@@ -314,6 +337,9 @@ async def test_invalid_requests_get_pivots_errors(
 
 async def test_the_valid_request_passes(sim: RunningSimulator) -> None:
     assert (await sim.create(va_body())).status_code == 200
+    body = va_body("other", suffix="000002")
+    body["metadata"] = {"n": "x" * 504}  # {"n":"…"} is 512 characters
+    assert (await sim.create(body)).status_code == 200
 
 
 async def test_a_body_that_is_not_json_is_refused(sim: RunningSimulator) -> None:
@@ -335,6 +361,17 @@ async def test_static_qris_must_not_carry_an_amount(sim: RunningSimulator) -> No
     response = await sim.create(body)
 
     assert problem(response) == (400, INVALID, QRIS_AMOUNT)
+
+
+async def test_a_400_says_what_is_wrong_in_its_details_only(sim: RunningSimulator) -> None:
+    body = qr_body()
+    body["amount"] = {"value": 10000, "currency": "IDR"}
+
+    answer = (await sim.create(body)).json()
+
+    assert (answer["code"], answer["message"]) == (INVALID, GENERIC_400)
+    assert answer["error"]["type"] == "API_ERROR"
+    assert answer["error"]["details"] == [{"field": "amount", "message": QRIS_AMOUNT}]
 
 
 async def test_a_customer_is_optional(sim: RunningSimulator) -> None:
@@ -367,6 +404,33 @@ async def test_va_rules_come_from_the_configuration() -> None:
     assert problem(outside) == (400, INVALID, VA_RANGE)
 
 
+async def test_open_and_closed_vas_take_numbers_from_their_own_ranges() -> None:
+    split = parse_va_rule_overrides("BNI:open=0000-0049,BNI:closed=0050-0099")
+    async with running_simulator(va_rules=split) as sim:
+        answers = {
+            "open in the open range": await sim.create(va_body("a", channel="BNI", suffix="0049")),
+            "closed in the closed range": await sim.create(
+                va_body("b", channel="BNI", suffix="0050", amount=25_000)
+            ),
+            "open in the closed range": await sim.create(
+                va_body("c", channel="BNI", suffix="0051")
+            ),
+            "closed in the open range": await sim.create(
+                va_body("d", channel="BNI", suffix="0001", amount=25_000)
+            ),
+        }
+
+    statuses = {label: answer.status_code for label, answer in answers.items()}
+    assert statuses == {
+        "open in the open range": 200,
+        "closed in the closed range": 200,
+        "open in the closed range": 400,
+        "closed in the open range": 400,
+    }
+    assert problem(answers["open in the closed range"]) == (400, INVALID, VA_RANGE)
+    assert problem(answers["closed in the open range"]) == (400, INVALID, VA_RANGE)
+
+
 async def test_static_qris_are_limited() -> None:
     async with running_simulator(qris_limit=2) as sim:
         for reference in ("qr1", "qr2"):
@@ -376,3 +440,15 @@ async def test_static_qris_are_limited() -> None:
 
     assert problem(third) == (400, INVALID, QRIS_LIMIT)
     assert va.status_code == 200
+
+
+async def test_only_active_static_qris_count_against_the_limit() -> None:
+    async with running_simulator(qris_limit=1) as sim:
+        first = await sim.created(qr_body("qr1"))
+        refused = await sim.create(qr_body("qr2"))
+        # A session Pivot made INACTIVE frees its place.
+        assert await sim.simulate(first["id"], 10_000, status="EXPIRED") == 200
+        again = await sim.create(qr_body("qr2"))
+
+    assert problem(refused) == (400, INVALID, QRIS_LIMIT)
+    assert again.status_code == 200

@@ -16,7 +16,8 @@ from pivot_client import (
     PaymentSession,
     parse_callback,
 )
-from pivot_client.simulator import DEFAULT_VA_PREFIXES, crc16_ccitt_false, parse_tlv
+from pivot_client.qris import crc16_ccitt_false, parse_tlv
+from pivot_client.simulator import DEFAULT_VA_PREFIXES
 from tests.helpers.qr import decode_qr
 from tests.helpers.servers import wait_for
 from tests.pivot_client.simulated import (
@@ -103,14 +104,33 @@ async def test_sessions_can_be_read_back(sim: RunningSimulator) -> None:
     assert problem(missing)[:2] == (404, "resource_missing")
 
 
+async def test_a_sessions_charges_come_a_page_at_a_time(sim: RunningSimulator) -> None:
+    session = await sim.created(qr_body())
+    charges = [sim.simulator.record_charge(session["id"], 1000, deliver=False) for _ in range(25)]
+    newest_first = [charge.id for charge in reversed(charges)]
+
+    first = (await sim.call("GET", f"/v2/payments/{session['id']}")).json()
+    second = (await sim.call("GET", f"/v2/payments/{session['id']}", params={"page": 2})).json()
+    whole = (
+        await sim.call("GET", f"/v2/payments/{session['id']}", params={"perPage": 100})
+    ).json()
+
+    # 20 by default, as Pivot pages chargeDetails.
+    assert [c["id"] for c in first["data"]["chargeDetails"]] == newest_first[:20]
+    assert first["pagination"] == {"page": 1, "perPage": 20, "totalItems": 25, "totalPages": 2}
+    assert [c["id"] for c in second["data"]["chargeDetails"]] == newest_first[20:]
+    assert [c["id"] for c in whole["data"]["chargeDetails"]] == newest_first
+
+
 @pytest.mark.parametrize(
     ("params", "field"),
     [({"perPage": 101}, "perPage"), ({"page": 0}, "page"), ({"page": "x"}, "page")],
 )
+@pytest.mark.parametrize("path", ["/v2/charges", "/v2/payments", "/v2/payments/any"])
 async def test_paging_is_checked(
-    sim: RunningSimulator, params: dict[str, Any], field: str
+    sim: RunningSimulator, params: dict[str, Any], field: str, path: str
 ) -> None:
-    response = await sim.call("GET", "/v2/charges", params=params)
+    response = await sim.call("GET", path, params=params)
 
     assert problem(response)[:2] == (400, "api_validation_error")
     assert response.json()["error"]["details"][0]["field"] == field
@@ -143,6 +163,8 @@ async def test_qris_content_is_a_valid_static_emvco_code(sim: RunningSimulator) 
     assert tags["63"] == f"{crc16_ccitt_false(content[:-4].encode()):04X}"
     assert parse_tlv(tags["26"])["02"] == qr["storeId"]
     assert "SIMULASI" in qr["merchantName"]
+    # Two names, as in Pivot's static sample ("Pivot" here, "Pivot Pay 3" in tag 59).
+    assert qr["merchantName"] != tags["59"]
     assert qr["qrType"] == "STATIC"
     assert session["amount"]["value"] == 0
 
@@ -232,7 +254,8 @@ async def test_a_closed_va_is_paid_its_amount_only(
     )
 
     assert response.status_code == status
-    assert response.json()["message"].endswith(message)
+    said = problem(response)[2] if status != 200 else response.json()["message"]
+    assert said.endswith(message)
 
 
 async def test_simulation_amounts_respect_the_method_limits(sim: RunningSimulator) -> None:

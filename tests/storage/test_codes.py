@@ -337,3 +337,37 @@ async def test_expiry_warnings_are_due_once_for_active_codes_only(db: Database) 
     assert [code.id for code in due] == [soon.id]
     everything = await db.codes.due_expiry_warnings(before=NOW + timedelta(days=30), limit=10)
     assert [code.id for code in everything] == [soon.id, later.id]
+
+
+async def test_active_for_seller_lists_one_kind_of_the_sellers_active_codes(
+    db: Database,
+) -> None:
+    older = await add_code(db)
+    await add_code(db, activate=False)
+    retired = await add_code(db)
+    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=1)
+    await add_code(db, 200)
+    newer = await add_code(db)
+    async with db.write() as tx:
+        await tx.codes.deactivate(retired.id, now=NOW)
+
+    found = await db.codes.active_for_seller(100, CodeKind.QRIS, limit=5)
+
+    assert [code.id for code in found] == [newer.id, older.id]
+    assert await db.codes.active_for_seller(100, CodeKind.QRIS, limit=1) == [newer]
+
+
+async def test_count_by_status_counts_one_kind(db: Database) -> None:
+    await add_code(db)
+    await add_code(db, 200)
+    await add_code(db, activate=False)
+    retired = await add_code(db)
+    await add_code(db, kind=CodeKind.VA, bank="BCA", va_suffix=1)
+    async with db.write() as tx:
+        await tx.codes.deactivate(retired.id, now=NOW)
+
+    assert await db.codes.count_by_status(CodeKind.QRIS) == {
+        CodeStatus.ACTIVE: 2,
+        CodeStatus.PENDING: 1,
+        CodeStatus.DEACTIVATED: 1,
+    }
