@@ -222,10 +222,14 @@ class CodeRepository:
         )
 
     async def count_made_since(self, seller_id: int, since: datetime) -> int:
-        """How many codes the seller made from ``since`` on, not counting failed ones."""
+        """How many codes the seller made from ``since`` on.
+
+        A failed code does not count, unless it still holds a VA number: that number is used up
+        for every seller, so it counts against the one who used it.
+        """
         return await self._sql.integer(
-            "SELECT count(*) FROM codes"
-            " WHERE seller_id = ? AND created_at >= ? AND status != 'failed'",
+            "SELECT count(*) FROM codes WHERE seller_id = ? AND created_at >= ?"
+            " AND (status != 'failed' OR va_suffix IS NOT NULL)",
             (seller_id, moment_to_db(since)),
         )
 

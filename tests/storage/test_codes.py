@@ -170,7 +170,9 @@ async def test_count_va_suffixes_counts_the_range_at_one_bank(db: Database) -> N
     assert await db.codes.count_va_suffixes("BNI", 0, 99) == 0
 
 
-async def test_count_made_since_leaves_out_failed_codes_and_other_sellers(db: Database) -> None:
+async def test_count_made_since_leaves_out_failed_codes_without_a_number_and_other_sellers(
+    db: Database,
+) -> None:
     await add_code(db, now=NOW - timedelta(seconds=1))  # before the start
     await add_code(db, now=NOW)
     await add_code(db, now=NOW + timedelta(hours=5), activate=False)  # pending counts
@@ -180,8 +182,14 @@ async def test_count_made_since_leaves_out_failed_codes_and_other_sellers(db: Da
     retired = await add_code(db, now=NOW + timedelta(hours=7))
     async with db.write() as tx:
         await tx.codes.deactivate(retired.id, now=NOW + timedelta(hours=8))
+    # Failed, but still holding its VA number ("already assigned"): that number is gone.
+    burnt = await add_code(
+        db, kind=CodeKind.VA, bank="BCA", va_suffix=9, now=NOW + timedelta(hours=9), activate=False
+    )
+    async with db.write() as tx:
+        await tx.codes.mark_failed(burnt.id, "already assigned")
     await add_code(db, 200, now=NOW)
-    assert await db.codes.count_made_since(100, NOW) == 3
+    assert await db.codes.count_made_since(100, NOW) == 4
     assert await db.codes.count_made_since(200, NOW) == 1
 
 
