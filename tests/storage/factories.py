@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage import (
     Charge,
+    ChargeConfirmation,
     ChargeSource,
     Code,
     CodeKind,
@@ -98,6 +99,7 @@ def new_charge(
     flags: frozenset[str] = frozenset(),
     channel: str = "QRIS",
     issuer: str | None = "GOPAY",
+    confirmation: ChargeConfirmation = ChargeConfirmation.CONFIRMED,
 ) -> NewCharge:
     """A successful charge on ``code`` (or on no known code); QRIS paid from GoPay unless said."""
     return NewCharge(
@@ -113,6 +115,7 @@ def new_charge(
         reference=f"ref-{pivot_charge_id}",
         source=source,
         flags=flags,
+        confirmation=confirmation,
     )
 
 
@@ -125,6 +128,7 @@ async def record_charge(
     paid_at: datetime = NOW,
     channel: str = "QRIS",
     issuer: str | None = "GOPAY",
+    confirmation: ChargeConfirmation = ChargeConfirmation.CONFIRMED,
 ) -> Charge:
     """Record a new charge in its own transaction."""
     async with db.write() as tx:
@@ -137,6 +141,7 @@ async def record_charge(
                     paid_at=paid_at,
                     channel=channel,
                     issuer=issuer,
+                    confirmation=confirmation,
                 )
             ],
             now=paid_at + timedelta(seconds=1),

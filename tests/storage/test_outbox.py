@@ -138,3 +138,32 @@ async def test_reset_sending_recovers_claims_a_crash_left_behind(db: Database) -
     assert await db.outbox.count(OutboxStatus.SENDING) == 0
     assert len(await _claim(db)) == 3
     assert (await _message(db, "a")).attempts == 2
+
+
+async def test_a_message_can_be_queued_for_later_and_released_with_a_new_payload(
+    db: Database,
+) -> None:
+    later = NOW + timedelta(minutes=1)
+    messages = [
+        NewMessage("payment:a", 100, "payment", '{"v": 1}', due_at=later),
+        NewMessage("payment:b", 100, "payment", '{"v": 1}', due_at=later),
+        NewMessage("alert:x", 100, "text", "{}"),
+    ]
+    async with db.write() as tx:
+        await tx.outbox.enqueue_all(messages, now=NOW)
+    assert len(await _claim(db)) == 1  # the alert alone is due now
+    a = await _message(db, "payment:a")
+    b = await _message(db, "payment:b")
+    assert a.next_attempt_at == later
+
+    soon = NOW + timedelta(seconds=5)
+    async with db.write() as tx:
+        await tx.outbox.claim_due(now=later, limit=1)  # b waits; a is being sent
+        await tx.outbox.release([(a.id, '{"v": 2}'), (b.id, '{"v": 2}')], now=soon)
+    assert (await _message(db, "payment:a")).payload == '{"v": 1}'  # not PENDING: unchanged
+    released = await _message(db, "payment:b")
+    assert (released.payload, released.next_attempt_at) == ('{"v": 2}', soon)
+
+    found = await db.outbox.by_dedupe_keys(["payment:a", "payment:b", "payment:c"])
+    assert set(found) == {"payment:a", "payment:b"}
+    assert found["payment:a"].status is OutboxStatus.SENDING
