@@ -19,7 +19,7 @@ from ._callbacks import (
     parse_callback,
     verify_callback_key,
 )
-from ._client import PivotClient
+from ._client import ChargePage, PivotClient
 from ._constants import DEFAULT_BASE_URL, PRODUCTION_BASE_URL
 from ._exceptions import (
     APIConnectionError,
@@ -83,6 +83,7 @@ __all__ = [
     "CallbackError",
     "CallbackEvent",
     "Charge",
+    "ChargePage",
     "ChargeStatus",
     "ChargeSuccessEvent",
     "ConflictError",

@@ -7,6 +7,7 @@ import copy
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Literal, Self, TypeVar
@@ -56,7 +57,7 @@ from ._models import (
     summarize_validation_error,
 )
 
-__all__ = ["PivotClient", "retry_after_seconds"]
+__all__ = ["ChargePage", "PivotClient", "retry_after_seconds"]
 
 T = TypeVar("T")
 
@@ -97,6 +98,20 @@ def _json_or_none(response: httpx.Response) -> object:
         return load_json(response.content)
     except ValueError:  # also covers a body that is not UTF-8, or nested too deep
         return None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePage:
+    """One page of a list of charges, newest first."""
+
+    charges: list[Charge]
+    page: int
+    total_pages: int
+
+    @property
+    def has_more(self) -> bool:
+        """Whether older charges are on a next page."""
+        return bool(self.charges) and self.page < self.total_pages
 
 
 class _TokenCache:
@@ -293,6 +308,21 @@ class PivotClient:
             "/v2/charges", {"clientReferenceId": client_reference_id}, _CHARGES
         )
 
+    async def list_charges_page(
+        self,
+        client_reference_id: str | None = None,
+        *,
+        page: int = 1,
+        per_page: int = MAX_PAGE_SIZE,
+    ) -> ChargePage:
+        """One page of charges, newest first: of the session ``client_reference_id``, or of
+        the whole merchant when it is None (one call then reports many sessions' payments)."""
+        if page < 1 or not 1 <= per_page <= MAX_PAGE_SIZE:
+            raise ValueError(f"page must be at least 1 and per_page 1 to {MAX_PAGE_SIZE}")
+        params = {} if client_reference_id is None else {"clientReferenceId": client_reference_id}
+        charges, pages = await self._page("/v2/charges", params, _CHARGES, page, per_page)
+        return ChargePage(charges, page, pages)
+
     async def payment_method_configs(self) -> PaymentMethodConfigs:
         """The merchant's enabled methods, VA channels and amount limits."""
         path = "/v2/payment-method-configs"
@@ -315,15 +345,26 @@ class PivotClient:
         items: list[T] = []
         page = 1
         while True:
-            query: dict[str, str | int] = {**params, "page": page, "perPage": MAX_PAGE_SIZE}
-            envelope = await self._call("GET", path, params=query)
-            # An empty list may come as null.
-            batch = _validate(adapter, envelope.data or [], "GET", path)
+            batch, pages = await self._page(path, params, adapter, page, MAX_PAGE_SIZE)
             items.extend(batch)
-            pages = envelope.pagination.total_pages if envelope.pagination else page
             if not batch or page >= pages:
                 return items
             page += 1
+
+    async def _page(
+        self,
+        path: str,
+        params: Mapping[str, str],
+        adapter: TypeAdapter[list[T]],
+        page: int,
+        per_page: int,
+    ) -> tuple[list[T], int]:
+        """One page of a list, and how many pages the list has."""
+        query: dict[str, str | int] = {**params, "page": page, "perPage": per_page}
+        envelope = await self._call("GET", path, params=query)
+        # An empty list may come as null.
+        batch = _validate(adapter, envelope.data or [], "GET", path)
+        return batch, envelope.pagination.total_pages if envelope.pagination else page
 
     async def _access_token(self) -> str:
         token = self._tokens.get(self._clock())

@@ -173,6 +173,12 @@ async def fail_next(request: Request) -> Response:
     )
 
 
+async def clear_failures(request: Request) -> Response:
+    """``POST /_simulator/clear-failures``: every ``fail-next`` rule still pending is dropped."""
+    _simulator(request).clear_failures()
+    return success({"cleared": True})
+
+
 async def callbacks(request: Request) -> Response:
     """``GET /_simulator/callbacks``: every delivery attempt, oldest first."""
     return success([attempt.to_json() for attempt in _simulator(request).deliveries])
@@ -229,6 +235,7 @@ _ROUTES: list[BaseRoute] = [
     Route(f"{CONTROL_PREFIX}payments/{{id}}/qr.png", qr_image, methods=["GET"]),
     Route(f"{CONTROL_PREFIX}charges/{{charge_id}}/redeliver", redeliver, methods=["POST"]),
     Route(f"{CONTROL_PREFIX}fail-next", fail_next, methods=["POST"]),
+    Route(f"{CONTROL_PREFIX}clear-failures", clear_failures, methods=["POST"]),
     Route(f"{CONTROL_PREFIX}callbacks", callbacks, methods=["GET"]),
     Route(f"{CONTROL_PREFIX}reset", reset, methods=["POST"]),
 ]
