@@ -20,7 +20,7 @@ from ._callbacks import (
     verify_callback_key,
 )
 from ._client import ChargePage, PivotClient
-from ._constants import DEFAULT_BASE_URL, PRODUCTION_BASE_URL
+from ._constants import DEFAULT_BASE_URL, MAX_PAGE_SIZE, PRODUCTION_BASE_URL
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -71,6 +71,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_VA_RULES",
     "MASK",
+    "MAX_PAGE_SIZE",
     "PRODUCTION_BASE_URL",
     "QR",
     "APIConnectionError",
