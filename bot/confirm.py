@@ -154,6 +154,7 @@ class Confirmer:
         self._checking: set[str] = set()  # charge ids a request is asking about now
         self._sweeping = True  # False once Pivot refused the merchant-wide list
         self._theoretical = 0.0  # pacing: when the next request would be due at ``rate``
+        self._paused_until = 0.0  # no request before this (after a 429)
         self._changed = asyncio.Event()
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -283,7 +284,7 @@ class Confirmer:
             found, complete = await self._scan(group, reference, max_pages)
         except pivot_client.RateLimitError:
             logger.warning("Pivot asked to slow down; confirmations pause")
-            self._theoretical = max(self._theoretical, time.monotonic() + self._rate_limit_pause)
+            self._paused_until = time.monotonic() + self._rate_limit_pause
             return
         except _NO_SWEEP as exc:
             if reference is not None:
@@ -340,10 +341,11 @@ class Confirmer:
         """Pivot did not answer: ask again later, later each time."""
         self.last_error = type(exc).__name__
         now = time.monotonic()
+        # One jitter for the group: charges asked about together stay together.
+        jitter = random.uniform(0.5, 1.0)  # noqa: S311 - not for security
         for waiting in group:
             waiting.failures += 1
-            backoff = min(self._max_backoff, 2.0 ** (waiting.failures - 1))
-            waiting.due = now + backoff * random.uniform(0.5, 1.0)  # noqa: S311 - jitter
+            waiting.due = now + min(self._max_backoff, 2.0 ** (waiting.failures - 1)) * jitter
         logger.warning("could not confirm %d charges with Pivot: %s", len(group), exc)
 
     async def _judge(
@@ -452,7 +454,7 @@ class Confirmer:
     async def _turn(self) -> bool:
         """Wait for this request's turn at ``rate``; True when stopped first."""
         now = time.monotonic()
-        at = max(now, self._theoretical - self._tolerance)
+        at = max(now, self._theoretical - self._tolerance, self._paused_until)
         self._theoretical = max(self._theoretical, at) + self._interval
         return await self._sleep(at - now)
 
