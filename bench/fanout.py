@@ -22,12 +22,19 @@ from collections import Counter
 import httpx
 
 from bench._common import Outcome, Row, bench_main, say
-from bench._payments import amounts_listed, bot_for_bench, post_payment, sent_messages
+from bench._payments import (
+    amounts_listed,
+    bot_for_bench,
+    pay_at_simulator,
+    post_payment,
+    sent_messages,
+    simulator_code,
+)
 from bot.amounts import format_rupiah
 from storage import Code
 from tests.e2e.harness import BotEnv
 from tests.helpers.fake_telegram import TELEGRAM_LIMITS
-from tests.helpers.records import add_code, add_seller
+from tests.helpers.records import add_seller
 from tests.helpers.servers import wait_for
 
 WHAT = "fan-out: 1,000 sellers, 3 payments each within 10 s"
@@ -42,7 +49,7 @@ async def fan_out(env: BotEnv, http: httpx.AsyncClient, args: argparse.Namespace
     codes: dict[int, Code] = {}
     for seller in sellers:
         await add_seller(env.services.db, seller, language="en")
-        codes[seller] = await add_code(env.services.db, seller, customer=f"B{seller}")
+        codes[seller] = await simulator_code(env, seller, customer=f"B{seller}")
     schedule = sorted(
         (rng.uniform(0, args.seconds), seller) for seller in sellers for _ in range(args.each)
     )
@@ -55,9 +62,8 @@ async def fan_out(env: BotEnv, http: httpx.AsyncClient, args: argparse.Namespace
         amount = 10_001 + number
         expected[seller].add(format_rupiah(amount))
         await asyncio.sleep(max(0.0, start + moment - loop.time()))
-        posts.append(
-            asyncio.create_task(post_payment(http, env, codes[seller], f"fan-{number}", amount))
-        )
+        charge_id = pay_at_simulator(env, codes[seller], amount)
+        posts.append(asyncio.create_task(post_payment(http, env, charge_id)))
     await asyncio.gather(*posts)
     physical = args.sellers / TELEGRAM_LIMITS.global_per_second
 

@@ -116,7 +116,8 @@ class Confirmer:
         burst: Requests that may go at once after a quiet spell.
         concurrency: Codes looked up at once.
         grace: Seconds after it was recorded before a charge Pivot does not list is unknown.
-        sweep_pages: Pages of the merchant's charges a sweep reads at most.
+        sweep_pages: Pages of the merchant's charges a sweep reads at most (then what it has
+            not seen is looked up in its code's charges).
         timeout: Seconds one request may take.
         max_backoff: Longest wait before asking again after Pivot failed to answer.
         rate_limit_pause: Seconds requests pause after a 429.
@@ -133,7 +134,7 @@ class Confirmer:
         burst: int = 5,
         concurrency: int = 4,
         grace: float = CONFIRM_GRACE,
-        sweep_pages: int = 3,
+        sweep_pages: int = 10,
         timeout: float = 10.0,
         max_backoff: float = 30.0,
         rate_limit_pause: float = 10.0,
@@ -248,17 +249,19 @@ class Confirmer:
             if not due:
                 await self._sleep_until_due()
                 continue
-            sweep = [waiting for waiting in due if self._sweeping and not waiting.look_up]
+            sweep: list[_Waiting] = []
             by_code: dict[int, list[_Waiting]] = {}
             for waiting in due:
-                if waiting not in sweep:
+                if self._sweeping and not waiting.look_up:
+                    sweep.append(waiting)
+                else:
                     by_code.setdefault(waiting.charge.code_id, []).append(waiting)
             for group in by_code.values():
                 self._checking.update(waiting.charge.charge_id for waiting in group)
                 lookups.put_nowait(group)
             if sweep:
                 try:
-                    await self._check(sweep, None, self._sweep_pages)
+                    await self._check(sweep, None)
                 except _Stopped:
                     return
 
@@ -267,21 +270,24 @@ class Confirmer:
         while True:
             group = await lookups.get()
             try:
-                await self._check(group, group[0].charge.reference, None)
+                await self._check(group, group[0].charge.reference)
             except _Stopped:
                 return
             finally:
                 self._checking.difference_update(waiting.charge.charge_id for waiting in group)
                 self._changed.set()
 
-    async def _check(
-        self, group: Sequence[_Waiting], reference: str | None, max_pages: int | None
-    ) -> None:
+    async def _check(self, group: Sequence[_Waiting], reference: str | None) -> None:
         """Ask Pivot about ``group`` (in ``reference``'s charges, or the merchant's) and
         record what it says; a failure to ask leaves them waiting, with a backoff."""
         self._checking.update(waiting.charge.charge_id for waiting in group)
         try:
-            found, complete = await self._scan(group, reference, max_pages)
+            if reference is None:
+                found = await self._sweep(group)
+            else:
+                found = await self._walk(group, reference)
+        except _Stopped:
+            raise
         except pivot_client.RateLimitError:
             logger.warning("Pivot asked to slow down; confirmations pause")
             self._paused_until = time.monotonic() + self._rate_limit_pause
@@ -307,35 +313,60 @@ class Confirmer:
             if reference is None:
                 self._checking.difference_update(waiting.charge.charge_id for waiting in group)
         self.last_error = None
-        await self._judge(group, found, complete)
+        await self._judge(group, found, swept=reference is None)
 
-    async def _scan(
-        self, group: Sequence[_Waiting], reference: str | None, max_pages: int | None
-    ) -> tuple[dict[str, pivot_client.Charge], bool]:
-        """Read charges newest first until every one of ``group`` is seen, the list ends, or
-        it reaches back past what they claim; what was seen of them, and whether the list
-        was read far enough to say those not seen are not there."""
+    async def _sweep(self, group: Sequence[_Waiting]) -> dict[str, pivot_client.Charge]:
+        """Read the merchant's newest charges until every one of ``group`` is seen, or the
+        pages reach back past the time each claims, or ``sweep_pages`` were read."""
         wanted = {waiting.charge.charge_id: waiting.charge for waiting in group}
         found: dict[str, pivot_client.Charge] = {}
-        per_page = pivot_client.MAX_PAGE_SIZE
-        if reference is None:
-            per_page = min(per_page, max(_MIN_PAGE, 2 * len(group)))
+        # A page big enough for the group and what came in while it waited; Pivot's own
+        # default (20) at light load, where it is cheaper to read.
+        per_page = min(pivot_client.MAX_PAGE_SIZE, max(_MIN_PAGE, 2 * len(group)))
+        for page in range(1, self._sweep_pages + 1):
+            listed = await self._read(None, page, per_page)
+            found.update((charge.id, charge) for charge in listed.charges if charge.id in wanted)
+            if not self._read_on(listed, wanted, found, timedelta(0)):
+                break
+        return found
+
+    async def _walk(
+        self, group: Sequence[_Waiting], reference: str
+    ) -> dict[str, pivot_client.Charge]:
+        """Read a code's charges, newest first, until every one of ``group`` is seen, the
+        list ends, or it reaches well past the time each claims: then those not seen are
+        not there."""
+        wanted = {waiting.charge.charge_id: waiting.charge for waiting in group}
+        found: dict[str, pivot_client.Charge] = {}
         page = 1
         while True:
-            if await self._turn():
-                raise _Stopped
-            listed = await self._pivot.list_charges_page(reference, page=page, per_page=per_page)
+            listed = await self._read(reference, page, pivot_client.MAX_PAGE_SIZE)
             found.update((charge.id, charge) for charge in listed.charges if charge.id in wanted)
-            missing = [charge for key, charge in wanted.items() if key not in found]
-            if not missing or not listed.has_more:
-                return found, True
-            oldest = _oldest(listed.charges)
-            cutoff = min(charge.paid_at for charge in missing) - _CUTOFF_MARGIN
-            if oldest is not None and oldest < cutoff:
-                return found, True
-            if max_pages is not None and page >= max_pages:
-                return found, False
+            if not self._read_on(listed, wanted, found, _CUTOFF_MARGIN):
+                return found
             page += 1
+
+    async def _read(
+        self, reference: str | None, page: int, per_page: int
+    ) -> pivot_client.ChargePage:
+        """One page of charges, when it is this request's turn."""
+        if await self._turn():
+            raise _Stopped
+        return await self._pivot.list_charges_page(reference, page=page, per_page=per_page)
+
+    @staticmethod
+    def _read_on(
+        listed: pivot_client.ChargePage,
+        wanted: Mapping[str, Unconfirmed],
+        found: Mapping[str, pivot_client.Charge],
+        margin: timedelta,
+    ) -> bool:
+        """Whether a charge of ``wanted`` may still be on the next page."""
+        missing = [charge.paid_at for key, charge in wanted.items() if key not in found]
+        if not missing or not listed.has_more:
+            return False
+        oldest = _oldest(listed.charges)
+        return oldest is None or oldest >= min(missing) - margin
 
     def _failed(self, group: Sequence[_Waiting], exc: Exception) -> None:
         """Pivot did not answer: ask again later, later each time."""
@@ -349,9 +380,10 @@ class Confirmer:
         logger.warning("could not confirm %d charges with Pivot: %s", len(group), exc)
 
     async def _judge(
-        self, group: Sequence[_Waiting], found: Mapping[str, pivot_client.Charge], complete: bool
+        self, group: Sequence[_Waiting], found: Mapping[str, pivot_client.Charge], *, swept: bool
     ) -> None:
-        """Settle what Pivot's answer decides; schedule the rest."""
+        """Settle what Pivot's answer decides; schedule the rest. A charge a sweep did not
+        show is looked up in its code's charges, which alone can show it is not there."""
         now = time.monotonic()
         clock = utcnow()
         final: list[tuple[Unconfirmed, _Verdict]] = []
@@ -359,8 +391,8 @@ class Confirmer:
             charge = waiting.charge
             listed = found.get(charge.charge_id)
             waiting.failures = 0
-            if listed is None and not complete:
-                waiting.look_up = True  # the sweep did not reach it: its code's charges will
+            if listed is None and swept:
+                waiting.look_up = True
                 continue
             verdict = _NOT_LISTED if listed is None else _verdict(charge, listed)
             if verdict.state is ChargeConfirmation.PENDING:

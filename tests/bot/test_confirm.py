@@ -347,7 +347,7 @@ async def test_an_old_charge_beyond_the_sweep_is_found_in_its_codes_pages(bench:
     for n in range(250):
         bench.pay(code, 2_000 + n)
     await bench.ledger.record_callback(bench.simulator.callback_body(old.id))  # a late retry
-    bench.start(grace=60)
+    bench.start(grace=60, sweep_pages=3)
 
     await bench.settled_as(old.id, ChargeConfirmation.CONFIRMED)
 
