@@ -65,8 +65,10 @@ CONFIRM_GRACE = 20.0
 _CUTOFF_MARGIN = timedelta(minutes=5)
 # Charges a sweep page asks for at least (Pivot's default page) and, per waiting charge, more.
 _MIN_PAGE = 20
-# An outbox status whose message went out, or will go out, as it stands.
-_GONE_OUT = frozenset({OutboxStatus.SENDING, OutboxStatus.SENT, OutboxStatus.HELD})
+# Outbox statuses of a message that went out, or is going out, as it stands; a PENDING or
+# HELD one can still be changed before it is sent.
+_GONE_OUT = frozenset({OutboxStatus.SENDING, OutboxStatus.SENT})
+_UNSENT = frozenset({OutboxStatus.PENDING, OutboxStatus.HELD})
 # Answers of the merchant-wide list that say Pivot does not offer it: look up codes instead.
 _NO_SWEEP = (
     pivot_client.BadRequestError,
@@ -454,12 +456,12 @@ class Confirmer:
             notice = _notice(row)
             told = row is not None and notice is not None and row.status in _GONE_OUT
             if verdict is _CONFIRMED:
-                if row is not None and notice is not None and row.status is OutboxStatus.PENDING:
+                if row is not None and notice is not None and row.status in _UNSENT:
                     released.append((row.id, _without_flag(notice).model_dump_json()))
                 elif told and row is not None and notice is not None:
                     confirmed_late.setdefault(row.chat_id, []).append((charge, notice))
                 continue
-            if row is not None and row.status is OutboxStatus.PENDING:
+            if row is not None and row.status in _UNSENT:
                 set_aside.append(row.id)
             elif told and row is not None and notice is not None:
                 await tx.outbox.enqueue_all([_refuted(charge, verdict, row, notice)], now=now)

@@ -138,10 +138,12 @@ class OutboxRepository:
             )
 
     async def release(self, payloads: Sequence[tuple[int, str]], *, now: datetime) -> None:
-        """Give PENDING messages a new payload and make them due ``now``; others are left."""
+        """Give unsent messages a new payload: PENDING ones are due ``now``, HELD ones wait
+        for their chat as before; messages being sent or sent are left as they are."""
         await self._sql.many(
-            "UPDATE outbox SET payload = ?, next_attempt_at = ?"
-            " WHERE id = ? AND status = 'pending'",
+            "UPDATE outbox SET payload = ?,"
+            " next_attempt_at = CASE status WHEN 'pending' THEN ? ELSE next_attempt_at END"
+            " WHERE id = ? AND status IN ('pending', 'held')",
             [(payload, moment_to_db(now), message_id) for message_id, payload in payloads],
         )
 

@@ -391,3 +391,20 @@ async def test_requests_keep_to_the_rate_after_the_burst(bench: Bench) -> None:
     moments = [at for at, url in bench.requests if url.path == "/v2/charges"][:5]
     gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
     assert min(gaps) >= 0.24, gaps
+
+
+async def test_a_message_held_for_a_blocked_chat_loses_its_flag_without_a_follow_up(
+    bench: Bench,
+) -> None:
+    code = await bench.code("kbheld")
+    charge = await bench.paid(code, 10_000)
+    async with bench.db.write() as tx:
+        assert await tx.outbox.hold_chat(SELLER, error="blocked") == 1
+    bench.start()
+
+    await bench.settled_as(charge.id, ChargeConfirmation.CONFIRMED)
+
+    row = await bench.message(charge.id)
+    assert row.status is OutboxStatus.HELD  # still waits for the seller to write again
+    assert PaymentNotice.model_validate_json(row.payload).flags == ()
+    assert await bench.texts_to(SELLER) == []
