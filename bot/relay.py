@@ -163,10 +163,19 @@ class Relay:
         """The person wrote again: their held messages are due now; say how many."""
         if self._resumed and chat_id not in self._held:
             return 0  # the common case, answered from memory
-        async with self._db.write() as tx:
-            released = await tx.outbox.release_chat(chat_id, now=utcnow())
-        self._held.discard(chat_id)
+        # Before the write, not after: a refusal that would hold the chat again once this
+        # write is done (it waited for the database meanwhile) sees it is out of date, and
+        # rows handed out meanwhile go to Telegram rather than back on hold.
         self._released_at[chat_id] = time.monotonic()
+        held = chat_id in self._held
+        self._held.discard(chat_id)
+        try:
+            async with self._db.write() as tx:
+                released = await tx.outbox.release_chat(chat_id, now=utcnow())
+        except BaseException:
+            if held:
+                self._held.add(chat_id)  # still held in the database: the next message retries
+            raise
         if released:
             logger.info("chat %d writes again: %d held messages released", chat_id, released)
             self.wake()
@@ -193,9 +202,11 @@ class Relay:
         person wrote to the bot after that, the refusal is out of date: nothing is held, and
         False says the caller's rows should simply be sent again.
         """
-        if since is not None and self._released_at.get(chat_id, -math.inf) >= since:
+        if self._released_since(chat_id, since):
             return False
         async with self._db.write() as tx:
+            if self._released_since(chat_id, since):  # while this write waited its turn
+                return False
             held = await tx.outbox.hold_chat(chat_id, error=error[:500])
             # In a private chat the chat id is the person's user id.
             seller = await tx.sellers.get(chat_id)
@@ -214,6 +225,10 @@ class Relay:
         logger.warning("chat %d refuses messages (%s); %d held", chat_id, error, held)
         self.wake()  # an alert may have been queued
         return True
+
+    def _released_since(self, chat_id: int, since: float | None) -> bool:
+        """Whether the person wrote to the bot after ``since`` (``time.monotonic()``)."""
+        return since is not None and self._released_at.get(chat_id, -math.inf) >= since
 
     async def _run(self) -> None:
         """Loop until stopped; a failing step is retried with backoff, never the end."""
