@@ -63,6 +63,8 @@ CONFIRM_GRACE = 20.0
 # A page of the merchant's charges is read back this far before the earliest time a waiting
 # charge claims, for charges Pivot lists a little out of order.
 _CUTOFF_MARGIN = timedelta(minutes=5)
+# A callback this long after the payment it reports is a retry (Pivot's first is after 5 min).
+_LATE_CALLBACK = timedelta(minutes=5)
 # Charges a sweep page asks for at least (Pivot's default page) and, per waiting charge, more.
 _MIN_PAGE = 20
 # Outbox statuses of a message that went out, or is going out, as it stands; a PENDING or
@@ -97,9 +99,10 @@ class _Waiting:
 
     charge: Unconfirmed
     due: float  # time.monotonic() of the next check
+    since: float  # time.monotonic() when it was handed over
     failures: int = 0  # checks in a row that got no answer from Pivot
     misses: int = 0  # answers in a row that did not list it as paid
-    look_up: bool = False  # the sweep did not show it: ask its code's charges next
+    look_up: bool = False  # ask its code's charges next, not the merchant's
 
 
 class _Stopped(Exception):
@@ -118,8 +121,8 @@ class Confirmer:
         burst: Requests that may go at once after a quiet spell.
         concurrency: Codes looked up at once.
         grace: Seconds after it was recorded before a charge Pivot does not list is unknown.
-        sweep_pages: Pages of the merchant's charges a sweep reads at most (then what it has
-            not seen is looked up in its code's charges).
+        sweep_pages: Pages of the merchant's charges a sweep reads at most.
+        sweep_patience: Seconds sweeps may miss a charge before its code's charges are read.
         timeout: Seconds one request may take.
         max_backoff: Longest wait before asking again after Pivot failed to answer.
         rate_limit_pause: Seconds requests pause after a 429.
@@ -136,7 +139,8 @@ class Confirmer:
         burst: int = 5,
         concurrency: int = 4,
         grace: float = CONFIRM_GRACE,
-        sweep_pages: int = 10,
+        sweep_pages: int = 50,
+        sweep_patience: float = 20.0,
         timeout: float = 10.0,
         max_backoff: float = 30.0,
         rate_limit_pause: float = 10.0,
@@ -151,6 +155,7 @@ class Confirmer:
         self._concurrency = concurrency
         self._grace = timedelta(seconds=grace)
         self._sweep_pages = sweep_pages
+        self._sweep_patience = sweep_patience
         self._max_backoff = max_backoff
         self._rate_limit_pause = rate_limit_pause
         self._waiting: dict[str, _Waiting] = {}
@@ -177,7 +182,10 @@ class Confirmer:
         """Confirm these charges (the ledger calls this after a commit)."""
         now = time.monotonic()
         for charge in charges:
-            self._waiting.setdefault(charge.charge_id, _Waiting(charge, now))
+            # A callback long after the payment (one of Pivot's retries) is for a charge far
+            # down the merchant's list: straight to its code's.
+            late = charge.recorded_at - charge.paid_at > _LATE_CALLBACK
+            self._waiting.setdefault(charge.charge_id, _Waiting(charge, now, now, look_up=late))
         self._changed.set()
 
     def start(self) -> None:
@@ -285,9 +293,9 @@ class Confirmer:
         self._checking.update(waiting.charge.charge_id for waiting in group)
         try:
             if reference is None:
-                found = await self._sweep(group)
+                found, reach = await self._sweep(group)
             else:
-                found = await self._walk(group, reference)
+                found, reach = await self._walk(group, reference), None
         except _Stopped:
             raise
         except pivot_client.RateLimitError:
@@ -315,22 +323,58 @@ class Confirmer:
             if reference is None:
                 self._checking.difference_update(waiting.charge.charge_id for waiting in group)
         self.last_error = None
-        await self._judge(group, found, swept=reference is None)
+        if reference is None:
+            group = self._not_swept(group, found, reach)
+        await self._judge(group, found)
 
-    async def _sweep(self, group: Sequence[_Waiting]) -> dict[str, pivot_client.Charge]:
+    async def _sweep(
+        self, group: Sequence[_Waiting]
+    ) -> tuple[dict[str, pivot_client.Charge], datetime | None]:
         """Read the merchant's newest charges until every one of ``group`` is seen, or the
-        pages reach back past the time each claims, or ``sweep_pages`` were read."""
+        pages reach back past the time each claims, or enough pages were read; what was
+        seen of them, and how far back the pages went (None: to the end of the list)."""
         wanted = {waiting.charge.charge_id: waiting.charge for waiting in group}
         found: dict[str, pivot_client.Charge] = {}
-        # A page big enough for the group and what came in while it waited; Pivot's own
+        # A page big enough for the group and what comes in while it is read; Pivot's own
         # default (20) at light load, where it is cheaper to read.
-        per_page = min(pivot_client.MAX_PAGE_SIZE, max(_MIN_PAGE, 2 * len(group)))
+        per_page = min(pivot_client.MAX_PAGE_SIZE, max(_MIN_PAGE, 4 * len(group)))
+        listed = None
+        # Down to the oldest charge waiting, however many came in since: a sweep that stopped
+        # short would leave it deeper still for the next one, which would read everything
+        # above it again. Callbacks that come late (Pivot's retries) are not swept at all,
+        # so this reaches back minutes at most; ``sweep_pages`` only bounds a forged time.
         for page in range(1, self._sweep_pages + 1):
             listed = await self._read(None, page, per_page)
             found.update((charge.id, charge) for charge in listed.charges if charge.id in wanted)
             if not self._read_on(listed, wanted, found, timedelta(0)):
                 break
-        return found
+        if listed is None or not listed.has_more:
+            return found, None
+        return found, _oldest(listed.charges)
+
+    def _not_swept(
+        self,
+        group: Sequence[_Waiting],
+        found: Mapping[str, pivot_client.Charge],
+        reach: datetime | None,
+    ) -> list[_Waiting]:
+        """Of ``group``, those a sweep showed; the others go to their codes' charges if the
+        pages reached back past their time (only those can say a charge is not there), or if
+        sweeps have missed them for ``sweep_patience`` seconds. Otherwise the next sweep
+        looks again: while payments pour in, the pages shift under a sweep as it reads them,
+        and the next one, with the charges that came in since, is cheaper than a look-up per
+        code."""
+        now = time.monotonic()
+        shown = []
+        for waiting in group:
+            if waiting.charge.charge_id in found:
+                shown.append(waiting)
+                continue
+            waiting.failures = 0
+            passed = reach is None or reach < waiting.charge.paid_at
+            if passed or now - waiting.since >= self._sweep_patience:
+                waiting.look_up = True
+        return shown
 
     async def _walk(
         self, group: Sequence[_Waiting], reference: str
@@ -382,10 +426,10 @@ class Confirmer:
         logger.warning("could not confirm %d charges with Pivot: %s", len(group), exc)
 
     async def _judge(
-        self, group: Sequence[_Waiting], found: Mapping[str, pivot_client.Charge], *, swept: bool
+        self, group: Sequence[_Waiting], found: Mapping[str, pivot_client.Charge]
     ) -> None:
-        """Settle what Pivot's answer decides; schedule the rest. A charge a sweep did not
-        show is looked up in its code's charges, which alone can show it is not there."""
+        """Settle what Pivot's answer decides (one not in ``found`` is not listed); schedule
+        the rest."""
         now = time.monotonic()
         clock = utcnow()
         final: list[tuple[Unconfirmed, _Verdict]] = []
@@ -393,9 +437,6 @@ class Confirmer:
             charge = waiting.charge
             listed = found.get(charge.charge_id)
             waiting.failures = 0
-            if listed is None and swept:
-                waiting.look_up = True
-                continue
             verdict = _NOT_LISTED if listed is None else _verdict(charge, listed)
             if verdict.state is ChargeConfirmation.PENDING:
                 if clock - charge.recorded_at < self._grace:

@@ -347,13 +347,33 @@ async def test_an_old_charge_beyond_the_sweep_is_found_in_its_codes_pages(bench:
     for n in range(250):
         bench.pay(code, 2_000 + n)
     await bench.ledger.record_callback(bench.simulator.callback_body(old.id))  # a late retry
-    bench.start(grace=60, sweep_pages=3)
+    bench.start(grace=60, sweep_pages=3, sweep_patience=0)  # then straight to the code's
 
     await bench.settled_as(old.id, ChargeConfirmation.CONFIRMED)
 
     walked = bench.charge_requests(code.client_reference_id)
     assert [url.params["page"] for url in walked] == ["1", "2", "3"]
     assert len(bench.charge_requests()) == 3 + 3  # three sweep pages, then the code's
+
+
+async def test_a_late_callback_is_looked_up_in_its_codes_pages_without_a_sweep(
+    bench: Bench,
+) -> None:
+    code = await bench.code("kblate")
+    assert code.pivot_session_id is not None
+    old = bench.pay(code, 1_000)
+    old.created_at -= timedelta(hours=3)  # paid three hours ago; Pivot retries its callback
+    for n in range(150):
+        bench.pay(code, 2_000 + n)
+    session = bench.simulator.sessions[code.pivot_session_id]
+    retry = {"event": "CHARGE.SUCCESS", "data": session.to_json([old])}
+    await bench.ledger.record_callback(json.dumps(retry).encode())
+    bench.start(grace=60)
+
+    await bench.settled_as(old.id, ChargeConfirmation.CONFIRMED)
+
+    assert [url.params["page"] for url in bench.charge_requests()] == ["1", "2"]
+    assert len(bench.charge_requests(code.client_reference_id)) == 2
 
 
 async def test_charges_left_waiting_by_a_previous_run_are_taken_up(bench: Bench) -> None:
