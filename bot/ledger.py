@@ -31,7 +31,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -419,10 +419,8 @@ class Ledger:
             seller = sellers.get(code.seller_id)
             if seller is None:  # the foreign key makes this impossible; refuse rather than guess
                 raise LookupError(f"code {code.id} has no seller")
-            message = _payment_message(candidate, code, seller, count, total)
-            if candidate.record.confirmation is ChargeConfirmation.PENDING:
-                message = replace(message, due_at=now + self._confirm_within)
-            messages.append(message)
+            deadline = now + self._confirm_within
+            messages.append(_payment_message(candidate, code, seller, count, total, deadline))
         await tx.outbox.enqueue_all(messages[::-1], now=now)
         for candidate, code in fresh:
             log.add(
@@ -578,10 +576,12 @@ def _candidate(
 
 
 def _payment_message(
-    candidate: _Candidate, code: Code, seller: Seller, count: int, total: int
+    candidate: _Candidate, code: Code, seller: Seller, count: int, total: int, deadline: datetime
 ) -> NewMessage:
-    """The seller's message about a charge just recorded on ``code``."""
+    """The seller's message about a charge just recorded on ``code``; one waiting for Pivot's
+    confirmation is due at ``deadline`` unless confirmed first."""
     record = candidate.record
+    pending = record.confirmation is ChargeConfirmation.PENDING
     notice = PaymentNotice(
         # What the buyer's app shows for QRIS (the RRN); Pivot's charge id otherwise.
         reference=(record.reference if code.kind is CodeKind.QRIS else None)
@@ -596,11 +596,7 @@ def _payment_message(
         total=total,
         expected_amount=code.amount,
         # Until Pivot's API confirms it, the message says so (bot.confirm lifts the flag).
-        flags=(
-            (Flag.UNCONFIRMED, *candidate.flags)
-            if record.confirmation is ChargeConfirmation.PENDING
-            else candidate.flags
-        ),
+        flags=(Flag.UNCONFIRMED, *candidate.flags) if pending else candidate.flags,
         language=seller.language,
         timezone=seller.timezone,
     )
@@ -609,6 +605,7 @@ def _payment_message(
         chat_id=seller.chat_id,
         kind=PAYMENT_KIND,
         payload=notice.model_dump_json(),
+        due_at=deadline if pending else None,
     )
 
 
