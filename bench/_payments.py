@@ -1,4 +1,9 @@
-"""Payments for the end-to-end benchmarks: callbacks to the running bot, messages read back."""
+"""Payments for the end-to-end benchmarks: callbacks to the running bot, messages read back.
+
+Codes are made at the simulator and payments recorded there before their callbacks are
+posted, as Pivot would: the bot confirms every payment with Pivot's API before announcing it
+(docs/confirmation.md), so a payment the simulator never made would be refused as a forgery.
+"""
 
 from __future__ import annotations
 
@@ -13,18 +18,20 @@ from typing import Any
 import httpx
 
 from bench._common import CACHE
-from storage import Code
+from storage import Code, CodeKind
 from tests.e2e.harness import CALLBACK_KEY, BotEnv, running_bot
 from tests.helpers.fake_telegram import Call
-from tests.helpers.records import charge_success_body
+from tests.helpers.records import add_code
 
 __all__ = [
     "CALLBACK_HEADERS",
     "amounts_listed",
     "bot_for_bench",
+    "pay_at_simulator",
     "post_payment",
     "reference_of",
     "sent_messages",
+    "simulator_code",
 ]
 
 CALLBACK_HEADERS = {"X-API-Key": CALLBACK_KEY, "Content-Type": "application/json"}
@@ -52,13 +59,43 @@ async def bot_for_bench(*, flood_control: bool, **settings: Any) -> AsyncIterato
         shutil.rmtree(folder, ignore_errors=True)
 
 
-async def post_payment(
-    http: httpx.AsyncClient, env: BotEnv, code: Code, charge_id: str, amount: int
-) -> None:
-    """Pivot's ``CHARGE.SUCCESS`` for one charge on ``code``, as the simulator would post it."""
-    body = charge_success_body(
-        code.pivot_session_id or "", code.client_reference_id, [(charge_id, amount)]
+async def simulator_code(
+    env: BotEnv, seller: int, *, kind: CodeKind = CodeKind.QRIS, customer: str = "Budi"
+) -> Code:
+    """A code made at the simulator (a BCA VA, or a QRIS), recorded as the bot records its
+    codes."""
+    number = len(env.simulator.sessions) + 1
+    reference = f"kbbench{number:08d}"
+    pivot = env.services.pivot
+    if kind is CodeKind.QRIS:
+        session = await pivot.create_static_payment(client_reference_id=reference, method="QR")
+    else:
+        session = await pivot.create_static_payment(
+            client_reference_id=reference,
+            method="VIRTUAL_ACCOUNT",
+            channel="BCA",
+            virtual_account_number=f"{number:06d}",  # BCA's default range: up to 100 codes
+        )
+    return await add_code(
+        env.services.db,
+        seller,
+        kind=kind,
+        bank="BCA" if kind is CodeKind.VA else None,
+        customer=customer,
+        session_id=session.id,
+        client_reference_id=reference,
     )
+
+
+def pay_at_simulator(env: BotEnv, code: Code, amount: int) -> str:
+    """A payment into ``code`` that Pivot knows of (its callback not sent); its charge id."""
+    assert code.pivot_session_id is not None
+    return env.simulator.record_charge(code.pivot_session_id, amount, deliver=False).id
+
+
+async def post_payment(http: httpx.AsyncClient, env: BotEnv, charge_id: str) -> None:
+    """The charge's ``CHARGE.SUCCESS`` callback, exactly as the simulator would post it."""
+    body = env.simulator.callback_body(charge_id)
     response = await http.post(env.callback_url, content=body, headers=CALLBACK_HEADERS)
     response.raise_for_status()
 

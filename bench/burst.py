@@ -20,11 +20,18 @@ import httpx
 
 from bench._common import Outcome, Row, bench_main, median, say
 from bench._common import spread as spread_of
-from bench._payments import amounts_listed, bot_for_bench, post_payment, sent_messages
+from bench._payments import (
+    amounts_listed,
+    bot_for_bench,
+    pay_at_simulator,
+    post_payment,
+    sent_messages,
+    simulator_code,
+)
 from bot.amounts import format_rupiah
 from storage import CodeKind
 from tests.e2e.harness import BotEnv
-from tests.helpers.records import add_code, add_seller
+from tests.helpers.records import add_seller
 from tests.helpers.servers import wait_for
 
 WHAT = "burst: 300 payments on one seller's codes within 10 s"
@@ -49,8 +56,7 @@ async def burst(env: BotEnv, http: httpx.AsyncClient, run: int, args: argparse.N
     seller = FIRST_SELLER + run
     await add_seller(env.services.db, seller, language="en")
     codes = [
-        await add_code(env.services.db, seller, kind=CodeKind.VA, bank="BCA", customer=f"B{n}")
-        for n in range(CODES)
+        await simulator_code(env, seller, kind=CodeKind.VA, customer=f"B{n}") for n in range(CODES)
     ]
     amounts = {format_rupiah(10_001 + number) for number in range(args.payments)}
     floods = env.telegram.flood_429_count
@@ -61,13 +67,8 @@ async def burst(env: BotEnv, http: httpx.AsyncClient, run: int, args: argparse.N
     posts = []
     for number in range(args.payments):
         await asyncio.sleep(max(0.0, start + number * interval - loop.time()))
-        posts.append(
-            asyncio.create_task(
-                post_payment(
-                    http, env, codes[number % CODES], f"burst-{run}-{number}", 10_001 + number
-                )
-            )
-        )
+        charge_id = pay_at_simulator(env, codes[number % CODES], 10_001 + number)
+        posts.append(asyncio.create_task(post_payment(http, env, charge_id)))
     await asyncio.gather(*posts)
 
     def listed() -> Counter[str]:

@@ -22,18 +22,25 @@ from collections import Counter
 import httpx
 
 from bench._common import Outcome, Row, bench_main, say
-from bench._payments import amounts_listed, bot_for_bench, post_payment, sent_messages
+from bench._payments import (
+    amounts_listed,
+    bot_for_bench,
+    pay_at_simulator,
+    post_payment,
+    sent_messages,
+    simulator_code,
+)
 from bot.amounts import format_rupiah
 from storage import Code
 from tests.e2e.harness import BotEnv
-from tests.helpers.fake_telegram import TELEGRAM_LIMITS
-from tests.helpers.records import add_code, add_seller
+from tests.helpers.fake_telegram import TELEGRAM_LIMITS, Call
+from tests.helpers.records import add_seller
 from tests.helpers.servers import wait_for
 
 WHAT = "fan-out: 1,000 sellers, 3 payments each within 10 s"
 FIRST_SELLER = 40_000
 TARGET_RATIO = 1.2
-CONNECTIONS = 32
+MAX_POSTS_IN_FLIGHT = 64
 
 
 async def fan_out(env: BotEnv, http: httpx.AsyncClient, args: argparse.Namespace) -> Outcome:
@@ -43,7 +50,7 @@ async def fan_out(env: BotEnv, http: httpx.AsyncClient, args: argparse.Namespace
     codes: dict[int, Code] = {}
     for seller in sellers:
         await add_seller(env.services.db, seller, language="en")
-        codes[seller] = await add_code(env.services.db, seller, customer=f"B{seller}")
+        codes[seller] = await simulator_code(env, seller, customer=f"B{seller}")
     schedule = sorted(
         (rng.uniform(0, args.seconds), seller) for seller in sellers for _ in range(args.each)
     )
@@ -51,37 +58,47 @@ async def fan_out(env: BotEnv, http: httpx.AsyncClient, args: argparse.Namespace
     say(f"fan-out: {len(schedule)} payments to {args.sellers} sellers over {args.seconds:.0f} s")
     loop = asyncio.get_running_loop()
     start, first = loop.time(), time.monotonic()
-    # Bounded like Pivot's own sender: httpx's pool does work for every queued request on each
-    # completion, so thousands queued at once would starve the loop the bot runs on.
-    in_flight = asyncio.Semaphore(CONNECTIONS)
-
-    async def post(number: int, seller: int, amount: int) -> None:
-        async with in_flight:
-            await post_payment(http, env, codes[seller], f"fan-{number}", amount)
-
     posts = []
+    # Pivot posts over a bounded number of connections too. Thousands of requests queued in
+    # one httpx pool cost it time quadratic in their number, on this process's event loop:
+    # seconds-long stalls of the bot being measured, and callbacks timing out.
+    in_flight = asyncio.Semaphore(MAX_POSTS_IN_FLIGHT)
+
+    async def post(charge_id: str) -> None:
+        async with in_flight:
+            await post_payment(http, env, charge_id)
+
     for number, (moment, seller) in enumerate(schedule):
         amount = 10_001 + number
         expected[seller].add(format_rupiah(amount))
         await asyncio.sleep(max(0.0, start + moment - loop.time()))
-        posts.append(asyncio.create_task(post(number, seller, amount)))
+        charge_id = pay_at_simulator(env, codes[seller], amount)
+        posts.append(asyncio.create_task(post(charge_id)))
     await asyncio.gather(*posts)
     physical = args.sellers / TELEGRAM_LIMITS.global_per_second
 
-    def listed(seller: int) -> Counter[str]:
-        return Counter(a for call in sent_messages(env, seller) for a in amounts_listed(call))
+    counts = {seller: Counter[str]() for seller in sellers}
+    calls: list[Call] = []
+
+    def tally() -> bool:
+        """Read the messages sent since the last look; whether every payment is listed.
+
+        Once over the messages, not once per seller: the check must not take the event loop
+        (the bot's, in this same process) away from what it measures."""
+        new = sent_messages(env)[len(calls) :]
+        calls.extend(new)
+        for call in new:
+            seller = call.params.get("chat_id")
+            if isinstance(seller, int) and seller in counts:
+                counts[seller].update(amounts_listed(call))
+        return all(set(counts[seller]) >= expected[seller] for seller in sellers)
 
     # Waits well past the target, so that a miss is measured rather than cut off.
     with contextlib.suppress(AssertionError):
-        await wait_for(
-            lambda: all(set(listed(seller)) >= expected[seller] for seller in sellers),
-            timeout=physical * 3,
-            interval=0.2,
-            what="every payment reported",
-        )
-    calls = [call for seller in sellers for call in sent_messages(env, seller)]
+        await wait_for(tally, timeout=physical * 3, interval=0.2, what="every payment reported")
+    tally()
+    calls = [call for call in calls if call.params.get("chat_id") in counts]
     seconds = max((call.at for call in calls), default=first) - first
-    counts = {seller: listed(seller) for seller in sellers}
     lost = sum(len(expected[seller] - set(counts[seller])) for seller in sellers)
     doubled = sum(n - 1 for seller in sellers for n in counts[seller].values() if n > 1)
     floods = env.telegram.flood_429_count
@@ -118,7 +135,7 @@ async def measure(args: argparse.Namespace) -> Outcome:
         httpx.AsyncClient(
             trust_env=False,
             timeout=30,
-            limits=httpx.Limits(max_connections=CONNECTIONS),
+            limits=httpx.Limits(max_connections=MAX_POSTS_IN_FLIGHT),
         ) as http,
     ):
         return await fan_out(env, http, args)

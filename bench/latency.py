@@ -1,10 +1,12 @@
 """Benchmark 2: callback → sendMessage latency at a local fake Bot API, under light load.
 
 The whole bot (``bot.app.Runtime``) runs against the fake Bot API without flood limits and the
-Pivot simulator. One payment every ``--interval`` seconds goes to ``/pivot/callback``, round
-``--sellers`` sellers, so a chat gets one payment every few seconds and the relay never has to
-hold one back for pacing. Latency is from just before the callback's POST to the moment the
-fake received the sendMessage naming that charge (``Call.at``, the same monotonic clock).
+Pivot simulator. One payment every ``--interval`` seconds is made at the simulator and its
+callback posted to ``/pivot/callback``, round ``--sellers`` sellers, so a chat gets one payment
+every few seconds and the relay never has to hold one back for pacing. Each payment is
+confirmed with the simulator's API before it is announced, so that round trip is included.
+Latency is from just before the callback's POST to the moment the fake received the
+sendMessage naming that charge (``Call.at``, the same monotonic clock).
 """
 
 from __future__ import annotations
@@ -19,10 +21,17 @@ import httpx
 
 from bench._common import Outcome, Row, bench_main, median, percentile, say
 from bench._common import spread as spread_of
-from bench._payments import bot_for_bench, post_payment, reference_of, sent_messages
+from bench._payments import (
+    bot_for_bench,
+    pay_at_simulator,
+    post_payment,
+    reference_of,
+    sent_messages,
+    simulator_code,
+)
 from storage import Code, CodeKind
 from tests.e2e.harness import BotEnv
-from tests.helpers.records import add_code, add_seller
+from tests.helpers.records import add_seller
 from tests.helpers.servers import wait_for
 
 WHAT = "callback → sendMessage, light load"
@@ -45,10 +54,9 @@ async def one_run(
     posts = []
     for number in range(payments):
         await asyncio.sleep(max(0.0, start + number * interval - loop.time()))
-        charge_id = f"latency-{run}-{number}"
+        charge_id = pay_at_simulator(env, next(codes), 25_000)
         sent[charge_id] = time.monotonic()
-        code = next(codes)
-        posts.append(asyncio.create_task(post_payment(http, env, code, charge_id, 25_000)))
+        posts.append(asyncio.create_task(post_payment(http, env, charge_id)))
     await asyncio.gather(*posts)
 
     def received() -> dict[str, float]:
@@ -78,7 +86,7 @@ async def measure(args: argparse.Namespace) -> Outcome:
         codes: list[Code] = []
         for seller in range(FIRST_SELLER, FIRST_SELLER + args.sellers):
             await add_seller(db, seller, language="en")
-            codes.append(await add_code(db, seller, kind=CodeKind.VA, bank="BCA"))
+            codes.append(await simulator_code(env, seller, kind=CodeKind.VA))
         # One round of the chats across all runs: a chat's next payment is always
         # sellers × interval later, so the relay's 1 s per chat never holds one back.
         chats = itertools.cycle(codes)

@@ -24,10 +24,11 @@ from telegram.ext import Application, ApplicationBuilder
 
 from bot.clock import utcnow
 from bot.codes import CodeIssuer
+from bot.confirm import CONFIRM_GRACE, Confirmer
 from bot.context import CONTEXT_TYPES, SERVICES_KEY
 from bot.expiry import ExpiryWatch
 from bot.handlers import publish_commands, register
-from bot.ledger import Ledger
+from bot.ledger import CONFIRM_WITHIN, Ledger
 from bot.logs import configure_logging
 from bot.pivot_check import CredentialCheck
 from bot.reconcile import LookupQueue, Reconciler
@@ -65,11 +66,24 @@ class StartupError(Exception):
 
 
 class Runtime:
-    """Every long-lived part of the bot, started and stopped in the right order."""
+    """Every long-lived part of the bot, started and stopped in the right order.
 
-    def __init__(self, settings: Settings, *, sender: Sender | None = None) -> None:
+    ``confirm_within`` and ``confirm_grace`` (seconds) are for tests: how long a payment
+    message waits for Pivot's confirmation, and how long Pivot may take to list a charge.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sender: Sender | None = None,
+        confirm_within: float = CONFIRM_WITHIN,
+        confirm_grace: float = CONFIRM_GRACE,
+    ) -> None:
         self.settings = settings
         self._sender = sender or Sender()
+        self._confirm_within = confirm_within
+        self._confirm_grace = confirm_grace
         self._stopping = asyncio.Event()
         self._db: Database | None = None
         self._pivot: PivotClient | None = None
@@ -80,6 +94,7 @@ class Runtime:
         self._ledger: Ledger | None = None
         self._reconciler: Reconciler | None = None
         self._expiry: ExpiryWatch | None = None
+        self._confirmer: Confirmer | None = None
         self._telegram_ready = False
 
     @property
@@ -121,8 +136,16 @@ class Runtime:
         self._application = application = self._build_application()
         self._relay = relay = Relay(db, application.bot, settings.admin_telegram_ids)
         lookups = LookupQueue()
+        self._confirmer = confirmer = Confirmer(
+            db, pivot, settings.admin_telegram_ids, relay.wake, grace=self._confirm_grace
+        )
         self._ledger = ledger = Ledger(
-            db, settings.admin_telegram_ids, relay.wake, look_up=lookups.request
+            db,
+            settings.admin_telegram_ids,
+            relay.wake,
+            look_up=lookups.request,
+            confirm=confirmer.request,
+            confirm_within=self._confirm_within,
         )
         application.bot_data[SERVICES_KEY] = Services(
             settings=settings,
@@ -138,6 +161,7 @@ class Runtime:
         await self._serve_http(ledger)
         await self._start_telegram(application)
         await relay.start()
+        confirmer.start()
         self._reconciler.start()
         # Expiry warnings are looked for as often as reconciliation runs: a few minutes
         # matter little against a three-day warning.
@@ -251,6 +275,8 @@ class Runtime:
             await self._reconciler.stop()
         if self._expiry is not None:
             await self._expiry.stop()
+        if self._confirmer is not None:
+            await self._confirmer.stop()
         if self._pivot_check is not None:
             await self._pivot_check.stop()
         if self._relay is not None and self._relay.running:
@@ -276,11 +302,14 @@ class Runtime:
                 database_ok = True
             except Exception as exc:
                 report["database_error"] = type(exc).__name__
-        relay, reconciler = self._relay, self._reconciler
+        relay, reconciler, confirmer = self._relay, self._reconciler, self._confirmer
         report["database"] = "ok" if database_ok else "unavailable"
         report["telegram"] = "ok" if self._telegram_ready else "not connected"
         report["relay"] = _relay_state(relay)
         report["reconciliation"] = "running" if reconciler and reconciler.running else "stopped"
+        report["confirmation"] = "running" if confirmer and confirmer.running else "stopped"
+        if confirmer is not None:
+            report["awaiting_confirmation"] = confirmer.waiting
         # Informative only: refused credentials do not make the bot unready (see README).
         if self._pivot_check is not None:
             report["pivot"] = self._pivot_check.status.value
@@ -294,6 +323,7 @@ class Runtime:
             and self._telegram_ready
             and report["relay"] == "running"
             and report["reconciliation"] == "running"
+            and report["confirmation"] == "running"
         )
         report["status"] = "ok" if ready else "not ready"
         report["time"] = utcnow().isoformat()

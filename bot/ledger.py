@@ -11,6 +11,12 @@ that holds it, and what it records is what it would record alone, after the call
 it. If anything in a batch fails, the batch is rolled back and its callbacks are recorded one
 by one, so only the one at fault gets its 5xx.
 
+A callback is evidence, not proof (design.md §4, rule 8): a charge it reports is recorded
+PENDING, its message flagged "not yet confirmed" and due only ``confirm_within`` seconds later,
+and handed to ``confirm`` after the commit; ``bot.confirm`` asks Pivot's API and releases the
+message, unflagged, as soon as Pivot lists the charge (docs/confirmation.md). A charge found
+through Pivot's API (reconciliation, look-ups) is confirmed as it is recorded.
+
 Any payment event counts, whatever Pivot names it (design.md §4, rule 5), and a callback on one
 of our codes that records nothing new makes the bot look that session up at Pivot at once
 (``look_up``, after the commit). Only a positive whole number of rupiah within Pivot's limits
@@ -26,7 +32,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 import pivot_client
@@ -35,6 +41,8 @@ from bot.amounts import format_rupiah
 from bot.clock import utcnow
 from bot.notifications import PAYMENT_KIND, Flag, PaymentNotice
 from storage import (
+    Charge,
+    ChargeConfirmation,
     ChargeSource,
     Code,
     CodeKind,
@@ -47,7 +55,7 @@ from storage import (
     Transaction,
 )
 
-__all__ = ["Ledger", "Recorded", "payment_dedupe_key"]
+__all__ = ["CONFIRM_WITHIN", "Ledger", "Recorded", "Unconfirmed", "payment_dedupe_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +68,9 @@ _QUEUES_MESSAGES = frozenset(
 MAX_BATCH = 64
 # Characters of a Pivot id an alert shows (Pivot's are 36-character UUIDs).
 _ID_SHOWN = 64
+# Seconds a callback's payment message waits for Pivot's confirmation before it goes out
+# flagged "not yet confirmed" (the issue's "about a minute").
+CONFIRM_WITHIN = 60.0
 
 
 class Recorded(StrEnum):
@@ -77,6 +88,34 @@ class SessionRef:
 
     session_id: str
     client_reference_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unconfirmed:
+    """A charge a callback reported on one of our codes, waiting for Pivot's API to confirm it."""
+
+    charge_id: str  # Pivot's
+    code_id: int
+    seller_id: int
+    reference: str  # the code's clientReferenceId: ours, whatever the callback said
+    session_id: str | None  # the code's Pivot session, when known
+    amount: int
+    paid_at: datetime
+    recorded_at: datetime
+
+    @classmethod
+    def of(cls, charge: Charge, code: Code) -> Unconfirmed:
+        """The recorded ``charge`` on ``code``."""
+        return cls(
+            charge_id=charge.pivot_charge_id,
+            code_id=code.id,
+            seller_id=code.seller_id,
+            reference=code.client_reference_id,
+            session_id=code.pivot_session_id,
+            amount=charge.amount,
+            paid_at=charge.paid_at,
+            recorded_at=charge.recorded_at,
+        )
 
 
 @dataclass(slots=True)
@@ -104,6 +143,10 @@ class Ledger:
         on_recorded: Called after a commit that queued messages (wakes the relay).
         look_up: Called after a commit with each code whose session must be looked up at
             Pivot now: a callback named it but recorded nothing new. None: nobody looks.
+        confirm: Called after a commit with the charges it recorded from callbacks on our
+            codes, to be confirmed with Pivot's API. None: nobody confirms them, and their
+            messages go out flagged after ``confirm_within``.
+        confirm_within: Seconds a callback's payment message waits for the confirmation.
     """
 
     def __init__(
@@ -113,11 +156,15 @@ class Ledger:
         on_recorded: Callable[[], None],
         *,
         look_up: Callable[[Code], None] | None = None,
+        confirm: Callable[[list[Unconfirmed]], None] | None = None,
+        confirm_within: float = CONFIRM_WITHIN,
     ) -> None:
         self._db = db
         self._admin_ids = frozenset(admin_ids)
         self._on_recorded = on_recorded
         self._look_up = look_up
+        self._confirm = confirm
+        self._confirm_within = timedelta(seconds=confirm_within)
         self._waiting: list[_Waiting] = []
         self._committer: asyncio.Task[None] | None = None
 
@@ -169,6 +216,8 @@ class Ledger:
         log.write()
         if any(outcome in _QUEUES_MESSAGES for _, outcome in results):
             self._on_recorded()
+        if self._confirm is not None and log.unconfirmed:
+            self._confirm(log.unconfirmed)
         if self._look_up is not None:
             for code in looked_up:
                 self._look_up(code)
@@ -191,7 +240,10 @@ class Ledger:
             for entry_id, item in zip(entry_ids, read, strict=True)
             if isinstance(item.event, pivot_client.SessionEvent) and item.ref is not None
         ]
-        found = [_Found(ref, event.charges, ChargeSource.CALLBACK) for _, ref, event in paid]
+        found = [
+            _Found(ref, event.charges, ChargeSource.CALLBACK, confirmed=False)
+            for _, ref, event in paid
+        ]
         recorded = dict(
             zip(
                 (entry_id for entry_id, _, _ in paid),
@@ -250,9 +302,11 @@ class Ledger:
         charges: Sequence[pivot_client.Charge],
         source: ChargeSource,
     ) -> list[Recorded]:
-        """Record charges found outside a callback (reconciliation); one transaction."""
+        """Record charges found through Pivot's API (reconciliation, look-ups), confirmed as
+        they are: one transaction."""
         now = utcnow()
-        found = _Found(SessionRef(session_id, client_reference_id), charges, source)
+        ref = SessionRef(session_id, client_reference_id)
+        found = _Found(ref, charges, source, confirmed=True)
         log = _CommitLog()
         async with self._db.write() as tx:
             codes = await _codes_of(tx, [found.ref])
@@ -292,14 +346,18 @@ class Ledger:
         candidates_ok = [c for c in candidates if c.problem is None]
         if candidates_ok:
             inserted = await tx.charges.insert_new([c.record for c in candidates_ok], now=now)
-            unclaimed = {charge.pivot_charge_id for charge in inserted}
+            unclaimed = {charge.pivot_charge_id: charge for charge in inserted}
             for candidate in candidates_ok:
                 # A charge twice in one batch is new the first time only, as it would be alone.
-                if candidate.record.pivot_charge_id in unclaimed:
-                    unclaimed.remove(candidate.record.pivot_charge_id)
-                    candidate.outcome = (
-                        Recorded.UNKNOWN_SESSION if candidate.code is None else Recorded.NEW
-                    )
+                charge = unclaimed.pop(candidate.record.pivot_charge_id, None)
+                if charge is None:
+                    continue
+                if candidate.code is None:
+                    candidate.outcome = Recorded.UNKNOWN_SESSION
+                    continue
+                candidate.outcome = Recorded.NEW
+                if charge.confirmation is ChargeConfirmation.PENDING:
+                    log.unconfirmed.append(Unconfirmed.of(charge, candidate.code))
         fresh = [
             (c, c.code) for c in candidates if c.outcome is Recorded.NEW and c.code is not None
         ]
@@ -361,7 +419,8 @@ class Ledger:
             seller = sellers.get(code.seller_id)
             if seller is None:  # the foreign key makes this impossible; refuse rather than guess
                 raise LookupError(f"code {code.id} has no seller")
-            messages.append(_payment_message(candidate, code, seller, count, total))
+            deadline = now + self._confirm_within
+            messages.append(_payment_message(candidate, code, seller, count, total, deadline))
         await tx.outbox.enqueue_all(messages[::-1], now=now)
         for candidate, code in fresh:
             log.add(
@@ -395,13 +454,15 @@ class Ledger:
 
 
 class _CommitLog:
-    """Log lines about a transaction, written only once it is committed: a batch that is
-    rolled back and replayed must not have said "recorded" for what it did not keep."""
+    """What a transaction did that is told only once it is committed: its log lines (a batch
+    rolled back and replayed must not have said "recorded" for what it did not keep) and the
+    charges it recorded that wait for Pivot's confirmation."""
 
-    __slots__ = ("_lines",)
+    __slots__ = ("_lines", "unconfirmed")
 
     def __init__(self) -> None:
         self._lines: list[tuple[int, str, tuple[object, ...]]] = []
+        self.unconfirmed: list[Unconfirmed] = []
 
     def add(self, level: int, message: str, *args: object) -> None:
         """Keep a line for later."""
@@ -420,6 +481,7 @@ class _Found:
     ref: SessionRef
     charges: Sequence[pivot_client.Charge]
     source: ChargeSource
+    confirmed: bool  # found through Pivot's API, not reported by a callback
 
 
 @dataclass(slots=True)
@@ -506,15 +568,20 @@ def _candidate(
         reference=reference,
         source=found.source,
         flags=frozenset(flags),
+        confirmation=(
+            ChargeConfirmation.CONFIRMED if found.confirmed else ChargeConfirmation.PENDING
+        ),
     )
     return _Candidate(index, code, flags, record, charge.money_problem())
 
 
 def _payment_message(
-    candidate: _Candidate, code: Code, seller: Seller, count: int, total: int
+    candidate: _Candidate, code: Code, seller: Seller, count: int, total: int, deadline: datetime
 ) -> NewMessage:
-    """The seller's message about a charge just recorded on ``code``."""
+    """The seller's message about a charge just recorded on ``code``; one waiting for Pivot's
+    confirmation is due at ``deadline`` unless confirmed first."""
     record = candidate.record
+    pending = record.confirmation is ChargeConfirmation.PENDING
     notice = PaymentNotice(
         # What the buyer's app shows for QRIS (the RRN); Pivot's charge id otherwise.
         reference=(record.reference if code.kind is CodeKind.QRIS else None)
@@ -528,7 +595,8 @@ def _payment_message(
         count=count,
         total=total,
         expected_amount=code.amount,
-        flags=candidate.flags,
+        # Until Pivot's API confirms it, the message says so (bot.confirm lifts the flag).
+        flags=(Flag.UNCONFIRMED, *candidate.flags) if pending else candidate.flags,
         language=seller.language,
         timezone=seller.timezone,
     )
@@ -537,6 +605,7 @@ def _payment_message(
         chat_id=seller.chat_id,
         kind=PAYMENT_KIND,
         payload=notice.model_dump_json(),
+        due_at=deadline if pending else None,
     )
 
 

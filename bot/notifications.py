@@ -41,6 +41,7 @@ class Flag(StrEnum):
     AMOUNT_MISMATCH = "amount_mismatch"
     DEACTIVATED_CODE = "deactivated_code"
     LATE = "late"
+    UNCONFIRMED = "unconfirmed"  # reported by a callback, not yet confirmed by Pivot's API
 
 
 class PaymentNotice(BaseModel):
@@ -107,8 +108,9 @@ def _flag_values(notice: PaymentNotice) -> dict[str, object]:
 def render_payment(notice: PaymentNotice) -> str:
     """The message for one payment."""
     lang = notice.language
+    title = "payment.title.unconfirmed" if Flag.UNCONFIRMED in notice.flags else "payment.title"
     lines = [
-        text(lang, "payment.title", amount=format_rupiah(notice.amount)),
+        text(lang, title, amount=format_rupiah(notice.amount)),
         text(lang, "payment.customer", customer=notice.customer),
         text(lang, "payment.channel", channel=Safe(_channel(notice))),
         text(lang, "payment.time", time=format_datetime(notice.paid_at, notice.zone)),

@@ -395,7 +395,7 @@ class Reconciler:
         while True:
             await self._turn()
             try:
-                page = await self._pivot.list_charges_page(code.client_reference_id, number)
+                page = await self._pivot.list_charges_page(code.client_reference_id, page=number)
             except _ABOUT_THE_CODE:
                 raise
             except pivot_client.APIError as exc:

@@ -218,7 +218,7 @@ class Relay:
         person wrote to the bot after that, the refusal is out of date: nothing is held, and
         False says the caller's rows should simply be sent again.
         """
-        if since is not None and self._released_at.get(chat_id, -math.inf) >= since:
+        if self._released_since(chat_id, since):
             return False
         marked = time.monotonic()
         # Before the write: a person who writes while it runs is seen by ``release``.
@@ -226,6 +226,8 @@ class Relay:
         self._refusing.add(chat_id)
         self._queues.pop(chat_id, None)  # their rows are about to be held in the database
         async with self._db.write() as tx:
+            if self._released_since(chat_id, since):  # while this write waited its turn
+                return False
             held = await tx.outbox.hold_chat(chat_id, error=error[:500])
             # In a private chat the chat id is the person's user id.
             seller = await tx.sellers.get(chat_id)
@@ -246,6 +248,10 @@ class Relay:
             self.release(chat_id)
         self.wake()  # an alert may have been queued
         return True
+
+    def _released_since(self, chat_id: int, since: float | None) -> bool:
+        """Whether the person wrote to the bot after ``since`` (``time.monotonic()``)."""
+        return since is not None and self._released_at.get(chat_id, -math.inf) >= since
 
     async def _run(self) -> None:
         """Loop until stopped; a failing step is retried with backoff, never the end."""

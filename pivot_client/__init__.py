@@ -20,7 +20,12 @@ from ._callbacks import (
     verify_callback_key,
 )
 from ._client import Page, PivotClient
-from ._constants import CLOSED_STATIC_VA_LIFETIME, DEFAULT_BASE_URL, PRODUCTION_BASE_URL
+from ._constants import (
+    CLOSED_STATIC_VA_LIFETIME,
+    DEFAULT_BASE_URL,
+    MAX_PAGE_SIZE,
+    PRODUCTION_BASE_URL,
+)
 from ._exceptions import (
     APIConnectionError,
     APIError,
@@ -73,6 +78,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_VA_RULES",
     "MASK",
+    "MAX_PAGE_SIZE",
     "PRODUCTION_BASE_URL",
     "QR",
     "APIConnectionError",

@@ -330,15 +330,22 @@ class PivotClient:
             _CHARGES_PATH, {"clientReferenceId": client_reference_id}, _CHARGES
         )
 
-    async def list_charges_page(self, client_reference_id: str, page: int = 1) -> Page[Charge]:
-        """Page ``page`` (of up to 100 charges, newest first) of the session's charges.
+    async def list_charges_page(
+        self,
+        client_reference_id: str | None = None,
+        *,
+        page: int = 1,
+        per_page: int = MAX_PAGE_SIZE,
+    ) -> Page[Charge]:
+        """One page of charges, newest first: of the session ``client_reference_id``, or of
+        the whole merchant when it is None (one call then reports many sessions' payments).
 
         For a caller that paces its requests itself: ``list_charges`` asks for all pages at once.
         """
-        if page < 1:
-            raise ValueError("pages count from 1")
-        params = {"clientReferenceId": client_reference_id}
-        return await self._page(_CHARGES_PATH, params, _CHARGES, page)
+        if page < 1 or not 1 <= per_page <= MAX_PAGE_SIZE:
+            raise ValueError(f"page must be at least 1 and per_page 1 to {MAX_PAGE_SIZE}")
+        params = {} if client_reference_id is None else {"clientReferenceId": client_reference_id}
+        return await self._page(_CHARGES_PATH, params, _CHARGES, page, per_page)
 
     async def payment_method_configs(self) -> PaymentMethodConfigs:
         """The merchant's enabled methods, VA channels and amount limits."""
@@ -369,9 +376,14 @@ class PivotClient:
             number += 1
 
     async def _page(
-        self, path: str, params: Mapping[str, str], adapter: TypeAdapter[list[T]], number: int
+        self,
+        path: str,
+        params: Mapping[str, str],
+        adapter: TypeAdapter[list[T]],
+        number: int,
+        per_page: int = MAX_PAGE_SIZE,
     ) -> Page[T]:
-        query: dict[str, str | int] = {**params, "page": number, "perPage": MAX_PAGE_SIZE}
+        query: dict[str, str | int] = {**params, "page": number, "perPage": per_page}
         envelope = await self._call("GET", path, params=query)
         # An empty list may come as null.
         items = _validate(adapter, envelope.data or [], "GET", path)

@@ -24,6 +24,7 @@ from ._inbox import InboxRepository
 from ._invites import InviteRepository
 from ._models import (
     Charge,
+    ChargeConfirmation,
     ChargeSource,
     Code,
     CodeKind,
@@ -48,6 +49,7 @@ from ._sellers import SellerRepository
 
 __all__ = [
     "Charge",
+    "ChargeConfirmation",
     "ChargeRepository",
     "ChargeSource",
     "Code",

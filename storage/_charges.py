@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from ._models import Charge, ChargeSource, CodeKind, NewCharge, SellerDay, SellerPayment
+from ._models import (
+    Charge,
+    ChargeConfirmation,
+    ChargeSource,
+    CodeKind,
+    NewCharge,
+    SellerDay,
+    SellerPayment,
+)
 from ._sql import Sql
-from ._values import flags_from_db, flags_to_db, id_array, moment_from_db, moment_to_db
+from ._values import (
+    flags_from_db,
+    flags_to_db,
+    id_array,
+    moment_from_db,
+    moment_to_db,
+    optional_moment_from_db,
+)
 
 __all__ = ["ChargeRepository"]
 
@@ -29,11 +44,17 @@ def _charge(row: sqlite3.Row) -> Charge:
         source=ChargeSource(row["source"]),
         flags=flags_from_db(row["flags"]),
         recorded_at=moment_from_db(row["recorded_at"]),
+        confirmation=ChargeConfirmation(row["confirmation"]),
+        confirmed_at=optional_moment_from_db(row["confirmed_at"]),
     )
 
 
 class ChargeRepository:
-    """Charges: recorded once, from a callback or from reconciliation; never changed."""
+    """Charges: recorded once, from a callback or from reconciliation.
+
+    What a charge says is never changed; only Pivot's confirmation of it is recorded later
+    (``settle``).
+    """
 
     __slots__ = ("_sql",)
 
@@ -53,7 +74,8 @@ class ChargeRepository:
             """
             INSERT INTO charges (
                 pivot_charge_id, code_id, seller_id, session_id, client_reference_id, amount,
-                paid_at, channel, issuer, reference, source, flags, recorded_at
+                paid_at, channel, issuer, reference, source, flags, recorded_at,
+                confirmation, confirmed_at
             )""",
             [
                 (
@@ -70,6 +92,8 @@ class ChargeRepository:
                     ChargeSource(charge.source).value,
                     flags_to_db(charge.flags),
                     at,
+                    ChargeConfirmation(charge.confirmation).value,
+                    at if charge.confirmation is ChargeConfirmation.CONFIRMED else None,
                 )
                 for charge in charges
             ],
@@ -83,6 +107,57 @@ class ChargeRepository:
             "SELECT 1 FROM charges WHERE pivot_charge_id = ?", (pivot_charge_id,)
         )
         return row is not None
+
+    async def awaiting_confirmation(self) -> list[Charge]:
+        """The charges on our codes that Pivot's API has not confirmed yet, oldest first."""
+        rows = await self._sql.rows(
+            "SELECT * FROM charges WHERE confirmation = 'pending' AND code_id IS NOT NULL"
+            " ORDER BY id"
+        )
+        return [_charge(row) for row in rows]
+
+    async def settle(
+        self, verdicts: Mapping[str, ChargeConfirmation], *, now: datetime
+    ) -> set[str]:
+        """Record what Pivot's API said of charges still PENDING; the ids it changed.
+
+        A charge Pivot refutes (UNKNOWN, MISMATCH) is kept, but taken off its code and
+        seller: no count, total or list shows it as paid.
+        """
+        if ChargeConfirmation.PENDING in verdicts.values():
+            raise ValueError("a verdict cannot be PENDING")
+        confirmed = [
+            key for key, verdict in verdicts.items() if verdict is ChargeConfirmation.CONFIRMED
+        ]
+        settled: set[str] = set()
+        if confirmed:
+            rows = await self._sql.rows(
+                "UPDATE charges SET confirmation = 'confirmed', confirmed_at = ?"
+                " WHERE confirmation = 'pending'"
+                " AND pivot_charge_id IN (SELECT value FROM json_each(?))"
+                " RETURNING pivot_charge_id",
+                (moment_to_db(now), id_array(confirmed)),
+            )
+            settled |= {row[0] for row in rows}
+        for key, verdict in verdicts.items():
+            if verdict is ChargeConfirmation.CONFIRMED:
+                continue
+            row = await self._sql.row(
+                "UPDATE charges SET confirmation = ?, code_id = NULL, seller_id = NULL"
+                " WHERE confirmation = 'pending' AND pivot_charge_id = ?"
+                " RETURNING pivot_charge_id",
+                (ChargeConfirmation(verdict).value, key),
+            )
+            if row is not None:
+                settled.add(row[0])
+        return settled
+
+    async def get(self, pivot_charge_id: str) -> Charge | None:
+        """The charge with that Pivot charge id, or None."""
+        row = await self._sql.row(
+            "SELECT * FROM charges WHERE pivot_charge_id = ?", (pivot_charge_id,)
+        )
+        return None if row is None else _charge(row)
 
     async def stats_for_code(self, code_id: int) -> tuple[int, int]:
         """How many payments a code received, and their total in rupiah."""

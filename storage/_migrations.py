@@ -172,8 +172,24 @@ CREATE INDEX codes_expiry_due ON codes (expires_at)
     WHERE status = 'active' AND expires_at IS NOT NULL AND expiry_warned_at IS NULL;
 """
 
+# A callback is evidence, not proof (design.md §4, rule 8): each charge says whether Pivot's API
+# confirmed it. Charges recorded before this version were announced under the old rules and
+# count as confirmed; the partial index finds the few still waiting.
+_V5_CHARGE_CONFIRMATION = """
+ALTER TABLE charges ADD COLUMN confirmation TEXT NOT NULL DEFAULT 'confirmed'
+    CHECK (confirmation IN ('pending', 'confirmed', 'unknown', 'mismatch'));
+ALTER TABLE charges ADD COLUMN confirmed_at INTEGER;
+CREATE INDEX charges_awaiting_confirmation ON charges (id) WHERE confirmation = 'pending';
+"""
 
-MIGRATIONS: list[str] = [_V1_INITIAL, _V2_HELD_MESSAGES, _V3_SWEEP_CURSOR, _V4_CODE_EXPIRY]
+
+MIGRATIONS: list[str] = [
+    _V1_INITIAL,
+    _V2_HELD_MESSAGES,
+    _V3_SWEEP_CURSOR,
+    _V4_CODE_EXPIRY,
+    _V5_CHARGE_CONFIRMATION,
+]
 
 
 async def apply_migrations(sql: Sql) -> int:

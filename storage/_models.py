@@ -8,6 +8,7 @@ from enum import StrEnum
 
 __all__ = [
     "Charge",
+    "ChargeConfirmation",
     "ChargeSource",
     "Code",
     "CodeKind",
@@ -141,6 +142,15 @@ class ChargeSource(StrEnum):
     RECONCILIATION = "reconciliation"
 
 
+class ChargeConfirmation(StrEnum):
+    """What Pivot's API said of a charge (a callback is evidence, not proof)."""
+
+    PENDING = "pending"  # reported by a callback, not yet confirmed
+    CONFIRMED = "confirmed"  # Pivot's API lists it as reported (or it was found there)
+    UNKNOWN = "unknown"  # Pivot's API does not list it: possibly forged
+    MISMATCH = "mismatch"  # Pivot's API lists it otherwise (amount, status, session)
+
+
 @dataclass(frozen=True, slots=True)
 class NewCharge:
     """A successful Pivot charge about to be recorded."""
@@ -157,6 +167,7 @@ class NewCharge:
     reference: str | None
     source: ChargeSource
     flags: frozenset[str]
+    confirmation: ChargeConfirmation
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +178,7 @@ class NewMessage:
     chat_id: int
     kind: str
     payload: str
+    due_at: datetime | None = None  # None: due when queued
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +199,9 @@ class Charge:
     source: ChargeSource
     flags: frozenset[str]
     recorded_at: datetime
+    # What Pivot's API said of it (rows recorded before confirmation existed count as confirmed).
+    confirmation: ChargeConfirmation = ChargeConfirmation.CONFIRMED
+    confirmed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

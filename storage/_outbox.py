@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from ._models import NewMessage, OutboxMessage, OutboxStatus
@@ -59,7 +59,8 @@ class OutboxRepository:
     async def enqueue_all(
         self, messages: Sequence[NewMessage], *, now: datetime, held: bool = False
     ) -> int:
-        """Queue messages due now (or HELD), in order; those whose dedupe key exists are left out.
+        """Queue messages due now, or at their ``due_at`` (or HELD), in order; those whose
+        dedupe key exists are left out.
 
         Returns how many were queued.
         """
@@ -78,7 +79,7 @@ class OutboxRepository:
                     message.payload,
                     status.value,
                     0,
-                    at,
+                    at if message.due_at is None else moment_to_db(message.due_at),
                     at,
                 )
                 for message in messages
@@ -136,6 +137,16 @@ class OutboxRepository:
                 " WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sending'",
                 (error, id_array(ids)),
             )
+
+    async def release(self, payloads: Sequence[tuple[int, str]], *, now: datetime) -> None:
+        """Give unsent messages a new payload: PENDING ones are due ``now``, HELD ones wait
+        for their chat as before; messages being sent or sent are left as they are."""
+        await self._sql.many(
+            "UPDATE outbox SET payload = ?,"
+            " next_attempt_at = CASE status WHEN 'pending' THEN ? ELSE next_attempt_at END"
+            " WHERE id = ? AND status IN ('pending', 'held')",
+            [(payload, moment_to_db(now), message_id) for message_id, payload in payloads],
+        )
 
     async def pull_forward(self, *, after: datetime, now: datetime) -> int:
         """Make PENDING messages due after ``after`` due ``now``; say how many.
@@ -202,6 +213,14 @@ class OutboxRepository:
         """The message with that dedupe key, or None."""
         row = await self._sql.row("SELECT * FROM outbox WHERE dedupe_key = ?", (key,))
         return None if row is None else _message(row)
+
+    async def by_dedupe_keys(self, keys: Iterable[str]) -> dict[str, OutboxMessage]:
+        """The messages with these dedupe keys, by key; keys without one are left out."""
+        rows = await self._sql.rows(
+            "SELECT * FROM outbox WHERE dedupe_key IN (SELECT value FROM json_each(?))",
+            (id_array(keys),),
+        )
+        return {row["dedupe_key"]: _message(row) for row in rows}
 
     async def count(self, status: OutboxStatus | None = None) -> int:
         """How many messages there are, all or in one status."""

@@ -194,6 +194,12 @@ async def closed_va_lifetime(request: Request) -> Response:
     return success({"closedVaLifetimeSeconds": seconds})
 
 
+async def clear_failures(request: Request) -> Response:
+    """``POST /_simulator/clear-failures``: every ``fail-next`` rule still pending is dropped."""
+    _simulator(request).clear_failures()
+    return success({"cleared": True})
+
+
 async def callbacks(request: Request) -> Response:
     """``GET /_simulator/callbacks``: every delivery attempt, oldest first."""
     return success([attempt.to_json() for attempt in _simulator(request).deliveries])
@@ -251,6 +257,7 @@ _ROUTES: list[BaseRoute] = [
     Route(f"{CONTROL_PREFIX}charges/{{charge_id}}/redeliver", redeliver, methods=["POST"]),
     Route(f"{CONTROL_PREFIX}fail-next", fail_next, methods=["POST"]),
     Route(f"{CONTROL_PREFIX}closed-va-lifetime", closed_va_lifetime, methods=["POST"]),
+    Route(f"{CONTROL_PREFIX}clear-failures", clear_failures, methods=["POST"]),
     Route(f"{CONTROL_PREFIX}callbacks", callbacks, methods=["GET"]),
     Route(f"{CONTROL_PREFIX}reset", reset, methods=["POST"]),
 ]

@@ -364,6 +364,10 @@ class Simulator:
         """
         self._fail_rules.append(FailRule(method.upper(), path, status, count, processed))
 
+    def clear_failures(self) -> None:
+        """Forget every failure still to be injected: Pivot answers again."""
+        self._fail_rules.clear()
+
     def take_failure(self, method: str, path: str) -> FailRule | None:
         """Use up one injected failure for this request, if one is pending."""
         for rule in self._fail_rules:

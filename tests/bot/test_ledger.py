@@ -6,6 +6,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pivot_client
-from bot.ledger import Ledger, Recorded, payment_dedupe_key
+from bot.ledger import Ledger, Recorded, Unconfirmed, payment_dedupe_key
 from bot.notifications import Flag, PaymentNotice
 from storage import (
+    ChargeConfirmation,
     ChargeSource,
     Code,
     CodeKind,
@@ -69,16 +71,21 @@ async def notice_for(db: Database, charge_id: str) -> PaymentNotice:
     return PaymentNotice.model_validate_json(row.payload)
 
 
-async def test_a_charge_is_recorded_with_its_message(
-    db: Database, ledger: Ledger, wakes: Wakes
+async def test_a_charge_is_recorded_with_its_message_waiting_for_confirmation(
+    db: Database, wakes: Wakes
 ) -> None:
+    handed: list[Unconfirmed] = []
+    ledger = Ledger(db, [ADMIN], wakes, confirm=handed.extend, confirm_within=45)
     code = await add_code(db, SELLER, kind=CodeKind.VA, bank="BCA", amount=25_000)
     assert code.pivot_session_id is not None
     body = charge_success_body(code.pivot_session_id, code.client_reference_id, [("c1", 25_000)])
 
     await ledger.record_callback(body)
+    await ledger.record_callback(body)  # a duplicate: nothing more to confirm
 
-    assert await db.charges.count() == 1
+    charge = await db.charges.get("c1")
+    assert charge is not None
+    assert charge.confirmation is ChargeConfirmation.PENDING
     notice = await notice_for(db, "c1")
     assert (notice.amount, notice.customer, notice.count, notice.total) == (
         25_000,
@@ -86,7 +93,23 @@ async def test_a_charge_is_recorded_with_its_message(
         1,
         25_000,
     )
-    assert notice.flags == ()
+    # A callback is evidence, not proof: said so, and not due before Pivot's API is asked.
+    assert notice.flags == (Flag.UNCONFIRMED,)
+    row = await db.outbox.by_dedupe_key(payment_dedupe_key("c1"))
+    assert row is not None
+    assert row.next_attempt_at == row.created_at + timedelta(seconds=45)
+    assert handed == [
+        Unconfirmed(
+            charge_id="c1",
+            code_id=code.id,
+            seller_id=SELLER,
+            reference=code.client_reference_id,
+            session_id=code.pivot_session_id,
+            amount=25_000,
+            paid_at=charge.paid_at,
+            recorded_at=charge.recorded_at,
+        )
+    ]
     assert wakes.count == 1
     assert await db.inbox.count(InboxOutcome.RECORDED) == 1
 
@@ -180,15 +203,16 @@ async def test_amount_mismatch_and_deactivated_code_are_flagged(
     )
 
     notice = await notice_for(db, "c1")
-    assert notice.flags == (Flag.AMOUNT_MISMATCH, Flag.DEACTIVATED_CODE)
+    assert notice.flags == (Flag.UNCONFIRMED, Flag.AMOUNT_MISMATCH, Flag.DEACTIVATED_CODE)
     assert notice.expected_amount == 25_000
 
 
-async def test_a_charge_on_an_unknown_session_is_kept_and_reported(
-    db: Database, ledger: Ledger
-) -> None:
+async def test_a_charge_on_an_unknown_session_is_kept_and_reported(db: Database) -> None:
+    handed: list[Unconfirmed] = []
+    ledger = Ledger(db, [ADMIN], lambda: None, confirm=handed.extend)
     await ledger.record_callback(charge_success_body("no-such-session", "kbx", [("c9", 7_000)]))
 
+    assert handed == []  # no seller is told of it, so there is nothing to confirm
     charge_rows = await db.charges.count()
     alert = await db.outbox.by_dedupe_key(f"alert:unknown:c9:{ADMIN}")
     assert charge_rows == 1
@@ -317,7 +341,17 @@ async def test_reconciliation_flags_late_and_a_later_callback_is_a_duplicate(
     await ledger.record_callback(body)
 
     assert found == [Recorded.NEW]
+    # Found through Pivot's API: confirmed as it is recorded, and its message due at once.
     assert (await notice_for(db, "c1")).flags == (Flag.LATE,)
+    charge = await db.charges.get("c1")
+    assert charge is not None
+    assert (charge.confirmation, charge.confirmed_at) == (
+        ChargeConfirmation.CONFIRMED,
+        charge.recorded_at,
+    )
+    row = await db.outbox.by_dedupe_key(payment_dedupe_key("c1"))
+    assert row is not None
+    assert row.next_attempt_at == row.created_at
     assert await db.charges.count() == 1
 
 

@@ -6,8 +6,10 @@ retries happen there, what is left to the relay is what to send and what to reco
 
 from __future__ import annotations
 
+import asyncio
 import re
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -155,6 +157,34 @@ async def test_a_chat_that_refuses_the_bot_keeps_its_messages_until_the_person_w
     assert "2 payments" in (combined.text or "")
     assert not relay.holds(SELLER)
     assert len(setup.telegram.sent_messages(ADMIN)) == 1  # told once, not per payment
+
+
+async def test_a_refusal_decided_while_the_release_waits_for_the_database_holds_nothing(
+    setup: Setup,
+) -> None:
+    await add_seller(setup.db, SELLER, language="en")
+    setup.telegram.block_chat(SELLER)
+    await setup.queue_payment(1)
+    relay = setup.relay()
+    await relay.start()
+    await wait_for(
+        lambda: _count_status(setup.db, OutboxStatus.HELD, 1), timeout=5, what="a held row"
+    )
+    setup.telegram.unblock_chat(SELLER)
+    refused_at = time.monotonic()  # a send that began before the person wrote again
+
+    async with setup.db.write():  # the database is busy: both wait their turn
+        release = asyncio.create_task(relay.release(SELLER))
+        await asyncio.sleep(0.05)
+        refusal = asyncio.create_task(relay.refused(SELLER, "forbidden", since=refused_at))
+        await asyncio.sleep(0.05)
+    assert await release == 1
+    assert await refusal is False  # out of date: the person wrote after that send began
+
+    await run_until_sent(setup, relay, 2)  # the payment and the operators' alert
+    await relay.stop()
+    assert setup.payments_reported() == ["1"]
+    assert not relay.holds(SELLER)
 
 
 async def test_a_backlog_goes_out_combined_within_telegram_limits(setup: Setup) -> None:

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import Runtime
+from bot.confirm import CONFIRM_GRACE
+from bot.ledger import CONFIRM_WITHIN
 from bot.sending import Sender
 from bot.services import Services
 from bot.settings import Settings
@@ -179,12 +181,15 @@ async def running_bot(
     webhook: bool = False,
     flood_control: bool = False,
     simulator_config: Mapping[str, Any] | None = None,
+    confirm_within: float = CONFIRM_WITHIN,
+    confirm_grace: float = CONFIRM_GRACE,
     **overrides: Any,
 ) -> AsyncIterator[BotEnv]:
     """The bot started like ``kodebayar run`` against fresh stand-ins; stopped afterwards.
 
     ``simulator_config`` overrides the simulator's configuration, ``overrides`` the bot's
-    settings.
+    settings; ``confirm_within`` and ``confirm_grace`` shorten the confirmation's waits
+    (``Runtime``).
     """
     port = free_port()
     async with stand_ins(port, flood_control=flood_control, simulator_config=simulator_config) as (
@@ -203,7 +208,12 @@ async def running_bot(
             **overrides,
         )
         # Paced as Telegram is, or, with the fake's flood control off, as freely as the fake.
-        runtime = Runtime(settings, sender=None if flood_control else unpaced_sender())
+        runtime = Runtime(
+            settings,
+            sender=None if flood_control else unpaced_sender(),
+            confirm_within=confirm_within,
+            confirm_grace=confirm_grace,
+        )
         try:
             await runtime.start()
             yield BotEnv(telegram, simulator, simulator_url, runtime, settings)

@@ -131,11 +131,13 @@ async def test_bad_callbacks_get_the_right_status_and_change_nothing(env: BotEnv
     assert health.status_code == 200
     report = health.json()
     assert report["database"] == "ok"
-    assert (report["relay"], report["reconciliation"], report["telegram"]) == (
-        "running",
-        "running",
-        "ok",
-    )
+    assert (
+        report["relay"],
+        report["reconciliation"],
+        report["confirmation"],
+        report["telegram"],
+    ) == ("running", "running", "running", "ok")
+    assert report["awaiting_confirmation"] == 0
     assert report["pending_outbox"] == 0
     assert report["last_callback_at"] is not None
 

@@ -190,6 +190,33 @@ async def test_get_payment_reads_every_page_of_a_sessions_charges(pivot: Connect
     ]
 
 
+async def test_one_page_of_the_merchants_charges_reports_many_sessions(pivot: Connected) -> None:
+    first = await pivot.client.create_static_payment(client_reference_id="kbpage1", method="QR")
+    second = await pivot.client.create_static_payment(client_reference_id="kbpage2", method="QR")
+    recorded = [
+        pivot.sim.simulator.record_charge(session.id, 1000 + n, deliver=False)
+        for n in range(30)
+        for session in (first, second)
+    ]
+
+    newest = await pivot.client.list_charges_page(per_page=50)
+    older = await pivot.client.list_charges_page(page=2, per_page=50)
+    own = await pivot.client.list_charges_page("kbpage1", per_page=50)
+
+    assert [c.id for c in newest.items + older.items] == [c.id for c in reversed(recorded)]
+    assert (newest.last, older.last, own.last) == (False, True, True)
+    assert {c.payment_session_id for c in own.items} == {first.id}
+    assert len(own.items) == 30
+    [request] = pivot.sent_to("GET", "/v2/charges")[-1:]
+    assert dict(request.url.params) == {
+        "clientReferenceId": "kbpage1",
+        "page": "1",
+        "perPage": "50",
+    }
+    with pytest.raises(ValueError, match="per_page"):
+        await pivot.client.list_charges_page(per_page=101)
+
+
 async def test_a_lost_answer_is_retried_with_the_same_key_into_one_session(
     pivot: Connected,
 ) -> None:

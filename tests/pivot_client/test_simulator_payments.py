@@ -574,6 +574,16 @@ async def test_fail_next_answers_the_next_n_requests_with_an_error(sim: RunningS
     assert answers[0].headers["X-Pivot-Simulator"] == "true"
 
 
+async def test_clear_failures_makes_pivot_answer_again(sim: RunningSimulator) -> None:
+    rule = {"method": "GET", "path": "/v2/charges", "count": 1000, "status": 503}
+    await sim.http.post("/_simulator/fail-next", json=rule)
+    failing = await sim.call("GET", "/v2/charges")
+
+    assert (await sim.http.post("/_simulator/clear-failures")).status_code == 200
+
+    assert (failing.status_code, (await sim.call("GET", "/v2/charges")).status_code) == (503, 200)
+
+
 async def test_fail_next_processed_loses_only_the_answer(sim: RunningSimulator) -> None:
     rule = {"method": "POST", "path": "/v2/payments", "status": 502, "processed": True}
     await sim.http.post("/_simulator/fail-next", json=rule)

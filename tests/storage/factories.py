@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from storage import (
     Charge,
+    ChargeConfirmation,
     ChargeSource,
     Code,
     CodeKind,
@@ -100,6 +101,7 @@ def new_charge(
     flags: frozenset[str] = frozenset(),
     channel: str = "QRIS",
     issuer: str | None = "GOPAY",
+    confirmation: ChargeConfirmation = ChargeConfirmation.CONFIRMED,
 ) -> NewCharge:
     """A successful charge on ``code`` (or on no known code); QRIS paid from GoPay unless said."""
     return NewCharge(
@@ -115,6 +117,7 @@ def new_charge(
         reference=f"ref-{pivot_charge_id}",
         source=source,
         flags=flags,
+        confirmation=confirmation,
     )
 
 
@@ -127,6 +130,7 @@ async def record_charge(
     paid_at: datetime = NOW,
     channel: str = "QRIS",
     issuer: str | None = "GOPAY",
+    confirmation: ChargeConfirmation = ChargeConfirmation.CONFIRMED,
 ) -> Charge:
     """Record a new charge in its own transaction."""
     async with db.write() as tx:
@@ -139,6 +143,7 @@ async def record_charge(
                     paid_at=paid_at,
                     channel=channel,
                     issuer=issuer,
+                    confirmation=confirmation,
                 )
             ],
             now=paid_at + timedelta(seconds=1),

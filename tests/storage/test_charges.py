@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from storage import (
+    ChargeConfirmation,
     ChargeSource,
     CodeKind,
     ConstraintError,
@@ -175,3 +176,54 @@ async def test_day_for_seller_with_no_payment_is_empty(db: Database) -> None:
 async def test_day_for_seller_needs_room_for_one_payment(db: Database) -> None:
     with pytest.raises(ValueError, match="limit"):
         await db.charges.day_for_seller(100, NOW, NOW + timedelta(days=1), limit=0)
+
+
+async def test_a_charge_waits_for_confirmation_until_settled_once(db: Database) -> None:
+    code = await add_code(db)
+    for key in ("real", "forged", "other"):
+        await record_charge(db, key, code, confirmation=ChargeConfirmation.PENDING)
+    await record_charge(db, "nowhere", None, confirmation=ChargeConfirmation.PENDING)
+    await record_charge(db, "found", code)  # found through Pivot's API: confirmed already
+
+    waiting = await db.charges.awaiting_confirmation()
+    assert [charge.pivot_charge_id for charge in waiting] == ["real", "forged", "other"]
+    assert all(charge.confirmed_at is None for charge in waiting)
+
+    later = NOW + timedelta(minutes=1)
+    verdicts = {
+        "real": ChargeConfirmation.CONFIRMED,
+        "forged": ChargeConfirmation.UNKNOWN,
+        "found": ChargeConfirmation.CONFIRMED,
+    }
+    async with db.write() as tx:
+        assert await tx.charges.settle(verdicts, now=later) == {"real", "forged"}
+        assert await tx.charges.settle(verdicts, now=later) == set()
+
+    [other] = await db.charges.awaiting_confirmation()
+    assert other.pivot_charge_id == "other"
+    real = await db.charges.get("real")
+    assert real is not None
+    assert (real.confirmation, real.confirmed_at, real.code_id) == (
+        ChargeConfirmation.CONFIRMED,
+        later,
+        code.id,
+    )
+    # The forged one is kept, but on no code and no seller: nothing counts it as paid.
+    forged = await db.charges.get("forged")
+    assert forged is not None
+    assert (forged.confirmation, forged.code_id, forged.seller_id, forged.amount) == (
+        ChargeConfirmation.UNKNOWN,
+        None,
+        None,
+        25_000,
+    )
+    assert await db.charges.stats_for_code(code.id) == (3, 75_000)  # real, other, found
+    listed = await db.charges.list_for_code(code.id, offset=0, limit=10)
+    assert {charge.pivot_charge_id for charge in listed} == {"real", "other", "found"}
+    assert await db.charges.get("never") is None
+
+
+async def test_a_pending_verdict_is_refused(db: Database) -> None:
+    async with db.write() as tx:
+        with pytest.raises(ValueError, match="PENDING"):
+            await tx.charges.settle({"x": ChargeConfirmation.PENDING}, now=NOW)

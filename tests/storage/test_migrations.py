@@ -9,7 +9,13 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from storage import Database, DatabaseError, DatabaseTooNewError, _migrations
+from storage import (
+    ChargeConfirmation,
+    Database,
+    DatabaseError,
+    DatabaseTooNewError,
+    _migrations,
+)
 from tests.helpers.servers import wait_for
 from tests.storage.factories import add_seller
 
@@ -173,3 +179,24 @@ async def test_closed_vas_made_before_expiry_was_kept_get_pivots_thirty_days(
         # Long expired before the upgrade: not warned about now; about to expire: warned.
         due = await db.codes.due_expiry_warnings(before=now + timedelta(days=3), limit=10)
         assert [code.id for code in due] == [2]
+
+
+async def test_charges_recorded_before_confirmation_existed_count_as_confirmed(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_migrations, "MIGRATIONS", _migrations.MIGRATIONS[:2])
+    async with await Database.open(db_path) as db:
+        await add_seller(db, 100)
+    with sqlite3.connect(db_path) as raw:
+        raw.execute(
+            "INSERT INTO charges (pivot_charge_id, session_id, amount, paid_at, source,"
+            " recorded_at) VALUES ('old', 's', 25000, 0, 'callback', 0)"
+        )
+    raw.close()
+    monkeypatch.undo()
+
+    async with await Database.open(db_path) as db:
+        charge = await db.charges.get("old")
+        assert charge is not None
+        assert (charge.confirmation, charge.confirmed_at) == (ChargeConfirmation.CONFIRMED, None)
+        assert await db.charges.awaiting_confirmation() == []

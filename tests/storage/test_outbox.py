@@ -149,3 +149,42 @@ async def test_a_sent_message_is_never_put_back_or_failed(db: Database) -> None:
         await tx.outbox.mark_failed([a], error="late")
 
     assert (await _message(db, "a")).status is OutboxStatus.SENT
+
+
+async def test_a_message_can_be_queued_for_later_and_released_with_a_new_payload(
+    db: Database,
+) -> None:
+    later = NOW + timedelta(minutes=1)
+    messages = [
+        NewMessage("payment:a", 100, "payment", '{"v": 1}', due_at=later),
+        NewMessage("payment:b", 100, "payment", '{"v": 1}', due_at=later),
+        NewMessage("alert:x", 100, "text", "{}"),
+    ]
+    async with db.write() as tx:
+        await tx.outbox.enqueue_all(messages, now=NOW)
+    assert len(await _claim(db)) == 1  # the alert alone is due now
+    a = await _message(db, "payment:a")
+    b = await _message(db, "payment:b")
+    assert a.next_attempt_at == later
+
+    held = NewMessage("payment:c", 300, "payment", '{"v": 1}', due_at=later)
+    async with db.write() as tx:
+        await tx.outbox.enqueue_all([held], now=NOW)
+        await tx.outbox.hold_chat(300, error="blocked")
+    c = await _message(db, "payment:c")
+
+    soon = NOW + timedelta(seconds=5)
+    async with db.write() as tx:
+        await tx.outbox.claim_due(now=later, limit=1)  # b waits; a is being sent
+        await tx.outbox.release(
+            [(a.id, '{"v": 2}'), (b.id, '{"v": 2}'), (c.id, '{"v": 2}')], now=soon
+        )
+    assert (await _message(db, "payment:a")).payload == '{"v": 1}'  # being sent: unchanged
+    released = await _message(db, "payment:b")
+    assert (released.payload, released.next_attempt_at) == ('{"v": 2}', soon)
+    still_held = await _message(db, "payment:c")  # it waits for its chat, with the new payload
+    assert (still_held.status, still_held.payload) == (OutboxStatus.HELD, '{"v": 2}')
+
+    found = await db.outbox.by_dedupe_keys(["payment:a", "payment:b", "payment:d"])
+    assert set(found) == {"payment:a", "payment:b"}
+    assert found["payment:a"].status is OutboxStatus.SENDING
