@@ -130,11 +130,11 @@ class OutboxRepository:
             )
 
     async def mark_failed(self, ids: Sequence[int], *, error: str) -> None:
-        """Give up on SENDING messages; they stay FAILED, for operators to see."""
+        """Give up on unsent messages (a SENT one stays SENT); FAILED, for operators to see."""
         if ids:
             await self._sql.rows(
                 "UPDATE outbox SET status = 'failed', last_error = ?"
-                " WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sending'",
+                " WHERE id IN (SELECT value FROM json_each(?)) AND status != 'sent'",
                 (error, id_array(ids)),
             )
 
