@@ -610,31 +610,24 @@ def _without_flag(notice: PaymentNotice) -> PaymentNotice:
     return notice.model_copy(update={"flags": flags})
 
 
+def _payment_values(notice: PaymentNotice) -> dict[str, object]:
+    """What a follow-up says of the payment it is about."""
+    return {
+        "amount": format_rupiah(notice.amount),
+        "customer": notice.customer,
+        "reference": notice.reference,
+    }
+
+
 def _confirmed_late(chat_id: int, told: Sequence[tuple[Unconfirmed, PaymentNotice]]) -> NewMessage:
     """One follow-up for a chat told of these payments as not yet confirmed: they are."""
     notices = [notice for _, notice in told]
     lang = notices[0].language
     if len(notices) == 1:
-        [notice] = notices
-        body = text(
-            lang,
-            "confirm.one",
-            amount=format_rupiah(notice.amount),
-            customer=notice.customer,
-            reference=notice.reference,
-        )
+        body = text(lang, "confirm.one", **_payment_values(notices[0]))
     else:
         lines = [text(lang, "confirm.many", count=len(notices))]
-        lines += [
-            text(
-                lang,
-                "confirm.line",
-                amount=format_rupiah(notice.amount),
-                customer=notice.customer,
-                reference=notice.reference,
-            )
-            for notice in notices
-        ]
+        lines += [text(lang, "confirm.line", **_payment_values(notice)) for notice in notices]
         body = "\n".join(lines)
     return NewMessage(
         # A charge is confirmed once: its id makes the key of the one follow-up naming it first.
@@ -651,14 +644,7 @@ def _refuted(
     """The follow-up for a seller told of ``charge`` as not yet confirmed: it is not paid."""
     lang = notice.language
     reason = text(lang, f"confirm.reason.{verdict.reason}", **dict(verdict.values))
-    body = text(
-        lang,
-        "confirm.refuted",
-        amount=format_rupiah(notice.amount),
-        customer=notice.customer,
-        reference=notice.reference,
-        reason=reason,
-    )
+    body = text(lang, "confirm.refuted", reason=reason, **_payment_values(notice))
     return NewMessage(
         dedupe_key=f"refuted:{charge.charge_id}",
         chat_id=row.chat_id,
