@@ -26,7 +26,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
@@ -343,7 +343,8 @@ class Relay:
         if len(waiting) > free:
             # Telegram's overall limit is the bottleneck: most payments per message first,
             # then the longest waiting.
-            waiting.sort(key=self._priority)
+            starving = utcnow() - _STARVING
+            waiting.sort(key=lambda chat: self._priority(chat, starving))
             waiting = waiting[:free]
         for chat_id in waiting:
             queue = self._queues[chat_id]
@@ -362,11 +363,11 @@ class Relay:
             self._in_flight[task] = (chat_id, rows)
             task.add_done_callback(self._sent)
 
-    def _priority(self, chat_id: int) -> tuple[bool, int, int]:
-        """Waiting too long first; then most payments per message; then the longest waiting."""
+    def _priority(self, chat_id: int, starving: datetime) -> tuple[bool, int, int]:
+        """Waiting since before ``starving`` first; then most payments per message; then the
+        longest waiting."""
         queue = self._queues[chat_id]
-        fresh = utcnow() - queue[0].created_at < _STARVING
-        return fresh, -len(queue), queue[0].id
+        return queue[0].created_at > starving, -len(queue), queue[0].id
 
     def _sent(self, task: asyncio.Task[None]) -> None:
         self._sends.discard(task)
