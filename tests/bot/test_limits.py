@@ -11,8 +11,8 @@ import pytest
 
 from bot.limits import Limit, LimitReached, SellerLimits, warn_if_filling
 from pivot_client import VARule
-from storage import CodeKind, Database, Role
-from tests.storage.factories import add_code
+from storage import CodeKind, Database
+from tests.storage.factories import add_code, add_seller
 
 ADMIN = 1000
 # 00:30 WIT (Asia/Jayapura, UTC+9) on 6 January 2026.
@@ -24,18 +24,7 @@ LIMITS = SellerLimits(codes_per_day=3, open_va_per_bank=2)
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     """A fresh database with seller 100, whose day runs on WIT."""
     async with await Database.open(tmp_path / "kodebayar.db") as database:
-        async with database.write() as tx:
-            await tx.sellers.add(
-                telegram_id=100,
-                chat_id=100,
-                name="Sari",
-                username=None,
-                language="id",
-                timezone="Asia/Jayapura",
-                role=Role.SELLER,
-                invited_by=ADMIN,
-                now=MORNING,
-            )
+        await add_seller(database, 100, timezone="Asia/Jayapura", now=MORNING)
         yield database
 
 

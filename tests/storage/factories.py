@@ -27,6 +27,7 @@ async def add_seller(
     *,
     role: Role = Role.SELLER,
     language: str = "id",
+    timezone: str = "Asia/Jakarta",
     now: datetime = NOW,
 ) -> Seller:
     """An ACTIVE seller (or operator) named after its id, its chat id equal to its user id."""
@@ -37,7 +38,7 @@ async def add_seller(
             name=f"Seller {telegram_id}",
             username=None,
             language=language,
-            timezone="Asia/Jakarta",
+            timezone=timezone,
             role=role,
             invited_by=None,
             now=now,
