@@ -26,7 +26,6 @@ from storage import InviteResult, Role, Seller, SellerStatus, Transaction
 __all__ = [
     "INVITE_LIFETIME",
     "SELLERS_PER_PAGE",
-    "current_seller",
     "gate",
     "invite",
     "is_operator",
@@ -52,15 +51,6 @@ _START_RESULTS = {
 def is_operator(context: Context, user_id: int) -> bool:
     """Whether ``user_id`` is in ``ADMIN_TELEGRAM_IDS`` (the settings decide, not the db)."""
     return user_id in context.services.settings.admin_telegram_ids
-
-
-async def current_seller(update: Update, context: Context) -> Seller:
-    """The seller behind ``update``; the gate guarantees there is one for every handler."""
-    user = update.effective_user
-    seller = None if user is None else await context.services.db.sellers.get(user.id)
-    if seller is None:
-        raise LookupError("an update passed the gate without a seller")
-    return seller
 
 
 async def gate(update: Update, context: Context) -> None:
@@ -92,7 +82,8 @@ async def gate(update: Update, context: Context) -> None:
         or seller.status is not SellerStatus.ACTIVE
         or _stale(seller, user, chat)
     ):
-        await _register(services, user, chat, role=role, seller=seller)
+        seller = await _register(services, user, chat, role=role, seller=seller)
+    context.admit(seller)
 
 
 def _stale(seller: Seller, user: User, chat: Chat) -> bool:
@@ -106,11 +97,12 @@ def _stale(seller: Seller, user: User, chat: Chat) -> bool:
 
 async def _register(
     services: Services, user: User, chat: Chat, *, role: Role, seller: Seller | None
-) -> None:
+) -> Seller:
     async with services.db.write() as tx:
-        await _upsert(tx, services, user, chat, role=role, invited_by=None)
+        registered = await _upsert(tx, services, user, chat, role=role, invited_by=None)
     if seller is None or seller.role is not role:
         logger.info("Telegram user %s registered as %s", user.id, role.value)
+    return registered
 
 
 async def _upsert(
@@ -121,9 +113,9 @@ async def _upsert(
     *,
     role: Role,
     invited_by: int | None,
-) -> None:
+) -> Seller:
     """Insert or refresh the person as an ACTIVE seller (a known one keeps their language)."""
-    await tx.sellers.add(
+    return await tx.sellers.add(
         telegram_id=user.id,
         chat_id=chat.id,
         name=user.full_name,
@@ -155,12 +147,11 @@ async def start(update: Update, context: Context) -> None:
     message, user, chat = update.message, update.effective_user, update.effective_chat
     if message is None or user is None or chat is None:
         return
-    services = context.services
-    seller = await services.db.sellers.get(user.id)
-    if seller is not None:
+    if context.known:
         key = "start.already" if context.args else "start.welcome"
-        await message.reply_html(text(seller.language, key, name=user.first_name))
+        await message.reply_html(text(context.language, key, name=user.first_name))
         return
+    services = context.services
     token = context.args[0] if context.args else ""
     async with services.db.write() as tx:
         result = await tx.invites.redeem(token, used_by=user.id, now=utcnow())
@@ -178,7 +169,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def _operator(update: Update, context: Context) -> Seller | None:
     """The operator asking, or None after telling a seller the command is not theirs."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     if is_operator(context, seller.telegram_id):
         return seller
     if update.callback_query is not None:

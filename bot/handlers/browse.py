@@ -21,7 +21,6 @@ from bot.cards import deliver_card
 from bot.clock import format_date, format_datetime, utcnow
 from bot.context import Context
 from bot.expiry import is_expired, renewable
-from bot.handlers.access import current_seller
 from bot.keyboards import Page, code_data, codes_page_data, pager_row, show_in_place
 from bot.notifications import channel_label
 from bot.texts import Safe, text
@@ -220,7 +219,7 @@ def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> In
 
 async def codes(update: Update, context: Context) -> None:
     """``/codes``: the first page of the seller's codes, newest first."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     if update.message is None:
         return
     body, markup = await _list_view(context, seller, 1)
@@ -233,7 +232,7 @@ async def codes_page(update: Update, context: Context) -> None:
     if query is None or context.matches is None:
         return
     await query.answer()
-    seller = await current_seller(update, context)
+    seller = context.seller
     body, markup = await _list_view(context, seller, int(context.matches[0][1]))
     await show_in_place(query, body, markup)
 
@@ -262,7 +261,7 @@ async def owned_code(
     query = update.callback_query
     if query is None or context.matches is None:
         return None
-    seller = await current_seller(update, context)
+    seller = context.seller
     code_id = int(context.matches[0][1])
     code = await context.services.db.codes.get_for_seller(code_id, seller.telegram_id)
     if code is None:

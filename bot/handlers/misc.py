@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import Context
-from bot.handlers.access import current_seller, is_operator
+from bot.handlers.access import is_operator
 from bot.texts import LANGUAGES, text
 
 __all__ = ["cancel", "help_command", "lang", "stale_button", "unknown"]
@@ -13,7 +13,7 @@ __all__ = ["cancel", "help_command", "lang", "stale_button", "unknown"]
 
 async def help_command(update: Update, context: Context) -> None:
     """``/help``: the commands; operators also get theirs."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     if update.message is None:
         return
     body = text(seller.language, "help")
@@ -24,7 +24,7 @@ async def help_command(update: Update, context: Context) -> None:
 
 async def lang(update: Update, context: Context) -> None:
     """``/lang id|en``: switch the seller's language and answer in the new one."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     if update.message is None:
         return
     choice = context.args[0].lower() if context.args and len(context.args) == 1 else ""
@@ -38,20 +38,20 @@ async def lang(update: Update, context: Context) -> None:
 
 async def cancel(update: Update, context: Context) -> None:
     """``/cancel`` outside a conversation: there is nothing to stop."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     if update.message is not None:
         await update.message.reply_html(text(seller.language, "cancel.nothing"))
 
 
 async def unknown(update: Update, context: Context) -> None:
     """A command or message no handler wanted: point to /help."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     if update.message is not None:
         await update.message.reply_html(text(seller.language, "unknown"))
 
 
 async def stale_button(update: Update, context: Context) -> None:
     """A press no handler wanted (a button from a finished step): say it is no longer active."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     if update.callback_query is not None:
         await update.callback_query.answer(text(seller.language, "button.stale"))

@@ -48,7 +48,6 @@ from bot.drafts import (
     clean_customer_name,
     parse_new_command,
 )
-from bot.handlers.access import current_seller
 from bot.keyboards import code_data
 from bot.texts import Safe, text
 from storage import Code, CodeKind, CodeStatus, Seller
@@ -87,7 +86,7 @@ class _Pending:
 
 async def start(update: Update, context: Context) -> object:
     """``/new [qris|va ...]``: ask what is missing, or make the code right away."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     message = update.effective_message
     if message is None:
         return _END
@@ -167,7 +166,7 @@ async def on_cancel_button(update: Update, context: Context) -> object:
 
 async def on_stale_button(update: Update, context: Context) -> object:
     """A button of ours from a question that is no longer asked."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     if update.callback_query is not None:
         await update.callback_query.answer(text(seller.language, "new.stale_button"))
     return _STAY
@@ -176,7 +175,7 @@ async def on_stale_button(update: Update, context: Context) -> object:
 async def on_retry(update: Update, context: Context) -> object:
     """Try again after Pivot was down: resume the code of the same request key."""
     query = update.callback_query
-    seller = await current_seller(update, context)
+    seller = context.seller
     if query is None or query.data is None:
         return _STAY
     # Only the message id comes from the button; the seller is whoever pressed it.
@@ -198,7 +197,7 @@ async def on_retry(update: Update, context: Context) -> object:
 async def on_va_instead(update: Update, context: Context) -> object:
     """The button under a QRIS Pivot refused (quota reached): a VA for the same customer."""
     query = update.callback_query
-    seller = await current_seller(update, context)
+    seller = context.seller
     if query is None or query.data is None:
         return _STAY
     code_id = int(query.data.removeprefix(VA_INSTEAD_DATA))
@@ -222,7 +221,7 @@ async def on_va_instead(update: Update, context: Context) -> object:
 
 async def on_name(update: Update, context: Context) -> object:
     """The customer's name."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     pending = _pending(context)
     message = update.effective_message
     if pending is None or message is None or message.text is None:
@@ -240,7 +239,7 @@ async def on_name(update: Update, context: Context) -> object:
 
 async def on_amount(update: Update, context: Context) -> object:
     """A typed amount (or a typed "bebas"/"open")."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     pending = _pending(context)
     message = update.effective_message
     if pending is None or message is None or message.text is None:
@@ -281,7 +280,7 @@ async def on_timeout(update: Update, context: Context) -> object:
     """No answer for ``TIMEOUT_SECONDS``: say so and forget the draft."""
     _forget(context)
     chat = update.effective_chat
-    seller = await current_seller(update, context)
+    seller = context.seller
     if chat is not None:
         await context.bot.send_message(
             chat.id, text(seller.language, "new.timeout"), parse_mode=ParseMode.HTML
@@ -502,7 +501,7 @@ async def _pressed(
     update: Update, context: Context
 ) -> tuple[CallbackQuery | None, _Pending | None, Seller]:
     """Answer the press at once; the pending draft only if it pressed the current question."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     query = update.callback_query
     if query is None:
         return None, None, seller
@@ -531,7 +530,7 @@ def _request_key(update: Update, message_id: int) -> str:
 
 
 async def _reply(update: Update, context: Context, key: str) -> None:
-    seller = await current_seller(update, context)
+    seller = context.seller
     if update.effective_message is not None:
         await update.effective_message.reply_html(text(seller.language, key))
 

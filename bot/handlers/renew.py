@@ -18,7 +18,6 @@ from bot.clock import utcnow
 from bot.context import Context
 from bot.drafts import Draft, Kind
 from bot.expiry import renewable
-from bot.handlers.access import current_seller
 from bot.handlers.browse import owned_code, show_detail
 from bot.handlers.new import issue_in_background
 from bot.keyboards import code_data
@@ -42,7 +41,7 @@ async def renew(update: Update, context: Context) -> None:
     renewing: set[int] = context.bot_data.setdefault(_RENEWING, set())
     query = update.callback_query
     if query is not None and context.matches and int(context.matches[0][1]) in renewing:
-        seller = await current_seller(update, context)
+        seller = context.seller
         await query.answer(text(seller.language, "new.stale_button"))
         return
     found = await owned_code(update, context)

@@ -11,7 +11,6 @@ from telegram.constants import MessageLimit
 from bot.amounts import format_rupiah
 from bot.clock import day_bounds, format_clock, utcnow
 from bot.context import Context
-from bot.handlers.access import current_seller
 from bot.handlers.browse import charge_channel
 from bot.texts import text
 from storage import SellerDay
@@ -59,7 +58,7 @@ def render_today(language: str, day: SellerDay, zone: ZoneInfo, date_shown: date
 
 async def today(update: Update, context: Context) -> None:
     """``/today``: what came in since midnight, in the seller's zone."""
-    seller = await current_seller(update, context)
+    seller = context.seller
     if update.message is None:
         return
     zone = ZoneInfo(seller.timezone)
