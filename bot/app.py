@@ -33,6 +33,7 @@ from bot.logs import configure_logging
 from bot.pivot_check import CredentialCheck
 from bot.reconcile import LookupQueue, Reconciler
 from bot.relay import Relay
+from bot.sellers import Sellers
 from bot.sending import Sender
 from bot.server import EmbeddedServer
 from bot.services import Services
@@ -153,6 +154,7 @@ class Runtime:
             pivot=pivot,
             codes=CodeIssuer(db, pivot, settings, wake=relay.wake),
             relay=relay,
+            sellers=Sellers(db, operators=settings.admin_telegram_ids, timezone=settings.timezone),
         )
         register(application)
         self._reconciler = Reconciler(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.codes import CodeIssuer
 from bot.relay import Relay
+from bot.sellers import Sellers
 from bot.settings import Settings
 from pivot_client import PivotClient
 from storage import Database
@@ -22,3 +23,4 @@ class Services:
     pivot: PivotClient
     codes: CodeIssuer
     relay: Relay
+    sellers: Sellers

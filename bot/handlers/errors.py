@@ -52,7 +52,6 @@ async def _language(update: Update, context: Context) -> str:
     if user is None:
         return DEFAULT_LANGUAGE
     try:
-        seller = await context.services.db.sellers.get(user.id)
+        return await context.services.sellers.language(user.id)
     except Exception:  # the database may be the very thing that failed
         return DEFAULT_LANGUAGE
-    return seller.language if seller else DEFAULT_LANGUAGE

@@ -5,8 +5,7 @@ from __future__ import annotations
 from telegram import Update
 
 from bot.context import Context
-from bot.handlers.access import is_operator
-from bot.texts import LANGUAGES, text
+from bot.texts import text
 
 __all__ = ["cancel", "help_command", "lang", "stale_button", "unknown"]
 
@@ -17,7 +16,7 @@ async def help_command(update: Update, context: Context) -> None:
     if update.message is None:
         return
     body = text(seller.language, "help")
-    if is_operator(context, seller.telegram_id):
+    if context.services.sellers.is_operator(seller.telegram_id):
         body += text(seller.language, "help.operator")
     await update.message.reply_html(body)
 
@@ -27,13 +26,12 @@ async def lang(update: Update, context: Context) -> None:
     seller = context.seller
     if update.message is None:
         return
-    choice = context.args[0].lower() if context.args and len(context.args) == 1 else ""
-    if choice not in LANGUAGES:
+    choice = context.args[0] if context.args and len(context.args) == 1 else ""
+    language = await context.services.sellers.set_language(seller.telegram_id, choice)
+    if language is None:
         await update.message.reply_html(text(seller.language, "lang.usage"))
         return
-    async with context.services.db.write() as tx:
-        await tx.sellers.set_language(seller.telegram_id, choice)
-    await update.message.reply_html(text(choice, "lang.set"))
+    await update.message.reply_html(text(language, "lang.set"))
 
 
 async def cancel(update: Update, context: Context) -> None:
