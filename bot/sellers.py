@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.clock import utcnow
@@ -99,7 +99,7 @@ class Sellers:
     def __init__(self, db: Database, *, operators: frozenset[int], timezone: str) -> None:
         self._db = db
         self._operators = operators
-        self._timezone = timezone  # a new seller's, until they choose another
+        self._timezone = timezone  # TIMEZONE: the zone a new seller is given
 
     def is_operator(self, telegram_id: int) -> bool:
         """Whether ``telegram_id`` is in ``ADMIN_TELEGRAM_IDS``."""
@@ -140,19 +140,20 @@ class Sellers:
         ):
             return seller
         async with self._db.write() as tx:
-            registered = await self._upsert(tx, person, role=role, invited_by=None)
+            registered = await self._upsert(tx, person, role=role, invited_by=None, now=utcnow())
         if seller is None or seller.role is not role:
             logger.info("Telegram user %s registered as %s", person.telegram_id, role.value)
         return registered
 
     async def join(self, person: Person, token: str) -> InviteResult:
         """Redeem the invitation ``token``: ACCEPTED makes ``person`` an active seller."""
+        now = utcnow()
         async with self._db.write() as tx:
-            result = await tx.invites.redeem(token, used_by=person.telegram_id, now=utcnow())
+            result = await tx.invites.redeem(token, used_by=person.telegram_id, now=now)
             if result is InviteResult.ACCEPTED:
                 invitation = await tx.invites.get(token)
                 invited_by = invitation.created_by if invitation else None
-                await self._upsert(tx, person, role=Role.SELLER, invited_by=invited_by)
+                await self._upsert(tx, person, role=Role.SELLER, invited_by=invited_by, now=now)
         if result is InviteResult.ACCEPTED:
             logger.info("Telegram user %s joined as a seller", person.telegram_id)
         return result
@@ -210,7 +211,13 @@ class Sellers:
         return replace(target, status=status)
 
     async def _upsert(
-        self, tx: Transaction, person: Person, *, role: Role, invited_by: int | None
+        self,
+        tx: Transaction,
+        person: Person,
+        *,
+        role: Role,
+        invited_by: int | None,
+        now: datetime,
     ) -> Seller:
         """Insert or refresh ``person`` as an ACTIVE seller (a known one keeps their language)."""
         return await tx.sellers.add(
@@ -222,5 +229,5 @@ class Sellers:
             timezone=self._timezone,
             role=role,
             invited_by=invited_by,
-            now=utcnow(),
+            now=now,
         )
