@@ -1,4 +1,4 @@
-"""``python -m bench [name ...]`` (``make bench``): every benchmark in design.md §5 order.
+"""``python -m bench [name ...]`` (``make bench``): every benchmark, in BENCHMARKS.md's order.
 
 Each benchmark runs in a child process of its own (so memory and event loops do not carry
 over), prints its details and then its figure, and hands its rows back as JSON. A benchmark
@@ -18,7 +18,7 @@ from pathlib import Path
 from bench._common import CACHE, REPOSITORY, Row, read_rows, say
 from bench._report import append_section, table
 
-# Module names, in the order of design.md §5.
+# Module names, in the order of the targets in BENCHMARKS.md.
 BENCHMARKS = ("ingestion", "latency", "burst", "fanout", "code_creation", "scale")
 
 

@@ -39,11 +39,11 @@ CACHE = REPOSITORY / "bench" / ".cache"
 
 @dataclass(frozen=True)
 class Row:
-    """One line of the BENCHMARKS.md table: a figure of a design.md §5 row against its target."""
+    """One line of the BENCHMARKS.md table: a figure of a target row against its target."""
 
-    what: str  # the §5 row it belongs to
+    what: str  # the target row of BENCHMARKS.md it belongs to
     figure: str  # what was measured
-    target: str  # "≥ 0.5×", "≤ 20 ms"; "-" when §5 sets none
+    target: str  # "≥ 0.5×", "≤ 20 ms"; "-" when the row sets none
     measured: str
     spread: str  # how much it varied between runs
     passed: bool | None  # None: reported only, no target

@@ -14,7 +14,7 @@ __all__ = ["REPORT", "append_section", "table"]
 REPORT = REPOSITORY / "BENCHMARKS.md"
 _HEADER = """# Benchmarks
 
-Measured by `make bench` (`bench/`, see `bench/README.md`) against `design.md` §5.
+Measured by `make bench` (`bench/`, see `bench/README.md`) against the targets stated here.
 
 <!-- Sections below are appended by `make bench` (bench/_report.py), newest last. -->
 """
@@ -49,7 +49,7 @@ def _cell(text: str) -> str:
 def table(rows: Sequence[Row]) -> str:
     """The Markdown table of ``rows``."""
     lines = [
-        "| design §5 row | figure | target | measured (median) | spread | result |",
+        "| target row | figure | target | measured (median) | spread | result |",
         "|---|---|---|---|---|---|",
     ]
     for row in rows:

@@ -1,7 +1,7 @@
 """Rupiah amounts as sellers type them, and as the bot shows them (``Rp 25.000``).
 
 Indonesian writes ``.`` between thousands and ``,`` before decimals, but sellers also type
-``25k`` or ``1.5jt``; the rules below accept every form in ``design.md`` §3 and refuse anything
+``25k`` or ``1.5jt``; the rules below accept every form the README lists and refuse anything
 that is not a whole, positive number of rupiah rather than guess.
 """
 

@@ -1,5 +1,5 @@
 """Proof, not trust: a charge a callback reports is confirmed with Pivot's API before its message
-says that money arrived (design.md §4, rule 8; docs/confirmation.md has the whole story).
+says that money arrived (docs/money.md rule 6; docs/confirmation.md has the whole story).
 
 The ledger records such a charge PENDING, with its message flagged "not yet confirmed" and due
 only ``CONFIRM_WITHIN`` seconds later, and hands it here after the commit. The ``Confirmer``

@@ -2,7 +2,7 @@
 
 Callbacks and reconciliation (``Ledger.record_charges``) go through the same ``_record``, so a
 charge is recorded and announced the same way whichever finds it first, and only once: the UNIQUE
-constraint on Pivot's charge id decides, not a check made beforehand (design.md §4, rule 3).
+constraint on Pivot's charge id decides, not a check made beforehand (docs/money.md rule 3).
 
 Callbacks that arrive together share one transaction (group commit): one BEGIN, one durable
 COMMIT and one turn of the writer lock for the lot, and one statement per step for all their
@@ -11,13 +11,13 @@ that holds it, and what it records is what it would record alone, after the call
 it. If anything in a batch fails, the batch is rolled back and its callbacks are recorded one
 by one, so only the one at fault gets its 5xx.
 
-A callback is evidence, not proof (design.md §4, rule 8): a charge it reports is recorded
+A callback is evidence, not proof (docs/money.md rule 6): a charge it reports is recorded
 PENDING, its message flagged "not yet confirmed" and due only ``confirm_within`` seconds later,
 and handed to ``confirm`` after the commit; ``bot.confirm`` asks Pivot's API and releases the
 message, unflagged, as soon as Pivot lists the charge (docs/confirmation.md). A charge found
 through Pivot's API (reconciliation, look-ups) is confirmed as it is recorded.
 
-Any payment event counts, whatever Pivot names it (design.md §4, rule 5), and a callback on one
+Any payment event counts, whatever Pivot names it (docs/money.md rule 8), and a callback on one
 of our codes that records nothing new makes the bot look that session up at Pivot at once
 (``look_up``, after the commit). Only a positive whole number of rupiah within Pivot's limits
 is money (``pivot_client.Charge.money_problem``); a charge that is not, and a body that cannot

@@ -1,4 +1,4 @@
-"""What all sellers share, kept from being used up by one (design.md §4 rule 9).
+"""What all sellers share, kept from being used up by one (docs/money.md rule 14).
 
 Pivot gives the merchant one static VA range per bank (100 numbers unless widened) and a static
 QRIS quota, and every seller of the bot draws on them; a VA number once handed out is never

@@ -1,4 +1,4 @@
-"""Configuration from the environment and ``.env``: exactly the table in ``design.md`` §3.
+"""Configuration from the environment and ``.env``: every variable ``.env.example`` describes.
 
 A missing or invalid setting stops start-up with one line per problem naming the variable and
 what is expected. A variable set to the empty string counts as not set, as ``.env.example``
@@ -65,12 +65,12 @@ class Settings(BaseSettings):
     reconcile_interval_seconds: float = Field(default=300, gt=0)
     timezone: str = "Asia/Jakarta"
     log_level: LogLevel = "INFO"
-    # Beyond the design table: the merchant's static VA ranges when Pivot widened or split them
+    # The merchant's static VA ranges when Pivot widened or split them
     # (``BCA=000000-000999,BRI:open=...,BRI:closed=...``) and the bank channels offered when
     # Pivot's config is unreachable.
     pivot_va_ranges: str = ""
     pivot_va_channels: Annotated[tuple[str, ...], NoDecode] = tuple(DEFAULT_VA_RULES)
-    # Per-seller limits on what all sellers share (design.md §4 rule 9; bot/limits.py): new
+    # Per-seller limits on what all sellers share (docs/money.md rule 14; bot/limits.py): new
     # codes a day in the seller's zone, and open-amount VA numbers held at one bank.
     seller_codes_per_day: int = Field(default=20, ge=1)
     seller_open_va_per_bank: int = Field(default=10, ge=1)

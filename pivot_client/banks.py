@@ -2,10 +2,10 @@
 
 Pivot prefixes every VA number with its own bank/merchant digits; the merchant only picks the
 *suffix*, which must have the bank's length and lie in the merchant's static range. The default
-ranges come from Pivot's "Virtual Account Limitation" page (``pivot-api.md`` §2.3). A merchant
-can have a wider range configured in Pivot's dashboard, so every rule can be overridden, and
-Pivot keeps separate ranges for open static VAs (any amount) and closed ones (a fixed amount):
-``VARanges`` holds both, one and the same range unless told otherwise.
+ranges come from Pivot's "Virtual Account Limitation" page (``docs/pivot-api.md``
+§va-ranges). A merchant can have a wider range configured in Pivot's dashboard, so every rule
+can be overridden, and Pivot keeps separate ranges for open static VAs (any amount) and closed
+ones (a fixed amount): ``VARanges`` holds both, one and the same range unless told otherwise.
 """
 
 from __future__ import annotations

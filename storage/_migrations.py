@@ -172,7 +172,7 @@ CREATE INDEX codes_expiry_due ON codes (expires_at)
     WHERE status = 'active' AND expires_at IS NOT NULL AND expiry_warned_at IS NULL;
 """
 
-# A callback is evidence, not proof (design.md §4, rule 8): each charge says whether Pivot's API
+# A callback is evidence, not proof (docs/money.md rule 6): each charge says whether Pivot's API
 # confirmed it. Charges recorded before this version were announced under the old rules and
 # count as confirmed; the partial index finds the few still waiting.
 _V5_CHARGE_CONFIRMATION = """

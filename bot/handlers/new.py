@@ -346,7 +346,7 @@ async def _keyboard(context: Context, language: str, draft: Draft) -> InlineKeyb
             ]
         )
     elif step is Step.BANK:
-        # Button texts are Pivot's channel codes, as sellers and design.md call the banks.
+        # Button texts are Pivot's channel codes: sellers call the banks by them too.
         banks = [
             InlineKeyboardButton(bank, callback_data=f"{BANK_DATA}{bank}")
             for bank in await context.services.codes.channels()

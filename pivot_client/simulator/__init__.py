@@ -1,6 +1,6 @@
 """A local stand-in for Pivot Payment's sandbox, for trying Kodebayar and for its tests.
 
-It answers Pivot's routes the way pivot-api.md describes them (envelope, error codes and
+It answers Pivot's routes the way docs/pivot-api.md describes them (envelope, error codes and
 messages, idempotency, bearer tokens) for static VA and QRIS sessions, records charges,
 and sends ``CHARGE.SUCCESS`` callbacks with ``X-API-Key``, retried on Pivot's schedule.
 

@@ -2,7 +2,7 @@
 
 Pivot retries a callback answered with 5xx, 408 or 429 (or not answered at all) after 5 min,
 15 min, 1 h, 3 h, 6 h and 12 h, then flags it for a manual retry; any other status is final
-(pivot-api.md §5.4).
+(docs/pivot-api.md §callbacks).
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Static QRIS payloads: EMVCo Merchant-Presented-Mode TLV strings with their CRC.
 
-The layout follows Pivot's static sample (``pivot-api.md`` §6.1): acquirer Bank Neo Commerce,
-point of initiation ``11`` (static), no amount (tag 54), and a CRC-16/CCITT-FALSE in tag 63.
+The layout follows Pivot's static sample (``docs/pivot-api.md`` §qris): acquirer Bank Neo
+Commerce, point of initiation ``11`` (static), no amount (tag 54), and a CRC-16/CCITT-FALSE in
+tag 63.
 """
 
 from __future__ import annotations

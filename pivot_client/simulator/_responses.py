@@ -13,8 +13,8 @@ __all__ = ["GENERIC_MESSAGES", "PivotError", "error_response", "paginate", "succ
 
 T = TypeVar("T")
 
-# Error codes per HTTP status (pivot-api.md §3.4). Pivot documents no code for its 408 timeout
-# nor for 422, so those two are our own wording.
+# Error codes per HTTP status (docs/pivot-api.md §errors). Pivot documents no code for its 408
+# timeout nor for 422, so those two are our own wording.
 _CODES_BY_STATUS = {
     400: "api_validation_error",
     401: "credentials_invalid",

@@ -335,7 +335,7 @@ class Simulator:
         session.updated_at = now
         self.charges[charge.id] = charge
         # Pivot publishes no CHARGE.SUCCESS sample: by default we send only the new charge
-        # (pivot-api.md §5.2); the bot must cope with any of ``CHARGE_DETAILS``.
+        # (docs/pivot-api.md §callbacks); the bot must cope with any of ``CHARGE_DETAILS``.
         self._callback_bodies[charge.id] = _json_bytes(
             {"event": event, "data": session.to_json(session.callback_charges(charge_details))}
         )

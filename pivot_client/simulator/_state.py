@@ -20,7 +20,7 @@ __all__ = [
     "timestamp",
 ]
 
-# Go's zero time: Pivot's "no expiry" (pivot-api.md §3.2).
+# Go's zero time: Pivot's "no expiry" (docs/pivot-api.md §expiry).
 GO_ZERO_TIME = "0001-01-01T00:00:00Z"
 
 # The event a static session's payment sends, as Pivot's event table names it.

@@ -1,4 +1,4 @@
-"""Checks on raw request JSON, with Pivot's error codes and messages (pivot-api.md §3.4).
+"""Checks on raw request JSON, with Pivot's error codes and messages (docs/pivot-api.md §errors).
 
 The simulator reads plain JSON on purpose: a fake that reused the client's models would
 accept only what our client sends, not what Pivot accepts.

@@ -1,4 +1,4 @@
-"""Settings: design.md's table from the environment and .env, and one clear line when wrong."""
+"""Settings: .env.example's variables from the environment and .env; one clear line if wrong."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Proof, not trust: payments confirmed with Pivot's API before they are announced, through the
-running bot, the simulator and the fake Bot API over loopback (design.md §4, rule 8)."""
+running bot, the simulator and the fake Bot API over loopback (docs/money.md rule 6)."""
 
 from __future__ import annotations
 

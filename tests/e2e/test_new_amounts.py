@@ -1,4 +1,5 @@
-"""Every amount a seller may type (design §3), and every one the bot must refuse and ask again."""
+"""Every amount a seller may type, and every one the bot must refuse and ask again
+(docs/money.md rule 15)."""
 
 from __future__ import annotations
 

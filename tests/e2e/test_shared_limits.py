@@ -1,6 +1,6 @@
 """What all sellers share: per-seller limits, the VA range warning, no suffix burnt for nothing.
 
-The whole bot over loopback against the simulator (issue 11 §7, design.md §4 rule 9).
+The whole bot over loopback against the simulator (issue 11 §7, docs/money.md rule 14).
 """
 
 from __future__ import annotations

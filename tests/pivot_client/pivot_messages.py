@@ -1,4 +1,4 @@
-"""Pivot's static-payment error messages, word for word (pivot-api.md §3.4).
+"""Pivot's static-payment error messages, word for word (docs/pivot-api.md §errors).
 
 The tests' own copy, independent of the simulator's and the client's: they must agree with
 the documentation, not with each other.

@@ -1,4 +1,4 @@
-"""Static VA suffix rules per bank (pivot-api.md §2.3) and their overrides."""
+"""Static VA suffix rules per bank (docs/pivot-api.md §va-ranges) and their overrides."""
 
 from __future__ import annotations
 
