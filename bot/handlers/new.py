@@ -48,7 +48,22 @@ from bot.drafts import (
     clean_customer_name,
     parse_new_command,
 )
-from bot.keyboards import code_data
+from bot.keyboards import (
+    NEW_ANY,
+    NEW_BANK,
+    NEW_CANCEL,
+    NEW_CANCEL_DATA,
+    NEW_KIND,
+    NEW_OPEN_AMOUNT,
+    NEW_OPEN_AMOUNT_DATA,
+    NEW_RETRY,
+    NEW_VA_INSTEAD,
+    code_data,
+    new_bank_data,
+    new_kind_data,
+    new_retry_data,
+    new_va_instead_data,
+)
 from bot.texts import Safe, text
 from storage import Code, CodeKind, CodeStatus, Seller
 
@@ -57,12 +72,6 @@ __all__ = ["TIMEOUT_SECONDS", "issue_in_background", "new_conversation"]
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 600
-KIND_DATA = "new:kind:"  # + QRIS | VA
-BANK_DATA = "new:bank:"  # + channel code
-OPEN_DATA = "new:open"
-CANCEL_DATA = "new:cancel"
-RETRY_DATA = "new:retry:"  # + the message id in the request key; never an identity
-VA_INSTEAD_DATA = "new:va_for:"  # + the id of a QRIS code Pivot refused, checked per seller
 _QRIS_OFFERED = 3  # the seller's existing QRIS codes offered when Pivot's quota is reached
 _BANKS_PER_ROW = 3
 _STATE_KEY = "new_code"
@@ -121,18 +130,18 @@ async def start(update: Update, context: Context) -> object:
 async def on_kind(update: Update, context: Context) -> object:
     """The QRIS or VA button."""
     query, pending, seller = await _pressed(update, context)
-    if query is None or pending is None or query.data is None:
+    if query is None or pending is None or context.matches is None:
         return _STAY
-    kind = Kind(query.data.removeprefix(KIND_DATA))
+    kind = Kind(context.matches[0][1])
     return await _ask(update, context, seller, replace(pending.draft, kind=kind), edit=query)
 
 
 async def on_bank(update: Update, context: Context) -> object:
     """A bank button (VA)."""
     query, pending, seller = await _pressed(update, context)
-    if query is None or pending is None or query.data is None:
+    if query is None or pending is None or context.matches is None:
         return _STAY
-    bank = query.data.removeprefix(BANK_DATA)
+    bank = context.matches[0][1]
     channels = await context.services.codes.channels()
     if bank not in channels:  # no longer enabled at Pivot since the buttons were drawn
         note = text(seller.language, "new.unknown_bank", bank=bank, banks=", ".join(channels))
@@ -176,10 +185,10 @@ async def on_retry(update: Update, context: Context) -> object:
     """Try again after Pivot was down: resume the code of the same request key."""
     query = update.callback_query
     seller = context.seller
-    if query is None or query.data is None:
+    if query is None or context.matches is None:
         return _STAY
     # Only the message id comes from the button; the seller is whoever pressed it.
-    message_id = int(query.data.removeprefix(RETRY_DATA))
+    message_id = int(context.matches[0][1])
     key = _request_key(update, message_id)
     pending = await context.services.db.codes.find_by_request_key(seller.telegram_id, key)
     if pending is None or pending.status is not CodeStatus.PENDING:  # made since, or failed
@@ -188,7 +197,12 @@ async def on_retry(update: Update, context: Context) -> object:
     await query.answer()
     codes = context.services.codes
     await issue_in_background(
-        update, context, seller, lambda: codes.resume(seller, key), query, retry_data=query.data
+        update,
+        context,
+        seller,
+        lambda: codes.resume(seller, key),
+        query,
+        retry_data=new_retry_data(message_id),
     )
     # Whatever else the seller is in the middle of goes on.
     return _STAY
@@ -198,9 +212,9 @@ async def on_va_instead(update: Update, context: Context) -> object:
     """The button under a QRIS Pivot refused (quota reached): a VA for the same customer."""
     query = update.callback_query
     seller = context.seller
-    if query is None or query.data is None:
+    if query is None or context.matches is None:
         return _STAY
-    code_id = int(query.data.removeprefix(VA_INSTEAD_DATA))
+    code_id = int(context.matches[0][1])
     refused = await context.services.db.codes.get_for_seller(code_id, seller.telegram_id)
     if refused is None or refused.kind is not CodeKind.QRIS:
         await query.answer(text(seller.language, "new.stale_button"))
@@ -341,22 +355,22 @@ async def _keyboard(context: Context, language: str, draft: Draft) -> InlineKeyb
     if step is Step.KIND:
         rows.append(
             [
-                _button(language, "new.button.qris", f"{KIND_DATA}QRIS"),
-                _button(language, "new.button.va", f"{KIND_DATA}VA"),
+                _button(language, "new.button.qris", new_kind_data("QRIS")),
+                _button(language, "new.button.va", new_kind_data("VA")),
             ]
         )
     elif step is Step.BANK:
         # Button texts are Pivot's channel codes, as sellers and design.md call the banks.
         banks = [
-            InlineKeyboardButton(bank, callback_data=f"{BANK_DATA}{bank}")
+            InlineKeyboardButton(bank, callback_data=new_bank_data(bank))
             for bank in await context.services.codes.channels()
         ]
         if not banks:
             return None
         rows.extend(banks[i : i + _BANKS_PER_ROW] for i in range(0, len(banks), _BANKS_PER_ROW))
     elif step is Step.AMOUNT:
-        rows.append([_button(language, "new.button.open_amount", OPEN_DATA)])
-    rows.append([_button(language, "new.button.cancel", CANCEL_DATA)])
+        rows.append([_button(language, "new.button.open_amount", NEW_OPEN_AMOUNT_DATA)])
+    rows.append([_button(language, "new.button.cancel", NEW_CANCEL_DATA)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -378,7 +392,7 @@ async def _finish(
         seller,
         lambda: codes.issue(seller, draft, key),
         query,
-        retry_data=f"{RETRY_DATA}{message_id}",
+        retry_data=new_retry_data(message_id),
     )
     return _END
 
@@ -481,7 +495,7 @@ async def _instead_of_qris(
     if await context.services.codes.channels():
         paragraphs.append(text(language, "error.qris_limit.instead_va", customer=customer))
         label = text(language, "new.button.va_instead", customer=Safe(customer))
-        rows.append([InlineKeyboardButton(label, callback_data=f"{VA_INSTEAD_DATA}{refused.id}")])
+        rows.append([InlineKeyboardButton(label, callback_data=new_va_instead_data(refused.id))])
     # A static QRIS takes any payer and any amount: one the seller already has will do.
     existing = await context.services.db.codes.active_for_seller(
         refused.seller_id, CodeKind.QRIS, limit=_QRIS_OFFERED
@@ -560,18 +574,18 @@ def new_conversation() -> ConversationHandler[Context]:
     """The /new conversation: entry, one state per missing piece, cancel, timeout."""
     typed_instead = MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, expect_button)
     not_typed = MessageHandler(_NOT_TYPED, expect_text)
-    stale = CallbackQueryHandler(on_stale_button, pattern=r"^new:")
-    retry = CallbackQueryHandler(on_retry, pattern=rf"^{RETRY_DATA}\d+$")
-    va_instead = CallbackQueryHandler(on_va_instead, pattern=rf"^{VA_INSTEAD_DATA}\d+$")
+    stale = CallbackQueryHandler(on_stale_button, pattern=NEW_ANY)
+    retry = CallbackQueryHandler(on_retry, pattern=NEW_RETRY)
+    va_instead = CallbackQueryHandler(on_va_instead, pattern=NEW_VA_INSTEAD)
     states: dict[object, list[BaseHandler[Update, Context, object]]] = {
         Step.KIND: [
-            CallbackQueryHandler(on_kind, pattern=rf"^{KIND_DATA}(QRIS|VA)$"),
+            CallbackQueryHandler(on_kind, pattern=NEW_KIND),
             typed_instead,
         ],
-        Step.BANK: [CallbackQueryHandler(on_bank, pattern=rf"^{BANK_DATA}\w+$"), typed_instead],
+        Step.BANK: [CallbackQueryHandler(on_bank, pattern=NEW_BANK), typed_instead],
         Step.NAME: [MessageHandler(_TYPED, on_name), not_typed],
         Step.AMOUNT: [
-            CallbackQueryHandler(on_open_amount, pattern=rf"^{OPEN_DATA}$"),
+            CallbackQueryHandler(on_open_amount, pattern=NEW_OPEN_AMOUNT),
             MessageHandler(_TYPED, on_amount),
             not_typed,
         ],
@@ -587,7 +601,7 @@ def new_conversation() -> ConversationHandler[Context]:
             fallbacks=[
                 CommandHandler("new", start),
                 CommandHandler("cancel", cancel),
-                CallbackQueryHandler(on_cancel_button, pattern=rf"^{CANCEL_DATA}$"),
+                CallbackQueryHandler(on_cancel_button, pattern=NEW_CANCEL),
                 retry,
                 va_instead,
                 stale,
