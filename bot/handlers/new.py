@@ -37,6 +37,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.amounts import AmountError, format_rupiah, parse_amount
 from bot.cards import deliver_card
+from bot.codebook import Code
 from bot.codes import CodeIssuer, IssueError, PivotUnavailableError, QRISLimitError
 from bot.context import Context
 from bot.drafts import (
@@ -65,7 +66,6 @@ from bot.keyboards import (
     new_va_instead_data,
 )
 from bot.texts import Safe, text
-from storage import Code, CodeKind, CodeStatus, Seller
 
 __all__ = ["TIMEOUT_SECONDS", "issue_in_background", "new_conversation"]
 
@@ -95,14 +95,13 @@ class _Pending:
 
 async def start(update: Update, context: Context) -> object:
     """``/new [qris|va ...]``: ask what is missing, or make the code right away."""
-    seller = context.seller
     message = update.effective_message
     if message is None:
         return _END
     codes = context.services.codes
     channels = await codes.channels()
     parsed = parse_new_command(list(context.args or []), channels)
-    language = seller.language
+    language = context.language
     notes: list[str] = []
     if parsed.problem is DraftProblem.UNKNOWN_KIND:
         notes.append(text(language, "new.unknown_kind"))
@@ -120,8 +119,8 @@ async def start(update: Update, context: Context) -> object:
         draft = replace(draft, amount=None)
     _forget(context)
     if draft.next_step is Step.READY:
-        return await _finish(update, context, seller, draft, message.message_id)
-    return await _ask(update, context, seller, draft, notes)
+        return await _finish(update, context, draft, message.message_id)
+    return await _ask(update, context, draft, notes)
 
 
 # Buttons
@@ -129,55 +128,54 @@ async def start(update: Update, context: Context) -> object:
 
 async def on_kind(update: Update, context: Context) -> object:
     """The QRIS or VA button."""
-    query, pending, seller = await _pressed(update, context)
+    query, pending = await _pressed(update, context)
     if query is None or pending is None or context.matches is None:
         return _STAY
     kind = Kind(context.matches[0][1])
-    return await _ask(update, context, seller, replace(pending.draft, kind=kind), edit=query)
+    return await _ask(update, context, replace(pending.draft, kind=kind), edit=query)
 
 
 async def on_bank(update: Update, context: Context) -> object:
     """A bank button (VA)."""
-    query, pending, seller = await _pressed(update, context)
+    query, pending = await _pressed(update, context)
     if query is None or pending is None or context.matches is None:
         return _STAY
     bank = context.matches[0][1]
     channels = await context.services.codes.channels()
     if bank not in channels:  # no longer enabled at Pivot since the buttons were drawn
-        note = text(seller.language, "new.unknown_bank", bank=bank, banks=", ".join(channels))
-        return await _ask(update, context, seller, pending.draft, [note], edit=query)
+        note = text(context.language, "new.unknown_bank", bank=bank, banks=", ".join(channels))
+        return await _ask(update, context, pending.draft, [note], edit=query)
     draft = replace(pending.draft, bank=bank)
     if draft.next_step is Step.READY:
-        return await _finish(update, context, seller, draft, pending.prompt_id, query)
-    return await _ask(update, context, seller, draft, edit=query)
+        return await _finish(update, context, draft, pending.prompt_id, query)
+    return await _ask(update, context, draft, edit=query)
 
 
 async def on_open_amount(update: Update, context: Context) -> object:
     """The open-amount button: the buyer decides how much."""
-    query, pending, seller = await _pressed(update, context)
+    query, pending = await _pressed(update, context)
     if query is None or pending is None:
         return _STAY
     draft = pending.draft.with_amount(None)
-    return await _finish(update, context, seller, draft, pending.prompt_id, query)
+    return await _finish(update, context, draft, pending.prompt_id, query)
 
 
 async def on_cancel_button(update: Update, context: Context) -> object:
     """The cancel button on the current question."""
-    query, pending, seller = await _pressed(update, context)
+    query, pending = await _pressed(update, context)
     if query is None or pending is None:
         return _STAY
     _forget(context)
     await query.edit_message_text(
-        text(seller.language, "new.cancelled"), parse_mode=ParseMode.HTML
+        text(context.language, "new.cancelled"), parse_mode=ParseMode.HTML
     )
     return _END
 
 
 async def on_stale_button(update: Update, context: Context) -> object:
     """A button of ours from a question that is no longer asked."""
-    seller = context.seller
     if update.callback_query is not None:
-        await update.callback_query.answer(text(seller.language, "new.stale_button"))
+        await update.callback_query.answer(text(context.language, "new.stale_button"))
     return _STAY
 
 
@@ -190,8 +188,7 @@ async def on_retry(update: Update, context: Context) -> object:
     # Only the message id comes from the button; the seller is whoever pressed it.
     message_id = int(context.matches[0][1])
     key = _request_key(update, message_id)
-    pending = await context.services.db.codes.find_by_request_key(seller.telegram_id, key)
-    if pending is None or pending.status is not CodeStatus.PENDING:  # made since, or failed
+    if await context.services.codebook.pending(seller, key) is None:  # made since, or failed
         await query.answer(text(seller.language, "new.stale_button"))
         return _STAY
     await query.answer()
@@ -199,7 +196,6 @@ async def on_retry(update: Update, context: Context) -> object:
     await issue_in_background(
         update,
         context,
-        seller,
         lambda: codes.resume(seller, key),
         query,
         retry_data=new_retry_data(message_id),
@@ -211,13 +207,12 @@ async def on_retry(update: Update, context: Context) -> object:
 async def on_va_instead(update: Update, context: Context) -> object:
     """The button under a QRIS Pivot refused (quota reached): a VA for the same customer."""
     query = update.callback_query
-    seller = context.seller
     if query is None or context.matches is None:
         return _STAY
     code_id = int(context.matches[0][1])
-    refused = await context.services.db.codes.get_for_seller(code_id, seller.telegram_id)
-    if refused is None or refused.kind is not CodeKind.QRIS:
-        await query.answer(text(seller.language, "new.stale_button"))
+    refused = await context.services.codebook.qris(context.seller, code_id)
+    if refused is None:
+        await query.answer(text(context.language, "new.stale_button"))
         return _STAY
     await query.answer()
     _forget(context)
@@ -225,9 +220,9 @@ async def on_va_instead(update: Update, context: Context) -> object:
     codes = context.services.codes
     if refused.amount is None:
         draft = draft.with_amount(None)
-    elif await _limit_problem(codes, seller.language, draft, refused.amount) is None:
+    elif await _limit_problem(codes, context.language, draft, refused.amount) is None:
         draft = draft.with_amount(refused.amount)  # else the amount is asked after the bank
-    return await _ask(update, context, seller, draft, edit=query)
+    return await _ask(update, context, draft, edit=query)
 
 
 # Typed answers
@@ -235,40 +230,36 @@ async def on_va_instead(update: Update, context: Context) -> object:
 
 async def on_name(update: Update, context: Context) -> object:
     """The customer's name."""
-    seller = context.seller
     pending = _pending(context)
     message = update.effective_message
     if pending is None or message is None or message.text is None:
         return _END
     name = clean_customer_name(message.text)
     if not name:
-        return await _ask(
-            update, context, seller, pending.draft, [text(seller.language, "name.empty")]
-        )
+        return await _ask(update, context, pending.draft, [text(context.language, "name.empty")])
     draft = replace(pending.draft, customer=name)
     if draft.next_step is Step.READY:
-        return await _finish(update, context, seller, draft, pending.prompt_id)
-    return await _ask(update, context, seller, draft)
+        return await _finish(update, context, draft, pending.prompt_id)
+    return await _ask(update, context, draft)
 
 
 async def on_amount(update: Update, context: Context) -> object:
     """A typed amount (or a typed "bebas"/"open")."""
-    seller = context.seller
     pending = _pending(context)
     message = update.effective_message
     if pending is None or message is None or message.text is None:
         return _END
-    language, draft = seller.language, pending.draft
+    language, draft = context.language, pending.draft
     if message.text.strip().lower() in OPEN_WORDS:
-        return await _finish(update, context, seller, draft.with_amount(None), pending.prompt_id)
+        return await _finish(update, context, draft.with_amount(None), pending.prompt_id)
     try:
         amount = parse_amount(message.text)
     except AmountError as exc:
-        return await _ask(update, context, seller, draft, [_amount_error_text(language, exc)])
+        return await _ask(update, context, draft, [_amount_error_text(language, exc)])
     problem = await _limit_problem(context.services.codes, language, draft, amount)
     if problem is not None:
-        return await _ask(update, context, seller, draft, [problem])
-    return await _finish(update, context, seller, draft.with_amount(amount), pending.prompt_id)
+        return await _ask(update, context, draft, [problem])
+    return await _finish(update, context, draft.with_amount(amount), pending.prompt_id)
 
 
 async def expect_button(update: Update, context: Context) -> object:
@@ -294,10 +285,9 @@ async def on_timeout(update: Update, context: Context) -> object:
     """No answer for ``TIMEOUT_SECONDS``: say so and forget the draft."""
     _forget(context)
     chat = update.effective_chat
-    seller = context.seller
     if chat is not None:
         await context.bot.send_message(
-            chat.id, text(seller.language, "new.timeout"), parse_mode=ParseMode.HTML
+            chat.id, text(context.language, "new.timeout"), parse_mode=ParseMode.HTML
         )
     return _END
 
@@ -308,14 +298,13 @@ async def on_timeout(update: Update, context: Context) -> object:
 async def _ask(
     update: Update,
     context: Context,
-    seller: Seller,
     draft: Draft,
     notes: list[str] | None = None,
     *,
     edit: CallbackQuery | None = None,
 ) -> object:
     """Ask for the draft's next missing piece (editing the pressed message, if any)."""
-    language = seller.language
+    language = context.language
     chat = update.effective_chat
     if chat is None:
         return _END
@@ -377,19 +366,17 @@ async def _keyboard(context: Context, language: str, draft: Draft) -> InlineKeyb
 async def _finish(
     update: Update,
     context: Context,
-    seller: Seller,
     draft: Draft,
     message_id: int,
     query: CallbackQuery | None = None,
 ) -> object:
     """Issue the complete draft under the request key of ``message_id``; the conversation ends."""
     _forget(context)
-    codes = context.services.codes
+    codes, seller = context.services.codes, context.seller
     key = _request_key(update, message_id)
     await issue_in_background(
         update,
         context,
-        seller,
         lambda: codes.issue(seller, draft, key),
         query,
         retry_data=new_retry_data(message_id),
@@ -400,7 +387,6 @@ async def _finish(
 async def issue_in_background(
     update: Update,
     context: Context,
-    seller: Seller,
     attempt: Callable[[], Awaitable[Code | None]],
     query: CallbackQuery | None,
     *,
@@ -414,7 +400,7 @@ async def issue_in_background(
     chat = update.effective_chat
     if chat is None:
         return False
-    working = text(seller.language, "new.working")
+    working = text(context.language, "new.working")
     status: Message | bool
     if query is not None:
         # Editing the pressed message also takes its buttons away: no second tap.
@@ -430,7 +416,7 @@ async def issue_in_background(
     # nobody else's update waits for it. PTB tracks the task, routes its errors to the
     # error handler and waits for it at shutdown.
     context.application.create_task(
-        _complete(context, seller, chat.id, attempt, status, retry_data),
+        _complete(context, chat.id, attempt, status, retry_data),
         update=update,
         name=f"new-code:{chat.id}:{retry_data}",
     )
@@ -439,13 +425,13 @@ async def issue_in_background(
 
 async def _complete(
     context: Context,
-    seller: Seller,
     chat_id: int,
     attempt: Callable[[], Awaitable[Code | None]],
     status: Message | bool,
     retry_data: str,
 ) -> None:
     """Run ``attempt``, then say the code is ready and send its card, or say what failed."""
+    seller = context.seller
     language = seller.language
     try:
         code = await attempt()
@@ -497,9 +483,7 @@ async def _instead_of_qris(
         label = text(language, "new.button.va_instead", customer=Safe(customer))
         rows.append([InlineKeyboardButton(label, callback_data=new_va_instead_data(refused.id))])
     # A static QRIS takes any payer and any amount: one the seller already has will do.
-    existing = await context.services.db.codes.active_for_seller(
-        refused.seller_id, CodeKind.QRIS, limit=_QRIS_OFFERED
-    )
+    existing = await context.services.codebook.reusable_qris(context.seller, limit=_QRIS_OFFERED)
     if existing:
         paragraphs.append(text(language, "error.qris_limit.instead_reuse"))
     for code in existing:
@@ -513,18 +497,17 @@ async def _instead_of_qris(
 
 async def _pressed(
     update: Update, context: Context
-) -> tuple[CallbackQuery | None, _Pending | None, Seller]:
+) -> tuple[CallbackQuery | None, _Pending | None]:
     """Answer the press at once; the pending draft only if it pressed the current question."""
-    seller = context.seller
     query = update.callback_query
     if query is None:
-        return None, None, seller
+        return None, None
     pending = _pending(context)
     if pending is None or query.message is None or query.message.message_id != pending.prompt_id:
-        await query.answer(text(seller.language, "new.stale_button"))
-        return query, None, seller
+        await query.answer(text(context.language, "new.stale_button"))
+        return query, None
     await query.answer()
-    return query, pending, seller
+    return query, pending
 
 
 def _pending(context: Context) -> _Pending | None:
@@ -544,9 +527,8 @@ def _request_key(update: Update, message_id: int) -> str:
 
 
 async def _reply(update: Update, context: Context, key: str) -> None:
-    seller = context.seller
     if update.effective_message is not None:
-        await update.effective_message.reply_html(text(seller.language, key))
+        await update.effective_message.reply_html(text(context.language, key))
 
 
 def _amount_error_text(language: str, error: AmountError) -> str:
