@@ -93,7 +93,7 @@ class _Pending:
 # Entry: /new, in one message or not
 
 
-async def start(update: Update, context: Context) -> object:
+async def new_command(update: Update, context: Context) -> object:
     """``/new [qris|va ...]``: ask what is missing, or make the code right away."""
     message = update.effective_message
     if message is None:
@@ -274,7 +274,7 @@ async def expect_text(update: Update, context: Context) -> object:
     return _STAY
 
 
-async def cancel(update: Update, context: Context) -> object:
+async def cancel_new(update: Update, context: Context) -> object:
     """``/cancel`` during the conversation."""
     _forget(context)
     await _reply(update, context, "new.cancelled")
@@ -416,14 +416,14 @@ async def issue_in_background(
     # nobody else's update waits for it. PTB tracks the task, routes its errors to the
     # error handler and waits for it at shutdown.
     context.application.create_task(
-        _complete(context, chat.id, attempt, status, retry_data),
+        _issue_and_report(context, chat.id, attempt, status, retry_data),
         update=update,
         name=f"new-code:{chat.id}:{retry_data}",
     )
     return True
 
 
-async def _complete(
+async def _issue_and_report(
     context: Context,
     chat_id: int,
     attempt: Callable[[], Awaitable[Code | None]],
@@ -578,11 +578,11 @@ def new_conversation() -> ConversationHandler[Context]:
         # typed answers need per_message=False.
         warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CommandHandler("new", start), retry, va_instead, stale],
+            entry_points=[CommandHandler("new", new_command), retry, va_instead, stale],
             states=states,
             fallbacks=[
-                CommandHandler("new", start),
-                CommandHandler("cancel", cancel),
+                CommandHandler("new", new_command),
+                CommandHandler("cancel", cancel_new),
                 CallbackQueryHandler(on_cancel_button, pattern=NEW_CANCEL),
                 retry,
                 va_instead,
