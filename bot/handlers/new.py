@@ -230,11 +230,11 @@ async def on_va_instead(update: Update, context: Context) -> object:
 
 async def on_name(update: Update, context: Context) -> object:
     """The customer's name."""
-    pending = _pending(context)
-    message = update.effective_message
-    if pending is None or message is None or message.text is None:
+    typed = _typed_answer(update, context)
+    if typed is None:
         return _END
-    name = clean_customer_name(message.text)
+    pending, answer = typed
+    name = clean_customer_name(answer)
     if not name:
         return await _ask(update, context, pending.draft, [text(context.language, "name.empty")])
     draft = replace(pending.draft, customer=name)
@@ -245,15 +245,15 @@ async def on_name(update: Update, context: Context) -> object:
 
 async def on_amount(update: Update, context: Context) -> object:
     """A typed amount (or a typed "bebas"/"open")."""
-    pending = _pending(context)
-    message = update.effective_message
-    if pending is None or message is None or message.text is None:
+    typed = _typed_answer(update, context)
+    if typed is None:
         return _END
+    pending, answer = typed
     language, draft = context.language, pending.draft
-    if message.text.strip().lower() in OPEN_WORDS:
+    if answer.strip().lower() in OPEN_WORDS:
         return await _finish(update, context, draft.with_amount(None), pending.prompt_id)
     try:
-        amount = parse_amount(message.text)
+        amount = parse_amount(answer)
     except AmountError as exc:
         return await _ask(update, context, draft, [_amount_error_text(language, exc)])
     problem = await _limit_problem(context.services.codes, language, draft, amount)
@@ -508,6 +508,15 @@ async def _pressed(
         return query, None
     await query.answer()
     return query, pending
+
+
+def _typed_answer(update: Update, context: Context) -> tuple[_Pending, str] | None:
+    """The pending draft and the text typed in answer to its question; None without either."""
+    pending = _pending(context)
+    message = update.effective_message
+    if pending is None or message is None or message.text is None:
+        return None
+    return pending, message.text
 
 
 def _pending(context: Context) -> _Pending | None:
