@@ -31,6 +31,13 @@ from tests.helpers.servers import serving
 
 ANI, BUDI = 100, 200  # two sellers; Budi presses buttons carrying Ani's code ids
 NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
+SETTINGS = Settings(  # type: ignore[call-arg]
+    _env_file=None,
+    telegram_bot_token="1:test",
+    pivot_client_id="sim-client-id",
+    pivot_client_secret="sim-client-secret",
+    pivot_callback_api_key="callback-key",
+)
 
 
 @dataclass
@@ -44,28 +51,15 @@ class Book:
 @pytest.fixture
 async def book(tmp_path: Path) -> AsyncIterator[Book]:
     app = create_app(SimulatorConfig(callback_url=None, callback_key="callback-key"))
-    async with serving(app) as server:
-        db = await Database.open(tmp_path / "kodebayar.db")
-        pivot = PivotClient(
-            client_id="sim-client-id",
-            client_secret="sim-client-secret",
-            base_url=server.url,
-            max_retries=0,
-        )
-        settings = Settings(  # type: ignore[call-arg]
-            _env_file=None,
-            telegram_bot_token="1:test",
-            pivot_client_id="sim-client-id",
-            pivot_client_secret="sim-client-secret",
-            pivot_callback_api_key="callback-key",
-            admin_telegram_ids=frozenset({1000}),
-        )
-        try:
-            ani, budi = await add_seller(db, ANI), await add_seller(db, BUDI)
-            yield Book(Codebook(db, CodeIssuer(db, pivot, settings)), db, ani, budi)
-        finally:
-            await pivot.close()
-            await db.close()
+    async with (
+        serving(app) as server,
+        await Database.open(tmp_path / "kodebayar.db") as db,
+        PivotClient(
+            client_id="sim-client-id", client_secret="sim-client-secret", base_url=server.url
+        ) as pivot,
+    ):
+        ani, budi = await add_seller(db, ANI), await add_seller(db, BUDI)
+        yield Book(Codebook(db, CodeIssuer(db, pivot, SETTINGS)), db, ani, budi)
 
 
 _suffixes = itertools.count(1)
