@@ -5,8 +5,8 @@ again, and offers a new code in its place (``bot.handlers.renew``).
 
 Every press carries only a code id and a page; ``Codebook`` looks the code up again for the
 person who pressed, so a forged id from another seller finds nothing. The rules of what may be
-done with a code are the codebook's (``card_check``, ``can_deactivate``, ``renewable``): the
-buttons offered and the presses answered follow the same ones.
+done with a code are the codebook's (``card_check``, ``can_deactivate``) and
+``bot.expiry.renewable``: the buttons offered and the presses answered follow the same ones.
 """
 
 from __future__ import annotations
@@ -35,8 +35,9 @@ from bot.codebook import (
 )
 from bot.context import Context
 from bot.expiry import is_expired, renewable
-from bot.keyboards import Page, code_data, codes_page_data, pager_row, show_in_place
+from bot.keyboards import code_data, codes_page_data, pager_row, show_in_place
 from bot.notifications import channel_label
+from bot.paging import Page
 from bot.texts import Safe, text
 
 __all__ = [
