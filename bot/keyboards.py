@@ -61,7 +61,7 @@ def _pattern(*words: str) -> re.Pattern[str]:
 
 
 def _data(*words: object) -> str:
-    return ":".join(str(word) for word in words)
+    return ":".join(map(str, words))
 
 
 # /codes and a code's detail
