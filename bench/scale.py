@@ -30,7 +30,7 @@ import psutil  # type: ignore[import-untyped]
 from bench._common import CACHE, Outcome, Row, bench_main, median, percentile, say
 from bench._common import spread as spread_of
 from bench._scale_data import ScaleData, scale_database
-from bot.handlers.browse import CODES_PER_PAGE, PAYMENTS_PER_PAGE
+from bot.codebook import CODES_PER_PAGE, PAYMENTS_PER_PAGE
 from bot.handlers.today import TODAY_LINE_CAP
 from storage import Database
 from tests.e2e.harness import CALLBACK_KEY, free_port, stand_ins

@@ -23,6 +23,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from bot.clock import utcnow
+from bot.codebook import Codebook
 from bot.codes import CodeIssuer
 from bot.confirm import CONFIRM_GRACE, Confirmer
 from bot.context import CONTEXT_TYPES, SERVICES_KEY
@@ -33,6 +34,7 @@ from bot.logs import configure_logging
 from bot.pivot_check import CredentialCheck
 from bot.reconcile import LookupQueue, Reconciler
 from bot.relay import Relay
+from bot.reports import Reports
 from bot.sellers import Sellers
 from bot.sending import Sender
 from bot.server import EmbeddedServer
@@ -148,11 +150,14 @@ class Runtime:
             confirm=confirmer.request,
             confirm_within=self._confirm_within,
         )
+        codes = CodeIssuer(db, pivot, settings, wake=relay.wake)
         application.bot_data[SERVICES_KEY] = Services(
             settings=settings,
             db=db,
             pivot=pivot,
-            codes=CodeIssuer(db, pivot, settings, wake=relay.wake),
+            codes=codes,
+            codebook=Codebook(db, codes),
+            reports=Reports(db),
             relay=relay,
             sellers=Sellers(db, operators=settings.admin_telegram_ids, timezone=settings.timezone),
         )

@@ -320,9 +320,9 @@ class CodeIssuer:
         async with self._locks.hold((seller.telegram_id, request_key)):
             code = await self._db.codes.find_by_request_key(seller.telegram_id, request_key)
             if code is not None:  # an earlier try may have reached Pivot
-                return await self._complete(code, fresh=False)
+                return await self._make_at_pivot(code, fresh=False)
             code = await self._reserve(seller, request_key, order)
-            return await self._complete(code, fresh=True)
+            return await self._make_at_pivot(code, fresh=True)
 
     async def resume(self, seller: Seller, request_key: str) -> Code | None:
         """Finish the code already started for ``request_key``; None if there is none.
@@ -332,9 +332,9 @@ class CodeIssuer:
         """
         async with self._locks.hold((seller.telegram_id, request_key)):
             code = await self._db.codes.find_by_request_key(seller.telegram_id, request_key)
-            return None if code is None else await self._complete(code, fresh=False)
+            return None if code is None else await self._make_at_pivot(code, fresh=False)
 
-    async def _complete(self, code: Code, *, fresh: bool) -> Code:
+    async def _make_at_pivot(self, code: Code, *, fresh: bool) -> Code:
         """Create a PENDING code at Pivot and activate it; any other code is returned as is.
 
         ``fresh``: no earlier try of this row can have reached Pivot (see ``_made_nothing``).

@@ -1,19 +1,25 @@
-"""Inline keyboards and their ``callback_data``: ids and page numbers only, never identity.
+"""Inline keyboards and the one scheme of their ``callback_data``: ids and page numbers only,
+never identity.
 
-Telegram caps ``callback_data`` at 64 bytes; every shape below stays far under it. Handlers
-match presses with the compiled patterns and re-check ownership on every press.
+Every button's data is words joined by colons, the subject first: ``codes:p:2``,
+``code:17:resend``, ``sellers:p:2``, ``new:bank:BCA``. Each shape has one builder below and one
+compiled pattern that matches it and nothing else; handlers are registered with the pattern
+and read the id or page from ``context.matches``, and re-check ownership on every press.
+Messages already in sellers' chats carry these same strings, so a shape may gain a new
+sibling but never change. Telegram caps ``callback_data`` at 64 bytes; every shape stays far
+under it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
+from bot.paging import Page
 from bot.texts import text
 
 __all__ = [
@@ -23,67 +29,97 @@ __all__ = [
     "CODE_RENEW",
     "CODE_RESEND",
     "CODE_SHOW",
+    "NEW_ANY",
+    "NEW_BANK",
+    "NEW_CANCEL",
+    "NEW_CANCEL_DATA",
+    "NEW_KIND",
+    "NEW_OPEN_AMOUNT",
+    "NEW_OPEN_AMOUNT_DATA",
+    "NEW_RETRY",
+    "NEW_VA_INSTEAD",
     "SELLERS_PAGE",
-    "Page",
     "code_data",
     "codes_page_data",
+    "new_bank_data",
+    "new_kind_data",
+    "new_retry_data",
+    "new_va_instead_data",
     "pager_row",
     "sellers_page_data",
     "show_in_place",
 ]
 
-CODES_PAGE = re.compile(r"^codes:p:(\d{1,6})\Z")
-CODE_SHOW = re.compile(r"^code:(\d{1,18})(?::p:(\d{1,6}))?\Z")
-CODE_RESEND = re.compile(r"^code:(\d{1,18}):resend\Z")
-CODE_DEACTIVATE = re.compile(r"^code:(\d{1,18}):off\Z")
-CODE_DEACTIVATE_CONFIRMED = re.compile(r"^code:(\d{1,18}):off!\Z")
-CODE_RENEW = re.compile(r"^code:(\d{1,18}):renew\Z")
-SELLERS_PAGE = re.compile(r"^sellers:p:(\d{1,6})\Z")
+_ID = r"(\d{1,18})"
+_PAGE = r"(\d{1,6})"
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
-    """One page of a list: 1-based ``number`` of ``count`` pages, and the rows it covers."""
+def _pattern(*words: str) -> re.Pattern[str]:
+    """The whole data, exactly these colon-joined words (regular expressions)."""
+    return re.compile("^" + ":".join(words) + r"\Z")
 
-    number: int
-    count: int
-    offset: int
-    limit: int
 
-    @classmethod
-    def of(cls, requested: int, total: int, size: int) -> Page:
-        """The page ``requested``, clamped to the pages ``total`` rows fill (at least one)."""
-        count = max(1, -(-total // size))
-        number = min(max(1, requested), count)
-        return cls(number=number, count=count, offset=(number - 1) * size, limit=size)
+def _data(*words: object) -> str:
+    return ":".join(map(str, words))
 
-    @property
-    def has_previous(self) -> bool:
-        """Whether a page comes before this one."""
-        return self.number > 1
 
-    @property
-    def has_next(self) -> bool:
-        """Whether a page comes after this one."""
-        return self.number < self.count
+# /codes and a code's detail
+CODES_PAGE = _pattern("codes", "p", _PAGE)
+CODE_SHOW = _pattern("code", _ID + rf"(?::p:{_PAGE})?")
+CODE_RESEND = _pattern("code", _ID, "resend")
+CODE_DEACTIVATE = _pattern("code", _ID, "off")
+CODE_DEACTIVATE_CONFIRMED = _pattern("code", _ID, "off!")
+CODE_RENEW = _pattern("code", _ID, "renew")
+# /sellers
+SELLERS_PAGE = _pattern("sellers", "p", _PAGE)
+# The /new conversation
+NEW_ANY = re.compile(r"^new:")  # any shape below, from a question no longer asked
+NEW_KIND = _pattern("new", "kind", "(QRIS|VA)")
+NEW_BANK = _pattern("new", "bank", r"(\w+)")  # a Pivot channel code
+NEW_OPEN_AMOUNT = _pattern("new", "open")
+NEW_CANCEL = _pattern("new", "cancel")
+NEW_RETRY = _pattern("new", "retry", _ID)  # the message id in the request key
+NEW_VA_INSTEAD = _pattern("new", "va_for", _ID)  # a QRIS Pivot refused, checked per seller
+NEW_OPEN_AMOUNT_DATA = _data("new", "open")
+NEW_CANCEL_DATA = _data("new", "cancel")
 
 
 def codes_page_data(page: int) -> str:
     """``codes:p:2``: a page of the seller's code list."""
-    return f"codes:p:{page}"
+    return _data("codes", "p", page)
 
 
 def code_data(code_id: int, action: str | None = None, *, page: int | None = None) -> str:
     """``code:17``, ``code:17:p:2``, ``code:17:resend``, ``code:17:off``, ``code:17:off!``
     or ``code:17:renew``."""
     if page is not None:
-        return f"code:{code_id}:p:{page}"
-    return f"code:{code_id}:{action}" if action else f"code:{code_id}"
+        return _data("code", code_id, "p", page)
+    return _data("code", code_id, action) if action else _data("code", code_id)
 
 
 def sellers_page_data(page: int) -> str:
     """``sellers:p:2``: a page of the operators' seller list."""
-    return f"sellers:p:{page}"
+    return _data("sellers", "p", page)
+
+
+def new_kind_data(kind: str) -> str:
+    """``new:kind:QRIS`` or ``new:kind:VA``: the answer to /new's first question."""
+    return _data("new", "kind", kind)
+
+
+def new_bank_data(bank: str) -> str:
+    """``new:bank:BCA``: a VA's bank, by Pivot's channel code."""
+    return _data("new", "bank", bank)
+
+
+def new_retry_data(message_id: int) -> str:
+    """``new:retry:812``: try again the request that message ``812`` completed."""
+    return _data("new", "retry", message_id)
+
+
+def new_va_instead_data(code_id: int) -> str:
+    """``new:va_for:17``: a VA for the customer of QRIS code 17, which Pivot refused."""
+    return _data("new", "va_for", code_id)
 
 
 def pager_row(

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.clock import utcnow
-from bot.keyboards import Page
+from bot.paging import Page
 from bot.texts import DEFAULT_LANGUAGE, LANGUAGES, Language
 from storage import Database, Invite, InviteResult, Role, Seller, SellerStatus, Transaction
 

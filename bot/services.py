@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.codebook import Codebook
 from bot.codes import CodeIssuer
 from bot.relay import Relay
+from bot.reports import Reports
 from bot.sellers import Sellers
 from bot.settings import Settings
 from pivot_client import PivotClient
@@ -22,5 +24,7 @@ class Services:
     db: Database
     pivot: PivotClient
     codes: CodeIssuer
+    codebook: Codebook
+    reports: Reports
     relay: Relay
     sellers: Sellers

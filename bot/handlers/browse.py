@@ -3,15 +3,17 @@
 An expired code (a closed VA past the date Pivot gave it) is marked as such, is not sent
 again, and offers a new code in its place (``bot.handlers.renew``).
 
-Every press carries only a code id and a page; the code is looked up again for the person who
-pressed (``get_for_seller``), so a forged id from another seller finds nothing.
+Every press carries only a code id and a page; ``Codebook`` looks the code up again for the
+person who pressed, so a forged id from another seller finds nothing. The rules of what may be
+done with a code are the codebook's (``card_check``, ``can_deactivate``) and
+``bot.expiry.renewable``: the buttons offered and the presses answered follow the same ones.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -19,16 +21,26 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from bot.amounts import format_rupiah
 from bot.cards import deliver_card
 from bot.clock import format_date, format_datetime, utcnow
+from bot.codebook import (
+    Card,
+    Charge,
+    Code,
+    CodeDetail,
+    CodeKind,
+    CodeStatus,
+    CodeSummary,
+    Seller,
+    can_deactivate,
+    card_check,
+)
 from bot.context import Context
 from bot.expiry import is_expired, renewable
-from bot.keyboards import Page, code_data, codes_page_data, pager_row, show_in_place
+from bot.keyboards import code_data, codes_page_data, pager_row, show_in_place
 from bot.notifications import channel_label
+from bot.paging import Page
 from bot.texts import Safe, text
-from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary, Seller
 
 __all__ = [
-    "CODES_PER_PAGE",
-    "PAYMENTS_PER_PAGE",
     "ask_deactivate",
     "charge_channel",
     "code_keyboard",
@@ -37,7 +49,7 @@ __all__ = [
     "codes_page",
     "deactivate",
     "kind_label",
-    "owned_code",
+    "pressed_code",
     "render_code_detail",
     "render_code_list",
     "resend",
@@ -45,10 +57,7 @@ __all__ = [
     "show_detail",
 ]
 
-logger = logging.getLogger(__name__)
-
-CODES_PER_PAGE = 8
-PAYMENTS_PER_PAGE = 10
+_T = TypeVar("_T")
 _BUTTON_NAME_LENGTH = 24  # keeps a code's button on one line on a phone
 _LIST_MARKS = {
     CodeStatus.DEACTIVATED: "codes.deactivated_mark",
@@ -192,14 +201,13 @@ def render_code_detail(
 def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> InlineKeyboardMarkup:
     """Resend, deactivate and renew (while they make sense), payment pages, back to the list."""
     actions = []
-    usable = not is_expired(code, now)
-    if code.status in (CodeStatus.ACTIVE, CodeStatus.DEACTIVATED) and usable:
+    if card_check(code, now) is Card.READY:
         actions.append(
             InlineKeyboardButton(
                 text(language, "button.resend"), callback_data=code_data(code.id, "resend")
             )
         )
-    if code.status is CodeStatus.ACTIVE and usable:
+    if can_deactivate(code, now):
         actions.append(
             InlineKeyboardButton(
                 text(language, "button.deactivate"), callback_data=code_data(code.id, "off")
@@ -219,10 +227,9 @@ def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> In
 
 async def codes(update: Update, context: Context) -> None:
     """``/codes``: the first page of the seller's codes, newest first."""
-    seller = context.seller
     if update.message is None:
         return
-    body, markup = await _list_view(context, seller, 1)
+    body, markup = await _list_view(context, 1)
     await update.message.reply_html(body, reply_markup=markup)
 
 
@@ -232,118 +239,96 @@ async def codes_page(update: Update, context: Context) -> None:
     if query is None or context.matches is None:
         return
     await query.answer()
-    seller = context.seller
-    body, markup = await _list_view(context, seller, int(context.matches[0][1]))
+    body, markup = await _list_view(context, int(context.matches[0][1]))
     await show_in_place(query, body, markup)
 
 
-async def _list_view(
-    context: Context, seller: Seller, requested: int
-) -> tuple[str, InlineKeyboardMarkup | None]:
-    db, language = context.services.db, seller.language
-    total = await db.codes.count_for_seller(seller.telegram_id)
-    if total == 0:
+async def _list_view(context: Context, requested: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The list message for page ``requested`` of the seller's codes, and its buttons."""
+    seller, language = context.seller, context.language
+    listing = await context.services.codebook.page(seller, requested)
+    if not listing.total:
         return text(language, "codes.empty"), None
-    page = Page.of(requested, total, CODES_PER_PAGE)
-    summaries = await db.codes.list_for_seller(
-        seller.telegram_id, offset=page.offset, limit=page.limit
-    )
-    body = render_code_list(
-        language, page, summaries, zone=ZoneInfo(seller.timezone), now=utcnow()
-    )
+    page, summaries = listing.page, listing.summaries
+    zone = ZoneInfo(seller.timezone)
+    body = render_code_list(language, page, summaries, zone=zone, now=utcnow())
     return body, code_list_keyboard(language, page, summaries)
 
 
-async def owned_code(
-    update: Update, context: Context
-) -> tuple[CallbackQuery, Seller, Code] | None:
-    """The pressed code if it belongs to whoever pressed (the press is answered either way)."""
+async def pressed_code(
+    update: Update, context: Context, look_up: Callable[[Seller, int], Awaitable[_T | None]]
+) -> tuple[CallbackQuery, _T] | None:
+    """What ``look_up`` finds for the presser and the pressed code's id, or None: then the
+    press is answered with an alert (the code is not theirs), else it is answered plainly."""
     query = update.callback_query
-    if query is None or context.matches is None:
+    if query is None or not context.matches:
         return None
-    seller = context.seller
-    code_id = int(context.matches[0][1])
-    code = await context.services.db.codes.get_for_seller(code_id, seller.telegram_id)
-    if code is None:
-        logger.info(
-            "Seller %s pressed a button for code %s, not theirs", seller.telegram_id, code_id
-        )
-        await query.answer(text(seller.language, "code.not_found"), show_alert=True)
+    found = await look_up(context.seller, int(context.matches[0][1]))
+    if found is None:
+        await query.answer(text(context.language, "code.not_found"), show_alert=True)
         return None
     await query.answer()
-    return query, seller, code
+    return query, found
 
 
 async def show_code(update: Update, context: Context) -> None:
     """``code:17`` / ``code:17:p:2``: the code's detail with one page of its payments."""
-    found = await owned_code(update, context)
-    if found is None:
-        return
-    query, seller, code = found
+    codebook = context.services.codebook
     requested = int(context.matches[0][2] or 1) if context.matches else 1
-    await show_detail(query, context, seller, code, requested)
+    pressed = await pressed_code(
+        update, context, lambda seller, code_id: codebook.detail(seller, code_id, requested)
+    )
+    if pressed is not None:
+        await show_detail(*pressed, context)
 
 
 async def show_detail(
-    query: CallbackQuery,
-    context: Context,
-    seller: Seller,
-    code: Code,
-    requested: int,
-    *,
-    note: str = "",
+    query: CallbackQuery, detail: CodeDetail, context: Context, *, note: str = ""
 ) -> None:
-    charges_repo = context.services.db.charges
-    count, total = await charges_repo.stats_for_code(code.id)
-    page = Page.of(requested, count, PAYMENTS_PER_PAGE)
-    charges = await charges_repo.list_for_code(code.id, offset=page.offset, limit=page.limit)
-    now = utcnow()
+    """The code's detail in place of the pressed message, ``note`` first."""
+    seller, code, now = context.seller, detail.code, utcnow()
     body = render_code_detail(
         seller.language,
         code,
         ZoneInfo(seller.timezone),
-        count=count,
-        total=total,
-        page=page,
-        charges=charges,
+        count=detail.count,
+        total=detail.total,
+        page=detail.page,
+        charges=detail.charges,
         now=now,
     )
-    keyboard = code_keyboard(seller.language, code, page, now=now)
+    keyboard = code_keyboard(seller.language, code, detail.page, now=now)
     await show_in_place(query, f"{note}\n\n{body}" if note else body, keyboard)
 
 
 async def resend(update: Update, context: Context) -> None:
     """``code:17:resend``: send the code's card again, to forward to the buyer."""
-    found = await owned_code(update, context)
-    if found is None:
+    pressed = await pressed_code(update, context, context.services.codebook.find)
+    if pressed is None:
         return
-    query, seller, code = found
-    if code.status not in (CodeStatus.ACTIVE, CodeStatus.DEACTIVATED):
-        return  # never made at Pivot: there is no card to send
-    if is_expired(code, utcnow()):  # a button from before it expired: Pivot refuses payments
+    query, code = pressed
+    check, seller = card_check(code, utcnow()), context.seller
+    if check is Card.READY:
+        zone = ZoneInfo(seller.timezone)
+        relay = context.services.relay
+        await deliver_card(context.bot, relay, seller.chat_id, code, seller.language, zone=zone)
+    elif check is Card.EXPIRED:  # a button from before it expired: Pivot refuses payments
         note = text(seller.language, "code.expired_no_resend")
-        await show_detail(query, context, seller, code, 1, note=note)
-        return
-    await deliver_card(
-        context.bot,
-        context.services.relay,
-        seller.chat_id,
-        code,
-        seller.language,
-        zone=ZoneInfo(seller.timezone),
-    )
+        detail = await context.services.codebook.detail_of(code)
+        await show_detail(query, detail, context, note=note)
+    # Card.NOT_MADE: never made at Pivot, there is no card to send.
 
 
 async def ask_deactivate(update: Update, context: Context) -> None:
     """``code:17:off``: ask before deactivating, since Pivot cannot switch a static code off."""
-    found = await owned_code(update, context)
-    if found is None:
+    pressed = await pressed_code(update, context, context.services.codebook.find)
+    if pressed is None:
         return
-    query, seller, code = found
-    language = seller.language
-    if code.status is not CodeStatus.ACTIVE or is_expired(code, utcnow()):
-        await show_detail(query, context, seller, code, 1)
+    query, code = pressed
+    if not can_deactivate(code, utcnow()):
+        await show_detail(query, await context.services.codebook.detail_of(code), context)
         return
+    language = context.language
     markup = InlineKeyboardMarkup(
         [
             [
@@ -363,17 +348,13 @@ async def ask_deactivate(update: Update, context: Context) -> None:
 
 async def deactivate(update: Update, context: Context) -> None:
     """``code:17:off!``: the confirmed deactivation; later payments are still recorded."""
-    found = await owned_code(update, context)
-    if found is None:
+    codebook = context.services.codebook
+    pressed = await pressed_code(
+        update, context, lambda seller, code_id: codebook.deactivate(seller, code_id, now=utcnow())
+    )
+    if pressed is None:
         return
-    query, seller, code = found
-    async with context.services.db.write() as tx:
-        changed = await tx.codes.deactivate(code.id, now=utcnow())
-        current = await tx.codes.get(code.id)
-    if current is None:
-        return
-    note = ""
-    if changed:
-        logger.info("Seller %s deactivated code %s", seller.telegram_id, code.id)
-        note = text(seller.language, "deactivate.done", customer=code.customer)
-    await show_detail(query, context, seller, current, 1, note=note)
+    query, done = pressed
+    customer = done.detail.code.customer
+    note = text(context.language, "deactivate.done", customer=customer) if done.changed else ""
+    await show_detail(query, done.detail, context, note=note)

@@ -37,6 +37,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.amounts import AmountError, format_rupiah, parse_amount
 from bot.cards import deliver_card
+from bot.codebook import Code
 from bot.codes import CodeIssuer, IssueError, PivotUnavailableError, QRISLimitError
 from bot.context import Context
 from bot.drafts import (
@@ -48,21 +49,29 @@ from bot.drafts import (
     clean_customer_name,
     parse_new_command,
 )
-from bot.keyboards import code_data
+from bot.keyboards import (
+    NEW_ANY,
+    NEW_BANK,
+    NEW_CANCEL,
+    NEW_CANCEL_DATA,
+    NEW_KIND,
+    NEW_OPEN_AMOUNT,
+    NEW_OPEN_AMOUNT_DATA,
+    NEW_RETRY,
+    NEW_VA_INSTEAD,
+    code_data,
+    new_bank_data,
+    new_kind_data,
+    new_retry_data,
+    new_va_instead_data,
+)
 from bot.texts import Safe, text
-from storage import Code, CodeKind, CodeStatus, Seller
 
 __all__ = ["TIMEOUT_SECONDS", "issue_in_background", "new_conversation"]
 
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 600
-KIND_DATA = "new:kind:"  # + QRIS | VA
-BANK_DATA = "new:bank:"  # + channel code
-OPEN_DATA = "new:open"
-CANCEL_DATA = "new:cancel"
-RETRY_DATA = "new:retry:"  # + the message id in the request key; never an identity
-VA_INSTEAD_DATA = "new:va_for:"  # + the id of a QRIS code Pivot refused, checked per seller
 _QRIS_OFFERED = 3  # the seller's existing QRIS codes offered when Pivot's quota is reached
 _BANKS_PER_ROW = 3
 _STATE_KEY = "new_code"
@@ -84,16 +93,15 @@ class _Pending:
 # Entry: /new, in one message or not
 
 
-async def start(update: Update, context: Context) -> object:
+async def new_command(update: Update, context: Context) -> object:
     """``/new [qris|va ...]``: ask what is missing, or make the code right away."""
-    seller = context.seller
     message = update.effective_message
     if message is None:
         return _END
     codes = context.services.codes
     channels = await codes.channels()
     parsed = parse_new_command(list(context.args or []), channels)
-    language = seller.language
+    language = context.language
     notes: list[str] = []
     if parsed.problem is DraftProblem.UNKNOWN_KIND:
         notes.append(text(language, "new.unknown_kind"))
@@ -111,8 +119,8 @@ async def start(update: Update, context: Context) -> object:
         draft = replace(draft, amount=None)
     _forget(context)
     if draft.next_step is Step.READY:
-        return await _finish(update, context, seller, draft, message.message_id)
-    return await _ask(update, context, seller, draft, notes)
+        return await _finish(update, context, draft, message.message_id)
+    return await _ask(update, context, draft, notes)
 
 
 # Buttons
@@ -120,55 +128,54 @@ async def start(update: Update, context: Context) -> object:
 
 async def on_kind(update: Update, context: Context) -> object:
     """The QRIS or VA button."""
-    query, pending, seller = await _pressed(update, context)
-    if query is None or pending is None or query.data is None:
+    query, pending = await _pressed(update, context)
+    if query is None or pending is None or context.matches is None:
         return _STAY
-    kind = Kind(query.data.removeprefix(KIND_DATA))
-    return await _ask(update, context, seller, replace(pending.draft, kind=kind), edit=query)
+    kind = Kind(context.matches[0][1])
+    return await _ask(update, context, replace(pending.draft, kind=kind), edit=query)
 
 
 async def on_bank(update: Update, context: Context) -> object:
     """A bank button (VA)."""
-    query, pending, seller = await _pressed(update, context)
-    if query is None or pending is None or query.data is None:
+    query, pending = await _pressed(update, context)
+    if query is None or pending is None or context.matches is None:
         return _STAY
-    bank = query.data.removeprefix(BANK_DATA)
+    bank = context.matches[0][1]
     channels = await context.services.codes.channels()
     if bank not in channels:  # no longer enabled at Pivot since the buttons were drawn
-        note = text(seller.language, "new.unknown_bank", bank=bank, banks=", ".join(channels))
-        return await _ask(update, context, seller, pending.draft, [note], edit=query)
+        note = text(context.language, "new.unknown_bank", bank=bank, banks=", ".join(channels))
+        return await _ask(update, context, pending.draft, [note], edit=query)
     draft = replace(pending.draft, bank=bank)
     if draft.next_step is Step.READY:
-        return await _finish(update, context, seller, draft, pending.prompt_id, query)
-    return await _ask(update, context, seller, draft, edit=query)
+        return await _finish(update, context, draft, pending.prompt_id, query)
+    return await _ask(update, context, draft, edit=query)
 
 
 async def on_open_amount(update: Update, context: Context) -> object:
     """The open-amount button: the buyer decides how much."""
-    query, pending, seller = await _pressed(update, context)
+    query, pending = await _pressed(update, context)
     if query is None or pending is None:
         return _STAY
     draft = pending.draft.with_amount(None)
-    return await _finish(update, context, seller, draft, pending.prompt_id, query)
+    return await _finish(update, context, draft, pending.prompt_id, query)
 
 
 async def on_cancel_button(update: Update, context: Context) -> object:
     """The cancel button on the current question."""
-    query, pending, seller = await _pressed(update, context)
+    query, pending = await _pressed(update, context)
     if query is None or pending is None:
         return _STAY
     _forget(context)
     await query.edit_message_text(
-        text(seller.language, "new.cancelled"), parse_mode=ParseMode.HTML
+        text(context.language, "new.cancelled"), parse_mode=ParseMode.HTML
     )
     return _END
 
 
 async def on_stale_button(update: Update, context: Context) -> object:
     """A button of ours from a question that is no longer asked."""
-    seller = context.seller
     if update.callback_query is not None:
-        await update.callback_query.answer(text(seller.language, "new.stale_button"))
+        await update.callback_query.answer(text(context.language, "new.stale_button"))
     return _STAY
 
 
@@ -176,19 +183,22 @@ async def on_retry(update: Update, context: Context) -> object:
     """Try again after Pivot was down: resume the code of the same request key."""
     query = update.callback_query
     seller = context.seller
-    if query is None or query.data is None:
+    if query is None or context.matches is None:
         return _STAY
     # Only the message id comes from the button; the seller is whoever pressed it.
-    message_id = int(query.data.removeprefix(RETRY_DATA))
+    message_id = int(context.matches[0][1])
     key = _request_key(update, message_id)
-    pending = await context.services.db.codes.find_by_request_key(seller.telegram_id, key)
-    if pending is None or pending.status is not CodeStatus.PENDING:  # made since, or failed
+    if await context.services.codebook.pending(seller, key) is None:  # made since, or failed
         await query.answer(text(seller.language, "new.stale_button"))
         return _STAY
     await query.answer()
     codes = context.services.codes
     await issue_in_background(
-        update, context, seller, lambda: codes.resume(seller, key), query, retry_data=query.data
+        update,
+        context,
+        lambda: codes.resume(seller, key),
+        query,
+        retry_data=new_retry_data(message_id),
     )
     # Whatever else the seller is in the middle of goes on.
     return _STAY
@@ -197,13 +207,12 @@ async def on_retry(update: Update, context: Context) -> object:
 async def on_va_instead(update: Update, context: Context) -> object:
     """The button under a QRIS Pivot refused (quota reached): a VA for the same customer."""
     query = update.callback_query
-    seller = context.seller
-    if query is None or query.data is None:
+    if query is None or context.matches is None:
         return _STAY
-    code_id = int(query.data.removeprefix(VA_INSTEAD_DATA))
-    refused = await context.services.db.codes.get_for_seller(code_id, seller.telegram_id)
-    if refused is None or refused.kind is not CodeKind.QRIS:
-        await query.answer(text(seller.language, "new.stale_button"))
+    code_id = int(context.matches[0][1])
+    refused = await context.services.codebook.qris(context.seller, code_id)
+    if refused is None:
+        await query.answer(text(context.language, "new.stale_button"))
         return _STAY
     await query.answer()
     _forget(context)
@@ -211,9 +220,9 @@ async def on_va_instead(update: Update, context: Context) -> object:
     codes = context.services.codes
     if refused.amount is None:
         draft = draft.with_amount(None)
-    elif await _limit_problem(codes, seller.language, draft, refused.amount) is None:
+    elif await _limit_problem(codes, context.language, draft, refused.amount) is None:
         draft = draft.with_amount(refused.amount)  # else the amount is asked after the bank
-    return await _ask(update, context, seller, draft, edit=query)
+    return await _ask(update, context, draft, edit=query)
 
 
 # Typed answers
@@ -221,40 +230,36 @@ async def on_va_instead(update: Update, context: Context) -> object:
 
 async def on_name(update: Update, context: Context) -> object:
     """The customer's name."""
-    seller = context.seller
-    pending = _pending(context)
-    message = update.effective_message
-    if pending is None or message is None or message.text is None:
+    typed = _typed_answer(update, context)
+    if typed is None:
         return _END
-    name = clean_customer_name(message.text)
+    pending, answer = typed
+    name = clean_customer_name(answer)
     if not name:
-        return await _ask(
-            update, context, seller, pending.draft, [text(seller.language, "name.empty")]
-        )
+        return await _ask(update, context, pending.draft, [text(context.language, "name.empty")])
     draft = replace(pending.draft, customer=name)
     if draft.next_step is Step.READY:
-        return await _finish(update, context, seller, draft, pending.prompt_id)
-    return await _ask(update, context, seller, draft)
+        return await _finish(update, context, draft, pending.prompt_id)
+    return await _ask(update, context, draft)
 
 
 async def on_amount(update: Update, context: Context) -> object:
     """A typed amount (or a typed "bebas"/"open")."""
-    seller = context.seller
-    pending = _pending(context)
-    message = update.effective_message
-    if pending is None or message is None or message.text is None:
+    typed = _typed_answer(update, context)
+    if typed is None:
         return _END
-    language, draft = seller.language, pending.draft
-    if message.text.strip().lower() in OPEN_WORDS:
-        return await _finish(update, context, seller, draft.with_amount(None), pending.prompt_id)
+    pending, answer = typed
+    language, draft = context.language, pending.draft
+    if answer.strip().lower() in OPEN_WORDS:
+        return await _finish(update, context, draft.with_amount(None), pending.prompt_id)
     try:
-        amount = parse_amount(message.text)
+        amount = parse_amount(answer)
     except AmountError as exc:
-        return await _ask(update, context, seller, draft, [_amount_error_text(language, exc)])
+        return await _ask(update, context, draft, [_amount_error_text(language, exc)])
     problem = await _limit_problem(context.services.codes, language, draft, amount)
     if problem is not None:
-        return await _ask(update, context, seller, draft, [problem])
-    return await _finish(update, context, seller, draft.with_amount(amount), pending.prompt_id)
+        return await _ask(update, context, draft, [problem])
+    return await _finish(update, context, draft.with_amount(amount), pending.prompt_id)
 
 
 async def expect_button(update: Update, context: Context) -> object:
@@ -269,7 +274,7 @@ async def expect_text(update: Update, context: Context) -> object:
     return _STAY
 
 
-async def cancel(update: Update, context: Context) -> object:
+async def cancel_new(update: Update, context: Context) -> object:
     """``/cancel`` during the conversation."""
     _forget(context)
     await _reply(update, context, "new.cancelled")
@@ -280,10 +285,9 @@ async def on_timeout(update: Update, context: Context) -> object:
     """No answer for ``TIMEOUT_SECONDS``: say so and forget the draft."""
     _forget(context)
     chat = update.effective_chat
-    seller = context.seller
     if chat is not None:
         await context.bot.send_message(
-            chat.id, text(seller.language, "new.timeout"), parse_mode=ParseMode.HTML
+            chat.id, text(context.language, "new.timeout"), parse_mode=ParseMode.HTML
         )
     return _END
 
@@ -294,14 +298,13 @@ async def on_timeout(update: Update, context: Context) -> object:
 async def _ask(
     update: Update,
     context: Context,
-    seller: Seller,
     draft: Draft,
     notes: list[str] | None = None,
     *,
     edit: CallbackQuery | None = None,
 ) -> object:
     """Ask for the draft's next missing piece (editing the pressed message, if any)."""
-    language = seller.language
+    language = context.language
     chat = update.effective_chat
     if chat is None:
         return _END
@@ -341,44 +344,42 @@ async def _keyboard(context: Context, language: str, draft: Draft) -> InlineKeyb
     if step is Step.KIND:
         rows.append(
             [
-                _button(language, "new.button.qris", f"{KIND_DATA}QRIS"),
-                _button(language, "new.button.va", f"{KIND_DATA}VA"),
+                _button(language, "new.button.qris", new_kind_data("QRIS")),
+                _button(language, "new.button.va", new_kind_data("VA")),
             ]
         )
     elif step is Step.BANK:
         # Button texts are Pivot's channel codes: sellers call the banks by them too.
         banks = [
-            InlineKeyboardButton(bank, callback_data=f"{BANK_DATA}{bank}")
+            InlineKeyboardButton(bank, callback_data=new_bank_data(bank))
             for bank in await context.services.codes.channels()
         ]
         if not banks:
             return None
         rows.extend(banks[i : i + _BANKS_PER_ROW] for i in range(0, len(banks), _BANKS_PER_ROW))
     elif step is Step.AMOUNT:
-        rows.append([_button(language, "new.button.open_amount", OPEN_DATA)])
-    rows.append([_button(language, "new.button.cancel", CANCEL_DATA)])
+        rows.append([_button(language, "new.button.open_amount", NEW_OPEN_AMOUNT_DATA)])
+    rows.append([_button(language, "new.button.cancel", NEW_CANCEL_DATA)])
     return InlineKeyboardMarkup(rows)
 
 
 async def _finish(
     update: Update,
     context: Context,
-    seller: Seller,
     draft: Draft,
     message_id: int,
     query: CallbackQuery | None = None,
 ) -> object:
     """Issue the complete draft under the request key of ``message_id``; the conversation ends."""
     _forget(context)
-    codes = context.services.codes
+    codes, seller = context.services.codes, context.seller
     key = _request_key(update, message_id)
     await issue_in_background(
         update,
         context,
-        seller,
         lambda: codes.issue(seller, draft, key),
         query,
-        retry_data=f"{RETRY_DATA}{message_id}",
+        retry_data=new_retry_data(message_id),
     )
     return _END
 
@@ -386,7 +387,6 @@ async def _finish(
 async def issue_in_background(
     update: Update,
     context: Context,
-    seller: Seller,
     attempt: Callable[[], Awaitable[Code | None]],
     query: CallbackQuery | None,
     *,
@@ -400,7 +400,7 @@ async def issue_in_background(
     chat = update.effective_chat
     if chat is None:
         return False
-    working = text(seller.language, "new.working")
+    working = text(context.language, "new.working")
     status: Message | bool
     if query is not None:
         # Editing the pressed message also takes its buttons away: no second tap.
@@ -416,22 +416,22 @@ async def issue_in_background(
     # nobody else's update waits for it. PTB tracks the task, routes its errors to the
     # error handler and waits for it at shutdown.
     context.application.create_task(
-        _complete(context, seller, chat.id, attempt, status, retry_data),
+        _issue_and_report(context, chat.id, attempt, status, retry_data),
         update=update,
         name=f"new-code:{chat.id}:{retry_data}",
     )
     return True
 
 
-async def _complete(
+async def _issue_and_report(
     context: Context,
-    seller: Seller,
     chat_id: int,
     attempt: Callable[[], Awaitable[Code | None]],
     status: Message | bool,
     retry_data: str,
 ) -> None:
     """Run ``attempt``, then say the code is ready and send its card, or say what failed."""
+    seller = context.seller
     language = seller.language
     try:
         code = await attempt()
@@ -481,11 +481,9 @@ async def _instead_of_qris(
     if await context.services.codes.channels():
         paragraphs.append(text(language, "error.qris_limit.instead_va", customer=customer))
         label = text(language, "new.button.va_instead", customer=Safe(customer))
-        rows.append([InlineKeyboardButton(label, callback_data=f"{VA_INSTEAD_DATA}{refused.id}")])
+        rows.append([InlineKeyboardButton(label, callback_data=new_va_instead_data(refused.id))])
     # A static QRIS takes any payer and any amount: one the seller already has will do.
-    existing = await context.services.db.codes.active_for_seller(
-        refused.seller_id, CodeKind.QRIS, limit=_QRIS_OFFERED
-    )
+    existing = await context.services.codebook.reusable_qris(context.seller, limit=_QRIS_OFFERED)
     if existing:
         paragraphs.append(text(language, "error.qris_limit.instead_reuse"))
     for code in existing:
@@ -499,18 +497,26 @@ async def _instead_of_qris(
 
 async def _pressed(
     update: Update, context: Context
-) -> tuple[CallbackQuery | None, _Pending | None, Seller]:
+) -> tuple[CallbackQuery | None, _Pending | None]:
     """Answer the press at once; the pending draft only if it pressed the current question."""
-    seller = context.seller
     query = update.callback_query
     if query is None:
-        return None, None, seller
+        return None, None
     pending = _pending(context)
     if pending is None or query.message is None or query.message.message_id != pending.prompt_id:
-        await query.answer(text(seller.language, "new.stale_button"))
-        return query, None, seller
+        await query.answer(text(context.language, "new.stale_button"))
+        return query, None
     await query.answer()
-    return query, pending, seller
+    return query, pending
+
+
+def _typed_answer(update: Update, context: Context) -> tuple[_Pending, str] | None:
+    """The pending draft and the text typed in answer to its question; None without either."""
+    pending = _pending(context)
+    message = update.effective_message
+    if pending is None or message is None or message.text is None:
+        return None
+    return pending, message.text
 
 
 def _pending(context: Context) -> _Pending | None:
@@ -530,9 +536,8 @@ def _request_key(update: Update, message_id: int) -> str:
 
 
 async def _reply(update: Update, context: Context, key: str) -> None:
-    seller = context.seller
     if update.effective_message is not None:
-        await update.effective_message.reply_html(text(seller.language, key))
+        await update.effective_message.reply_html(text(context.language, key))
 
 
 def _amount_error_text(language: str, error: AmountError) -> str:
@@ -560,18 +565,18 @@ def new_conversation() -> ConversationHandler[Context]:
     """The /new conversation: entry, one state per missing piece, cancel, timeout."""
     typed_instead = MessageHandler(filters.UpdateType.MESSAGE & ~filters.COMMAND, expect_button)
     not_typed = MessageHandler(_NOT_TYPED, expect_text)
-    stale = CallbackQueryHandler(on_stale_button, pattern=r"^new:")
-    retry = CallbackQueryHandler(on_retry, pattern=rf"^{RETRY_DATA}\d+$")
-    va_instead = CallbackQueryHandler(on_va_instead, pattern=rf"^{VA_INSTEAD_DATA}\d+$")
+    stale = CallbackQueryHandler(on_stale_button, pattern=NEW_ANY)
+    retry = CallbackQueryHandler(on_retry, pattern=NEW_RETRY)
+    va_instead = CallbackQueryHandler(on_va_instead, pattern=NEW_VA_INSTEAD)
     states: dict[object, list[BaseHandler[Update, Context, object]]] = {
         Step.KIND: [
-            CallbackQueryHandler(on_kind, pattern=rf"^{KIND_DATA}(QRIS|VA)$"),
+            CallbackQueryHandler(on_kind, pattern=NEW_KIND),
             typed_instead,
         ],
-        Step.BANK: [CallbackQueryHandler(on_bank, pattern=rf"^{BANK_DATA}\w+$"), typed_instead],
+        Step.BANK: [CallbackQueryHandler(on_bank, pattern=NEW_BANK), typed_instead],
         Step.NAME: [MessageHandler(_TYPED, on_name), not_typed],
         Step.AMOUNT: [
-            CallbackQueryHandler(on_open_amount, pattern=rf"^{OPEN_DATA}$"),
+            CallbackQueryHandler(on_open_amount, pattern=NEW_OPEN_AMOUNT),
             MessageHandler(_TYPED, on_amount),
             not_typed,
         ],
@@ -582,12 +587,12 @@ def new_conversation() -> ConversationHandler[Context]:
         # typed answers need per_message=False.
         warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
         return ConversationHandler(
-            entry_points=[CommandHandler("new", start), retry, va_instead, stale],
+            entry_points=[CommandHandler("new", new_command), retry, va_instead, stale],
             states=states,
             fallbacks=[
-                CommandHandler("new", start),
-                CommandHandler("cancel", cancel),
-                CallbackQueryHandler(on_cancel_button, pattern=rf"^{CANCEL_DATA}$"),
+                CommandHandler("new", new_command),
+                CommandHandler("cancel", cancel_new),
+                CallbackQueryHandler(on_cancel_button, pattern=NEW_CANCEL),
                 retry,
                 va_instead,
                 stale,

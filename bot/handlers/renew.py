@@ -1,7 +1,7 @@
 """``code:17:renew``: a new code in place of a fixed-amount VA that expires (or has expired).
 
 The new code has the old one's customer, bank and amount, and is issued like any other
-(``CodeIssuer.issue``). Its request key is derived from the old code, so a double tap, a
+(``Codebook.renew``). Its request key is derived from the old code, so a double tap, a
 second press from ``/codes`` after one on the warning, or a "try again" after Pivot was down
 all find the same new code: one renewal per code. Pivot's own idempotency key comes from the
 new code's fresh client reference. A second tap while the renewal is under way is answered as
@@ -10,30 +10,19 @@ stale, so it sends no second card either.
 
 from __future__ import annotations
 
-import logging
-
 from telegram import Update
 
 from bot.clock import utcnow
+from bot.codebook import Code, RenewalRefusal
 from bot.context import Context
-from bot.drafts import Draft, Kind
-from bot.expiry import renewable
-from bot.handlers.browse import owned_code, show_detail
+from bot.handlers.browse import pressed_code, show_detail
 from bot.handlers.new import issue_in_background
 from bot.keyboards import code_data
 from bot.texts import text
-from storage import Code
 
-__all__ = ["renew", "renewal_key"]
-
-logger = logging.getLogger(__name__)
+__all__ = ["renew"]
 
 _RENEWING = "renewing"  # bot_data: ids of the codes whose renewal is under way
-
-
-def renewal_key(code_id: int) -> str:
-    """The request key of the code that renews code ``code_id``."""
-    return f"renew:{code_id}"
 
 
 async def renew(update: Update, context: Context) -> None:
@@ -41,37 +30,37 @@ async def renew(update: Update, context: Context) -> None:
     renewing: set[int] = context.bot_data.setdefault(_RENEWING, set())
     query = update.callback_query
     if query is not None and context.matches and int(context.matches[0][1]) in renewing:
-        seller = context.seller
-        await query.answer(text(seller.language, "new.stale_button"))
+        await query.answer(text(context.language, "new.stale_button"))
         return
-    found = await owned_code(update, context)
-    if found is None:
+    codebook = context.services.codebook
+    now = utcnow()
+    pressed = await pressed_code(
+        update, context, lambda seller, code_id: codebook.renewal(seller, code_id, now=now)
+    )
+    if pressed is None:
         return
-    query, seller, code = found
-    if not renewable(code, utcnow()) or code.bank is None:
-        await show_detail(query, context, seller, code, 1)  # deactivated since, or never expires
+    query, renewal = pressed
+    code = renewal.code
+    if renewal.refusal is not None:
+        note = ""
+        if renewal.refusal is RenewalRefusal.BANK_GONE:
+            banks = ", ".join(renewal.channels)
+            note = text(context.language, "new.unknown_bank", bank=code.bank, banks=banks)
+        await show_detail(query, await codebook.detail_of(code), context, note=note)
         return
-    codes = context.services.codes
-    channels = await codes.channels()
-    if code.bank not in channels:  # no longer enabled at Pivot
-        note = text(seller.language, "new.unknown_bank", bank=code.bank, banks=", ".join(channels))
-        await show_detail(query, context, seller, code, 1, note=note)
-        return
-    draft = Draft(kind=Kind.VA, bank=code.bank, customer=code.customer, amount=code.amount)
-    key = renewal_key(code.id)
+    seller = context.seller
 
     async def attempt() -> Code:
         try:
-            return await codes.issue(seller, draft, key)
+            return await codebook.renew(seller, code)
         finally:
             renewing.discard(code.id)
 
-    logger.info("Seller %s renews code %s", seller.telegram_id, code.id)
     renewing.add(code.id)
     started = False
     try:
         started = await issue_in_background(
-            update, context, seller, attempt, query, retry_data=code_data(code.id, "renew")
+            update, context, attempt, query, retry_data=code_data(code.id, "renew")
         )
     finally:
         if not started:  # the attempt, which lets go of the code, never runs

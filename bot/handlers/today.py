@@ -9,11 +9,11 @@ from telegram import Update
 from telegram.constants import MessageLimit
 
 from bot.amounts import format_rupiah
-from bot.clock import day_bounds, format_clock, utcnow
+from bot.clock import format_clock, utcnow
 from bot.context import Context
 from bot.handlers.browse import charge_channel
+from bot.reports import SellerDay
 from bot.texts import text
-from storage import SellerDay
 
 __all__ = ["TODAY_LINE_CAP", "render_today", "today"]
 
@@ -58,15 +58,8 @@ def render_today(language: str, day: SellerDay, zone: ZoneInfo, date_shown: date
 
 async def today(update: Update, context: Context) -> None:
     """``/today``: what came in since midnight, in the seller's zone."""
-    seller = context.seller
     if update.message is None:
         return
-    zone = ZoneInfo(seller.timezone)
-    now = utcnow()
-    start, end = day_bounds(now, zone)
-    day = await context.services.db.charges.day_for_seller(
-        seller.telegram_id, start, end, limit=TODAY_LINE_CAP
-    )
-    await update.message.reply_html(
-        render_today(seller.language, day, zone, now.astimezone(zone).date())
-    )
+    report = await context.services.reports.day(context.seller, utcnow(), listed=TODAY_LINE_CAP)
+    body = render_today(context.language, report.sales, report.zone, report.date)
+    await update.message.reply_html(body)

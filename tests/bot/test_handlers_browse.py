@@ -12,7 +12,7 @@ from bot.handlers.browse import (
     render_code_detail,
     render_code_list,
 )
-from bot.keyboards import Page
+from bot.paging import Page
 from storage import Charge, ChargeSource, Code, CodeKind, CodeStatus, CodeSummary
 
 WIB = ZoneInfo("Asia/Jakarta")
