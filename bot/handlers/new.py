@@ -43,7 +43,6 @@ from bot.drafts import (
     OPEN_WORDS,
     Draft,
     DraftProblem,
-    Kind,
     Step,
     clean_customer_name,
     parse_new_command,
@@ -58,7 +57,7 @@ __all__ = ["TIMEOUT_SECONDS", "issue_in_background", "new_conversation"]
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 600
-KIND_DATA = "new:kind:"  # + QRIS | VA
+KIND_DATA = "new:kind:"  # + a CodeKind
 BANK_DATA = "new:bank:"  # + channel code
 OPEN_DATA = "new:open"
 CANCEL_DATA = "new:cancel"
@@ -124,7 +123,7 @@ async def on_kind(update: Update, context: Context) -> object:
     query, pending, seller = await _pressed(update, context)
     if query is None or pending is None or query.data is None:
         return _STAY
-    kind = Kind(query.data.removeprefix(KIND_DATA))
+    kind = CodeKind(query.data.removeprefix(KIND_DATA))
     return await _ask(update, context, seller, replace(pending.draft, kind=kind), edit=query)
 
 
@@ -208,7 +207,7 @@ async def on_va_instead(update: Update, context: Context) -> object:
         return _STAY
     await query.answer()
     _forget(context)
-    draft = Draft(kind=Kind.VA, customer=refused.customer)
+    draft = Draft(kind=CodeKind.VA, customer=refused.customer)
     codes = context.services.codes
     if refused.amount is None:
         draft = draft.with_amount(None)
@@ -327,7 +326,7 @@ def _question(draft: Draft) -> str:
     """The catalogue key of the question for the draft's next step."""
     step = draft.next_step
     if step is Step.AMOUNT:
-        return "new.ask_amount.va" if draft.kind is Kind.VA else "new.ask_amount.qris"
+        return "new.ask_amount.va" if draft.kind is CodeKind.VA else "new.ask_amount.qris"
     return {Step.KIND: "new.choose_kind", Step.BANK: "new.choose_bank"}.get(step, "new.ask_name")
 
 
@@ -342,8 +341,8 @@ async def _keyboard(context: Context, language: str, draft: Draft) -> InlineKeyb
     if step is Step.KIND:
         rows.append(
             [
-                _button(language, "new.button.qris", f"{KIND_DATA}QRIS"),
-                _button(language, "new.button.va", f"{KIND_DATA}VA"),
+                _button(language, "new.button.qris", f"{KIND_DATA}{CodeKind.QRIS}"),
+                _button(language, "new.button.va", f"{KIND_DATA}{CodeKind.VA}"),
             ]
         )
     elif step is Step.BANK:
@@ -544,9 +543,9 @@ async def _limit_problem(
     codes: CodeIssuer, language: str, draft: Draft, amount: int
 ) -> str | None:
     """Why ``amount`` is outside what Pivot accepts for the draft's kind, or None."""
-    kind = draft.kind or Kind.QRIS
+    kind = draft.kind or CodeKind.QRIS
     low, high = await codes.limits(kind)
-    label = f"VA {draft.bank}" if kind is Kind.VA and draft.bank else kind.value
+    label = kind.label(draft.bank)
     if amount < low:
         return text(language, "amount.below_minimum", kind=label, minimum=format_rupiah(low))
     if amount > high:
@@ -566,7 +565,7 @@ def new_conversation() -> ConversationHandler[Context]:
     va_instead = CallbackQueryHandler(on_va_instead, pattern=rf"^{VA_INSTEAD_DATA}\d+$")
     states: dict[object, list[BaseHandler[Update, Context, object]]] = {
         Step.KIND: [
-            CallbackQueryHandler(on_kind, pattern=rf"^{KIND_DATA}(QRIS|VA)$"),
+            CallbackQueryHandler(on_kind, pattern=rf"^{KIND_DATA}({'|'.join(CodeKind)})$"),
             typed_instead,
         ],
         Step.BANK: [CallbackQueryHandler(on_bank, pattern=rf"^{BANK_DATA}\w+$"), typed_instead],

@@ -16,14 +16,14 @@ from telegram import Update
 
 from bot.clock import utcnow
 from bot.context import Context
-from bot.drafts import Draft, Kind
+from bot.drafts import Draft
 from bot.expiry import renewable
 from bot.handlers.access import current_seller
 from bot.handlers.browse import owned_code, show_detail
 from bot.handlers.new import issue_in_background
 from bot.keyboards import code_data
 from bot.texts import text
-from storage import Code
+from storage import Code, CodeKind
 
 __all__ = ["renew", "renewal_key"]
 
@@ -58,7 +58,7 @@ async def renew(update: Update, context: Context) -> None:
         note = text(seller.language, "new.unknown_bank", bank=code.bank, banks=", ".join(channels))
         await show_detail(query, context, seller, code, 1, note=note)
         return
-    draft = Draft(kind=Kind.VA, bank=code.bank, customer=code.customer, amount=code.amount)
+    draft = Draft(kind=CodeKind.VA, bank=code.bank, customer=code.customer, amount=code.amount)
     key = renewal_key(code.id)
 
     async def attempt() -> Code:
