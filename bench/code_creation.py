@@ -22,9 +22,9 @@ from bench._common import spread as spread_of
 from bench._payments import bot_for_bench
 from bench._qr_renderers import compare_renderers, qris_samples
 from bot.cards import render_card
-from bot.drafts import Draft, Kind
+from bot.drafts import Draft
 from bot.qr import render_qr_png
-from storage import Seller
+from storage import CodeKind, Seller
 from tests.e2e.harness import BotEnv
 from tests.helpers.records import add_seller
 
@@ -61,14 +61,14 @@ async def create(env: BotEnv, seller: Seller, draft: Draft, key: str) -> None:
 
 
 async def time_codes(
-    env: BotEnv, seller: Seller, kind: Kind, run: int, count: int, gateway: Stopwatch
+    env: BotEnv, seller: Seller, kind: CodeKind, run: int, count: int, gateway: Stopwatch
 ) -> tuple[list[float], list[float]]:
     """Milliseconds per code, and of that in the simulator, for ``count`` new codes."""
     totals, in_gateway = [], []
     for number in range(count):
         draft = Draft(
             kind=kind,
-            bank="BCA" if kind is Kind.VA else None,
+            bank="BCA" if kind is CodeKind.VA else None,
             customer=f"Pelanggan {run}-{number}",
             amount=None if number % 2 else 25_000,
             open_amount=bool(number % 2),
@@ -84,7 +84,10 @@ async def time_codes(
 async def measure(args: argparse.Namespace) -> Outcome:
     """Codes through the running bot, then the renderers side by side."""
     say(f"code creation: {args.runs} runs of {args.codes} QRIS and {args.codes} VA codes")
-    results: dict[Kind, list[tuple[float, float, float]]] = {Kind.QRIS: [], Kind.VA: []}
+    results: dict[CodeKind, list[tuple[float, float, float]]] = {
+        CodeKind.QRIS: [],
+        CodeKind.VA: [],
+    }
     # One seller makes every code: lift the per-seller limits a real seller lives under.
     async with bot_for_bench(
         flood_control=False, seller_codes_per_day=100_000, seller_open_va_per_bank=100_000
@@ -93,10 +96,10 @@ async def measure(args: argparse.Namespace) -> Outcome:
         gateway = Stopwatch()
         pivot = env.services.pivot
         pivot.create_static_payment = gateway.wrap(pivot.create_static_payment)  # type: ignore[method-assign,assignment]
-        for kind in (Kind.QRIS, Kind.VA):
+        for kind in (CodeKind.QRIS, CodeKind.VA):
             await time_codes(env, seller, kind, -1, 2, gateway)  # token and configs cached
         for run in range(args.runs):
-            for kind in (Kind.QRIS, Kind.VA):
+            for kind in (CodeKind.QRIS, CodeKind.VA):
                 totals, in_gateway = await time_codes(env, seller, kind, run, args.codes, gateway)
                 results[kind].append((median(totals), percentile(totals, 99), median(in_gateway)))
                 say(
@@ -113,7 +116,7 @@ async def measure(args: argparse.Namespace) -> Outcome:
         rows.append(
             Row(
                 WHAT,
-                f"{kind}: issue + card{' + QR PNG' if kind is Kind.QRIS else ''}, median",
+                f"{kind}: issue + card{' + QR PNG' if kind is CodeKind.QRIS else ''}, median",
                 f"≤ {TARGET_MS:.0f} ms",
                 f"{value:.1f} ms (p99 {median([run[1] for run in runs]):.1f} ms; simulator"
                 f" {median([run[2] for run in runs]):.1f} ms of it)",
@@ -122,7 +125,7 @@ async def measure(args: argparse.Namespace) -> Outcome:
             )
         )
     rows += renderer_rows(args.samples)
-    qris = median([run[0] for run in results[Kind.QRIS]])
+    qris = median([run[0] for run in results[CodeKind.QRIS]])
     return Outcome(rows, f"code creation, QRIS with its QR: median {qris:.1f} ms")
 
 
@@ -158,7 +161,7 @@ async def _profile(env: BotEnv, seller: Seller, gateway: Stopwatch) -> None:
     profile.parent.mkdir(parents=True, exist_ok=True)
     profiler = Profiler(interval=0.0005, async_mode="enabled")
     with profiler:
-        await time_codes(env, seller, Kind.QRIS, 99, 20, gateway)
+        await time_codes(env, seller, CodeKind.QRIS, 99, 20, gateway)
     profile.write_text(profiler.output_text(unicode=True), encoding="utf-8")
     say(f"  profile of 20 QRIS codes: {profile.relative_to(REPOSITORY)}")
 

@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import Enum
 
 from bot.codes import CodeIssuer
-from bot.drafts import Draft, Kind
+from bot.drafts import Draft
 from bot.expiry import is_expired, renewable
 from bot.paging import Page
 from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary, Database, Seller
@@ -199,7 +199,7 @@ class Codebook:
         if code.bank is None:
             raise ValueError(f"code {code.id} is not a VA, it never expires")
         logger.info("Seller %s renews code %s", seller.telegram_id, code.id)
-        draft = Draft(kind=Kind.VA, bank=code.bank, customer=code.customer, amount=code.amount)
+        draft = Draft(kind=CodeKind.VA, bank=code.bank, customer=code.customer, amount=code.amount)
         return await self._issuer.issue(seller, draft, renewal_key(code.id))
 
     # What /new looks back at

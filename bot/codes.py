@@ -41,7 +41,7 @@ from typing import ClassVar, NoReturn
 
 from bot.alerts import alert_operators
 from bot.clock import utcnow
-from bot.drafts import Draft, Kind
+from bot.drafts import Draft
 from bot.limits import Limit, SellerLimits, warn_if_filling
 from bot.settings import Settings
 from pivot_client import (
@@ -50,10 +50,10 @@ from pivot_client import (
     APIResponseValidationError,
     APIStatusError,
     DuplicateError,
-    PaymentMethodConfig,
     PaymentMethodConfigs,
     PaymentSession,
     PivotClient,
+    StaticPaymentMethod,
     StaticQRISLimitError,
     VANumberAlreadyAssignedError,
     VANumberOutOfRangeError,
@@ -83,9 +83,14 @@ CONFIG_TTL_SECONDS = 600.0
 CONFIG_RETRY_SECONDS = 60.0
 CONFIG_TIMEOUT_SECONDS = 5.0
 # Limits when Pivot's payment-method configs cannot be read: Pivot's documented defaults.
-DEFAULT_LIMITS: dict[Kind, tuple[int, int]] = {
-    Kind.VA: (10_000, 9_999_999_999),
-    Kind.QRIS: (1_000, 9_999_999),
+DEFAULT_LIMITS: Mapping[CodeKind, tuple[int, int]] = {
+    CodeKind.VA: (10_000, 9_999_999_999),
+    CodeKind.QRIS: (1_000, 9_999_999),
+}
+# Pivot's name for each kind: the only place the bot's words meet Pivot's.
+_PIVOT_METHODS: Mapping[CodeKind, StaticPaymentMethod] = {
+    CodeKind.QRIS: "QR",
+    CodeKind.VA: "VIRTUAL_ACCOUNT",
 }
 SUFFIX_ATTEMPTS = 5  # "already assigned" answers in a row before giving up
 VA_NAME_LIMIT = 100  # Pivot's virtualAccountName
@@ -179,10 +184,10 @@ class _Order:
     def of_draft(cls, draft: Draft) -> _Order:
         if draft.kind is None or not draft.customer:
             raise ValueError("a draft needs a kind and a customer before it is issued")
-        if draft.kind is Kind.VA and not draft.bank:
-            raise ValueError("a VA draft needs a bank")
-        bank = draft.bank if draft.kind is Kind.VA else None
-        return cls(CodeKind(draft.kind.value), bank, draft.customer, draft.amount)
+        if draft.kind.takes_bank and not draft.bank:
+            raise ValueError(f"a {draft.kind} draft needs a bank")
+        bank = draft.bank if draft.kind.takes_bank else None
+        return cls(draft.kind, bank, draft.customer, draft.amount)
 
     @classmethod
     def of_code(cls, code: Code) -> _Order:
@@ -278,12 +283,10 @@ class CodeIssuer:
         if self._wake is not None:
             self._wake()
 
-    async def limits(self, kind: Kind) -> tuple[int, int]:
+    async def limits(self, kind: CodeKind) -> tuple[int, int]:
         """The smallest and largest amount Pivot accepts for ``kind``."""
         configs = await self._method_configs()
-        config: PaymentMethodConfig | None = None
-        if configs is not None:
-            config = configs.virtual_account if kind is Kind.VA else configs.qr
+        config = configs.for_method(_PIVOT_METHODS[kind]) if configs is not None else None
         low, high = DEFAULT_LIMITS[kind]
         if config is not None and config.minimum_amount is not None:
             low = config.minimum_amount.value
@@ -390,12 +393,13 @@ class CodeIssuer:
 
     async def _create_session(self, code: Code) -> PaymentSession:
         """Ask Pivot for the static session of ``code`` (the same request on every retry)."""
+        method = _PIVOT_METHODS[code.kind]
         metadata = {"code": str(code.id), "customer": code.customer}
-        if code.kind is CodeKind.QRIS:
+        if not code.kind.takes_bank:
             # Static QRIS is open-amount only: an amount stays ours, as the expected amount.
             return await self._pivot.create_static_payment(
                 client_reference_id=code.client_reference_id,
-                method="QR",
+                method=method,
                 product_name=code.customer,
                 metadata=metadata,
             )
@@ -403,7 +407,7 @@ class CodeIssuer:
             raise ValueError(f"code {code.id} is a VA without a bank or suffix")
         return await self._pivot.create_static_payment(
             client_reference_id=code.client_reference_id,
-            method="VIRTUAL_ACCOUNT",
+            method=method,
             amount=code.amount,
             channel=code.bank,
             virtual_account_number=self._rule(code.bank, code.amount).format(code.va_suffix),

@@ -12,12 +12,12 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from bot.amounts import AmountError, is_unit_word, parse_amount
+from storage import CodeKind
 
 __all__ = [
     "MAX_NAME_LENGTH",
     "Draft",
     "DraftProblem",
-    "Kind",
     "Step",
     "clean_customer_name",
     "parse_new_command",
@@ -26,13 +26,7 @@ __all__ = [
 MAX_NAME_LENGTH = 60  # fits Pivot's virtualAccountName (100) and a card line on a phone
 OPEN_WORDS = frozenset({"bebas", "open", "terbuka"})
 _AMOUNT_TOKEN = re.compile(r"(?i)^(?:rp\.?)?[-+]?\d")
-
-
-class Kind(StrEnum):
-    """What kind of static code."""
-
-    QRIS = "QRIS"
-    VA = "VA"
+_KIND_WORDS = {kind.value.lower(): kind for kind in CodeKind}  # /new qris, /new va
 
 
 class Step(StrEnum):
@@ -56,7 +50,7 @@ class DraftProblem(StrEnum):
 class Draft:
     """The answers so far; ``amount=None`` with ``open_amount=False`` means not asked yet."""
 
-    kind: Kind | None = None
+    kind: CodeKind | None = None
     bank: str | None = None
     customer: str | None = None
     amount: int | None = None
@@ -67,7 +61,7 @@ class Draft:
         """The first piece still missing."""
         if self.kind is None:
             return Step.KIND
-        if self.kind is Kind.VA and self.bank is None:
+        if self.kind.takes_bank and self.bank is None:
             return Step.BANK
         if not self.customer:
             return Step.NAME
@@ -104,11 +98,11 @@ def parse_new_command(args: list[str], banks: tuple[str, ...]) -> ParsedCommand:
     """Read ``qris [amount] <name>`` or ``va <bank> <amount|bebas> <name>`` as far as it goes."""
     if not args:
         return ParsedCommand(Draft())
-    kind_word, rest = args[0].lower(), args[1:]
-    if kind_word not in {"qris", "va"}:
+    kind, rest = _KIND_WORDS.get(args[0].lower()), args[1:]
+    if kind is None:
         return ParsedCommand(Draft(), DraftProblem.UNKNOWN_KIND, args[0])
-    draft = Draft(kind=Kind(kind_word.upper()))
-    if draft.kind is Kind.VA:
+    draft = Draft(kind=kind)
+    if kind.takes_bank:
         if not rest:
             return ParsedCommand(draft)
         bank = rest[0].upper()
@@ -119,7 +113,7 @@ def parse_new_command(args: list[str], banks: tuple[str, ...]) -> ParsedCommand:
     draft = replace(draft, customer=clean_customer_name(" ".join(rest)) or None)
     if amount_words is None:
         # "/new qris Budi" is complete: a static QRIS is open-amount unless told otherwise.
-        if draft.kind is Kind.QRIS and draft.customer:
+        if kind is CodeKind.QRIS and draft.customer:
             draft = draft.with_amount(None)
         return ParsedCommand(draft)
     if amount_words.lower() in OPEN_WORDS:

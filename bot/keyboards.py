@@ -21,6 +21,7 @@ from telegram.error import BadRequest
 
 from bot.paging import Page
 from bot.texts import text
+from storage import CodeKind
 
 __all__ = [
     "CODES_PAGE",
@@ -74,7 +75,7 @@ CODE_RENEW = _pattern("code", _ID, "renew")
 SELLERS_PAGE = _pattern("sellers", "p", _PAGE)
 # The /new conversation
 NEW_ANY = re.compile(r"^new:")  # any shape below, from a question no longer asked
-NEW_KIND = _pattern("new", "kind", "(QRIS|VA)")
+NEW_KIND = _pattern("new", "kind", f"({'|'.join(CodeKind)})")
 NEW_BANK = _pattern("new", "bank", r"(\w+)")  # a Pivot channel code
 NEW_OPEN_AMOUNT = _pattern("new", "open")
 NEW_CANCEL = _pattern("new", "cancel")
@@ -102,7 +103,7 @@ def sellers_page_data(page: int) -> str:
     return _data("sellers", "p", page)
 
 
-def new_kind_data(kind: str) -> str:
+def new_kind_data(kind: CodeKind) -> str:
     """``new:kind:QRIS`` or ``new:kind:VA``: the answer to /new's first question."""
     return _data("new", "kind", kind)
 

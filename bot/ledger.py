@@ -588,7 +588,7 @@ def _payment_message(
         or record.pivot_charge_id,
         amount=record.amount,
         customer=code.customer,
-        kind="QRIS" if code.kind is CodeKind.QRIS else "VA",
+        kind=code.kind,
         bank=code.bank,
         issuer=record.issuer,
         paid_at=record.paid_at,
@@ -634,7 +634,7 @@ def _flags(code: Code | None, amount: int, source: ChargeSource) -> list[Flag]:
 def _channel_of(charge: pivot_client.Charge) -> tuple[str | None, str | None, str | None]:
     """(channel, QRIS issuer, the QRIS RRN or the VA number) of a charge."""
     if charge.qr is not None:
-        return "QRIS", charge.qr.issuer_name, charge.qr.retrieval_reference_number
+        return CodeKind.QRIS.value, charge.qr.issuer_name, charge.qr.retrieval_reference_number
     if charge.virtual_account is not None:
         return charge.virtual_account.channel, None, charge.virtual_account.virtual_account_number
     return None, None, None

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.amounts import format_rupiah
 from bot.clock import format_clock, format_datetime
 from bot.texts import Safe, text
+from storage import CodeKind
 
 __all__ = [
     "PAYMENT_KIND",
@@ -52,7 +52,7 @@ class PaymentNotice(BaseModel):
     reference: str
     amount: int
     customer: str
-    kind: Literal["QRIS", "VA"]
+    kind: CodeKind
     bank: str | None = None
     issuer: str | None = None
     paid_at: datetime
@@ -97,7 +97,7 @@ def channel_label(language: str, bank: str | None, issuer: str | None) -> str:
 
 
 def _channel(notice: PaymentNotice) -> str:
-    bank = notice.bank if notice.kind == "VA" else None
+    bank = notice.bank if notice.kind.takes_bank else None
     return channel_label(notice.language, bank, notice.issuer)
 
 

@@ -69,6 +69,7 @@ from ._models import (
     PhoneNumber,
     RedirectUrl,
     SessionStatus,
+    StaticPaymentMethod,
     VirtualAccount,
 )
 from .banks import DEFAULT_VA_RULES, VAKind, VARanges, VARule, parse_va_rule_overrides
@@ -124,6 +125,7 @@ __all__ = [
     "SessionEvent",
     "SessionStatus",
     "StaticPaymentError",
+    "StaticPaymentMethod",
     "StaticQRISLimitError",
     "UnknownEvent",
     "UnprocessableEntityError",

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Generic, Literal, Self, TypeVar
+from typing import Generic, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -53,6 +53,7 @@ from ._models import (
     PaymentSession,
     ProductDetail,
     RedirectUrl,
+    StaticPaymentMethod,
     VirtualAccountOptions,
     summarize_validation_error,
 )
@@ -240,7 +241,7 @@ class PivotClient:
         self,
         *,
         client_reference_id: str,
-        method: Literal["QR", "VIRTUAL_ACCOUNT"],
+        method: StaticPaymentMethod,
         amount: int | None = None,
         channel: str | None = None,
         virtual_account_number: str | None = None,
@@ -534,7 +535,7 @@ def _log_attempt(
 def _static_payment_request(
     *,
     client_reference_id: str,
-    method: Literal["QR", "VIRTUAL_ACCOUNT"],
+    method: StaticPaymentMethod,
     amount: int | None,
     channel: str | None,
     virtual_account_number: str | None,

@@ -63,6 +63,7 @@ __all__ = [
     "RefundPreference",
     "SessionStatus",
     "ShippingInfo",
+    "StaticPaymentMethod",
     "TransferDestination",
     "VirtualAccount",
     "VirtualAccountOptions",
@@ -185,6 +186,10 @@ class PaymentMethodType(_OpenEnum):
     CARD = "CARD"
     EWALLET = "EWALLET"
     UNKNOWN = "UNKNOWN"
+
+
+# The methods a static session is made with, as Pivot names them on the wire.
+StaticPaymentMethod = Literal["QR", "VIRTUAL_ACCOUNT"]
 
 
 class Money(BaseModel):
@@ -328,6 +333,10 @@ class PaymentMethodConfigs(_ResponseModel):
 
     virtual_account: PaymentMethodConfig | None = None
     qr: PaymentMethodConfig | None = None
+
+    def for_method(self, method: StaticPaymentMethod) -> PaymentMethodConfig | None:
+        """The config of ``method``; None when Pivot sent none."""
+        return self.qr if method == "QR" else self.virtual_account
 
 
 class Pagination(_ResponseModel):

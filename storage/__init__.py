@@ -17,7 +17,7 @@ from ._errors import (
     DatabaseError,
     DatabasePathError,
     DatabaseTooNewError,
-    NotFoundError,
+    RecordNotFoundError,
     StorageError,
 )
 from ._inbox import InboxRepository
@@ -70,10 +70,10 @@ __all__ = [
     "InviteResult",
     "NewCharge",
     "NewMessage",
-    "NotFoundError",
     "OutboxMessage",
     "OutboxRepository",
     "OutboxStatus",
+    "RecordNotFoundError",
     "Role",
     "Seller",
     "SellerDay",

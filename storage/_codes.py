@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
-from ._errors import NotFoundError
+from ._errors import RecordNotFoundError
 from ._models import Code, CodeKind, CodeStatus, CodeSummary
 from ._sql import Sql
 from ._values import (
@@ -113,7 +113,7 @@ class CodeRepository:
         """Record the session Pivot created and make the code ACTIVE.
 
         A FAILED code may still be activated (Pivot answered after all); a DEACTIVATED or
-        missing one raises NotFoundError.
+        missing one raises RecordNotFoundError.
         """
         row = await self._sql.row(
             """
@@ -134,7 +134,7 @@ class CodeRepository:
             ),
         )
         if row is None:
-            raise NotFoundError(f"no code {code_id} that can be activated")
+            raise RecordNotFoundError(f"no code {code_id} that can be activated")
         return _code(row)
 
     async def mark_failed(

@@ -6,7 +6,7 @@ The hierarchy::
     ├── DatabaseTooNewError      the file's schema is newer than this Kodebayar knows
     ├── DatabasePathError        the path cannot hold the database: a folder, under a file,
     │                            or in a folder this user cannot create or write
-    ├── NotFoundError            a write named a row that does not exist (or is in no state
+    ├── RecordNotFoundError      a write named a row that does not exist (or is in no state
     │                            to take that write)
     └── DatabaseError            SQLite failed: locked, read-only, disk full, closed file...
         │                        (also a ``sqlite3.Error``); the original is ``__cause__``
@@ -27,7 +27,7 @@ __all__ = [
     "DatabaseError",
     "DatabasePathError",
     "DatabaseTooNewError",
-    "NotFoundError",
+    "RecordNotFoundError",
     "StorageError",
     "wrap_sqlite_error",
 ]
@@ -53,7 +53,7 @@ class DatabasePathError(StorageError):
     """The database path cannot hold a database file; the message says why, in one line."""
 
 
-class NotFoundError(StorageError):
+class RecordNotFoundError(StorageError):
     """A write named a row that does not exist or cannot take that write."""
 
 

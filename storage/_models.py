@@ -82,10 +82,23 @@ class Invite:
 
 
 class CodeKind(StrEnum):
-    """The kind of static payment code (Pivot's payment method type)."""
+    """The payment method of a static code: the bot's one word for it, from /new to the card.
+
+    The values are what ``codes.kind`` holds (its CHECK lists them: a new kind needs a
+    migration). Pivot's names for them are mapped in one place, where the bot calls Pivot.
+    """
 
     QRIS = "QRIS"
     VA = "VA"
+
+    @property
+    def takes_bank(self) -> bool:
+        """Whether a code of this kind is made at one bank (``Code.bank``) the seller chooses."""
+        return self is CodeKind.VA
+
+    def label(self, bank: str | None) -> str:
+        """``QRIS``, ``VA`` or, with its bank, ``VA BCA``: the kind as lists and limits name it."""
+        return f"{self.value} {bank}" if bank and self.takes_bank else self.value
 
 
 class CodeStatus(StrEnum):

@@ -68,7 +68,7 @@ _LIST_MARKS = {
 
 def kind_label(code: Code) -> str:
     """``QRIS`` or ``VA BCA``."""
-    return f"VA {code.bank}" if code.kind is CodeKind.VA and code.bank else code.kind.value
+    return code.kind.label(code.bank)
 
 
 def charge_channel(language: str, charge: Charge) -> str:

@@ -37,14 +37,13 @@ from telegram.warnings import PTBUserWarning
 
 from bot.amounts import AmountError, format_rupiah, parse_amount
 from bot.cards import deliver_card
-from bot.codebook import Code
+from bot.codebook import Code, CodeKind
 from bot.codes import CodeIssuer, IssueError, PivotUnavailableError, QRISLimitError
 from bot.context import Context
 from bot.drafts import (
     OPEN_WORDS,
     Draft,
     DraftProblem,
-    Kind,
     Step,
     clean_customer_name,
     parse_new_command,
@@ -131,7 +130,7 @@ async def on_kind(update: Update, context: Context) -> object:
     query, pending = await _pressed(update, context)
     if query is None or pending is None or context.matches is None:
         return _STAY
-    kind = Kind(context.matches[0][1])
+    kind = CodeKind(context.matches[0][1])
     return await _ask(update, context, replace(pending.draft, kind=kind), edit=query)
 
 
@@ -216,7 +215,7 @@ async def on_va_instead(update: Update, context: Context) -> object:
         return _STAY
     await query.answer()
     _forget(context)
-    draft = Draft(kind=Kind.VA, customer=refused.customer)
+    draft = Draft(kind=CodeKind.VA, customer=refused.customer)
     codes = context.services.codes
     if refused.amount is None:
         draft = draft.with_amount(None)
@@ -329,7 +328,7 @@ def _question(draft: Draft) -> str:
     """The catalogue key of the question for the draft's next step."""
     step = draft.next_step
     if step is Step.AMOUNT:
-        return "new.ask_amount.va" if draft.kind is Kind.VA else "new.ask_amount.qris"
+        return "new.ask_amount.va" if draft.kind is CodeKind.VA else "new.ask_amount.qris"
     return {Step.KIND: "new.choose_kind", Step.BANK: "new.choose_bank"}.get(step, "new.ask_name")
 
 
@@ -344,8 +343,8 @@ async def _keyboard(context: Context, language: str, draft: Draft) -> InlineKeyb
     if step is Step.KIND:
         rows.append(
             [
-                _button(language, "new.button.qris", new_kind_data("QRIS")),
-                _button(language, "new.button.va", new_kind_data("VA")),
+                _button(language, "new.button.qris", new_kind_data(CodeKind.QRIS)),
+                _button(language, "new.button.va", new_kind_data(CodeKind.VA)),
             ]
         )
     elif step is Step.BANK:
@@ -548,9 +547,9 @@ async def _limit_problem(
     codes: CodeIssuer, language: str, draft: Draft, amount: int
 ) -> str | None:
     """Why ``amount`` is outside what Pivot accepts for the draft's kind, or None."""
-    kind = draft.kind or Kind.QRIS
+    kind = draft.kind or CodeKind.QRIS
     low, high = await codes.limits(kind)
-    label = f"VA {draft.bank}" if kind is Kind.VA and draft.bank else kind.value
+    label = kind.label(draft.bank)
     if amount < low:
         return text(language, "amount.below_minimum", kind=label, minimum=format_rupiah(low))
     if amount > high:

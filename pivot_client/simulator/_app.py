@@ -6,9 +6,10 @@ import functools
 import io
 import json
 import math
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import Any, Protocol
 
 import qrcode
 import qrcode.image.pil
@@ -109,22 +110,30 @@ async def get_payment(request: Request) -> Response:
     return success(session.to_json(charges), pagination=pagination)
 
 
+class _Listed(Protocol):
+    """A session or a charge: anything a list route shows."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+def _one_page(request: Request, find: Callable[[str | None], Sequence[_Listed]]) -> Response:
+    """One page of what ``find`` gives for the request's ``clientReferenceId`` (if any)."""
+    page, per_page = parse_page(request.query_params)
+    found = find(request.query_params.get("clientReferenceId"))
+    shown, pagination = paginate(found, page, per_page)
+    return success([item.to_json() for item in shown], pagination=pagination)
+
+
 @_authenticated
 async def list_payments(request: Request) -> Response:
     """``GET /v2/payments?clientReferenceId=&page=&perPage=``, newest first."""
-    page, per_page = parse_page(request.query_params)
-    sessions = _simulator(request).find_payments(request.query_params.get("clientReferenceId"))
-    shown, pagination = paginate(sessions, page, per_page)
-    return success([session.to_json() for session in shown], pagination=pagination)
+    return _one_page(request, _simulator(request).find_payments)
 
 
 @_authenticated
 async def list_charges(request: Request) -> Response:
     """``GET /v2/charges?clientReferenceId=&page=&perPage=``, newest first."""
-    page, per_page = parse_page(request.query_params)
-    charges = _simulator(request).find_charges(request.query_params.get("clientReferenceId"))
-    shown, pagination = paginate(charges, page, per_page)
-    return success([charge.to_json() for charge in shown], pagination=pagination)
+    return _one_page(request, _simulator(request).find_charges)
 
 
 @_authenticated

@@ -9,7 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 from pivot_client._constants import CLOSED_STATIC_VA_LIFETIME
+from pivot_client._models import StaticPaymentMethod
 from pivot_client.banks import VARanges, parse_va_rule_overrides
+from pivot_client.simulator._state import METHOD_KEYS
 
 __all__ = ["DEFAULT_RETRY_DELAYS", "DEFAULT_VA_PREFIXES", "SimulatorConfig"]
 
@@ -30,9 +32,6 @@ DEFAULT_VA_PREFIXES: Mapping[str, str] = {
     "BNC": "766800000000",
 }
 _FULL_VA_LENGTH = 16
-
-# Keys of GET /v2/payment-method-configs per paymentMethod.type.
-METHOD_CONFIG_KEYS: Mapping[str, str] = {"VIRTUAL_ACCOUNT": "virtualAccount", "QR": "qr"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,9 +96,9 @@ class SimulatorConfig:
             },
         }
 
-    def amount_range(self, method: str) -> tuple[int, int] | None:
+    def amount_range(self, method: StaticPaymentMethod) -> tuple[int, int] | None:
         """The merchant's minimum and maximum amount for a payment method, when configured."""
-        method_config = self.method_configs().get(METHOD_CONFIG_KEYS[method], {})
+        method_config = self.method_configs().get(METHOD_KEYS[method], {})
         try:
             return (
                 int(method_config["minimumAmount"]["value"]),

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
+
+from pivot_client._models import StaticPaymentMethod
 
 __all__ = [
     "CHARGE_DETAILS",
     "CHARGE_DETAILS_PAGE",
     "DEFAULT_EVENT",
     "GO_ZERO_TIME",
+    "METHOD_KEYS",
     "Charge",
     "ChargeDetails",
     "FailRule",
+    "MethodKey",
     "RememberedAnswer",
     "Session",
     "timestamp",
@@ -31,6 +35,13 @@ DEFAULT_EVENT = "CHARGE.SUCCESS"
 ChargeDetails = Literal["new", "all", "older", "none"]
 CHARGE_DETAILS: tuple[ChargeDetails, ...] = ("new", "all", "older", "none")
 CHARGE_DETAILS_PAGE = 20
+# The key of a method's block: in a session's ``paymentMethod``, in its charges, and in
+# ``GET /v2/payment-method-configs``.
+MethodKey = Literal["virtualAccount", "qr"]
+METHOD_KEYS: Mapping[StaticPaymentMethod, MethodKey] = {
+    "VIRTUAL_ACCOUNT": "virtualAccount",
+    "QR": "qr",
+}
 
 
 def timestamp(moment: datetime) -> str:
@@ -52,7 +63,7 @@ class Charge:
     session_id: str
     client_reference_id: str
     amount: int
-    method_key: Literal["virtualAccount", "qr"]
+    method_key: MethodKey
     method_details: dict[str, Any]
     created_at: datetime
     status: str = "SUCCESS"
@@ -83,7 +94,7 @@ class Session:
 
     id: str
     client_reference_id: str
-    method: Literal["VIRTUAL_ACCOUNT", "QR"]
+    method: StaticPaymentMethod
     amount: int | None  # None: open amount
     channel: str | None
     va_suffix: str | None
@@ -102,9 +113,9 @@ class Session:
             self.updated_at = self.expiry_at
 
     @property
-    def method_key(self) -> Literal["virtualAccount", "qr"]:
+    def method_key(self) -> MethodKey:
         """The key of this method's block in ``paymentMethod`` and in charges."""
-        return "virtualAccount" if self.method == "VIRTUAL_ACCOUNT" else "qr"
+        return METHOD_KEYS[self.method]
 
     def callback_charges(self, details: ChargeDetails) -> list[Charge]:
         """The ``chargeDetails`` of a callback for the newest charge, as ``details`` says."""

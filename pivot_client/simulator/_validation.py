@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pivot_client._json import compact_json
+from pivot_client._models import StaticPaymentMethod
 from pivot_client.banks import VARanges
 from pivot_client.simulator._responses import PivotError
 from pivot_client.simulator._state import (
@@ -82,7 +83,7 @@ class PaymentRequest:
     """A static payment session request that passed every stateless check."""
 
     client_reference_id: str
-    method: Literal["VIRTUAL_ACCOUNT", "QR"]
+    method: StaticPaymentMethod
     amount: int | None
     virtual_account: VirtualAccountRequest | None
     echo: dict[str, Any]  # fields a session repeats as they were sent
@@ -217,7 +218,7 @@ def _customer(data: Mapping[str, Any]) -> None:
         raise PivotError.invalid("customer.email", "customer.email must be a valid email address")
 
 
-def _payment_method(data: Mapping[str, Any]) -> Literal["VIRTUAL_ACCOUNT", "QR"]:
+def _payment_method(data: Mapping[str, Any]) -> StaticPaymentMethod:
     payment_type = data.get("paymentType", "SINGLE")
     if payment_type not in ("SINGLE", "MULTIPLE"):
         raise PivotError.invalid("paymentType", "paymentType must be SINGLE or MULTIPLE")
@@ -293,7 +294,7 @@ def parse_payment_request(
     body: object,
     *,
     va_rules: Mapping[str, VARanges],
-    amount_range: Callable[[str], tuple[int, int] | None],
+    amount_range: Callable[[StaticPaymentMethod], tuple[int, int] | None],
 ) -> PaymentRequest:
     """Check a ``POST /v2/payments`` body the way Pivot does, short of the state checks.
 

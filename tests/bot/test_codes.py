@@ -26,7 +26,7 @@ from bot.codes import (
     VAExhaustedError,
     VARangeError,
 )
-from bot.drafts import Draft, Kind
+from bot.drafts import Draft
 from bot.settings import Settings
 from bot.texts import text
 from pivot_client import PivotClient, parse_va_rule_overrides
@@ -119,12 +119,12 @@ async def add_seller(db: Database, telegram_id: int) -> Seller:
         )
 
 
-QRIS = Draft(kind=Kind.QRIS, customer="Bu Ani")
+QRIS = Draft(kind=CodeKind.QRIS, customer="Bu Ani")
 
 
 def va(bank: str, amount: int | None = None, customer: str = "Pak Budi") -> Draft:
     """A complete VA draft."""
-    return Draft(kind=Kind.VA, bank=bank, customer=customer).with_amount(amount)
+    return Draft(kind=CodeKind.VA, bank=bank, customer=customer).with_amount(amount)
 
 
 async def test_qris_code_keeps_its_amount_and_pivot_content(tmp_path: Path) -> None:
@@ -708,7 +708,7 @@ async def test_keys_are_per_seller(tmp_path: Path) -> None:
 
 async def test_incomplete_drafts_are_a_programming_error(tmp_path: Path) -> None:
     async with rigged(tmp_path) as rig:
-        for draft in (Draft(), Draft(kind=Kind.QRIS), Draft(kind=Kind.VA, customer="A")):
+        for draft in (Draft(), Draft(kind=CodeKind.QRIS), Draft(kind=CodeKind.VA, customer="A")):
             with pytest.raises(ValueError, match="draft"):
                 await rig.issuer.issue(rig.seller, draft, "7:120")
         with pytest.raises(ValueError, match="DANAMON"):
@@ -732,8 +732,8 @@ async def test_channels_and_limits_come_from_pivot(tmp_path: Path) -> None:
     async with rigged(tmp_path, payment_method_configs=configs) as rig:
         # DANAMON has no static VA rule here, so it cannot be offered.
         assert await rig.issuer.channels() == ("BRI", "BCA")
-        assert await rig.issuer.limits(Kind.VA) == (20_000, 5_000_000)
-        assert await rig.issuer.limits(Kind.QRIS) == (1_500, 9_999_999)
+        assert await rig.issuer.limits(CodeKind.VA) == (20_000, 5_000_000)
+        assert await rig.issuer.limits(CodeKind.QRIS) == (1_500, 9_999_999)
         # ... and the operators are told once how to offer it.
         assert await rig.issuer.channels() == ("BRI", "BCA")
         alert = await rig.db.outbox.by_dedupe_key(f"alert:va_no_rule:DANAMON:{ADMIN}")
@@ -757,7 +757,7 @@ async def test_configs_are_cached(tmp_path: Path) -> None:
     async with rigged(tmp_path) as rig:
         clock = [0.0]
         rig.issuer._clock = lambda: clock[0]
-        assert await rig.issuer.limits(Kind.VA) == (10_000, 9_999_999_999)
+        assert await rig.issuer.limits(CodeKind.VA) == (10_000, 9_999_999_999)
         rig.simulator.fail_next("GET", "/v2/payment-method-configs", status=503)
 
         await rig.issuer.channels()
@@ -775,7 +775,7 @@ async def test_channels_fall_back_to_settings_when_pivot_is_down(tmp_path: Path)
         rig.simulator.fail_next("GET", "/v2/payment-method-configs", status=500)
 
         assert await issuer.channels() == ("BNI", "BRI")
-        assert await issuer.limits(Kind.QRIS) == (1_000, 9_999_999)
+        assert await issuer.limits(CodeKind.QRIS) == (1_000, 9_999_999)
 
 
 async def test_disabled_va_offers_no_channel(tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ from bot.drafts import (
     MAX_NAME_LENGTH,
     Draft,
     DraftProblem,
-    Kind,
     Step,
     clean_customer_name,
     parse_new_command,
 )
+from storage import CodeKind
 
 BANKS = ("BCA", "BRI", "BNI", "MANDIRI")
 
@@ -20,26 +20,32 @@ BANKS = ("BCA", "BRI", "BNI", "MANDIRI")
     ("text", "expected"),
     [
         ("/new", Draft()),
-        ("/new qris Budi", Draft(Kind.QRIS, customer="Budi", open_amount=True)),
-        ("/new QRIS Budi Santoso", Draft(Kind.QRIS, customer="Budi Santoso", open_amount=True)),
-        ("/new qris 25000 Budi", Draft(Kind.QRIS, customer="Budi", amount=25_000)),
-        ("/new qris Rp 25.000 Budi", Draft(Kind.QRIS, customer="Budi", amount=25_000)),
-        ("/new qris 25rb", Draft(Kind.QRIS, amount=25_000)),
-        ("/new qris", Draft(Kind.QRIS)),
-        ("/new va", Draft(Kind.VA)),
-        ("/new va bca", Draft(Kind.VA, bank="BCA")),
-        ("/new va bca Budi", Draft(Kind.VA, bank="BCA", customer="Budi")),
-        ("/new va bca 25000 Budi", Draft(Kind.VA, "BCA", "Budi", 25_000)),
-        ("/new va BRI bebas Siti Aminah", Draft(Kind.VA, "BRI", "Siti Aminah", open_amount=True)),
-        ("/new va mandiri open Ani", Draft(Kind.VA, "MANDIRI", "Ani", open_amount=True)),
-        ("/new va bni 1,5jt", Draft(Kind.VA, bank="BNI", amount=1_500_000)),
-        ("/new va bca 25 rb Budi", Draft(Kind.VA, "BCA", "Budi", 25_000)),
-        ("/new qris 25 ribu Bu Ani", Draft(Kind.QRIS, customer="Bu Ani", amount=25_000)),
-        ("/new qris 1,5 juta Budi", Draft(Kind.QRIS, customer="Budi", amount=1_500_000)),
-        ("/new qris 25 K Budi", Draft(Kind.QRIS, customer="Budi", amount=25_000)),
-        ("/new qris 2 jt", Draft(Kind.QRIS, amount=2_000_000)),
-        ("/new qris Rp 50 rb Budi", Draft(Kind.QRIS, customer="Budi", amount=50_000)),
-        ("/new qris 25000 Kirana", Draft(Kind.QRIS, customer="Kirana", amount=25_000)),
+        ("/new qris Budi", Draft(CodeKind.QRIS, customer="Budi", open_amount=True)),
+        (
+            "/new QRIS Budi Santoso",
+            Draft(CodeKind.QRIS, customer="Budi Santoso", open_amount=True),
+        ),
+        ("/new qris 25000 Budi", Draft(CodeKind.QRIS, customer="Budi", amount=25_000)),
+        ("/new qris Rp 25.000 Budi", Draft(CodeKind.QRIS, customer="Budi", amount=25_000)),
+        ("/new qris 25rb", Draft(CodeKind.QRIS, amount=25_000)),
+        ("/new qris", Draft(CodeKind.QRIS)),
+        ("/new va", Draft(CodeKind.VA)),
+        ("/new va bca", Draft(CodeKind.VA, bank="BCA")),
+        ("/new va bca Budi", Draft(CodeKind.VA, bank="BCA", customer="Budi")),
+        ("/new va bca 25000 Budi", Draft(CodeKind.VA, "BCA", "Budi", 25_000)),
+        (
+            "/new va BRI bebas Siti Aminah",
+            Draft(CodeKind.VA, "BRI", "Siti Aminah", open_amount=True),
+        ),
+        ("/new va mandiri open Ani", Draft(CodeKind.VA, "MANDIRI", "Ani", open_amount=True)),
+        ("/new va bni 1,5jt", Draft(CodeKind.VA, bank="BNI", amount=1_500_000)),
+        ("/new va bca 25 rb Budi", Draft(CodeKind.VA, "BCA", "Budi", 25_000)),
+        ("/new qris 25 ribu Bu Ani", Draft(CodeKind.QRIS, customer="Bu Ani", amount=25_000)),
+        ("/new qris 1,5 juta Budi", Draft(CodeKind.QRIS, customer="Budi", amount=1_500_000)),
+        ("/new qris 25 K Budi", Draft(CodeKind.QRIS, customer="Budi", amount=25_000)),
+        ("/new qris 2 jt", Draft(CodeKind.QRIS, amount=2_000_000)),
+        ("/new qris Rp 50 rb Budi", Draft(CodeKind.QRIS, customer="Budi", amount=50_000)),
+        ("/new qris 25000 Kirana", Draft(CodeKind.QRIS, customer="Kirana", amount=25_000)),
     ],
 )
 def test_one_message_fills_what_it_says(text: str, expected: Draft) -> None:
@@ -52,12 +58,12 @@ def test_one_message_fills_what_it_says(text: str, expected: Draft) -> None:
     ("draft", "step"),
     [
         (Draft(), Step.KIND),
-        (Draft(Kind.VA), Step.BANK),
-        (Draft(Kind.VA, "BCA"), Step.NAME),
-        (Draft(Kind.QRIS), Step.NAME),
-        (Draft(Kind.QRIS, customer="Budi"), Step.AMOUNT),
-        (Draft(Kind.QRIS, customer="Budi", open_amount=True), Step.READY),
-        (Draft(Kind.VA, "BCA", "Budi", 10_000), Step.READY),
+        (Draft(CodeKind.VA), Step.BANK),
+        (Draft(CodeKind.VA, "BCA"), Step.NAME),
+        (Draft(CodeKind.QRIS), Step.NAME),
+        (Draft(CodeKind.QRIS, customer="Budi"), Step.AMOUNT),
+        (Draft(CodeKind.QRIS, customer="Budi", open_amount=True), Step.READY),
+        (Draft(CodeKind.VA, "BCA", "Budi", 10_000), Step.READY),
     ],
 )
 def test_the_next_step_is_the_first_missing_piece(draft: Draft, step: Step) -> None:
@@ -69,7 +75,7 @@ def test_an_unknown_kind_or_bank_is_reported() -> None:
     assert parsed.problem is DraftProblem.UNKNOWN_KIND and parsed.rejected == "gopay"
     parsed = parse_new_command(["va", "xyz", "10000", "Budi"], BANKS)
     assert parsed.problem is DraftProblem.UNKNOWN_BANK and parsed.rejected == "xyz"
-    assert parsed.draft == Draft(Kind.VA)
+    assert parsed.draft == Draft(CodeKind.VA)
 
 
 @pytest.mark.parametrize(

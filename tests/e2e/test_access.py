@@ -6,9 +6,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.clock import utcnow
-from bot.drafts import Draft, Kind
+from bot.drafts import Draft
 from bot.texts import text
-from storage import SellerStatus
+from storage import CodeKind, SellerStatus
 from tests.e2e.chat import (
     say,
     settle,
@@ -155,7 +155,7 @@ async def test_a_suspended_sellers_button_press_is_refused_with_an_alert(tmp_pat
         seller = await env.invite_seller(501)
         stored = await env.services.db.sellers.get(501)
         assert stored is not None
-        draft = Draft(kind=Kind.QRIS, customer="Bu Ani", open_amount=True)
+        draft = Draft(kind=CodeKind.QRIS, customer="Bu Ani", open_amount=True)
         code = await env.services.codes.issue(stored, draft, "test:1")
         listing = await say(seller, "/codes")
         async with env.services.db.write() as tx:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.drafts import Draft, Kind
+from bot.drafts import Draft
 from bot.texts import text
-from storage import Code, CodeStatus
+from storage import Code, CodeKind, CodeStatus
 from tests.e2e.chat import say, settle
 from tests.e2e.harness import BotEnv, running_bot
 from tests.helpers.fake_telegram import Edit, FakeUser, SentMessage
@@ -32,7 +32,7 @@ async def make_code(env: BotEnv, seller_id: int, draft: Draft) -> Code:
 
 
 def qris(customer: str) -> Draft:
-    return Draft(kind=Kind.QRIS, customer=customer, open_amount=True)
+    return Draft(kind=CodeKind.QRIS, customer=customer, open_amount=True)
 
 
 def callback_data(message: SentMessage | Edit) -> list[str]:
@@ -91,7 +91,7 @@ async def test_a_codes_detail_lists_its_payments_page_by_page(tmp_path: Path) ->
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501)
         va = await make_code(
-            env, 501, Draft(kind=Kind.VA, bank="BCA", customer="Bu Ani", amount=25_000)
+            env, 501, Draft(kind=CodeKind.VA, bank="BCA", customer="Bu Ani", amount=25_000)
         )
         await pay(env, va, *([25_000] * 11), 20_000)
         listing = await say(seller, "/codes")

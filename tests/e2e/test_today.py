@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.drafts import Draft, Kind
+from bot.drafts import Draft
 from bot.handlers.today import TODAY_LINE_CAP
 from bot.texts import text
-from storage import ChargeRepository, Code, SellerDay
+from storage import ChargeRepository, Code, CodeKind, SellerDay
 from tests.e2e.chat import say
 from tests.e2e.harness import BotEnv, running_bot
 from tests.helpers.records import record_charge
@@ -44,7 +44,7 @@ async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) ->
         assert (await say(seller, "/today")).text == text("id", "today.empty", date="25/11/2026")
         stored = await env.services.db.sellers.get(501)
         assert stored is not None
-        draft = Draft(kind=Kind.VA, bank="BRI", customer="Pak Budi", open_amount=True)
+        draft = Draft(kind=CodeKind.VA, bank="BRI", customer="Pak Budi", open_amount=True)
         code = await env.services.codes.issue(stored, draft, "test:today")
         moments = {
             datetime(2026, 11, 24, 16, 59, tzinfo=UTC): 1_000,  # 24/11 23:59 WIB: yesterday
@@ -83,7 +83,7 @@ async def test_a_busy_day_counts_and_totals_all_but_lists_the_first_thirty(
         seller = await env.invite_seller(501)
         stored = await env.services.db.sellers.get(501)
         assert stored is not None
-        draft = Draft(kind=Kind.VA, bank="BRI", customer="Pak Budi", open_amount=True)
+        draft = Draft(kind=CodeKind.VA, bank="BRI", customer="Pak Budi", open_amount=True)
         code = await env.services.codes.issue(stored, draft, "test:busy")
         midnight = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)  # 25/11 00:00 WIB
         await record(env, code, midnight - timedelta(minutes=1), 1_000_000)  # yesterday

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from storage import CodeKind, CodeStatus, ConstraintError, Database, NotFoundError
+from storage import CodeKind, CodeStatus, ConstraintError, Database, RecordNotFoundError
 from tests.storage.factories import NOW, add_code, add_seller, record_charge
 
 
@@ -79,7 +79,7 @@ async def test_deactivate_only_active_codes(db: Database) -> None:
     async with db.write() as tx:
         assert await tx.codes.deactivate(code.id, now=later)
         assert not await tx.codes.deactivate(code.id, now=later + timedelta(hours=1))
-        with pytest.raises(NotFoundError):
+        with pytest.raises(RecordNotFoundError):
             await tx.codes.activate(
                 code.id,
                 session_id="again",
