@@ -60,10 +60,6 @@ __all__ = ["CONFIRM_WITHIN", "Ledger", "Recorded", "Unconfirmed", "payment_dedup
 logger = logging.getLogger(__name__)
 
 
-# Outcomes whose transaction queued a message (a payment or an operator alert).
-_QUEUES_MESSAGES = frozenset(
-    {InboxOutcome.RECORDED, InboxOutcome.UNKNOWN_SESSION, InboxOutcome.DEAD_LETTER}
-)
 # Callbacks in one group commit at most: bounds how long one transaction holds the writer.
 MAX_BATCH = 64
 # Characters of a Pivot id an alert shows (Pivot's are 36-character UUIDs).
@@ -140,7 +136,6 @@ class Ledger:
     Args:
         db: The database.
         admin_ids: Operators, told about dead letters and charges on unknown sessions.
-        on_recorded: Called after a commit that queued messages (wakes the relay).
         look_up: Called after a commit with each code whose session must be looked up at
             Pivot now: a callback named it but recorded nothing new. None: nobody looks.
         confirm: Called after a commit with the charges it recorded from callbacks on our
@@ -153,7 +148,6 @@ class Ledger:
         self,
         db: Database,
         admin_ids: Iterable[int],
-        on_recorded: Callable[[], None],
         *,
         look_up: Callable[[Code], None] | None = None,
         confirm: Callable[[list[Unconfirmed]], None] | None = None,
@@ -161,7 +155,6 @@ class Ledger:
     ) -> None:
         self._db = db
         self._admin_ids = frozenset(admin_ids)
-        self._on_recorded = on_recorded
         self._look_up = look_up
         self._confirm = confirm
         self._confirm_within = timedelta(seconds=confirm_within)
@@ -214,8 +207,6 @@ class Ledger:
                 _answer(batch[0], exc)
             return
         log.write()
-        if any(outcome in _QUEUES_MESSAGES for _, outcome in results):
-            self._on_recorded()
         if self._confirm is not None and log.unconfirmed:
             self._confirm(log.unconfirmed)
         if self._look_up is not None:
@@ -312,10 +303,7 @@ class Ledger:
             codes = await _codes_of(tx, [found.ref])
             [candidates] = await self._record(tx, [found], codes, now, log)
         log.write()
-        results = [candidate.outcome for candidate in candidates]
-        if any(result is not Recorded.DUPLICATE for result in results):
-            self._on_recorded()
-        return results
+        return [candidate.outcome for candidate in candidates]
 
     async def _record(
         self,
