@@ -545,8 +545,9 @@ def _payment_message(
 ) -> NewMessage:
     """The seller's message about a charge just recorded on ``code``; one waiting for Pivot's
     confirmation is due at ``deadline`` unless confirmed first."""
-    # The record's flags, in the order ``Flag`` declares them: the order the message shows.
-    flags = tuple(flag for flag in Flag if flag in record.flags)
+    # The record's flags in the order ``Flag`` declares them, the order the message shows
+    # them (most charges have none: no walk over ``Flag`` for them).
+    flags = tuple(flag for flag in Flag if flag in record.flags) if record.flags else ()
     pending = record.confirmation is ChargeConfirmation.PENDING
     notice = PaymentNotice(
         # What the buyer's app shows for QRIS (the RRN); Pivot's charge id otherwise.
