@@ -97,8 +97,7 @@ async def _count_sent(db: Database, rows: int) -> bool:
 async def test_a_queued_payment_is_sent_once_and_marked_sent(setup: Setup) -> None:
     relay = setup.relay()
     await relay.start()
-    await setup.queue_payment(1)
-    relay.wake()
+    await setup.queue_payment(1)  # its commit wakes the relay
     await run_until_sent(setup, relay, 1)
     await relay.stop()
 
@@ -134,7 +133,6 @@ async def test_a_chat_that_refuses_the_bot_keeps_its_messages_until_the_person_w
     await relay.start()
     await run_until_sent(setup, relay, 2)  # the other chat's payment and the operators' alert
     await setup.queue_payment(3, chat_id=SELLER)  # paid while the seller is still away
-    relay.wake()
     await wait_for(
         lambda: _count_status(setup.db, OutboxStatus.HELD, 2), timeout=5, what="2 held rows"
     )
@@ -339,7 +337,6 @@ async def test_a_locked_database_pauses_delivery_and_it_resumes_by_itself(setup:
         blocker.rollback()
         blocker.close()
     await setup.queue_payment(1)
-    relay.wake()
     await run_until_sent(setup, relay, 1)
     await wait_for(lambda: not relay.recovering, timeout=5, what="the relay to recover")
     await relay.stop()
