@@ -47,16 +47,7 @@ class Repositories:
 class Transaction(Repositories):
     """The repositories inside one ``Database.write()`` transaction, on the writer."""
 
-    __slots__ = ("_mark",)
-
-    def __init__(self, sql: Sql) -> None:
-        self._mark = QueueMark()
-        super().__init__(sql, self._mark)
-
-    @property
-    def queued(self) -> bool:
-        """Whether a statement so far made outbox messages PENDING (due now or later)."""
-        return self._mark.queued
+    __slots__ = ()
 
 
 async def _connect(target: str, *, uri: bool = False) -> aiosqlite.Connection:
@@ -236,7 +227,7 @@ class Database(Repositories):
             if self._closed:  # closed while this writer waited its turn
                 raise DatabaseError("the database is closed")
             self._writing_task = task
-            tx = Transaction(self._writer_sql)
+            mark = QueueMark()
             try:
                 # BEGIN is inside the try: a cancellation while it is queued must still be
                 # followed by a ROLLBACK, or the next writer would find the transaction open.
@@ -244,7 +235,7 @@ class Database(Repositories):
                     # IMMEDIATE takes SQLite's write lock now; a DEFERRED read that later
                     # writes can fail with SQLITE_BUSY without honouring busy_timeout.
                     await self._writer_sql.rows("BEGIN IMMEDIATE")
-                    yield tx
+                    yield Transaction(self._writer_sql, mark)
                 except BaseException:
                     await self._writer_sql.rollback()
                     raise
@@ -256,7 +247,7 @@ class Database(Repositories):
                     raise
             finally:
                 self._writing_task = None
-        if tx.queued:
+        if mark.queued:
             self._tell_listeners()
 
     def _tell_listeners(self) -> None:
