@@ -64,7 +64,7 @@ async def serve(kind: str, database: Path | None) -> None:
     try:
         if db is not None:
             configure_logging(logging.INFO, [CALLBACK_KEY])
-            ledger = Ledger(db, [ADMIN_ID], lambda: None)
+            ledger = Ledger(db, [ADMIN_ID])
             app = create_web_app(
                 callback_key=CALLBACK_KEY, record_callback=ledger.record_callback, health=_healthy
             )

@@ -140,17 +140,16 @@ class Runtime:
         self._relay = relay = Relay(db, application.bot, settings.admin_telegram_ids)
         lookups = LookupQueue()
         self._confirmer = confirmer = Confirmer(
-            db, pivot, settings.admin_telegram_ids, relay.wake, grace=self._confirm_grace
+            db, pivot, settings.admin_telegram_ids, grace=self._confirm_grace
         )
         self._ledger = ledger = Ledger(
             db,
             settings.admin_telegram_ids,
-            relay.wake,
             look_up=lookups.request,
             confirm=confirmer.request,
             confirm_within=self._confirm_within,
         )
-        codes = CodeIssuer(db, pivot, settings, wake=relay.wake)
+        codes = CodeIssuer(db, pivot, settings)
         application.bot_data[SERVICES_KEY] = Services(
             settings=settings,
             db=db,
@@ -172,7 +171,7 @@ class Runtime:
         self._reconciler.start()
         # Expiry warnings are looked for as often as reconciliation runs: a few minutes
         # matter little against a three-day warning.
-        self._expiry = ExpiryWatch(db, relay.wake, interval=settings.reconcile_interval_seconds)
+        self._expiry = ExpiryWatch(db, interval=settings.reconcile_interval_seconds)
         self._expiry.start()
         # Everything made so far lives as long as the process: keep it out of the collector's
         # full passes, which walked all ~75,000 of those objects in ~30 ms, stalling whatever

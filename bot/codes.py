@@ -23,9 +23,8 @@ Failures reach the handler as ``IssueError`` subclasses, each naming its catalog
                                 with: PIVOT_VA_RANGES does not match the dashboard
 
 Operators are alerted through the outbox for everything but an unavailable Pivot and a
-seller's own limit (``IssueError.operators_alerted``); whoever catches the error wakes the
-relay. A warning that a VA range fills up comes with a code that was made: the issuer wakes
-the relay for it.
+seller's own limit, and warned when a VA range fills up; the commit that queues an alert
+wakes the relay.
 """
 
 from __future__ import annotations
@@ -105,7 +104,6 @@ class IssueError(Exception):
     """A code could not be issued; ``text(language, key, **values)`` tells the seller why."""
 
     key: ClassVar[str] = "error.generic"
-    operators_alerted: ClassVar[bool] = True  # an alert may wait in the outbox
 
     def __init__(self, **values: object) -> None:
         super().__init__(self.key)
@@ -116,7 +114,6 @@ class PivotUnavailableError(IssueError):
     """Pivot could not be reached or failed; the code is PENDING and can be resumed."""
 
     key = "error.pivot_down"
-    operators_alerted = False
 
 
 class PivotRejectedError(IssueError):
@@ -155,14 +152,12 @@ class DailyLimitError(IssueError):
     """The seller made as many codes today as ``SELLER_CODES_PER_DAY`` allows."""
 
     key = "error.limit_codes_per_day"
-    operators_alerted = False
 
 
 class OpenVALimitError(IssueError):
     """The seller holds as many open VAs at the bank as ``SELLER_OPEN_VA_PER_BANK`` allows."""
 
     key = "error.limit_open_va"
-    operators_alerted = False
 
 
 _LIMIT_ERRORS: Mapping[Limit, type[IssueError]] = {
@@ -219,17 +214,8 @@ class _KeyedLocks:
 class CodeIssuer:
     """Creates codes at Pivot for sellers, and knows which channels and amounts Pivot allows."""
 
-    def __init__(
-        self,
-        db: Database,
-        pivot: PivotClient,
-        settings: Settings,
-        *,
-        wake: Callable[[], None] | None = None,
-    ) -> None:
-        """``wake`` tells the relay that an operators' warning was committed."""
+    def __init__(self, db: Database, pivot: PivotClient, settings: Settings) -> None:
         self._db = db
-        self._wake = wake
         self._pivot = pivot
         # Reading the configs is not worth Pivot's retry schedule: the fallback is good enough.
         self._config_pivot = pivot.with_options(max_retries=0, timeout=CONFIG_TIMEOUT_SECONDS)
@@ -280,8 +266,6 @@ class CodeIssuer:
                 await self._alert(
                     tx, "alert.va_no_rule", dedupe=f"va_no_rule:{channel}", bank=channel
                 )
-        if self._wake is not None:
-            self._wake()
 
     async def limits(self, kind: CodeKind) -> tuple[int, int]:
         """The smallest and largest amount Pivot accepts for ``kind``."""
@@ -597,8 +581,6 @@ class CodeIssuer:
 
     def _reserved(self, order: _Order, code: Code | None) -> Code:
         """``code``, once its transaction is committed; VAExhaustedError when it is None."""
-        if order.bank is not None and self._wake is not None:
-            self._wake()  # a warning or alert about the bank's range may have been queued
         if code is None:
             rule = self._rule(order.bank or "", order.amount)
             raise VAExhaustedError(bank=rule.channel, capacity=rule.capacity)

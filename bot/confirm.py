@@ -14,7 +14,7 @@ asks Pivot in batches:
   know it. Several codes are looked up at once (``concurrency``).
 
 Pivot's word is recorded in one transaction (``_settle``): a confirmed charge's message loses
-its flag and is due at once, and the relay is woken; one Pivot lists otherwise (another
+its flag and is due at once (its commit wakes the relay); one Pivot lists otherwise (another
 amount, another code, not paid) or does not list within ``grace`` seconds of being recorded
 is kept but taken off its code, its message set aside unsent, and the operators told once of
 a possible forgery. If the message already went out flagged (Pivot could not be asked in
@@ -32,7 +32,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -116,7 +116,6 @@ class Confirmer:
         db: The database.
         pivot: The Pivot client.
         admin_ids: The operators, told of every possible forgery.
-        on_settled: Called after a commit that released or queued messages (wakes the relay).
         rate: Pivot requests a second, after a burst of ``burst``.
         burst: Requests that may go at once after a quiet spell.
         concurrency: Codes looked up at once.
@@ -133,7 +132,6 @@ class Confirmer:
         db: Database,
         pivot: pivot_client.PivotClient,
         admin_ids: Iterable[int],
-        on_settled: Callable[[], None],
         *,
         rate: float = 5.0,
         burst: int = 5,
@@ -149,7 +147,6 @@ class Confirmer:
         # Retries are ours (per charge, with the deadline in view), not the client's.
         self._pivot = pivot.with_options(max_retries=0, timeout=timeout)
         self._admin_ids = tuple(admin_ids)
-        self._on_settled = on_settled
         self._interval = 1.0 / rate
         self._tolerance = (burst - 1) * self._interval
         self._concurrency = concurrency
@@ -480,7 +477,6 @@ class Confirmer:
                     charge.code_id,
                     verdict.detail,
                 )
-        self._on_settled()
 
     async def _follow_up(
         self, tx: Transaction, decided: Sequence[tuple[Unconfirmed, _Verdict]]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -88,14 +87,12 @@ class ExpiryWatch:
     """Queues due expiry warnings at start-up and every ``interval`` seconds, until stopped.
 
     Args:
-        db: The database.
-        wake: Called after warnings were queued (the relay's ``wake``).
+        db: The database (a commit that queued warnings wakes the relay).
         interval: Seconds between two looks.
     """
 
-    def __init__(self, db: Database, wake: Callable[[], None], *, interval: float) -> None:
+    def __init__(self, db: Database, *, interval: float) -> None:
         self._db = db
-        self._wake = wake
         self._interval = interval
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -142,7 +139,6 @@ class ExpiryWatch:
                 break
         if queued:
             logger.info("%d expiry warnings queued", queued)
-            self._wake()
         return queued
 
     @staticmethod

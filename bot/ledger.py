@@ -1,8 +1,9 @@
 """The money records: every SUCCESS charge recorded once, with its message, in one transaction.
 
-Callbacks and reconciliation (``Ledger.record_charges``) go through the same ``_record``, so a
-charge is recorded and announced the same way whichever finds it first, and only once: the UNIQUE
-constraint on Pivot's charge id decides, not a check made beforehand (docs/money.md rule 3).
+Callbacks and reconciliation (``Ledger.record_charges``) go through the same ``_Work.record``, so
+a charge is recorded and announced the same way whichever finds it first, and only once: the
+UNIQUE constraint on Pivot's charge id decides, not a check made beforehand (docs/money.md
+rule 3). A ``_Work`` is one transaction's: what it writes, and what is told once it commits.
 
 Callbacks that arrive together share one transaction (group commit): one BEGIN, one durable
 COMMIT and one turn of the writer lock for the lot, and one statement per step for all their
@@ -60,10 +61,6 @@ __all__ = ["CONFIRM_WITHIN", "Ledger", "Recorded", "Unconfirmed", "payment_dedup
 logger = logging.getLogger(__name__)
 
 
-# Outcomes whose transaction queued a message (a payment or an operator alert).
-_QUEUES_MESSAGES = frozenset(
-    {InboxOutcome.RECORDED, InboxOutcome.UNKNOWN_SESSION, InboxOutcome.DEAD_LETTER}
-)
 # Callbacks in one group commit at most: bounds how long one transaction holds the writer.
 MAX_BATCH = 64
 # Characters of a Pivot id an alert shows (Pivot's are 36-character UUIDs).
@@ -140,7 +137,6 @@ class Ledger:
     Args:
         db: The database.
         admin_ids: Operators, told about dead letters and charges on unknown sessions.
-        on_recorded: Called after a commit that queued messages (wakes the relay).
         look_up: Called after a commit with each code whose session must be looked up at
             Pivot now: a callback named it but recorded nothing new. None: nobody looks.
         confirm: Called after a commit with the charges it recorded from callbacks on our
@@ -153,7 +149,6 @@ class Ledger:
         self,
         db: Database,
         admin_ids: Iterable[int],
-        on_recorded: Callable[[], None],
         *,
         look_up: Callable[[Code], None] | None = None,
         confirm: Callable[[list[Unconfirmed]], None] | None = None,
@@ -161,7 +156,6 @@ class Ledger:
     ) -> None:
         self._db = db
         self._admin_ids = frozenset(admin_ids)
-        self._on_recorded = on_recorded
         self._look_up = look_up
         self._confirm = confirm
         self._confirm_within = timedelta(seconds=confirm_within)
@@ -202,10 +196,10 @@ class Ledger:
     async def _commit_batch(self, batch: Sequence[_Waiting]) -> None:
         """Record ``batch`` in one transaction; after a failure, each alone."""
         now = utcnow()
-        log = _CommitLog()
         try:
             async with self._db.write() as tx:
-                results, looked_up = await self._store(tx, batch, now, log)
+                work = self._work(tx, now)
+                results = await work.store(batch)
         except Exception as exc:
             if len(batch) > 1:
                 for waiting in batch:
@@ -213,26 +207,72 @@ class Ledger:
             else:
                 _answer(batch[0], exc)
             return
-        log.write()
-        if any(outcome in _QUEUES_MESSAGES for _, outcome in results):
-            self._on_recorded()
-        if self._confirm is not None and log.unconfirmed:
-            self._confirm(log.unconfirmed)
-        if self._look_up is not None:
-            for code in looked_up:
-                self._look_up(code)
+        self._committed(work)
         for waiting, result in zip(batch, results, strict=True):
             _answer(waiting, result)
 
-    async def _store(
-        self, tx: Transaction, batch: Sequence[_Waiting], now: datetime, log: _CommitLog
-    ) -> tuple[list[tuple[int, InboxOutcome]], list[Code]]:
-        """Write callbacks inside ``tx``: their inbox entries, charges and messages.
+    async def record_charges(
+        self,
+        session_id: str,
+        client_reference_id: str | None,
+        charges: Sequence[pivot_client.Charge],
+        source: ChargeSource,
+    ) -> list[Recorded]:
+        """Record charges found through Pivot's API (reconciliation, look-ups), confirmed as
+        they are: one transaction."""
+        now = utcnow()
+        ref = SessionRef(session_id, client_reference_id)
+        found = _Found(ref, charges, source, confirmed=True)
+        async with self._db.write() as tx:
+            work = self._work(tx, now)
+            [candidates] = await work.record([found], await _codes_of(tx, [ref]))
+        self._committed(work)
+        return [candidate.outcome for candidate in candidates]
 
-        Returns each entry's outcome, and the codes whose sessions are to be looked up.
-        """
+    def _work(self, tx: Transaction, now: datetime) -> _Work:
+        return _Work(tx, now, self._admin_ids, now + self._confirm_within)
+
+    def _committed(self, work: _Work) -> None:
+        """Tell what a committed transaction did: its log lines, the charges Pivot is to
+        confirm, the sessions to look up."""
+        for level, message, args in work.lines:
+            logger.log(level, message, *args)
+        if self._confirm is not None and work.unconfirmed:
+            self._confirm(work.unconfirmed)
+        if self._look_up is not None:
+            for code in work.looked_up.values():
+                self._look_up(code)
+
+
+class _Work:
+    """What one ledger transaction writes through ``tx``, all at ``now``, and what is told only
+    once it is committed (``Ledger._committed``), since a batch rolled back and replayed must
+    not have said "recorded" for what it did not keep."""
+
+    __slots__ = ("_admin_ids", "_deadline", "lines", "looked_up", "now", "tx", "unconfirmed")
+
+    def __init__(
+        self, tx: Transaction, now: datetime, admin_ids: frozenset[int], deadline: datetime
+    ) -> None:
+        self.tx = tx
+        self.now = now
+        self._admin_ids = admin_ids
+        self._deadline = deadline  # when a message waiting for Pivot's confirmation is due
+        self.lines: list[tuple[int, str, tuple[object, ...]]] = []  # logged after the commit
+        self.unconfirmed: list[Unconfirmed] = []  # recorded from callbacks, for ``confirm``
+        self.looked_up: dict[int, Code] = {}  # codes whose session Pivot is asked about
+
+    def _log(self, level: int, message: str, *args: object) -> None:
+        self.lines.append((level, message, args))
+
+    async def _alert(self, key: str, /, *, dedupe: str, **values: object) -> None:
+        await alert_operators(self.tx, self._admin_ids, key, dedupe=dedupe, now=self.now, **values)
+
+    async def store(self, batch: Sequence[_Waiting]) -> list[tuple[int, InboxOutcome]]:
+        """Write callbacks: their inbox entries, charges and messages; each entry's outcome."""
+        tx = self.tx
         bodies = [waiting.body for waiting in batch]
-        entry_ids = await tx.inbox.add_all(bodies, now=now)
+        entry_ids = await tx.inbox.add_all(bodies, now=self.now)
         read = [_read(waiting.body, waiting.truncated) for waiting in batch]
         codes = await _codes_of(tx, [item.ref for item in read if item.ref is not None])
         paid = [
@@ -247,16 +287,15 @@ class Ledger:
         recorded = dict(
             zip(
                 (entry_id for entry_id, _, _ in paid),
-                await self._record(tx, found, codes, now, log),
+                await self.record(found, codes),
                 strict=True,
             )
         )
         outcomes: list[tuple[int, InboxOutcome, str]] = []
-        looked_up: dict[int, Code] = {}
         for entry_id, body, item in zip(entry_ids, bodies, read, strict=True):
             candidates = recorded.get(entry_id, [])
             if item.event is None:
-                outcome, detail = await self._dead_letter(tx, entry_id, body, item, now, log)
+                outcome, detail = await self._dead_letter(entry_id, body, item)
             else:
                 outcome = _inbox_outcome([candidate.outcome for candidate in candidates])
                 detail = _detail(item.event, candidates)
@@ -264,66 +303,27 @@ class Ledger:
             if code is not None and all(c.outcome is not Recorded.NEW for c in candidates):
                 # Nothing new from a callback on our code: its payment may be on another page,
                 # under another event, or unreadable here. Pivot's API will say.
-                looked_up[code.id] = code
+                self.looked_up[code.id] = code
                 detail += "; session looked up"
             outcomes.append((entry_id, outcome, detail))
         await tx.inbox.set_outcomes(outcomes)
-        return [(entry_id, outcome) for entry_id, outcome, _ in outcomes], list(looked_up.values())
+        return [(entry_id, outcome) for entry_id, outcome, _ in outcomes]
 
     async def _dead_letter(
-        self,
-        tx: Transaction,
-        entry_id: int,
-        body: bytes,
-        item: _Read,
-        now: datetime,
-        log: _CommitLog,
+        self, entry_id: int, body: bytes, item: _Read
     ) -> tuple[InboxOutcome, str]:
         """Keep a callback that cannot be read and tell a person, once per distinct body (a
         retry of it would fail alike)."""
         reason = item.error[:200]
         digest = hashlib.sha256(body).hexdigest()[:32]
-        await alert_operators(
-            tx,
-            self._admin_ids,
-            "alert.dead_letter",
-            dedupe=f"dead:{digest}",
-            now=now,
-            inbox_id=entry_id,
-            reason=reason,
+        await self._alert(
+            "alert.dead_letter", dedupe=f"dead:{digest}", inbox_id=entry_id, reason=reason
         )
-        log.add(logging.WARNING, "callback #%d kept as a dead letter: %s", entry_id, reason)
+        self._log(logging.WARNING, "callback #%d kept as a dead letter: %s", entry_id, reason)
         return InboxOutcome.DEAD_LETTER, reason
 
-    async def record_charges(
-        self,
-        session_id: str,
-        client_reference_id: str | None,
-        charges: Sequence[pivot_client.Charge],
-        source: ChargeSource,
-    ) -> list[Recorded]:
-        """Record charges found through Pivot's API (reconciliation, look-ups), confirmed as
-        they are: one transaction."""
-        now = utcnow()
-        ref = SessionRef(session_id, client_reference_id)
-        found = _Found(ref, charges, source, confirmed=True)
-        log = _CommitLog()
-        async with self._db.write() as tx:
-            codes = await _codes_of(tx, [found.ref])
-            [candidates] = await self._record(tx, [found], codes, now, log)
-        log.write()
-        results = [candidate.outcome for candidate in candidates]
-        if any(result is not Recorded.DUPLICATE for result in results):
-            self._on_recorded()
-        return results
-
-    async def _record(
-        self,
-        tx: Transaction,
-        found: Sequence[_Found],
-        codes: Mapping[SessionRef, Code],
-        now: datetime,
-        log: _CommitLog,
+    async def record(
+        self, found: Sequence[_Found], codes: Mapping[SessionRef, Code]
     ) -> list[list[_Candidate]]:
         """Record the SUCCESS charges of each ``found`` (on ``codes``, by session); what became
         of each, per ``found``.
@@ -334,7 +334,7 @@ class Ledger:
         callback cost (BENCHMARKS.md). The records are those of recording one by one.
         """
         candidates = [
-            _candidate(index, codes.get(item.ref), item, charge, now)
+            _candidate(index, codes.get(item.ref), item, charge, self.now)
             for index, item in enumerate(found)
             for charge in item.charges
             if charge.status is pivot_client.ChargeStatus.SUCCESS
@@ -342,10 +342,12 @@ class Ledger:
         refused = [c for c in candidates if c.problem is not None]
         for candidate in refused:
             candidate.outcome = Recorded.REFUSED
-            await self._alert_refused(tx, candidate, now, log)
+            await self._alert_refused(candidate)
         candidates_ok = [c for c in candidates if c.problem is None]
         if candidates_ok:
-            inserted = await tx.charges.insert_new([c.record for c in candidates_ok], now=now)
+            inserted = await self.tx.charges.insert_new(
+                [c.record for c in candidates_ok], now=self.now
+            )
             unclaimed = {charge.pivot_charge_id: charge for charge in inserted}
             for candidate in candidates_ok:
                 # A charge twice in one batch is new the first time only, as it would be alone.
@@ -357,37 +359,32 @@ class Ledger:
                     continue
                 candidate.outcome = Recorded.NEW
                 if charge.confirmation is ChargeConfirmation.PENDING:
-                    log.unconfirmed.append(Unconfirmed.of(charge, candidate.code))
+                    self.unconfirmed.append(Unconfirmed.of(charge, candidate.code))
         fresh = [
             (c, c.code) for c in candidates if c.outcome is Recorded.NEW and c.code is not None
         ]
         if fresh:
-            await self._announce(tx, fresh, now, log)
+            await self._announce(fresh)
         for candidate in candidates:
             if candidate.outcome is Recorded.UNKNOWN_SESSION:
-                await self._alert_unknown_session(tx, candidate.record, now, log)
+                await self._alert_unknown_session(candidate.record)
         results: list[list[_Candidate]] = [[] for _ in found]
         for candidate in candidates:
             results[candidate.index].append(candidate)
         return results
 
-    async def _alert_refused(
-        self, tx: Transaction, candidate: _Candidate, now: datetime, log: _CommitLog
-    ) -> None:
+    async def _alert_refused(self, candidate: _Candidate) -> None:
         """Tell the operators, once per charge, that Pivot reported a charge that is not money."""
         record = candidate.record
-        await alert_operators(
-            tx,
-            self._admin_ids,
+        await self._alert(
             "alert.refused_charge",
             dedupe=f"refused:{record.pivot_charge_id}",
-            now=now,
             # Ids come from the body: cut, so no id can make the alert too long to send.
             charge_id=record.pivot_charge_id[:_ID_SHOWN],
             session_id=record.session_id[:_ID_SHOWN],
             reason=candidate.problem,
         )
-        log.add(
+        self._log(
             logging.WARNING,
             "charge %s on session %s refused: %s",
             record.pivot_charge_id,
@@ -395,14 +392,9 @@ class Ledger:
             candidate.problem,
         )
 
-    async def _announce(
-        self,
-        tx: Transaction,
-        fresh: Sequence[tuple[_Candidate, Code]],
-        now: datetime,
-        log: _CommitLog,
-    ) -> None:
+    async def _announce(self, fresh: Sequence[tuple[_Candidate, Code]]) -> None:
         """Queue a payment message for each charge just recorded on one of our codes."""
+        tx = self.tx
         latest: dict[int, datetime] = {}
         for candidate, code in fresh:
             paid_at = candidate.record.paid_at
@@ -419,11 +411,12 @@ class Ledger:
             seller = sellers.get(code.seller_id)
             if seller is None:  # the foreign key makes this impossible; refuse rather than guess
                 raise LookupError(f"code {code.id} has no seller")
-            deadline = now + self._confirm_within
-            messages.append(_payment_message(candidate, code, seller, count, total, deadline))
-        await tx.outbox.enqueue_all(messages[::-1], now=now)
+            messages.append(
+                _payment_message(candidate.record, code, seller, count, total, self._deadline)
+            )
+        await tx.outbox.enqueue_all(messages[::-1], now=self.now)
         for candidate, code in fresh:
-            log.add(
+            self._log(
                 logging.INFO,
                 "charge %s recorded on code %d (%s)",
                 candidate.record.pivot_charge_id,
@@ -431,47 +424,21 @@ class Ledger:
                 candidate.record.source,
             )
 
-    async def _alert_unknown_session(
-        self, tx: Transaction, record: NewCharge, now: datetime, log: _CommitLog
-    ) -> None:
+    async def _alert_unknown_session(self, record: NewCharge) -> None:
         """Tell the operators about a charge kept on a session no code holds."""
-        await alert_operators(
-            tx,
-            self._admin_ids,
+        await self._alert(
             "alert.unknown_session",
             dedupe=f"unknown:{record.pivot_charge_id}",
-            now=now,
             amount=format_rupiah(record.amount),
             session_id=record.session_id[:_ID_SHOWN],
             charge_id=record.pivot_charge_id[:_ID_SHOWN],
         )
-        log.add(
+        self._log(
             logging.WARNING,
             "charge %s on unknown session %s kept",
             record.pivot_charge_id,
             record.session_id,
         )
-
-
-class _CommitLog:
-    """What a transaction did that is told only once it is committed: its log lines (a batch
-    rolled back and replayed must not have said "recorded" for what it did not keep) and the
-    charges it recorded that wait for Pivot's confirmation."""
-
-    __slots__ = ("_lines", "unconfirmed")
-
-    def __init__(self) -> None:
-        self._lines: list[tuple[int, str, tuple[object, ...]]] = []
-        self.unconfirmed: list[Unconfirmed] = []
-
-    def add(self, level: int, message: str, *args: object) -> None:
-        """Keep a line for later."""
-        self._lines.append((level, message, args))
-
-    def write(self) -> None:
-        """Log the lines kept."""
-        for level, message, args in self._lines:
-            logger.log(level, message, *args)
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,8 +457,7 @@ class _Candidate:
 
     index: int  # of the ``_Found`` it came in
     code: Code | None  # None: on a session no code holds
-    flags: tuple[Flag, ...]  # as in ``record``, in the order the message shows them
-    record: NewCharge
+    record: NewCharge  # its flags included
     problem: str | None  # why it is not money; None when it is
     outcome: Recorded = Recorded.DUPLICATE
 
@@ -553,7 +519,6 @@ def _candidate(
     index: int, code: Code | None, found: _Found, charge: pivot_client.Charge, now: datetime
 ) -> _Candidate:
     """What recording ``charge`` on ``code`` would write."""
-    flags = tuple(_flags(code, charge.amount.value, found.source))
     channel, issuer, reference = _channel_of(charge)
     record = NewCharge(
         pivot_charge_id=charge.id,
@@ -567,20 +532,22 @@ def _candidate(
         issuer=issuer,
         reference=reference,
         source=found.source,
-        flags=frozenset(flags),
+        flags=_flags(code, charge.amount.value, found.source),
         confirmation=(
             ChargeConfirmation.CONFIRMED if found.confirmed else ChargeConfirmation.PENDING
         ),
     )
-    return _Candidate(index, code, flags, record, charge.money_problem())
+    return _Candidate(index, code, record, charge.money_problem())
 
 
 def _payment_message(
-    candidate: _Candidate, code: Code, seller: Seller, count: int, total: int, deadline: datetime
+    record: NewCharge, code: Code, seller: Seller, count: int, total: int, deadline: datetime
 ) -> NewMessage:
     """The seller's message about a charge just recorded on ``code``; one waiting for Pivot's
     confirmation is due at ``deadline`` unless confirmed first."""
-    record = candidate.record
+    # The record's flags in the order ``Flag`` declares them, the order the message shows
+    # them (most charges have none: no walk over ``Flag`` for them).
+    flags = tuple(flag for flag in Flag if flag in record.flags) if record.flags else ()
     pending = record.confirmation is ChargeConfirmation.PENDING
     notice = PaymentNotice(
         # What the buyer's app shows for QRIS (the RRN); Pivot's charge id otherwise.
@@ -596,7 +563,7 @@ def _payment_message(
         total=total,
         expected_amount=code.amount,
         # Until Pivot's API confirms it, the message says so (bot.confirm lifts the flag).
-        flags=(Flag.UNCONFIRMED, *candidate.flags) if pending else candidate.flags,
+        flags=(Flag.UNCONFIRMED, *flags) if pending else flags,
         language=seller.language,
         timezone=seller.timezone,
     )
@@ -619,16 +586,16 @@ def _answer(waiting: _Waiting, result: tuple[int, InboxOutcome] | BaseException)
         waiting.done.set_result(result)
 
 
-def _flags(code: Code | None, amount: int, source: ChargeSource) -> list[Flag]:
+def _flags(code: Code | None, amount: int, source: ChargeSource) -> frozenset[Flag]:
     """What the seller must notice: a wrong amount, a retired code, a payment found late."""
-    flags = []
+    flags: set[Flag] = set()
     if code is not None and code.amount is not None and amount != code.amount:
-        flags.append(Flag.AMOUNT_MISMATCH)
+        flags.add(Flag.AMOUNT_MISMATCH)
     if code is not None and code.status is CodeStatus.DEACTIVATED:
-        flags.append(Flag.DEACTIVATED_CODE)
+        flags.add(Flag.DEACTIVATED_CODE)
     if source is ChargeSource.RECONCILIATION:
-        flags.append(Flag.LATE)
-    return flags
+        flags.add(Flag.LATE)
+    return frozenset(flags)
 
 
 def _channel_of(charge: pivot_client.Charge) -> tuple[str | None, str | None, str | None]:

@@ -61,7 +61,11 @@ _STARVING = timedelta(seconds=30)
 
 
 class Relay:
-    """Sends outbox rows through ``bot``; ``wake()`` after queueing, ``start()``/``stop()``.
+    """Sends outbox rows through ``bot``, from ``start()`` to ``stop()``.
+
+    While running it listens to the database: every commit that queued rows wakes it, so no
+    caller has to. Rows written by another process are found at the latest ``max_backoff``
+    seconds later.
 
     Args:
         db: The database holding the outbox.
@@ -121,7 +125,7 @@ class Relay:
         return self._task is not None and not self._task.done()
 
     def wake(self) -> None:
-        """New rows were committed: look at the outbox now rather than at the next timer."""
+        """Rows may be due: look at the outbox now rather than at the next timer."""
         self._claim_wanted = True
         self._wakeup.set()
 
@@ -133,6 +137,7 @@ class Relay:
         """Start sending; rows a crash left in ``sending`` are taken back first, by the loop."""
         self._stopped.clear()
         self._resumed = False
+        self._db.add_outbox_listener(self.wake)
         self._task = asyncio.create_task(self._run(), name="relay")
 
     async def _resume(self) -> None:
@@ -154,6 +159,7 @@ class Relay:
         self._stopped.set()
         self._wakeup.set()
         if self._task is not None:
+            self._db.remove_outbox_listener(self.wake)
             await self._task
             self._task = None
         if self._timer is not None:
@@ -246,7 +252,6 @@ class Relay:
             # The person wrote while the hold was being written: release what it just held.
             self._held.add(chat_id)
             self.release(chat_id)
-        self.wake()  # an alert may have been queued
         return True
 
     def _released_since(self, chat_id: int, since: float | None) -> bool:
@@ -273,8 +278,11 @@ class Relay:
                 logger.info("the relay recovered")
                 failures = 0
                 self.recovering = False
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wakeup.wait(), self._max_backoff)
+            except TimeoutError:
+                # A safety net: rows another process queued wake nobody here.
+                self._claim_wanted = True
         await self._finish_sends()
 
     async def _finish_sends(self) -> None:
@@ -327,8 +335,7 @@ class Relay:
             async with self._db.write() as tx:
                 moved = await tx.outbox.pull_forward(after=horizon, now=now)
             logger.warning("the clock was set back: %d messages made due now", moved)
-            self.wake()
-            return
+            return  # the commit woke the relay
         delay = max((next_due - now).total_seconds(), 0.0)
         self._timer = asyncio.get_running_loop().call_later(delay, self.wake)
 
@@ -460,7 +467,6 @@ class Relay:
                         )
 
         await self._durably(write)
-        self.wake()
 
     async def _alert(self, tx: Transaction, key: str, /, *, dedupe: str, **values: object) -> None:
         await alert_operators(tx, self._admin_ids, key, dedupe=dedupe, now=utcnow(), **values)
@@ -486,8 +492,8 @@ class Relay:
                     ids, next_attempt_at=utcnow() + timedelta(seconds=after), error=reason[:500]
                 )
 
+        # Its commit wakes the relay: the next claim learns when these rows are due.
         await self._durably(write)
-        self.wake()  # the next claim learns when these rows are due
 
     async def _durably(self, write: Callable[[], Awaitable[_T]]) -> _T:
         """Run a database write, retrying with backoff until it works or the relay stops.

@@ -4,7 +4,8 @@ Open with ``db = await Database.open(path)`` (or ``async with await Database.ope
 db:``). Read through ``db.sellers``, ``db.invites``, ``db.codes``, ``db.charges``, ``db.inbox``
 and ``db.outbox``; write inside ``async with db.write() as tx:`` through ``tx.sellers`` and the
 rest. Repositories return the frozen records below, never rows. Datetimes go in and come out
-timezone-aware UTC; money is an int number of rupiah.
+timezone-aware UTC; money is an int number of rupiah. Whoever delivers the outbox registers with
+``db.add_outbox_listener``: every commit that made messages due calls it, once.
 """
 
 from __future__ import annotations

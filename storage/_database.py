@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
@@ -18,11 +19,13 @@ from ._errors import DatabaseError, DatabasePathError, wrap_sqlite_error
 from ._inbox import InboxRepository
 from ._invites import InviteRepository
 from ._migrations import apply_migrations
-from ._outbox import OutboxRepository
+from ._outbox import OutboxRepository, QueueMark
 from ._sellers import SellerRepository
 from ._sql import Sql
 
 __all__ = ["Database", "Repositories", "Transaction"]
+
+logger = logging.getLogger(__name__)
 
 _BUSY_TIMEOUT_MS = 5000
 
@@ -32,13 +35,13 @@ class Repositories:
 
     __slots__ = ("charges", "codes", "inbox", "invites", "outbox", "sellers")
 
-    def __init__(self, sql: Sql) -> None:
+    def __init__(self, sql: Sql, mark: QueueMark | None = None) -> None:
         self.sellers = SellerRepository(sql)
         self.invites = InviteRepository(sql)
         self.codes = CodeRepository(sql)
         self.charges = ChargeRepository(sql)
         self.inbox = InboxRepository(sql)
-        self.outbox = OutboxRepository(sql)
+        self.outbox = OutboxRepository(sql, mark)
 
 
 class Transaction(Repositories):
@@ -134,6 +137,7 @@ class Database(Repositories):
 
     __slots__ = (
         "_closed",
+        "_listeners",
         "_lock",
         "_reader",
         "_reader_sql",
@@ -151,6 +155,7 @@ class Database(Repositories):
         # SQLite has one writer at a time; the lock queues our writers without busy waits.
         self._lock = asyncio.Lock()
         self._writing_task: asyncio.Task[object] | None = None
+        self._listeners: list[Callable[[], None]] = []
         self._closed = False
 
     @classmethod
@@ -194,12 +199,24 @@ class Database(Repositories):
     ) -> None:
         await self.close()
 
+    def add_outbox_listener(self, listener: Callable[[], None]) -> None:
+        """Call ``listener()`` after every commit that made outbox messages PENDING: queued
+        (due now or later), released or rescheduled. Once per transaction, never after a
+        rollback; not for another process's writes to the same file."""
+        self._listeners.append(listener)
+
+    def remove_outbox_listener(self, listener: Callable[[], None]) -> None:
+        """Stop calling ``listener`` (added by ``add_outbox_listener``)."""
+        self._listeners.remove(listener)
+
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Transaction]:
         """A write transaction: committed on normal exit, rolled back on any exception.
 
         Writers wait for each other in turn. Not re-entrant: opening a second write inside
-        the first, in the same task, raises RuntimeError instead of waiting for ever.
+        the first, in the same task, raises RuntimeError instead of waiting for ever. A
+        commit that made outbox messages PENDING then tells the outbox listeners, so that
+        no caller has to remember to wake whoever delivers them.
         """
         task = asyncio.current_task()
         if task is not None and task is self._writing_task:
@@ -210,6 +227,7 @@ class Database(Repositories):
             if self._closed:  # closed while this writer waited its turn
                 raise DatabaseError("the database is closed")
             self._writing_task = task
+            mark = QueueMark()
             try:
                 # BEGIN is inside the try: a cancellation while it is queued must still be
                 # followed by a ROLLBACK, or the next writer would find the transaction open.
@@ -217,7 +235,7 @@ class Database(Repositories):
                     # IMMEDIATE takes SQLite's write lock now; a DEFERRED read that later
                     # writes can fail with SQLITE_BUSY without honouring busy_timeout.
                     await self._writer_sql.rows("BEGIN IMMEDIATE")
-                    yield Transaction(self._writer_sql)
+                    yield Transaction(self._writer_sql, mark)
                 except BaseException:
                     await self._writer_sql.rollback()
                     raise
@@ -229,6 +247,16 @@ class Database(Repositories):
                     raise
             finally:
                 self._writing_task = None
+        if mark.queued:
+            self._tell_listeners()
+
+    def _tell_listeners(self) -> None:
+        """Call each outbox listener; one that fails is logged, since the commit stands."""
+        for listener in tuple(self._listeners):
+            try:
+                listener()
+            except Exception:
+                logger.exception("an outbox listener failed after a commit")
 
     async def ping(self) -> None:
         """Raise unless the database answers a query."""

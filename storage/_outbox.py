@@ -10,7 +10,7 @@ from ._models import NewMessage, OutboxMessage, OutboxStatus
 from ._sql import Sql
 from ._values import id_array, moment_from_db, moment_to_db, optional_moment_from_db
 
-__all__ = ["OutboxRepository"]
+__all__ = ["OutboxRepository", "QueueMark"]
 
 
 def _message(row: sqlite3.Row) -> OutboxMessage:
@@ -30,6 +30,16 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
     )
 
 
+class QueueMark:
+    """Set inside a write transaction by every statement that makes (or may make) messages
+    PENDING, due now or later: its commit then tells the outbox listeners (``Database.write``)."""
+
+    __slots__ = ("queued",)
+
+    def __init__(self) -> None:
+        self.queued = False
+
+
 class OutboxRepository:
     """Messages: PENDING → SENDING (claimed) → SENT, or back to PENDING, or FAILED for good.
 
@@ -37,10 +47,17 @@ class OutboxRepository:
     writes to the bot (``release_chat``).
     """
 
-    __slots__ = ("_sql",)
+    __slots__ = ("_mark", "_sql")
 
-    def __init__(self, sql: Sql) -> None:
+    def __init__(self, sql: Sql, mark: QueueMark | None = None) -> None:
         self._sql = sql
+        self._mark = QueueMark() if mark is None else mark
+
+    def _queued(self, count: int) -> int:
+        """Note that ``count`` messages became PENDING; returns ``count``."""
+        if count:
+            self._mark.queued = True
+        return count
 
     async def enqueue(
         self,
@@ -86,7 +103,9 @@ class OutboxRepository:
             ],
             "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
         )
-        return len(rows)
+        if held:
+            return len(rows)  # due only once the chat writes: ``release_chat`` tells
+        return self._queued(len(rows))
 
     async def claim_due(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
         """Mark up to ``limit`` due PENDING messages SENDING (attempts + 1), oldest first."""
@@ -128,6 +147,7 @@ class OutboxRepository:
                 " WHERE id IN (SELECT value FROM json_each(?)) AND status = 'sending'",
                 (moment_to_db(next_attempt_at), error, id_array(ids)),
             )
+            self._queued(len(ids))
 
     async def mark_failed(self, ids: Sequence[int], *, error: str) -> None:
         """Give up on unsent messages (a SENT one stays SENT); FAILED, for operators to see."""
@@ -147,6 +167,7 @@ class OutboxRepository:
             " WHERE id = ? AND status IN ('pending', 'held')",
             [(payload, moment_to_db(now), message_id) for message_id, payload in payloads],
         )
+        self._queued(len(payloads))
 
     async def pull_forward(self, *, after: datetime, now: datetime) -> int:
         """Make PENDING messages due after ``after`` due ``now``; say how many.
@@ -158,7 +179,7 @@ class OutboxRepository:
             " WHERE status = 'pending' AND next_attempt_at > ? RETURNING id",
             (moment_to_db(now), moment_to_db(after)),
         )
-        return len(rows)
+        return self._queued(len(rows))
 
     async def hold_chat(self, chat_id: int, *, error: str) -> int:
         """HOLD every unsent message to ``chat_id`` (it refuses the bot); say how many."""
@@ -176,7 +197,7 @@ class OutboxRepository:
             " WHERE chat_id = ? AND status = 'held' RETURNING id",
             (moment_to_db(now), chat_id),
         )
-        return len(rows)
+        return self._queued(len(rows))
 
     async def held_chats(self) -> set[int]:
         """The chats with HELD messages."""
@@ -188,7 +209,7 @@ class OutboxRepository:
         rows = await self._sql.rows(
             "UPDATE outbox SET status = 'pending' WHERE status = 'sending' RETURNING id"
         )
-        return len(rows)
+        return self._queued(len(rows))
 
     async def pending_count(self) -> int:
         """How many messages are still to be sent (PENDING or SENDING)."""

@@ -439,12 +439,9 @@ async def _issue_and_report(
         await _edit(status, text(language, exc.key, **exc.values), InlineKeyboardMarkup([[retry]]))
         return
     except QRISLimitError as exc:
-        context.services.relay.wake()
         await _edit(status, *await _instead_of_qris(context, language, exc.code))
         return
     except IssueError as exc:
-        if exc.operators_alerted:
-            context.services.relay.wake()
         await _edit(status, text(language, exc.key, **exc.values))
         return
     if code is None:

@@ -41,13 +41,14 @@ class Bench:
 
     @property
     def ledger(self) -> Ledger:
-        return Ledger(self.db, [ADMIN], lambda: None, confirm=self.hand_over)
+        return Ledger(self.db, [ADMIN], confirm=self.hand_over)
 
     def start(self, **options: Any) -> Confirmer:
         """A running confirmer (fast, for tests, unless ``options`` say otherwise), given
         what the ledger handed over so far."""
         options = {"grace": 1.0, "max_backoff": 0.2, "rate": 100.0, "burst": 100} | options
-        self.confirmer = Confirmer(self.db, self.pivot, [ADMIN], self.wake, **options)
+        self.confirmer = Confirmer(self.db, self.pivot, [ADMIN], **options)
+        self.db.add_outbox_listener(self.wake)
         self.confirmer.request(self.handed)
         self.confirmer.start()
         return self.confirmer

@@ -54,7 +54,7 @@ async def closed_va(db: Database, suffix: int, expires_in: timedelta | None, **e
 
 
 class Wakes:
-    """Stands in for the relay's ``wake``: counts the calls."""
+    """Stands in for the relay: counts the commits that queued messages."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -115,7 +115,8 @@ async def test_each_expiring_code_is_warned_once_with_a_renew_button(db: Databas
     async with db.write() as tx:
         await tx.codes.deactivate(retired.id, now=NOW)
     wakes = Wakes()
-    watch = ExpiryWatch(db, wakes, interval=60)
+    db.add_outbox_listener(wakes)
+    watch = ExpiryWatch(db, interval=60)
 
     assert await watch.queue_due(NOW) == 2
     assert await watch.queue_due(NOW) == 0  # looked again: nothing twice
@@ -142,19 +143,19 @@ async def test_a_look_that_finds_nothing_takes_no_turn_at_the_writer(
         raise AssertionError("a look with nothing due opened a write transaction")
 
     monkeypatch.setattr(Database, "write", no_writes)
-    assert await ExpiryWatch(db, Wakes(), interval=60).queue_due(NOW) == 0
+    assert await ExpiryWatch(db, interval=60).queue_due(NOW) == 0
 
 
 async def test_many_due_warnings_are_all_queued_in_batches(db: Database) -> None:
     codes = [await closed_va(db, suffix, timedelta(days=1)) for suffix in range(1, 131)]
 
-    assert await ExpiryWatch(db, Wakes(), interval=60).queue_due(NOW) == len(codes)
+    assert await ExpiryWatch(db, interval=60).queue_due(NOW) == len(codes)
     assert len(await warnings(db)) == len(codes)
 
 
 async def test_the_watch_looks_when_it_starts_and_then_every_interval(db: Database) -> None:
     await closed_va(db, 1, timedelta(days=1))
-    watch = ExpiryWatch(db, Wakes(), interval=0.05)
+    watch = ExpiryWatch(db, interval=0.05)
     watch.start()
     try:
         assert watch.running
@@ -182,7 +183,7 @@ async def test_the_relay_sends_the_warning_with_its_button(db: Database) -> None
         relay = Relay(db, bot, (1000,))
         await relay.start()
         try:
-            await ExpiryWatch(db, relay.wake, interval=60).queue_due(NOW)
+            await ExpiryWatch(db, interval=60).queue_due(NOW)
             await wait_for(lambda: _sent(db), timeout=10, what="the warning to be sent")
         finally:
             await relay.stop()

@@ -33,7 +33,7 @@ def looked_up() -> list[Code]:
 
 @pytest.fixture
 def ledger(db: Database, looked_up: list[Code]) -> Ledger:
-    return Ledger(db, [ADMIN], lambda: None, look_up=looked_up.append)
+    return Ledger(db, [ADMIN], look_up=looked_up.append)
 
 
 @pytest.fixture

@@ -55,7 +55,8 @@ async def test_concurrent_callbacks_share_transactions_and_keep_their_running_co
     code = await add_code(db, SELLER)
     writes = CountedWrites(monkeypatch)
     wakes: list[None] = []
-    ledger = Ledger(db, [ADMIN], lambda: wakes.append(None))
+    db.add_outbox_listener(lambda: wakes.append(None))
+    ledger = Ledger(db, [ADMIN])
 
     await asyncio.gather(
         *(ledger.record_callback(body_for(code, f"c{n}", 1_000 * n)) for n in range(1, 11))
@@ -80,7 +81,7 @@ async def test_one_batch_sorts_out_repeats_strangers_and_unreadable_bodies(
 ) -> None:
     first, second = await add_code(db, SELLER), await add_code(db, SELLER)
     writes = CountedWrites(monkeypatch)
-    ledger = Ledger(db, [ADMIN], lambda: None)
+    ledger = Ledger(db, [ADMIN])
     bodies = [
         body_for(first, "c1", 1_000),
         body_for(second, "c2", 2_000),
@@ -128,7 +129,7 @@ async def test_a_failing_callback_fails_alone_and_the_rest_of_its_batch_is_recor
 
     monkeypatch.setattr(OutboxRepository, "enqueue_all", enqueue_unless_bad)
     writes = CountedWrites(monkeypatch)
-    ledger = Ledger(db, [ADMIN], lambda: None)
+    ledger = Ledger(db, [ADMIN])
     charges = ["c1", "c2", "bad", "c3", "c4"]
 
     results = await asyncio.gather(
@@ -157,7 +158,7 @@ async def test_a_batch_holds_at_most_max_batch_callbacks(
 ) -> None:
     code = await add_code(db, SELLER)
     writes = CountedWrites(monkeypatch)
-    ledger = Ledger(db, [ADMIN], lambda: None)
+    ledger = Ledger(db, [ADMIN])
     total = 2 * MAX_BATCH + 2
 
     await asyncio.gather(

@@ -68,7 +68,7 @@ async def test_a_payment_whose_callback_never_came_is_found_and_flagged_late(
         db, SELLER, kind=CodeKind.QRIS, session_id=session.id, client_reference_id="kbrecon1"
     )
     charge = simulator.record_charge(session.id, 42_000, deliver=False)
-    reconciler = Reconciler(db, client, Ledger(db, [], lambda: None), interval=1, rate=50)
+    reconciler = Reconciler(db, client, Ledger(db, []), interval=1, rate=50)
 
     first = await reconciler.run_pass()
     second = await reconciler.run_pass()
@@ -100,7 +100,7 @@ async def test_payments_on_deactivated_codes_are_found_through_429s(
     await deactivate(db, retired)
     simulator.fail_next("GET", "/v2/charges", count=3, status=429)
     # A budget of 4 pages a pass, 2 of them for the sweep; 20 ms between requests.
-    reconciler = Reconciler(db, client, Ledger(db, [], lambda: None), interval=0.16, rate=50)
+    reconciler = Reconciler(db, client, Ledger(db, []), interval=0.16, rate=50)
     assert reconciler.budget == 4
 
     for _ in range(math.ceil(len(codes) / 2)):
@@ -200,7 +200,7 @@ def reconciler_for(
     reconciler = Reconciler(
         db,
         fake,  # type: ignore[arg-type]
-        Ledger(db, [], lambda: None),
+        Ledger(db, []),
         interval=interval,
         rate=rate,
     )
@@ -416,7 +416,7 @@ async def test_a_looked_up_payment_is_recorded_at_once_and_not_flagged_late(
     )
     charge = simulator.record_charge(session.id, 42_000, deliver=False)
     # An hour between passes: only the look-up can find it.
-    reconciler = Reconciler(db, client, Ledger(db, [], lambda: None), interval=3600, rate=50)
+    reconciler = Reconciler(db, client, Ledger(db, []), interval=3600, rate=50)
     reconciler.start()
     try:
         reconciler.lookups.request(code)

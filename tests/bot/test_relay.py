@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from telegram.ext import ExtBot
 
+from bot.alerts import alert_operators
 from bot.notifications import PAYMENT_KIND, TEXT_KIND, PaymentNotice, TextNotice
 from bot.relay import Relay
 from bot.sending import Sender
@@ -96,8 +97,7 @@ async def _count_sent(db: Database, rows: int) -> bool:
 async def test_a_queued_payment_is_sent_once_and_marked_sent(setup: Setup) -> None:
     relay = setup.relay()
     await relay.start()
-    await setup.queue_payment(1)
-    relay.wake()
+    await setup.queue_payment(1)  # its commit wakes the relay
     await run_until_sent(setup, relay, 1)
     await relay.stop()
 
@@ -133,7 +133,6 @@ async def test_a_chat_that_refuses_the_bot_keeps_its_messages_until_the_person_w
     await relay.start()
     await run_until_sent(setup, relay, 2)  # the other chat's payment and the operators' alert
     await setup.queue_payment(3, chat_id=SELLER)  # paid while the seller is still away
-    relay.wake()
     await wait_for(
         lambda: _count_status(setup.db, OutboxStatus.HELD, 2), timeout=5, what="2 held rows"
     )
@@ -338,7 +337,6 @@ async def test_a_locked_database_pauses_delivery_and_it_resumes_by_itself(setup:
         blocker.rollback()
         blocker.close()
     await setup.queue_payment(1)
-    relay.wake()
     await run_until_sent(setup, relay, 1)
     await wait_for(lambda: not relay.recovering, timeout=5, what="the relay to recover")
     await relay.stop()
@@ -361,6 +359,52 @@ async def test_a_clock_set_back_does_not_hold_messages_back(setup: Setup) -> Non
     await relay.stop()
 
     assert setup.payments_reported() == ["1"]
+
+
+async def test_an_alert_queued_without_a_wake_is_delivered(setup: Setup) -> None:
+    """Whoever queues a message need not wake the relay: its commit does."""
+    await setup.queue_payment(1)
+    relay = setup.relay()
+    await relay.start()
+    await run_until_sent(setup, relay, 1)  # the relay has gone idle again
+
+    async with setup.db.write() as tx:
+        await alert_operators(
+            tx,
+            (ADMIN,),
+            "alert.dead_letter",
+            dedupe="d1",
+            now=datetime.now(UTC),
+            inbox_id=7,
+            reason="unreadable",
+        )
+    await run_until_sent(setup, relay, 2)
+    await relay.stop()
+
+    assert "#7" in (setup.telegram.last_message(ADMIN).text or "")
+
+
+async def test_a_message_queued_by_another_process_goes_out_within_the_longest_wait(
+    setup: Setup,
+) -> None:
+    """Another process's commit tells this one nothing: the relay still looks, now and then."""
+    await setup.queue_payment(1)
+    relay = setup.relay(max_backoff=0.5)
+    await relay.start()
+    await run_until_sent(setup, relay, 1)
+
+    async with await Database.open(setup.path) as other, other.write() as tx:
+        await tx.outbox.enqueue(
+            dedupe_key="text:other",
+            chat_id=SELLER,
+            kind=TEXT_KIND,
+            payload=TextNotice(text="from the other process").model_dump_json(),
+            now=datetime.now(UTC),
+        )
+    await run_until_sent(setup, relay, 2)
+    await relay.stop()
+
+    assert setup.telegram.last_message(SELLER).text == "from the other process"
 
 
 async def _rescheduled(db: Database) -> bool:

@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.alerts import alert_operators
+from bot.clock import utcnow
 from bot.texts import text
 from storage import OutboxStatus, SellerStatus
 from tests.e2e.chat import SELLER, is_card, new_seller
@@ -184,3 +186,26 @@ async def test_a_chat_waiting_out_telegrams_limit_does_not_hold_other_sellers(en
     await other.next_message(after=mark, timeout=3)
     assert first.fake.sent_messages(SELLER)[-1].seq < mark  # still waiting
     await first.next_message(after=mark, timeout=10)
+
+
+async def test_an_alert_queued_by_code_that_never_wakes_the_relay_reaches_the_operator(
+    env: BotEnv,
+) -> None:
+    """A feature that queues a message only writes it: the commit wakes delivery."""
+
+    async def alert(inbox_id: int) -> str:
+        mark = env.telegram.mark()
+        async with env.services.db.write() as tx:
+            await alert_operators(
+                tx,
+                env.settings.admin_telegram_ids,
+                "alert.dead_letter",
+                dedupe=f"no-wake-{inbox_id}",
+                now=utcnow(),
+                inbox_id=inbox_id,
+                reason="written by a feature that never calls wake",
+            )
+        return (await env.telegram.wait_for_message(ADMIN_ID, after=mark, timeout=10)).text or ""
+
+    assert "#41" in await alert(41)
+    assert "#42" in await alert(42)  # the relay was idle, with nothing due, when it was queued

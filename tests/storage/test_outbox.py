@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from storage import Database, NewMessage, OutboxMessage, OutboxStatus
 from tests.storage.factories import NOW
 
@@ -188,3 +190,83 @@ async def test_a_message_can_be_queued_for_later_and_released_with_a_new_payload
     found = await db.outbox.by_dedupe_keys(["payment:a", "payment:b", "payment:d"])
     assert set(found) == {"payment:a", "payment:b"}
     assert found["payment:a"].status is OutboxStatus.SENDING
+
+
+class Listener:
+    """Counts the calls a database makes to it after commits."""
+
+    def __init__(self, db: Database) -> None:
+        self.calls = 0
+        db.add_outbox_listener(self)
+
+    def __call__(self) -> None:
+        self.calls += 1
+
+
+async def test_a_commit_that_queued_messages_tells_the_listeners_once(db: Database) -> None:
+    first, second = Listener(db), Listener(db)
+    async with db.write() as tx:
+        await tx.outbox.enqueue_all(
+            [NewMessage(f"paid:{n}", 100, "payment", "{}") for n in (1, 2)], now=NOW
+        )
+        await tx.outbox.enqueue(
+            dedupe_key="paid:3", chat_id=100, kind="payment", payload="{}", now=NOW
+        )
+        assert first.calls == 0  # not before the commit
+    assert (first.calls, second.calls) == (1, 1)
+
+    # Due later (a payment waiting for confirmation): told too, so its time is learnt.
+    later = NewMessage("paid:4", 100, "payment", "{}", due_at=NOW + timedelta(minutes=1))
+    async with db.write() as tx:
+        await tx.outbox.enqueue_all([later], now=NOW)
+    assert first.calls == 2
+
+
+async def test_a_rolled_back_transaction_tells_nobody(db: Database) -> None:
+    listener = Listener(db)
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        async with db.write() as tx:
+            await tx.outbox.enqueue(dedupe_key="k", chat_id=1, kind="text", payload="{}", now=NOW)
+            raise Boom
+    assert await db.outbox.count() == 0
+    assert listener.calls == 0
+
+
+async def test_a_write_that_queues_nothing_tells_nobody(db: Database) -> None:
+    assert await _enqueue(db, "paid:1")
+    listener = Listener(db)
+
+    assert not await _enqueue(db, "paid:1")  # known already: nothing queued
+    [claimed] = await _claim(db)
+    async with db.write() as tx:
+        await tx.outbox.mark_sent([claimed], telegram_message_id=7, now=NOW)
+        await tx.outbox.enqueue(
+            dedupe_key="later", chat_id=5, kind="text", payload="{}", now=NOW, held=True
+        )
+        await tx.invites.create(token="t1", created_by=1, now=NOW, expires_at=NOW)
+    assert listener.calls == 0
+
+    async with db.write() as tx:  # the held message becomes due: told
+        assert await tx.outbox.release_chat(5, now=NOW) == 1
+    assert listener.calls == 1
+
+
+async def test_a_failing_listener_leaves_the_commit_and_the_others_alone(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> None:
+        raise RuntimeError("listener bug")
+
+    db.add_outbox_listener(broken)
+    listener = Listener(db)
+    assert await _enqueue(db, "paid:1")  # no exception: the transaction is committed
+
+    assert listener.calls == 1
+    assert "an outbox listener failed" in caplog.text
+    db.remove_outbox_listener(broken)
+    assert await _enqueue(db, "paid:2")
+    assert listener.calls == 2
