@@ -190,7 +190,8 @@ class ChargeRepository:
     async def day_for_seller(
         self, seller_id: int, start: datetime, end: datetime, *, limit: int
     ) -> SellerDay:
-        """A seller's payments with start <= paid_at < end: count, total and the first few.
+        """A seller's payments with start <= paid_at < end: count, total (and how much of it
+        waits for Pivot's confirmation) and the first few.
 
         The first ``limit`` come in time order, with their code's customer and kind.
         """
@@ -201,11 +202,14 @@ class ChargeRepository:
         # aggregates are uncorrelated subqueries, which SQLite runs once, on charges_by_seller.
         rows = await self._sql.rows(
             """
-            SELECT charges.*, codes.customer AS customer, codes.kind AS kind,
+            SELECT charges.*, codes.customer AS customer, codes.kind AS kind, codes.amount AS expected,
                 (SELECT count(*) FROM charges
                  WHERE seller_id = ?1 AND paid_at >= ?2 AND paid_at < ?3) AS day_count,
                 (SELECT sum(amount) FROM charges
-                 WHERE seller_id = ?1 AND paid_at >= ?2 AND paid_at < ?3) AS day_total
+                 WHERE seller_id = ?1 AND paid_at >= ?2 AND paid_at < ?3) AS day_total,
+                (SELECT coalesce(sum(amount), 0) FROM charges
+                 WHERE seller_id = ?1 AND paid_at >= ?2 AND paid_at < ?3
+                   AND confirmation = 'pending') AS day_unconfirmed
             FROM charges LEFT JOIN codes ON codes.id = charges.code_id
             WHERE charges.seller_id = ?1 AND charges.paid_at >= ?2 AND charges.paid_at < ?3
             ORDER BY charges.paid_at, charges.id LIMIT ?4
@@ -217,11 +221,13 @@ class ChargeRepository:
         return SellerDay(
             count=rows[0]["day_count"],
             total=rows[0]["day_total"],
+            unconfirmed=rows[0]["day_unconfirmed"],
             payments=tuple(
                 SellerPayment(
                     charge=_charge(row),
                     customer=row["customer"],
                     kind=None if row["kind"] is None else CodeKind(row["kind"]),
+                    expected=row["expected"],
                 )
                 for row in rows
             ),

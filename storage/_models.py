@@ -216,6 +216,11 @@ class Charge:
     confirmation: ChargeConfirmation = ChargeConfirmation.CONFIRMED
     confirmed_at: datetime | None = None
 
+    @property
+    def awaiting_confirmation(self) -> bool:
+        """Reported by a callback and not yet confirmed by Pivot's API."""
+        return self.confirmation is ChargeConfirmation.PENDING
+
 
 @dataclass(frozen=True, slots=True)
 class SellerPayment:
@@ -224,6 +229,7 @@ class SellerPayment:
     charge: Charge
     customer: str | None
     kind: CodeKind | None
+    expected: int | None = None  # the code's fixed amount; None for an open amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +239,9 @@ class SellerDay:
     count: int
     total: int  # rupiah
     payments: tuple[SellerPayment, ...]  # the earliest, in time order
+    # Rupiah of the total that Pivot's API has not confirmed yet: a callback is evidence, not
+    # proof, so the seller must see how much of the day still waits (docs/money.md rule 6).
+    unconfirmed: int = 0
 
 
 class InboxOutcome(StrEnum):

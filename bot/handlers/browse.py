@@ -36,13 +36,14 @@ from bot.codebook import (
 from bot.context import Context
 from bot.expiry import is_expired, renewable
 from bot.keyboards import code_data, codes_page_data, pager_row, show_in_place
-from bot.notifications import channel_label
+from bot.notifications import Flag, channel_label
 from bot.paging import Page
 from bot.texts import Safe, text
 
 __all__ = [
     "ask_deactivate",
     "charge_channel",
+    "charge_flags",
     "code_keyboard",
     "code_list_keyboard",
     "codes",
@@ -75,6 +76,16 @@ def charge_channel(language: str, charge: Charge) -> str:
     """How a payment came in: ``QRIS``, ``QRIS · GoPay`` or ``VA BCA``."""
     bank = charge.channel if charge.channel != CodeKind.QRIS.value else None
     return channel_label(language, bank, charge.issuer)
+
+
+def charge_flags(language: str, charge: Charge, expected: int | None) -> str:
+    """What a payment's line warns of, each after " · ": not yet confirmed by Pivot first (the
+    seller must not hand over goods on it), then a wrong amount (``expected`` is the code's),
+    a deactivated code, a payment found late."""
+    flags = [Flag.UNCONFIRMED] if charge.awaiting_confirmation else []
+    flags += sorted(Flag(flag) for flag in charge.flags)
+    shown = format_rupiah(expected or 0)
+    return "".join(" · " + text(language, f"flag.short.{flag}", expected=shown) for flag in flags)
 
 
 def _amount(language: str, code: Code) -> str:
@@ -179,12 +190,7 @@ def render_code_detail(
     if not charges:
         return f"{summary}\n\n{text(language, 'code.payments.empty')}"
     lines = [text(language, "code.payments.title", page=page.number, pages=page.count)]
-    expected = format_rupiah(code.amount or 0)
     for charge in charges:
-        flags = "".join(
-            " · " + text(language, f"flag.short.{flag}", expected=expected)
-            for flag in sorted(charge.flags)
-        )
         lines.append(
             text(
                 language,
@@ -192,7 +198,7 @@ def render_code_detail(
                 time=format_datetime(charge.paid_at, zone),
                 amount=format_rupiah(charge.amount),
                 channel=charge_channel(language, charge),
-                flags=Safe(flags),
+                flags=Safe(charge_flags(language, charge, code.amount)),
             )
         )
     return summary + "\n\n" + "\n".join(lines)

@@ -11,9 +11,9 @@ from telegram.constants import MessageLimit
 from bot.amounts import format_rupiah
 from bot.clock import format_clock, utcnow
 from bot.context import Context
-from bot.handlers.browse import charge_channel
+from bot.handlers.browse import charge_channel, charge_flags
 from bot.reports import SellerDay
-from bot.texts import text
+from bot.texts import Safe, text
 
 __all__ = ["TODAY_LINE_CAP", "render_today", "today"]
 
@@ -22,7 +22,8 @@ _MORE_LINE_ROOM = 64  # room kept for the "…and N more." line
 
 
 def render_today(language: str, day: SellerDay, zone: ZoneInfo, date_shown: date) -> str:
-    """The day's count, total and first payments, capped so even a busy day fits one message."""
+    """The day's count, total (and how much of it Pivot has yet to confirm) and first payments,
+    capped so even a busy day fits one message."""
     shown_day = f"{date_shown:%d/%m/%Y}"
     if not day.count:
         return text(language, "today.empty", date=shown_day)
@@ -35,7 +36,10 @@ def render_today(language: str, day: SellerDay, zone: ZoneInfo, date_shown: date
             total=format_rupiah(day.total),
         )
     ]
-    size = len(lines[0])
+    if day.unconfirmed:
+        lines.append(text(language, "today.unconfirmed", amount=format_rupiah(day.unconfirmed)))
+    heading = len(lines)
+    size = sum(len(line) + 1 for line in lines)
     for payment in day.payments[:TODAY_LINE_CAP]:
         line = text(
             language,
@@ -44,13 +48,14 @@ def render_today(language: str, day: SellerDay, zone: ZoneInfo, date_shown: date
             amount=format_rupiah(payment.charge.amount),
             customer=payment.customer or "—",
             channel=charge_channel(language, payment.charge),
+            flags=Safe(charge_flags(language, payment.charge, payment.expected)),
         )
         # Long (escaped) customer names can fill the message before the line cap does.
         if size + 1 + len(line) > MessageLimit.MAX_TEXT_LENGTH - _MORE_LINE_ROOM:
             break
         lines.append(line)
         size += 1 + len(line)
-    hidden = day.count - (len(lines) - 1)
+    hidden = day.count - (len(lines) - heading)
     if hidden:
         lines.append(text(language, "today.more", count=hidden))
     return "\n".join(lines)

@@ -175,7 +175,8 @@ MESSAGES: dict[str, str] = {
     "expiry.expired": "⌛ The fixed-amount VA {bank} for <b>{customer}</b> ({amount}) expired on <b>{date}</b>: Pivot takes no more payments on it.\n\nNumber: <code>{number}</code>\n\nMake a new code for the same customer and amount with the button below, then send it to the buyer.",
     # Today
     "today.title": "<b>Today</b> ({date}): {count} payments · total <b>{total}</b>",
-    "today.line": "• {time} · <b>{amount}</b> · {customer} · {channel}",
+    "today.line": "• {time} · <b>{amount}</b> · {customer} · {channel}{flags}",
+    "today.unconfirmed": "⏳ {amount} of it not yet confirmed by Pivot: wait before handing over goods.",
     "today.empty": "No payments yet today ({date}).",
     "today.more": "…and {count} more.",
     # Misc

@@ -175,7 +175,8 @@ MESSAGES: dict[str, str] = {
     "expiry.expired": "⌛ VA {bank} bernominal tetap untuk <b>{customer}</b> ({amount}) sudah kedaluwarsa pada <b>{date}</b>: Pivot tidak menerima pembayaran lagi ke nomor ini.\n\nNomor: <code>{number}</code>\n\nBuat kode baru untuk pelanggan dan nominal yang sama dengan tombol di bawah, lalu kirimkan ke pembeli.",
     # Today
     "today.title": "<b>Hari ini</b> ({date}): {count} pembayaran · total <b>{total}</b>",
-    "today.line": "• {time} · <b>{amount}</b> · {customer} · {channel}",
+    "today.line": "• {time} · <b>{amount}</b> · {customer} · {channel}{flags}",
+    "today.unconfirmed": "⏳ {amount} di antaranya belum dikonfirmasi Pivot: tunggu sebelum menyerahkan barang.",
     "today.empty": "Belum ada pembayaran hari ini ({date}).",
     "today.more": "…dan {count} lagi.",
     # Misc
