@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from telegram.constants import MessageLimit
 
 from bot.handlers.today import TODAY_LINE_CAP, render_today
-from storage import Charge, ChargeSource, CodeKind, SellerDay, SellerPayment
+from storage import Charge, ChargeConfirmation, ChargeSource, CodeKind, SellerDay, SellerPayment
 
 WIB = ZoneInfo("Asia/Jakarta")
 DAY = date(2026, 11, 25)
@@ -81,3 +82,26 @@ def test_long_escaped_names_still_fit_one_telegram_message() -> None:
     shown = sum(line.startswith("•") for line in body.splitlines())
     assert shown < TODAY_LINE_CAP
     assert body.endswith(f"…and {100 - shown} more.")
+
+
+def test_a_payment_pivot_has_not_confirmed_is_marked_and_the_day_says_how_much_waits() -> None:
+    confirmed = payment(1, 25_000)
+    waiting = payment(2, 20_000)
+    waiting = replace(
+        waiting, charge=replace(waiting.charge, confirmation=ChargeConfirmation.PENDING)
+    )
+    day = replace(whole_day(confirmed, waiting), unconfirmed=20_000)
+    assert render_today("en", day, WIB, DAY).splitlines() == [
+        "<b>Today</b> (25/11/2026): 2 payments · total <b>Rp 45.000</b>",
+        "⏳ Rp 20.000 of it not yet confirmed by Pivot: wait before handing over goods.",
+        "• 00:01 · <b>Rp 25.000</b> · Bu Ani · QRIS · OVO",
+        "• 00:02 · <b>Rp 20.000</b> · Bu Ani · QRIS · OVO"
+        " · ⏳ not yet confirmed by Pivot: wait before handing over goods",
+    ]
+
+
+def test_a_wrong_amount_is_flagged_against_the_codes_amount() -> None:
+    paid = replace(payment(1, 20_000), expected=25_000)
+    paid = replace(paid, charge=replace(paid.charge, flags=frozenset({"amount_mismatch"})))
+    line = render_today("en", whole_day(paid), WIB, DAY).splitlines()[1]
+    assert line.endswith(" · ⚠️ amount differs (expected Rp 25.000)")

@@ -166,6 +166,24 @@ async def test_day_for_seller_lists_the_first_payments_but_counts_and_totals_all
     assert [payment.charge.pivot_charge_id for payment in day.payments] == ["c1", "c2a", "c2b"]
 
 
+async def test_day_for_seller_says_how_much_waits_for_pivots_confirmation(db: Database) -> None:
+    code = await add_code(db, amount=25_000)
+    open_code = await add_code(db, customer="Sari")
+    await record_charge(db, "confirmed", code, amount=25_000, paid_at=NOW)
+    waiting = ChargeConfirmation.PENDING
+    later = NOW + timedelta(minutes=1)
+    await record_charge(
+        db, "waiting", open_code, amount=20_000, paid_at=later, confirmation=waiting
+    )
+
+    day = await db.charges.day_for_seller(100, NOW, NOW + timedelta(days=1), limit=30)
+    assert (day.count, day.total, day.unconfirmed) == (2, 45_000, 20_000)
+    assert [(p.expected, p.charge.awaiting_confirmation) for p in day.payments] == [
+        (25_000, False),
+        (None, True),
+    ]
+
+
 async def test_day_for_seller_with_no_payment_is_empty(db: Database) -> None:
     code = await add_code(db)
     await record_charge(db, "yesterday", code, paid_at=NOW - timedelta(hours=1))
