@@ -202,7 +202,8 @@ class ChargeRepository:
         # aggregates are uncorrelated subqueries, which SQLite runs once, on charges_by_seller.
         rows = await self._sql.rows(
             """
-            SELECT charges.*, codes.customer AS customer, codes.kind AS kind, codes.amount AS expected,
+            SELECT charges.*, codes.customer AS customer, codes.kind AS kind,
+                codes.amount AS expected,
                 (SELECT count(*) FROM charges
                  WHERE seller_id = ?1 AND paid_at >= ?2 AND paid_at < ?3) AS day_count,
                 (SELECT sum(amount) FROM charges

@@ -28,6 +28,8 @@ __all__ = ["Database", "Repositories", "Transaction"]
 logger = logging.getLogger(__name__)
 
 _BUSY_TIMEOUT_MS = 5000
+# A writer that waited for the others less than this keeps the full timeout for SQLite's lock.
+_SHORTEN_AFTER_MS = 250
 
 
 class Repositories:
@@ -223,7 +225,17 @@ class Database(Repositories):
             raise RuntimeError("db.write() inside db.write(): use the open transaction")
         if self._closed:
             raise DatabaseError("the database is closed")
-        async with self._lock:
+        # One busy timeout bounds the whole wait, for this process's other writers and then
+        # for SQLite's lock: while another process holds the lock, writers queued here would
+        # otherwise wait a timeout each, one after the other, and a callback behind three of
+        # them would be answered after 20 s instead of failing fast so that Pivot retries.
+        waited_from = asyncio.get_running_loop().time()
+        try:
+            async with asyncio.timeout(_BUSY_TIMEOUT_MS / 1000):
+                await self._lock.acquire()
+        except TimeoutError:
+            raise DatabaseError("database is locked: other writers held it too long") from None
+        try:
             if self._closed:  # closed while this writer waited its turn
                 raise DatabaseError("the database is closed")
             self._writing_task = task
@@ -232,9 +244,8 @@ class Database(Repositories):
                 # BEGIN is inside the try: a cancellation while it is queued must still be
                 # followed by a ROLLBACK, or the next writer would find the transaction open.
                 try:
-                    # IMMEDIATE takes SQLite's write lock now; a DEFERRED read that later
-                    # writes can fail with SQLITE_BUSY without honouring busy_timeout.
-                    await self._writer_sql.rows("BEGIN IMMEDIATE")
+                    waited = asyncio.get_running_loop().time() - waited_from
+                    await self._begin(_BUSY_TIMEOUT_MS - int(waited * 1000))
                     yield Transaction(self._writer_sql, mark)
                 except BaseException:
                     await self._writer_sql.rollback()
@@ -247,8 +258,26 @@ class Database(Repositories):
                     raise
             finally:
                 self._writing_task = None
+        finally:
+            self._lock.release()
         if mark.queued:
             self._tell_listeners()
+
+    async def _begin(self, budget_ms: int) -> None:
+        """BEGIN IMMEDIATE, waiting at most ``budget_ms`` for SQLite's write lock.
+
+        IMMEDIATE takes the lock now; a DEFERRED read that later writes can fail with
+        SQLITE_BUSY without honouring busy_timeout. The timeout is changed only for a writer
+        that already waited its turn here, so the usual write costs no extra statement.
+        """
+        if budget_ms >= _BUSY_TIMEOUT_MS - _SHORTEN_AFTER_MS:
+            await self._writer_sql.rows("BEGIN IMMEDIATE")
+            return
+        await self._writer_sql.rows(f"PRAGMA busy_timeout = {max(budget_ms, 1)}")
+        try:
+            await self._writer_sql.rows("BEGIN IMMEDIATE")
+        finally:
+            await self._writer_sql.rows(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
 
     def _tell_listeners(self) -> None:
         """Call each outbox listener; one that fails is logged, since the commit stands."""

@@ -23,6 +23,7 @@ from storage import (
     StorageError,
     _migrations,
 )
+from storage import _database as database_module
 from tests.helpers.servers import wait_for
 from tests.storage.factories import NOW, add_code, add_seller, new_charge
 
@@ -137,6 +138,36 @@ async def test_a_cancelled_writer_rolls_back_and_frees_the_lock(db: Database) ->
         await task
     async with db.write() as tx:
         assert await tx.invites.get("t1") is None
+
+
+async def test_writers_queued_behind_another_process_wait_one_busy_timeout_in_all(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each waiting a whole timeout after the one before it, the third would fail after 3 s: a
+    # callback queued behind other writers would be answered long after Pivot stopped waiting.
+    monkeypatch.setattr(database_module, "_BUSY_TIMEOUT_MS", 1000)
+    async with await Database.open(db_path) as db:
+        loop = asyncio.get_running_loop()
+        blocker = sqlite3.connect(db_path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            started = loop.time()
+
+            async def refused_after() -> float:
+                with pytest.raises(DatabaseError, match="locked"):
+                    async with db.write():
+                        pass
+                return loop.time() - started
+
+            waits = await asyncio.gather(*(refused_after() for _ in range(3)))
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        assert max(waits) < 2.0, waits
+        # The writer that had its wait shortened left the full timeout for the next one.
+        assert await _pragma(db._writer, "busy_timeout") == 1000
+        async with db.write() as tx:
+            await tx.invites.create(token="t1", created_by=1, now=NOW, expires_at=NOW)
 
 
 async def test_a_constraint_violation_is_a_storage_and_a_sqlite_error(db: Database) -> None:
