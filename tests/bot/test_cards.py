@@ -12,7 +12,7 @@ from telegram.constants import ParseMode
 from bot.cards import render_card, send_card
 from pivot_client.simulator import build_static_qris
 from storage import Code, CodeKind, CodeStatus
-from tests.helpers.qr import decode_qr
+from tests.standins import decode_qr
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # 10:00 WIB
 WIB = ZoneInfo("Asia/Jakarta")

@@ -20,8 +20,7 @@ from bot.ledger import Ledger, Unconfirmed, payment_dedupe_key
 from bot.notifications import Flag, PaymentNotice, TextNotice
 from pivot_client.simulator import Charge, Simulator, SimulatorConfig, create_app
 from storage import ChargeConfirmation, Code, CodeKind, Database, OutboxMessage, OutboxStatus
-from tests.helpers.records import add_code, add_seller
-from tests.helpers.servers import serving, wait_for
+from tests.standins import add_code, add_seller, serving, wait_for
 
 ADMIN = 1000
 SELLER = 2000

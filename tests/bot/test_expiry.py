@@ -23,9 +23,7 @@ from bot.notifications import TEXT_KIND, TextNotice
 from bot.relay import Relay
 from bot.sending import Sender
 from storage import Code, CodeKind, Database, OutboxStatus, Role
-from tests.helpers.fake_telegram import FakeTelegram
-from tests.helpers.servers import serving, wait_for
-from tests.storage.factories import NOW, add_code, add_seller
+from tests.standins import NOW, FakeTelegram, add_code, add_seller, serving, wait_for
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 SELLER = 100

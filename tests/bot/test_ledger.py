@@ -27,7 +27,7 @@ from storage import (
     OutboxRepository,
     OutboxStatus,
 )
-from tests.helpers.records import add_code, add_seller, charge_success_body
+from tests.standins import add_code, add_seller, charge_success_body
 
 ADMIN = 1000
 SELLER = 2000

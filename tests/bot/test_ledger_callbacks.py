@@ -13,7 +13,7 @@ import pytest
 import pivot_client
 from bot.ledger import Ledger, Recorded, payment_dedupe_key
 from storage import ChargeSource, Code, Database, InboxOutcome
-from tests.helpers.records import add_code, add_seller, charge_success_body
+from tests.standins import add_code, add_seller, charge_success_body
 
 ADMIN = 1000
 SELLER = 2000

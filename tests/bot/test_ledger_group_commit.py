@@ -13,7 +13,7 @@ import pytest
 from bot.ledger import MAX_BATCH, Ledger, payment_dedupe_key
 from bot.notifications import PaymentNotice
 from storage import Code, Database, InboxOutcome, NewMessage, OutboxRepository, Transaction
-from tests.helpers.records import add_code, add_seller, charge_success_body
+from tests.standins import add_code, add_seller, charge_success_body
 
 ADMIN = 1000
 SELLER = 2000

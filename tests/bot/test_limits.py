@@ -12,7 +12,7 @@ import pytest
 from bot.limits import Limit, LimitReached, SellerLimits, warn_if_filling
 from pivot_client import VARule
 from storage import CodeKind, Database
-from tests.storage.factories import add_code, add_seller
+from tests.standins import add_code, add_seller
 
 ADMIN = 1000
 # 00:30 WIT (Asia/Jayapura, UTC+9) on 6 January 2026.

@@ -19,9 +19,7 @@ from bot.notifications import Flag, PaymentNotice
 from bot.reconcile import Reconciler, worst_case_seconds
 from pivot_client.simulator import Simulator, SimulatorConfig, create_app
 from storage import Code, CodeKind, Database
-from tests.helpers.records import add_code, add_seller
-from tests.helpers.servers import serving, wait_for
-from tests.storage.factories import NOW
+from tests.standins import NOW, add_code, add_seller, serving, wait_for
 
 SELLER = 2000
 

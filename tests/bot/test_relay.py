@@ -22,9 +22,7 @@ from bot.notifications import PAYMENT_KIND, TEXT_KIND, PaymentNotice, TextNotice
 from bot.relay import Relay
 from bot.sending import Sender
 from storage import Database, OutboxStatus, SellerStatus
-from tests.helpers.fake_telegram import TELEGRAM_LIMITS, FakeTelegram
-from tests.helpers.servers import serving, wait_for
-from tests.storage.factories import add_seller
+from tests.standins import TELEGRAM_LIMITS, FakeTelegram, add_seller, serving, wait_for
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 SELLER = 2000

@@ -11,8 +11,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ExtBot
 
 from bot.sending import Sender
-from tests.helpers.fake_telegram import TELEGRAM_LIMITS, FakeTelegram
-from tests.helpers.servers import serving
+from tests.standins import TELEGRAM_LIMITS, FakeTelegram, serving
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 CHAT = 2000

@@ -18,11 +18,16 @@ import pytest
 from bot.clock import utcnow
 from pivot_client.simulator import Charge
 from storage import ChargeSource, Code, InboxOutcome
-from tests.e2e.harness import ADMIN_ID, CALLBACK_KEY, BotEnv, running_bot
 from tests.e2e.test_payments import SELLER, issued_code, payment_messages, settled
-from tests.helpers.fake_telegram import SentMessage
-from tests.helpers.records import add_seller
-from tests.helpers.servers import wait_for
+from tests.standins import (
+    ADMIN_ID,
+    CALLBACK_KEY,
+    BotEnv,
+    SentMessage,
+    add_seller,
+    running_bot,
+    wait_for,
+)
 
 
 @pytest.fixture

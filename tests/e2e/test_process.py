@@ -11,20 +11,23 @@ import pytest
 
 from pivot_client import PivotClient
 from storage import Database
-from tests.e2e.harness import (
+from tests.standins import (
     ADMIN_ID,
     BOT_TOKEN,
     CALLBACK_KEY,
     CLIENT_ID,
     CLIENT_SECRET,
     SECRETS,
+    BotProcess,
+    FakeTelegram,
+    add_code,
+    add_seller,
+    bot_environment,
     free_port,
+    serving,
     stand_ins,
+    wait_for,
 )
-from tests.e2e.process import BotProcess, bot_environment
-from tests.helpers.fake_telegram import FakeTelegram
-from tests.helpers.records import add_code, add_seller
-from tests.helpers.servers import serving, wait_for
 
 SELLER = 2000
 

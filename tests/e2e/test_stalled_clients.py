@@ -18,10 +18,17 @@ from pathlib import Path
 from bot.connections import BODY_TIMEOUT, HEAD_TIMEOUT
 from pivot_client import PivotClient
 from storage import Database
-from tests.e2e.harness import CLIENT_ID, CLIENT_SECRET, free_port, stand_ins
-from tests.e2e.process import BotProcess, bot_environment
-from tests.helpers.records import add_code, add_seller
-from tests.helpers.servers import wait_for
+from tests.standins import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    BotProcess,
+    add_code,
+    add_seller,
+    bot_environment,
+    free_port,
+    stand_ins,
+    wait_for,
+)
 
 SELLER = 2100
 OPEN_FILES = 1024  # a host's usual soft limit

@@ -12,7 +12,6 @@ from pivot_client import (
     PaymentMethodConfigs,
     PivotClient,
 )
-from tests.helpers.servers import wait_for
 from tests.pivot_client import load_fixture
 from tests.pivot_client.fakes import (
     CLIENT_ID,
@@ -25,6 +24,7 @@ from tests.pivot_client.fakes import (
     ok,
     token_answer,
 )
+from tests.standins import wait_for
 
 CONFIGS = "/v2/payment-method-configs"
 

@@ -23,8 +23,7 @@ from storage import (
     StorageError,
     _migrations,
 )
-from tests.helpers.servers import wait_for
-from tests.storage.factories import NOW, add_code, add_seller, new_charge
+from tests.standins import NOW, add_code, add_seller, new_charge, wait_for
 
 
 async def _pragma(conn: aiosqlite.Connection, name: str) -> object:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage import Database, NewMessage, OutboxMessage, OutboxStatus
-from tests.storage.factories import NOW
+from tests.standins import NOW
 
 
 async def _enqueue(db: Database, key: str, *, at: timedelta = timedelta(0)) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,8 +22,10 @@ from bot.services import Services
 from bot.settings import Settings
 from pivot_client.simulator import Simulator, SimulatorConfig, create_app
 from storage import Code
-from tests.helpers.fake_telegram import TELEGRAM_LIMITS, FakeTelegram, FakeUser
-from tests.helpers.servers import serving
+from tests.standins.botapi.fake import FakeTelegram
+from tests.standins.botapi.flood import TELEGRAM_LIMITS
+from tests.standins.botapi.users import FakeUser
+from tests.standins.servers import free_port, serving
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 CLIENT_ID = "e2e-client-id"
@@ -41,14 +42,6 @@ def unpaced_sender() -> Sender:
 
 
 _INVITE_LINK = re.compile(r"https://t\.me/\S+\?start=([A-Za-z0-9_-]+)")
-
-
-def free_port() -> int:
-    """A port nobody listens on right now (the bot binds it a moment later)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @dataclass

@@ -1,10 +1,17 @@
-"""Builders for storage tests: sellers, codes and charges with sensible defaults."""
+"""Records for tests that start from the money rather than the chat: sellers, codes and
+charges in the database or built without one, and the charges and callbacks Pivot would send."""
 
 from __future__ import annotations
 
 import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from pivot_client.simulator import Charge as SimulatedCharge
+from pivot_client.simulator import Session
 from storage import (
     Charge,
     ChargeConfirmation,
@@ -150,3 +157,76 @@ async def record_charge(
             now=paid_at + timedelta(seconds=1),
         )
     return charge
+
+
+def charge_row(charge_id: int, amount: int, **fields: Any) -> Charge:
+    """A recorded charge built without a database: a QRIS callback on code 1 of seller 501,
+    paid and recorded at ``NOW``, unless ``fields`` say otherwise."""
+    charge = Charge(
+        id=charge_id,
+        pivot_charge_id=f"ch-{charge_id}",
+        code_id=1,
+        seller_id=501,
+        session_id="sess",
+        client_reference_id=None,
+        amount=amount,
+        paid_at=NOW,
+        channel="QRIS",
+        issuer=None,
+        reference=None,
+        source=ChargeSource.CALLBACK,
+        flags=frozenset(),
+        recorded_at=NOW,
+    )
+    return replace(charge, **fields)
+
+
+def unrecorded_charge(session: Session, charge_id: str, amount: int) -> SimulatedCharge:
+    """A charge into ``session`` in the simulator's own shape that the simulator never made:
+    what a forged or mistaken callback claims."""
+    return SimulatedCharge(
+        id=charge_id,
+        session_id=session.id,
+        client_reference_id=session.client_reference_id,
+        amount=amount,
+        method_key=session.method_key,
+        method_details=session.method_details,
+        created_at=datetime.now(UTC),
+    )
+
+
+def charge_success_body(
+    session_id: str,
+    client_reference_id: str | None,
+    charges: Sequence[tuple[str, int]],
+    *,
+    status: str = "SUCCESS",
+    event: str = "CHARGE.SUCCESS",
+) -> bytes:
+    """A ``CHARGE.SUCCESS`` (or ``event``) callback for a static VA with ``(charge id, amount)``
+    charges."""
+    details = [
+        {
+            "id": charge_id,
+            "paymentSessionId": session_id,
+            "paymentSessionClientReferenceId": client_reference_id,
+            "amount": {"value": amount, "currency": "IDR"},
+            "status": status,
+            "paidAt": "2026-11-24T07:05:00Z",
+            "virtualAccount": {"channel": "BCA", "virtualAccountNumber": "7663000000000001"},
+        }
+        for charge_id, amount in charges
+    ]
+    body = {
+        "event": event,
+        "data": {
+            "id": session_id,
+            "clientReferenceId": client_reference_id,
+            "amount": {"value": 0, "currency": "IDR"},
+            "paymentType": "MULTIPLE",
+            "status": "ACTIVE",
+            "paymentMethod": {"type": "VIRTUAL_ACCOUNT"},
+            "chargeDetails": details,
+        },
+    }
+    return json.dumps(body).encode()
