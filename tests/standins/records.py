@@ -18,6 +18,7 @@ from storage import (
     ChargeSource,
     Code,
     CodeKind,
+    CodeStatus,
     Database,
     NewCharge,
     Role,
@@ -157,6 +158,33 @@ async def record_charge(
             now=paid_at + timedelta(seconds=1),
         )
     return charge
+
+
+def code_row(code_id: int, **fields: Any) -> Code:
+    """A code built without a database: an ACTIVE QRIS of seller 501 for Bu Ani expecting
+    Rp 25.000, made at ``NOW``, unless ``fields`` say otherwise."""
+    code = Code(
+        id=code_id,
+        seller_id=501,
+        kind=CodeKind.QRIS,
+        bank=None,
+        va_suffix=None,
+        customer="Bu Ani",
+        amount=25_000,
+        request_key="1:2",
+        client_reference_id=f"kb{code_id:030d}",
+        pivot_session_id="sess",
+        qr_content="000201...",
+        va_number=None,
+        merchant_name=None,
+        simulation=True,
+        status=CodeStatus.ACTIVE,
+        failure=None,
+        created_at=NOW,
+        deactivated_at=None,
+        last_payment_at=None,
+    )
+    return replace(code, **fields)
 
 
 def charge_row(charge_id: int, amount: int, **fields: Any) -> Charge:
