@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,10 +29,8 @@ WIB = ZoneInfo("Asia/Jakarta")
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "expiry.db") as database:
-        await add_seller(database, SELLER, language="en")
-        yield database
+def db_seller() -> dict[str, Any]:
+    return {"telegram_id": SELLER, "language": "en"}
 
 
 async def closed_va(db: Database, suffix: int, expires_in: timedelta | None, **extra: Any) -> Code:
