@@ -34,21 +34,24 @@ async def add_seller(
     telegram_id: int = 100,
     *,
     role: Role = Role.SELLER,
+    name: str | None = None,
     language: str = "id",
     timezone: str = "Asia/Jakarta",
+    invited_by: int | None = None,
     now: datetime = NOW,
 ) -> Seller:
-    """An ACTIVE seller (or operator) named after its id, its chat id equal to its user id."""
+    """An ACTIVE seller (or operator), named after its id unless ``name`` is given, its chat id
+    equal to its user id."""
     async with db.write() as tx:
         return await tx.sellers.add(
             telegram_id=telegram_id,
             chat_id=telegram_id,
-            name=f"Seller {telegram_id}",
+            name=f"Seller {telegram_id}" if name is None else name,
             username=None,
             language=language,
             timezone=timezone,
             role=role,
-            invited_by=None,
+            invited_by=invited_by,
             now=now,
         )
 
