@@ -44,6 +44,7 @@ from tests.standins.harness import (
     CLIENT_SECRET,
     SECRETS,
     BotEnv,
+    qris_session,
     running_bot,
     stand_ins,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "new_seller",
     "png_size",
     "press",
+    "qris_session",
     "record_charge",
     "running_bot",
     "say",

@@ -20,6 +20,7 @@ from bot.ledger import CONFIRM_WITHIN
 from bot.sending import Sender
 from bot.services import Services
 from bot.settings import Settings
+from pivot_client import PivotClient
 from pivot_client.simulator import Simulator, SimulatorConfig, create_app
 from storage import Code
 from tests.standins.botapi.fake import FakeTelegram
@@ -42,6 +43,15 @@ def unpaced_sender() -> Sender:
 
 
 _INVITE_LINK = re.compile(r"https://t\.me/\S+\?start=([A-Za-z0-9_-]+)")
+
+
+async def qris_session(pivot_url: str, reference: str) -> str:
+    """The id of a static QRIS session the simulator at ``pivot_url`` makes for ``reference``."""
+    async with PivotClient(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=pivot_url
+    ) as client:
+        session = await client.create_static_payment(client_reference_id=reference, method="QR")
+    return session.id
 
 
 @dataclass
