@@ -33,8 +33,7 @@ from pivot_client import PivotClient, parse_va_rule_overrides
 from pivot_client.qris import parse_tlv
 from pivot_client.simulator import DEFAULT_VA_PREFIXES, Simulator, SimulatorConfig, create_app
 from storage import CodeKind, CodeStatus, Database, Role, Seller
-from tests.pivot_client.fakes import FakeClock
-from tests.standins import add_seller, serving
+from tests.standins import FakeClock, add_seller, serving
 
 ADMIN = 1000
 SELLER = 2001

@@ -9,10 +9,10 @@ from bot.texts import text
 from pivot_client import parse_va_rule_overrides
 from pivot_client.simulator import SimulatorConfig
 from storage import CodeKind, CodeStatus
-from tests.pivot_client.fakes import FakeClock
 from tests.standins import (
     ADMIN_ID,
     SELLER,
+    FakeClock,
     buttons,
     card_after,
     decode_qr,

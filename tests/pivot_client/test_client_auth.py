@@ -17,14 +17,13 @@ from tests.pivot_client.fakes import (
     CLIENT_ID,
     CLIENT_SECRET,
     TOKEN_PATH,
-    FakeClock,
     FakePivot,
     body_of,
     error,
     ok,
     token_answer,
 )
-from tests.standins import wait_for
+from tests.standins import FakeClock, wait_for
 
 CONFIGS = "/v2/payment-method-configs"
 
