@@ -21,9 +21,8 @@ from bot.notifications import TEXT_KIND, TextNotice
 from bot.relay import Relay
 from bot.sending import Sender
 from storage import Code, CodeKind, Database, OutboxStatus, Role
-from tests.standins import NOW, FakeTelegram, add_code, add_seller, serving, wait_for
+from tests.standins import BOT_TOKEN, NOW, FakeTelegram, add_code, add_seller, serving, wait_for
 
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 SELLER = 100
 WIB = ZoneInfo("Asia/Jakarta")
 
@@ -168,10 +167,10 @@ async def _count(db: Database, expected: int) -> bool:
 async def test_the_relay_sends_the_warning_with_its_button(db: Database) -> None:
     code = await closed_va(db, 1, timedelta(days=2))
     await add_seller(db, 1000, role=Role.OPERATOR)
-    telegram = FakeTelegram(token=TOKEN, flood=None)
+    telegram = FakeTelegram(token=BOT_TOKEN, flood=None)
     async with (
         serving(telegram.app) as server,
-        ExtBot(TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender()) as bot,
+        ExtBot(BOT_TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender()) as bot,
     ):
         relay = Relay(db, bot, (1000,))
         await relay.start()

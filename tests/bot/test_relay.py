@@ -22,9 +22,8 @@ from bot.notifications import PAYMENT_KIND, TEXT_KIND, PaymentNotice, TextNotice
 from bot.relay import Relay
 from bot.sending import Sender
 from storage import Database, OutboxStatus, SellerStatus
-from tests.standins import TELEGRAM_LIMITS, FakeTelegram, add_seller, serving, wait_for
+from tests.standins import BOT_TOKEN, TELEGRAM_LIMITS, FakeTelegram, add_seller, serving, wait_for
 
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 SELLER = 2000
 OTHER = 3000
 ADMIN = 1000
@@ -71,11 +70,13 @@ class Setup:
 
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    telegram = FakeTelegram(token=TOKEN, flood=None)
+    telegram = FakeTelegram(token=BOT_TOKEN, flood=None)
     async with (
         serving(telegram.app) as server,
         await Database.open(tmp_path / "relay.db") as db,
-        ExtBot(TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender(base_backoff=0.05)) as bot,
+        ExtBot(
+            BOT_TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender(base_backoff=0.05)
+        ) as bot,
     ):
         yield Setup(db, telegram, bot, tmp_path / "relay.db")
         await telegram.aclose()
