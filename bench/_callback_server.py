@@ -28,7 +28,7 @@ from bot.logs import configure_logging
 from bot.server import EmbeddedServer
 from bot.web import create_web_app
 from storage import Database
-from tests.e2e.harness import ADMIN_ID, CALLBACK_KEY
+from tests.standins import ADMIN_ID, CALLBACK_KEY
 
 CALLBACK_PATH = "/pivot/callback"
 

@@ -19,9 +19,7 @@ import httpx
 
 from bench._common import CACHE
 from storage import Code, CodeKind
-from tests.e2e.harness import CALLBACK_KEY, BotEnv, running_bot
-from tests.helpers.fake_telegram import Call
-from tests.helpers.records import add_code
+from tests.standins import CALLBACK_KEY, BotEnv, Call, add_code, running_bot
 
 __all__ = [
     "CALLBACK_HEADERS",

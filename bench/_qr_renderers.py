@@ -23,7 +23,7 @@ import segno
 
 from bot.qr import QUIET_ZONE_MODULES, render_qr_png
 from pivot_client.simulator import build_static_qris
-from tests.helpers.qr import decode_qr
+from tests.standins import decode_qr
 
 __all__ = ["RENDERERS", "RendererReport", "compare_renderers", "qris_samples"]
 

@@ -30,7 +30,7 @@ from pivot_client.banks import DEFAULT_VA_RULES
 from storage import Database
 from storage._migrations import MIGRATIONS
 from storage._values import moment_to_db
-from tests.helpers.records import charge_success_body
+from tests.standins import charge_success_body
 
 __all__ = ["ScaleData", "scale_database"]
 

@@ -30,9 +30,7 @@ from bench._payments import (
 )
 from bot.amounts import format_rupiah
 from storage import CodeKind
-from tests.e2e.harness import BotEnv
-from tests.helpers.records import add_seller
-from tests.helpers.servers import wait_for
+from tests.standins import BotEnv, add_seller, wait_for
 
 WHAT = "burst: 300 payments on one seller's codes within 10 s"
 FIRST_SELLER = 30_000

@@ -25,8 +25,7 @@ from bot.cards import render_card
 from bot.drafts import Draft
 from bot.qr import render_qr_png
 from storage import CodeKind, Seller
-from tests.e2e.harness import BotEnv
-from tests.helpers.records import add_seller
+from tests.standins import BotEnv, add_seller
 
 WHAT = "code creation inside the bot, QR included"
 TARGET_MS = 50.0

@@ -32,10 +32,7 @@ from bench._payments import (
 )
 from bot.amounts import format_rupiah
 from storage import Code
-from tests.e2e.harness import BotEnv
-from tests.helpers.fake_telegram import TELEGRAM_LIMITS, Call
-from tests.helpers.records import add_seller
-from tests.helpers.servers import wait_for
+from tests.standins import TELEGRAM_LIMITS, BotEnv, Call, add_seller, wait_for
 
 WHAT = "fan-out: 1,000 sellers, 3 payments each within 10 s"
 FIRST_SELLER = 40_000

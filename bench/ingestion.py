@@ -43,8 +43,7 @@ from bench._common import CACHE, REPOSITORY, Outcome, Row, bench_main, median, p
 from bench._common import spread as spread_of
 from bot.ledger import payment_dedupe_key
 from storage import Code, CodeKind, Database
-from tests.e2e.harness import CALLBACK_KEY
-from tests.helpers.records import add_code, add_seller, charge_success_body
+from tests.standins import CALLBACK_KEY, add_code, add_seller, charge_success_body
 
 WHAT = "callback ingestion"
 SELLERS = 20

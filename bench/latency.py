@@ -30,9 +30,7 @@ from bench._payments import (
     simulator_code,
 )
 from storage import Code, CodeKind
-from tests.e2e.harness import BotEnv
-from tests.helpers.records import add_seller
-from tests.helpers.servers import wait_for
+from tests.standins import BotEnv, add_seller, wait_for
 
 WHAT = "callback → sendMessage, light load"
 FIRST_SELLER = 20_000

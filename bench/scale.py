@@ -33,11 +33,16 @@ from bench._scale_data import ScaleData, scale_database
 from bot.codebook import CODES_PER_PAGE, PAYMENTS_PER_PAGE
 from bot.handlers.today import TODAY_LINE_CAP
 from storage import Database
-from tests.e2e.harness import CALLBACK_KEY, free_port, stand_ins
-from tests.e2e.process import REPOSITORY, bot_environment
-from tests.helpers.fake_telegram import FakeTelegram
-from tests.helpers.records import charge_success_body
-from tests.helpers.servers import wait_for
+from tests.standins import (
+    CALLBACK_KEY,
+    REPOSITORY,
+    FakeTelegram,
+    bot_environment,
+    charge_success_body,
+    free_port,
+    stand_ins,
+    wait_for,
+)
 
 WHAT_QUERIES = "10k sellers, 100k codes, 1M charges: queries"
 WHAT_BOT = "10k sellers, 100k codes, 1M charges: the running bot"

@@ -25,12 +25,11 @@ from types import FrameType
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the e2e harness lives in tests/, which is not installed
+sys.path.insert(0, str(ROOT))  # the stand-ins live in tests/, which is not installed
 
 from bot.texts import text  # noqa: E402
 from storage import CodeStatus  # noqa: E402
-from tests.e2e.chat import new_seller  # noqa: E402
-from tests.e2e.harness import BotEnv, running_bot  # noqa: E402
+from tests.standins import BotEnv, new_seller, running_bot  # noqa: E402
 
 PACKAGES = tuple(str(ROOT / name) + "/" for name in ("bot", "storage", "pivot_client"))
 EXCLUDED = str(ROOT / "pivot_client" / "simulator") + "/"

@@ -16,11 +16,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the e2e harness lives in tests/, which is not installed
+sys.path.insert(0, str(ROOT))  # the stand-ins live in tests/, which is not installed
 
 from bot.texts import text  # noqa: E402
-from tests.e2e.harness import running_bot  # noqa: E402
-from tests.helpers.fake_telegram import Edit, FakeUser, SentMessage  # noqa: E402
+from tests.standins import Edit, FakeUser, SentMessage, running_bot  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "chat.svg"
 SELLER = 2000

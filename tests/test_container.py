@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from tests.e2e.process import REPOSITORY
+from tests.standins import REPOSITORY
 
 DOCKERFILE = (REPOSITORY / "Dockerfile").read_text()
 COMPOSE = (REPOSITORY / "compose.yaml").read_text()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +11,7 @@ from telegram.constants import ParseMode
 from bot.cards import render_card, send_card
 from pivot_client.simulator import build_static_qris
 from storage import Code, CodeKind, CodeStatus
-from tests.helpers.qr import decode_qr
+from tests.standins import code_row, decode_qr
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # 10:00 WIB
 WIB = ZoneInfo("Asia/Jakarta")
@@ -31,28 +30,16 @@ VA_NUMBER = "7663000000000042"
 
 def qris(**changes: Any) -> Code:
     """An active QRIS code."""
-    code = Code(
-        id=7,
-        seller_id=2001,
-        kind=CodeKind.QRIS,
-        bank=None,
-        va_suffix=None,
-        customer="Bu Ani",
-        amount=25_000,
-        request_key="1:2",
-        client_reference_id="kb" + "0" * 30,
-        pivot_session_id="session",
-        qr_content=QR_CONTENT,
-        va_number=None,
-        merchant_name="Pivot",  # Pivot's qr.merchantName, as codes made before tag 59 kept it
-        simulation=False,
-        status=CodeStatus.ACTIVE,
-        failure=None,
-        created_at=NOW,
-        deactivated_at=None,
-        last_payment_at=None,
-    )
-    return dataclasses.replace(code, **changes)
+    fields = {
+        "seller_id": 2001,
+        "client_reference_id": "kb" + "0" * 30,
+        "pivot_session_id": "session",
+        "qr_content": QR_CONTENT,
+        "merchant_name": "Pivot",  # Pivot's qr.merchantName, as codes made before tag 59 kept it
+        "simulation": False,
+        "created_at": NOW,
+    }
+    return code_row(7, **(fields | changes))
 
 
 def va(bank: str = "BCA", **changes: Any) -> Code:

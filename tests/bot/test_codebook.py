@@ -26,8 +26,7 @@ from bot.settings import Settings
 from pivot_client import PivotClient
 from pivot_client.simulator import SimulatorConfig, create_app
 from storage import Code, CodeKind, CodeStatus, Database, Seller
-from tests.helpers.records import add_code, add_seller, record_charge
-from tests.helpers.servers import serving
+from tests.standins import add_code, add_seller, record_charge, serving
 
 ANI, BUDI = 100, 200  # two sellers; Budi presses buttons carrying Ani's code ids
 NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)

@@ -33,8 +33,7 @@ from pivot_client import PivotClient, parse_va_rule_overrides
 from pivot_client.qris import parse_tlv
 from pivot_client.simulator import DEFAULT_VA_PREFIXES, Simulator, SimulatorConfig, create_app
 from storage import CodeKind, CodeStatus, Database, Role, Seller
-from tests.helpers.servers import serving
-from tests.pivot_client.fakes import FakeClock
+from tests.standins import FakeClock, add_seller, serving
 
 ADMIN = 1000
 SELLER = 2001
@@ -92,7 +91,7 @@ async def rigged(
             max_retries=0,
         )
         try:
-            seller = await add_seller(db, SELLER)
+            seller = await invited_seller(db, SELLER)
             issuer = CodeIssuer(db, pivot, settings(pivot_va_ranges=va_ranges, **(limits or {})))
             yield Rig(issuer, db, app.state.simulator, pivot, seller)
         finally:
@@ -100,20 +99,9 @@ async def rigged(
             await db.close()
 
 
-async def add_seller(db: Database, telegram_id: int) -> Seller:
-    """An invited seller."""
-    async with db.write() as tx:
-        return await tx.sellers.add(
-            telegram_id=telegram_id,
-            chat_id=telegram_id,
-            name="Sari",
-            username=None,
-            language="id",
-            timezone="Asia/Jakarta",
-            role=Role.SELLER,
-            invited_by=ADMIN,
-            now=NOW,
-        )
+async def invited_seller(db: Database, telegram_id: int) -> Seller:
+    """A seller the operator invited."""
+    return await add_seller(db, telegram_id, name="Sari", invited_by=ADMIN, now=NOW)
 
 
 QRIS = Draft(kind=CodeKind.QRIS, customer="Bu Ani")
@@ -486,7 +474,7 @@ async def test_open_vas_are_limited_per_bank(tmp_path: Path) -> None:
         )
         assert await rig.db.outbox.count() == 0  # the seller's own limit: no operator told
         # A fixed amount, another bank, QRIS and another seller are all still fine.
-        other = await add_seller(rig.db, 3001)
+        other = await invited_seller(rig.db, 3001)
         made = [
             await rig.issuer.issue(rig.seller, va("BCA", 25_000), "8:32"),
             await rig.issuer.issue(rig.seller, va("BRI"), "8:33"),
@@ -499,18 +487,7 @@ async def test_open_vas_are_limited_per_bank(tmp_path: Path) -> None:
 
 async def test_operators_are_held_to_the_same_limits(tmp_path: Path) -> None:
     async with rigged(tmp_path, limits={"seller_codes_per_day": 1}) as rig:
-        async with rig.db.write() as tx:
-            operator = await tx.sellers.add(
-                telegram_id=ADMIN,
-                chat_id=ADMIN,
-                name="Operator",
-                username=None,
-                language="id",
-                timezone="Asia/Jakarta",
-                role=Role.OPERATOR,
-                invited_by=None,
-                now=NOW,
-            )
+        operator = await add_seller(rig.db, ADMIN, role=Role.OPERATOR, name="Operator", now=NOW)
         await rig.issuer.issue(operator, QRIS, "8:40")
 
         with pytest.raises(DailyLimitError):
@@ -696,7 +673,7 @@ async def test_an_active_code_is_returned_without_asking_pivot(tmp_path: Path) -
 
 async def test_keys_are_per_seller(tmp_path: Path) -> None:
     async with rigged(tmp_path) as rig:
-        other = await add_seller(rig.db, 3001)
+        other = await invited_seller(rig.db, 3001)
         mine = await rig.issuer.issue(rig.seller, QRIS.with_amount(None), "1:1")
         theirs = await rig.issuer.issue(other, QRIS.with_amount(None), "1:1")
 

@@ -20,8 +20,7 @@ from bot.ledger import Ledger, Unconfirmed, payment_dedupe_key
 from bot.notifications import Flag, PaymentNotice, TextNotice
 from pivot_client.simulator import Charge, Simulator, SimulatorConfig, create_app
 from storage import ChargeConfirmation, Code, CodeKind, Database, OutboxMessage, OutboxStatus
-from tests.helpers.records import add_code, add_seller
-from tests.helpers.servers import serving, wait_for
+from tests.standins import add_code, add_seller, serving, unrecorded_charge, wait_for
 
 ADMIN = 1000
 SELLER = 2000
@@ -100,15 +99,7 @@ class Bench:
         whatever Pivot has."""
         assert code.pivot_session_id is not None
         session = self.simulator.sessions[code.pivot_session_id]
-        charge = Charge(
-            id=charge_id,
-            session_id=session.id,
-            client_reference_id=session.client_reference_id,
-            amount=amount,
-            method_key=session.method_key,
-            method_details=session.method_details,
-            created_at=datetime.now(UTC),
-        )
+        charge = unrecorded_charge(session, charge_id, amount)
         body = {"event": "CHARGE.SUCCESS", "data": session.to_json([charge])}
         await self.ledger.record_callback(json.dumps(body).encode())
 

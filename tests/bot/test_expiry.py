@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,20 +21,15 @@ from bot.notifications import TEXT_KIND, TextNotice
 from bot.relay import Relay
 from bot.sending import Sender
 from storage import Code, CodeKind, Database, OutboxStatus, Role
-from tests.helpers.fake_telegram import FakeTelegram
-from tests.helpers.servers import serving, wait_for
-from tests.storage.factories import NOW, add_code, add_seller
+from tests.standins import BOT_TOKEN, NOW, FakeTelegram, add_code, add_seller, serving, wait_for
 
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 SELLER = 100
 WIB = ZoneInfo("Asia/Jakarta")
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "expiry.db") as database:
-        await add_seller(database, SELLER, language="en")
-        yield database
+def db_seller() -> dict[str, Any]:
+    return {"telegram_id": SELLER, "language": "en"}
 
 
 async def closed_va(db: Database, suffix: int, expires_in: timedelta | None, **extra: Any) -> Code:
@@ -175,10 +168,10 @@ async def _count(db: Database, expected: int) -> bool:
 async def test_the_relay_sends_the_warning_with_its_button(db: Database) -> None:
     code = await closed_va(db, 1, timedelta(days=2))
     await add_seller(db, 1000, role=Role.OPERATOR)
-    telegram = FakeTelegram(token=TOKEN, flood=None)
+    telegram = FakeTelegram(token=BOT_TOKEN, flood=None)
     async with (
         serving(telegram.app) as server,
-        ExtBot(TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender()) as bot,
+        ExtBot(BOT_TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender()) as bot,
     ):
         relay = Relay(db, bot, (1000,))
         await relay.start()

@@ -13,7 +13,8 @@ from bot.handlers.browse import (
     render_code_list,
 )
 from bot.paging import Page
-from storage import Charge, ChargeSource, Code, CodeKind, CodeStatus, CodeSummary
+from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary
+from tests.standins import charge_row, code_row
 
 WIB = ZoneInfo("Asia/Jakarta")
 CREATED = datetime(2026, 11, 24, 7, 5, tzinfo=UTC)  # 14:05 WIB
@@ -22,48 +23,25 @@ UNTIL = CREATED + timedelta(days=30)  # 24/12/2026 14:05 WIB
 
 
 def make_code(code_id: int = 17, **changes: object) -> Code:
-    code = Code(
-        id=code_id,
-        seller_id=501,
-        kind=CodeKind.VA,
-        bank="BCA",
-        va_suffix=42,
-        customer="Bu Ani",
-        amount=25_000,
-        request_key="1:2",
-        client_reference_id=f"kb{code_id:030d}",
-        pivot_session_id="sess",
-        qr_content=None,
-        va_number="1234500042",
-        merchant_name=None,
-        simulation=True,
-        status=CodeStatus.ACTIVE,
-        failure=None,
-        created_at=CREATED,
-        deactivated_at=None,
-        last_payment_at=None,
-    )
-    return replace(code, **changes)
+    fields = {
+        "kind": CodeKind.VA,
+        "bank": "BCA",
+        "va_suffix": 42,
+        "qr_content": None,
+        "va_number": "1234500042",
+        "created_at": CREATED,
+    }
+    return code_row(code_id, **(fields | changes))
 
 
 def make_charge(charge_id: int, amount: int, **changes: object) -> Charge:
-    charge = Charge(
-        id=charge_id,
-        pivot_charge_id=f"ch-{charge_id}",
-        code_id=17,
-        seller_id=501,
-        session_id="sess",
-        client_reference_id=None,
-        amount=amount,
-        paid_at=datetime(2026, 11, 25, 16, 59, tzinfo=UTC),  # 23:59 WIB
-        channel="BCA",
-        issuer=None,
-        reference=None,
-        source=ChargeSource.CALLBACK,
-        flags=frozenset(),
-        recorded_at=CREATED,
-    )
-    return replace(charge, **changes)
+    fields: dict[str, object] = {
+        "code_id": 17,
+        "paid_at": datetime(2026, 11, 25, 16, 59, tzinfo=UTC),  # 23:59 WIB
+        "channel": "BCA",
+        "recorded_at": CREATED,
+    }
+    return charge_row(charge_id, amount, **(fields | changes))
 
 
 def test_kind_label_names_the_bank_of_a_va() -> None:

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 from telegram.constants import MessageLimit
 
 from bot.handlers.today import TODAY_LINE_CAP, render_today
-from storage import Charge, ChargeConfirmation, ChargeSource, CodeKind, SellerDay, SellerPayment
+from storage import ChargeConfirmation, CodeKind, SellerDay, SellerPayment
+from tests.standins import charge_row
 
 WIB = ZoneInfo("Asia/Jakarta")
 DAY = date(2026, 11, 25)
@@ -15,20 +16,11 @@ MIDNIGHT_WIB = datetime(2026, 11, 24, 17, 0, tzinfo=UTC)
 
 
 def payment(number: int, amount: int, *, customer: str | None = "Bu Ani") -> SellerPayment:
-    charge = Charge(
-        id=number,
-        pivot_charge_id=f"ch-{number}",
-        code_id=1,
-        seller_id=501,
-        session_id="sess",
-        client_reference_id=None,
-        amount=amount,
+    charge = charge_row(
+        number,
+        amount,
         paid_at=MIDNIGHT_WIB + timedelta(minutes=number),
-        channel="QRIS",
         issuer="OVO",
-        reference=None,
-        source=ChargeSource.CALLBACK,
-        flags=frozenset(),
         recorded_at=MIDNIGHT_WIB,
     )
     return SellerPayment(charge=charge, customer=customer, kind=CodeKind.QRIS)

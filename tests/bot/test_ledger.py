@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,17 +25,10 @@ from storage import (
     OutboxRepository,
     OutboxStatus,
 )
-from tests.helpers.records import add_code, add_seller, charge_success_body
+from tests.bot import SELLER
+from tests.standins import add_code, add_seller, charge_success_body
 
 ADMIN = 1000
-SELLER = 2000
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "ledger.db") as database:
-        await add_seller(database, SELLER)
-        yield database
 
 
 class Wakes:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,17 +11,10 @@ import pytest
 import pivot_client
 from bot.ledger import Ledger, Recorded, payment_dedupe_key
 from storage import ChargeSource, Code, Database, InboxOutcome
-from tests.helpers.records import add_code, add_seller, charge_success_body
+from tests.bot import SELLER
+from tests.standins import add_code, charge_success_body
 
 ADMIN = 1000
-SELLER = 2000
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "ledger.db") as database:
-        await add_seller(database, SELLER)
-        yield database
 
 
 @pytest.fixture

@@ -6,17 +6,16 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from bot.ledger import MAX_BATCH, Ledger, payment_dedupe_key
 from bot.notifications import PaymentNotice
 from storage import Code, Database, InboxOutcome, NewMessage, OutboxRepository, Transaction
-from tests.helpers.records import add_code, add_seller, charge_success_body
+from tests.bot import SELLER
+from tests.standins import add_code, charge_success_body
 
 ADMIN = 1000
-SELLER = 2000
 
 
 class CountedWrites:
@@ -33,13 +32,6 @@ class CountedWrites:
                 yield tx
 
         monkeypatch.setattr(Database, "write", counted)
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "ledger.db") as database:
-        await add_seller(database, SELLER)
-        yield database
 
 
 def body_for(code: Code, charge_id: str, amount: int) -> bytes:

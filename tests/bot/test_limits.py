@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.limits import Limit, LimitReached, SellerLimits, warn_if_filling
 from pivot_client import VARule
 from storage import CodeKind, Database
-from tests.storage.factories import add_code, add_seller
+from tests.standins import add_code
 
 ADMIN = 1000
 # 00:30 WIT (Asia/Jayapura, UTC+9) on 6 January 2026.
@@ -21,11 +20,9 @@ LIMITS = SellerLimits(codes_per_day=3, open_va_per_bank=2)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A fresh database with seller 100, whose day runs on WIT."""
-    async with await Database.open(tmp_path / "kodebayar.db") as database:
-        await add_seller(database, 100, timezone="Asia/Jayapura", now=MORNING)
-        yield database
+def db_seller() -> dict[str, Any]:
+    """Seller 100, whose day runs on WIT."""
+    return {"telegram_id": 100, "timezone": "Asia/Jayapura", "now": MORNING}
 
 
 async def check(db: Database, *, bank: str | None = None, open_amount: bool = False) -> object:

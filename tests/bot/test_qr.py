@@ -3,7 +3,7 @@ from __future__ import annotations
 import png
 
 from bot.qr import QUIET_ZONE_MODULES, render_qr_png
-from tests.helpers.qr import decode_qr, png_size
+from tests.standins import decode_qr, png_size
 
 STATIC_QRIS = (
     "00020101021126570011ID.CO.BANKNEOCOMMERCE.WWW01189360049080000798050212000560139907"

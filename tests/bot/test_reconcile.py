@@ -9,7 +9,6 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
@@ -19,18 +18,8 @@ from bot.notifications import Flag, PaymentNotice
 from bot.reconcile import Reconciler, worst_case_seconds
 from pivot_client.simulator import Simulator, SimulatorConfig, create_app
 from storage import Code, CodeKind, Database
-from tests.helpers.records import add_code, add_seller
-from tests.helpers.servers import serving, wait_for
-from tests.storage.factories import NOW
-
-SELLER = 2000
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "reconcile.db") as database:
-        await add_seller(database, SELLER)
-        yield database
+from tests.bot import SELLER
+from tests.standins import NOW, add_code, serving, wait_for
 
 
 @pytest.fixture

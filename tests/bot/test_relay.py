@@ -23,11 +23,8 @@ from bot.notifications import PAYMENT_KIND, TEXT_KIND, PaymentNotice, TextNotice
 from bot.relay import Relay
 from bot.sending import Sender
 from storage import Database, OutboxStatus, SellerStatus
-from tests.helpers.fake_telegram import TELEGRAM_LIMITS, FakeTelegram
-from tests.helpers.servers import serving, wait_for
-from tests.storage.factories import add_seller
+from tests.standins import BOT_TOKEN, TELEGRAM_LIMITS, FakeTelegram, add_seller, serving, wait_for
 
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 SELLER = 2000
 OTHER = 3000
 ADMIN = 1000
@@ -74,11 +71,13 @@ class Setup:
 
 @pytest.fixture
 async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
-    telegram = FakeTelegram(token=TOKEN, flood=None)
+    telegram = FakeTelegram(token=BOT_TOKEN, flood=None)
     async with (
         serving(telegram.app) as server,
         await Database.open(tmp_path / "relay.db") as db,
-        ExtBot(TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender(base_backoff=0.05)) as bot,
+        ExtBot(
+            BOT_TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender(base_backoff=0.05)
+        ) as bot,
     ):
         yield Setup(db, telegram, bot, tmp_path / "relay.db")
         await telegram.aclose()

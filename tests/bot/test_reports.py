@@ -10,7 +10,7 @@ import pytest
 
 from bot.reports import Reports
 from storage import Database
-from tests.helpers.records import add_code, add_seller, record_charge
+from tests.standins import add_code, add_seller, record_charge
 
 # 25/11/2026 in WIT (Asia/Jayapura, UTC+9) runs from 24/11 15:00 UTC to 25/11 15:00 UTC.
 WIT_MIDNIGHT = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

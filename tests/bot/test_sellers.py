@@ -20,7 +20,7 @@ from bot.sellers import (
     Verdict,
 )
 from storage import Database, Role, SellerStatus, Transaction
-from tests.storage.factories import add_seller
+from tests.standins import add_seller
 
 OPERATOR = 1000
 SELLER = 100
@@ -54,7 +54,7 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def person(telegram_id: int = SELLER, **changes: object) -> Person:
-    """The person as ``tests.storage.factories.add_seller`` stores them."""
+    """The person as ``tests.standins.add_seller`` stores them."""
     written = Person(
         telegram_id=telegram_id, chat_id=telegram_id, name=f"Seller {telegram_id}", username=None
     )

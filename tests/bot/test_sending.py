@@ -11,10 +11,8 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import ExtBot
 
 from bot.sending import Sender
-from tests.helpers.fake_telegram import TELEGRAM_LIMITS, FakeTelegram
-from tests.helpers.servers import serving
+from tests.standins import BOT_TOKEN, TELEGRAM_LIMITS, FakeTelegram, serving
 
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 CHAT = 2000
 
 
@@ -25,11 +23,11 @@ class Setup:
 
 @pytest.fixture
 async def setup() -> AsyncIterator[Setup]:
-    telegram = FakeTelegram(token=TOKEN, flood=TELEGRAM_LIMITS)
+    telegram = FakeTelegram(token=BOT_TOKEN, flood=TELEGRAM_LIMITS)
     sender = Sender(base_backoff=0.02, max_retry_after=5)
     async with (
         serving(telegram.app) as server,
-        ExtBot(TOKEN, base_url=f"{server.url}/bot", rate_limiter=sender) as bot,
+        ExtBot(BOT_TOKEN, base_url=f"{server.url}/bot", rate_limiter=sender) as bot,
     ):
         yield Setup(telegram, bot, sender)
         await telegram.aclose()

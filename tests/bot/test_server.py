@@ -24,7 +24,7 @@ from bot.connections import (
 )
 from bot.server import EmbeddedServer
 from bot.web import create_web_app
-from tests.helpers.servers import wait_for
+from tests.standins import wait_for
 
 KEY = "callback-key-123"
 HEAD = 0.4

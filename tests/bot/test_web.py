@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from bot.web import MAX_BODY_BYTES, create_web_app
-from tests.helpers.servers import serving
+from tests.standins import serving
 
 KEY = "callback-key-123"
 SECRET = "webhook-secret-456"

@@ -9,12 +9,13 @@ from bot.clock import utcnow
 from bot.drafts import Draft
 from bot.texts import text
 from storage import CodeKind, SellerStatus
-from tests.e2e.chat import (
+from tests.standins import (
+    ADMIN_ID,
+    running_bot,
     say,
     settle,
+    wait_for,
 )
-from tests.e2e.harness import ADMIN_ID, running_bot
-from tests.helpers.servers import wait_for
 
 
 def refused(telegram_id: int) -> str:

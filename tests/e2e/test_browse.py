@@ -8,11 +8,17 @@ from pathlib import Path
 from bot.drafts import Draft
 from bot.texts import text
 from storage import Code, CodeKind, CodeStatus
-from tests.e2e.chat import say, settle
-from tests.e2e.harness import BotEnv, running_bot
-from tests.helpers.fake_telegram import Edit, FakeUser, SentMessage
-from tests.helpers.qr import decode_qr
-from tests.helpers.servers import wait_for
+from tests.standins import (
+    BotEnv,
+    Edit,
+    FakeUser,
+    SentMessage,
+    decode_qr,
+    running_bot,
+    say,
+    settle,
+    wait_for,
+)
 
 
 async def press(user: FakeUser, message_id: int, data: str) -> Edit:

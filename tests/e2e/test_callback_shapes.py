@@ -9,20 +9,24 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from bot.clock import utcnow
-from pivot_client.simulator import Charge
 from storage import ChargeSource, Code, InboxOutcome
-from tests.e2e.harness import ADMIN_ID, CALLBACK_KEY, BotEnv, running_bot
 from tests.e2e.test_payments import SELLER, issued_code, payment_messages, settled
-from tests.helpers.fake_telegram import SentMessage
-from tests.helpers.records import add_seller
-from tests.helpers.servers import wait_for
+from tests.standins import (
+    ADMIN_ID,
+    CALLBACK_KEY,
+    BotEnv,
+    SentMessage,
+    add_seller,
+    running_bot,
+    unrecorded_charge,
+    wait_for,
+)
 
 
 @pytest.fixture
@@ -102,15 +106,7 @@ def forged_body(
     written verbatim into the JSON (so ``"1e308"`` is a number literal)."""
     assert code.pivot_session_id is not None
     session = env.simulator.sessions[code.pivot_session_id]
-    charge = Charge(
-        id=charge_id,
-        session_id=session.id,
-        client_reference_id=session.client_reference_id,
-        amount=1,
-        method_key=session.method_key,
-        method_details=session.method_details,
-        created_at=datetime.now(UTC),
-    ).to_json()
+    charge = unrecorded_charge(session, charge_id, 1).to_json()
     charge["amount"] = {"value": "@VALUE@", "currency": currency}
     data = session.to_json([]) | {"chargeDetails": [charge]}
     text = json.dumps({"event": "CHARGE.SUCCESS", "data": data})

@@ -29,11 +29,22 @@ import pytest
 from pivot_client import PivotClient
 from pivot_client.simulator import SimulatorConfig, create_app
 from storage import Database
-from tests.e2e.harness import BOT_TOKEN, CALLBACK_KEY, CLIENT_ID, CLIENT_SECRET, free_port
-from tests.e2e.process import BotProcess, bot_environment
-from tests.helpers.fake_telegram import TELEGRAM_LIMITS, FakeTelegram, RandomFaults
-from tests.helpers.servers import serving, wait_for
-from tests.storage.factories import add_code, add_seller
+from tests.standins import (
+    BOT_TOKEN,
+    CALLBACK_KEY,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    TELEGRAM_LIMITS,
+    BotProcess,
+    FakeTelegram,
+    RandomFaults,
+    add_code,
+    add_seller,
+    bot_environment,
+    free_port,
+    serving,
+    wait_for,
+)
 
 SEED = int(os.environ.get("CHAOS_SEED", "20261129"))
 SELLERS = list(range(5001, 5031))

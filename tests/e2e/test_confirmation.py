@@ -6,11 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage import ChargeConfirmation, OutboxStatus
-from tests.e2e.harness import ADMIN_ID, BotEnv, running_bot
 from tests.e2e.test_payments import SELLER, issued_code, payment_messages, post_callback, settled
-from tests.helpers.fake_telegram import SentMessage
-from tests.helpers.records import add_seller, charge_success_body
-from tests.helpers.servers import wait_for
+from tests.standins import (
+    ADMIN_ID,
+    BotEnv,
+    SentMessage,
+    add_seller,
+    charge_success_body,
+    running_bot,
+    wait_for,
+)
 
 UNCONFIRMED = "not yet confirmed"
 

@@ -18,10 +18,18 @@ from bot.alerts import alert_operators
 from bot.clock import utcnow
 from bot.texts import text
 from storage import OutboxStatus, SellerStatus
-from tests.e2e.chat import SELLER, is_card, new_seller
-from tests.e2e.harness import ADMIN_ID, CALLBACK_KEY, BotEnv, running_bot
-from tests.helpers.fake_telegram import FakeUser, SentMessage
-from tests.helpers.servers import wait_for
+from tests.standins import (
+    ADMIN_ID,
+    CALLBACK_KEY,
+    SELLER,
+    BotEnv,
+    FakeUser,
+    SentMessage,
+    is_card,
+    new_seller,
+    running_bot,
+    wait_for,
+)
 
 
 @pytest.fixture

@@ -14,10 +14,19 @@ from bot.clock import format_date, format_datetime, utcnow
 from bot.texts import text
 from pivot_client import CLOSED_STATIC_VA_LIFETIME, UnprocessableEntityError
 from storage import Code, CodeStatus
-from tests.e2e.chat import SELLER, card_after, is_card, new_seller, say
-from tests.e2e.harness import BotEnv, running_bot
-from tests.helpers.fake_telegram import Edit, FakeUser, SentMessage
-from tests.helpers.servers import wait_for
+from tests.standins import (
+    SELLER,
+    BotEnv,
+    Edit,
+    FakeUser,
+    SentMessage,
+    card_after,
+    is_card,
+    new_seller,
+    running_bot,
+    say,
+    wait_for,
+)
 
 WIB = ZoneInfo("Asia/Jakarta")  # the sellers' default zone
 LIFETIME = timedelta(seconds=4)  # Pivot's 30 days, shortened

@@ -12,18 +12,19 @@ import httpx
 import pytest
 
 from bot.app import NO_OPERATORS
-from tests.e2e.harness import (
+from tests.standins import (
     BOT_TOKEN,
     CALLBACK_KEY,
     CLIENT_ID,
     CLIENT_SECRET,
+    REPOSITORY,
     BotEnv,
+    BotProcess,
     free_port,
     running_bot,
     stand_ins,
+    wait_for,
 )
-from tests.e2e.process import REPOSITORY, BotProcess
-from tests.helpers.servers import wait_for
 
 NEWCOMER = 4242
 

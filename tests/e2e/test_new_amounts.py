@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.texts import text
-from tests.e2e.chat import SELLER, buttons, card_after, new_seller, say, to_amount
-from tests.e2e.harness import running_bot
+from tests.standins import SELLER, buttons, card_after, new_seller, running_bot, say, to_amount
 
 FORMS = [
     ("25000", 25_000, "Rp 25.000"),

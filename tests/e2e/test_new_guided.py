@@ -10,19 +10,20 @@ import bot.handlers.new as new_handlers
 from bot.texts import text
 from pivot_client.simulator import DEFAULT_VA_PREFIXES
 from storage import CodeKind, CodeStatus
-from tests.e2e.chat import (
+from tests.standins import (
     SELLER,
+    BotEnv,
     buttons,
     card_after,
+    decode_qr,
     is_card,
     new_seller,
     press,
+    running_bot,
     say,
     to_amount,
+    wait_for,
 )
-from tests.e2e.harness import BotEnv, running_bot
-from tests.helpers.qr import decode_qr
-from tests.helpers.servers import wait_for
 
 
 async def single_session(env: BotEnv) -> dict[str, object]:

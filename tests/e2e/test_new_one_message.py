@@ -6,9 +6,17 @@ from pathlib import Path
 
 from bot.texts import text
 from storage import CodeKind, CodeStatus
-from tests.e2e.chat import SELLER, buttons, card_after, new_seller, press, say
-from tests.e2e.harness import ADMIN_ID, running_bot
-from tests.helpers.qr import decode_qr
+from tests.standins import (
+    ADMIN_ID,
+    SELLER,
+    buttons,
+    card_after,
+    decode_qr,
+    new_seller,
+    press,
+    running_bot,
+    say,
+)
 
 BANKS = "BCA, BRI, MANDIRI, BNI, BSI, CIMB, PERMATA, BNC"  # the simulator's, in its order
 

@@ -12,10 +12,16 @@ import httpx
 import pytest
 
 from storage import Code, CodeKind, InboxOutcome
-from tests.e2e.harness import ADMIN_ID, CALLBACK_KEY, BotEnv, running_bot
-from tests.helpers.fake_telegram import SentMessage
-from tests.helpers.records import add_code, add_seller
-from tests.helpers.servers import wait_for
+from tests.standins import (
+    ADMIN_ID,
+    CALLBACK_KEY,
+    BotEnv,
+    SentMessage,
+    add_code,
+    add_seller,
+    running_bot,
+    wait_for,
+)
 
 SELLER = 2000
 

@@ -9,10 +9,19 @@ from bot.texts import text
 from pivot_client import parse_va_rule_overrides
 from pivot_client.simulator import SimulatorConfig
 from storage import CodeKind, CodeStatus
-from tests.e2e.chat import SELLER, buttons, card_after, is_card, new_seller, press, say
-from tests.e2e.harness import ADMIN_ID, running_bot
-from tests.helpers.qr import decode_qr
-from tests.pivot_client.fakes import FakeClock
+from tests.standins import (
+    ADMIN_ID,
+    SELLER,
+    FakeClock,
+    buttons,
+    card_after,
+    decode_qr,
+    is_card,
+    new_seller,
+    press,
+    running_bot,
+    say,
+)
 
 # Pivot's fixed top-level message of every 400 api_validation_error.
 GENERIC_400 = "The request was invalid, or an error occurred in downstream provider"

@@ -9,22 +9,24 @@ from pathlib import Path
 
 import pytest
 
-from pivot_client import PivotClient
 from storage import Database
-from tests.e2e.harness import (
+from tests.standins import (
     ADMIN_ID,
     BOT_TOKEN,
     CALLBACK_KEY,
-    CLIENT_ID,
     CLIENT_SECRET,
     SECRETS,
+    BotProcess,
+    FakeTelegram,
+    add_code,
+    add_seller,
+    bot_environment,
     free_port,
+    qris_session,
+    serving,
     stand_ins,
+    wait_for,
 )
-from tests.e2e.process import BotProcess, bot_environment
-from tests.helpers.fake_telegram import FakeTelegram
-from tests.helpers.records import add_code, add_seller
-from tests.helpers.servers import serving, wait_for
 
 SELLER = 2000
 
@@ -104,7 +106,7 @@ async def test_killed_after_the_200_and_before_the_message_it_arrives_after_a_re
             await first.wait_ready(f"http://127.0.0.1:{port}")
             async with await Database.open(database) as db:
                 await add_seller(db, SELLER, language="en")
-                session = await _qris_session(pivot_url)
+                session = await qris_session(pivot_url, "kbcrash1")
                 code = await add_code(
                     db, SELLER, session_id=session, client_reference_id="kbcrash1"
                 )
@@ -143,14 +145,6 @@ async def test_killed_after_the_200_and_before_the_message_it_arrives_after_a_re
     assert "Rp 20.000" in (message.text or "")
     assert len(telegram.sent_messages(SELLER)) == 1
     assert charge.id
-
-
-async def _qris_session(pivot_url: str) -> str:
-    async with PivotClient(
-        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=pivot_url
-    ) as client:
-        session = await client.create_static_payment(client_reference_id="kbcrash1", method="QR")
-    return session.id
 
 
 _INVITE = re.compile(r"\?start=([A-Za-z0-9_-]+)")

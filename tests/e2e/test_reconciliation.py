@@ -7,9 +7,8 @@ from pathlib import Path
 
 from bot.clock import utcnow
 from storage import ChargeSource
-from tests.e2e.harness import running_bot
 from tests.e2e.test_payments import SELLER, issued_code
-from tests.helpers.records import add_seller
+from tests.standins import add_seller, running_bot
 
 
 async def test_a_lost_payment_on_a_deactivated_code_is_reported_late(tmp_path: Path) -> None:

@@ -12,10 +12,18 @@ from bot.clock import day_bounds, format_datetime, utcnow
 from bot.texts import text
 from pivot_client.simulator import DEFAULT_VA_PREFIXES
 from storage import CodeStatus
-from tests.e2e.chat import SELLER, card_after, new_seller, say, settle
-from tests.e2e.harness import ADMIN_ID, BotEnv
-from tests.e2e.harness import running_bot as running
-from tests.helpers.fake_telegram import Edit, FakeUser
+from tests.standins import (
+    ADMIN_ID,
+    SELLER,
+    BotEnv,
+    Edit,
+    FakeUser,
+    card_after,
+    new_seller,
+    say,
+    settle,
+)
+from tests.standins import running_bot as running
 
 
 async def refused_with(env: BotEnv, user: FakeUser, command: str, reply: str) -> Edit:

@@ -16,12 +16,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.connections import BODY_TIMEOUT, HEAD_TIMEOUT
-from pivot_client import PivotClient
 from storage import Database
-from tests.e2e.harness import CLIENT_ID, CLIENT_SECRET, free_port, stand_ins
-from tests.e2e.process import BotProcess, bot_environment
-from tests.helpers.records import add_code, add_seller
-from tests.helpers.servers import wait_for
+from tests.standins import (
+    BotProcess,
+    add_code,
+    add_seller,
+    bot_environment,
+    free_port,
+    qris_session,
+    stand_ins,
+    wait_for,
+)
 
 SELLER = 2100
 OPEN_FILES = 1024  # a host's usual soft limit
@@ -116,7 +121,7 @@ async def test_a_callback_is_answered_while_1100_clients_stall_under_a_1024_file
                 await process.wait_ready(f"http://127.0.0.1:{port}")
                 async with await Database.open(database) as db:
                     await add_seller(db, SELLER, language="en")
-                    session = await _qris_session(pivot_url)
+                    session = await qris_session(pivot_url, "kbstall1")
                     code = await add_code(
                         db, SELLER, session_id=session, client_reference_id="kbstall1"
                     )
@@ -162,11 +167,3 @@ async def test_a_callback_is_answered_while_1100_clients_stall_under_a_1024_file
     assert 0 < most_held < OPEN_FILES * 3 // 4
     assert "out of system resource" not in process.output
     assert "Traceback" not in process.output
-
-
-async def _qris_session(pivot_url: str) -> str:
-    async with PivotClient(
-        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=pivot_url
-    ) as client:
-        session = await client.create_static_payment(client_reference_id="kbstall1", method="QR")
-    return session.id

@@ -12,9 +12,7 @@ from bot.drafts import Draft
 from bot.handlers.today import TODAY_LINE_CAP
 from bot.texts import text
 from storage import ChargeRepository, Code, CodeKind, SellerDay
-from tests.e2e.chat import say
-from tests.e2e.harness import BotEnv, running_bot
-from tests.helpers.records import record_charge
+from tests.standins import BotEnv, record_charge, running_bot, say
 
 # 25/11/2026 10:00 WIB; the WIB day runs from 24/11 17:00 UTC to 25/11 17:00 UTC.
 NOW = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)

@@ -11,11 +11,11 @@ from tests.pivot_client.fakes import (
     BASE_URL,
     CLIENT_ID,
     CLIENT_SECRET,
-    FakeClock,
     FakePivot,
     SleepRecorder,
     mock_http,
 )
+from tests.standins import FakeClock
 
 
 @pytest.fixture

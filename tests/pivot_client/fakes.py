@@ -1,4 +1,7 @@
-"""Stand-ins for the client's unit tests: Pivot as an httpx mock transport, a clock, a sleeper."""
+"""Stand-ins for the client's unit tests: Pivot as an httpx mock transport, and a sleeper.
+
+Their clock is ``tests.standins.FakeClock``.
+"""
 
 from __future__ import annotations
 
@@ -127,20 +130,6 @@ def mock_http(handler: Callable[[httpx.Request], Awaitable[httpx.Response]]) -> 
 def body_of(request: httpx.Request) -> Any:
     """The decoded JSON body of a recorded request."""
     return json.loads(request.content)
-
-
-class FakeClock:
-    """A monotonic clock that moves only when a test says so."""
-
-    def __init__(self, now: float = 1000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        """Move the clock forward."""
-        self.now += seconds
 
 
 class SleepRecorder:

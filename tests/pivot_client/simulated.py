@@ -18,8 +18,7 @@ from starlette.routing import Route
 
 from pivot_client import request_id_for
 from pivot_client.simulator import Simulator, SimulatorConfig, create_app
-from tests.helpers.servers import LoopbackServer, wait_for
-from tests.pivot_client.fakes import FakeClock
+from tests.standins import FakeClock, LoopbackServer, wait_for
 
 CALLBACK_KEY = "sim-callback-key-for-tests"
 CLIENT_ID = "sim-client-id"

@@ -12,19 +12,18 @@ from pivot_client import (
     PaymentMethodConfigs,
     PivotClient,
 )
-from tests.helpers.servers import wait_for
 from tests.pivot_client import load_fixture
 from tests.pivot_client.fakes import (
     CLIENT_ID,
     CLIENT_SECRET,
     TOKEN_PATH,
-    FakeClock,
     FakePivot,
     body_of,
     error,
     ok,
     token_answer,
 )
+from tests.standins import FakeClock, wait_for
 
 CONFIGS = "/v2/payment-method-configs"
 

@@ -18,8 +18,6 @@ from pivot_client import (
 )
 from pivot_client.qris import crc16_ccitt_false, parse_tlv
 from pivot_client.simulator import DEFAULT_VA_PREFIXES
-from tests.helpers.qr import decode_qr
-from tests.helpers.servers import wait_for
 from tests.pivot_client.simulated import (
     CALLBACK_KEY,
     CallbackReceiver,
@@ -29,6 +27,7 @@ from tests.pivot_client.simulated import (
     running_simulator,
     va_body,
 )
+from tests.standins import decode_qr, wait_for
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from storage import (
     SellerDay,
     SellerPayment,
 )
-from tests.storage.factories import NOW, add_code, add_seller, new_charge, record_charge
+from tests.standins import NOW, add_code, add_seller, new_charge, record_charge
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from storage import CodeKind, CodeStatus, ConstraintError, Database, RecordNotFoundError
-from tests.storage.factories import NOW, add_code, add_seller, record_charge
+from tests.standins import NOW, add_code, add_seller, record_charge
 
 
 @pytest.fixture(autouse=True)

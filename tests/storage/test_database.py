@@ -24,8 +24,7 @@ from storage import (
     _migrations,
 )
 from storage import _database as database_module
-from tests.helpers.servers import wait_for
-from tests.storage.factories import NOW, add_code, add_seller, new_charge
+from tests.standins import NOW, add_code, add_seller, new_charge, wait_for
 
 
 async def _pragma(conn: aiosqlite.Connection, name: str) -> object:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage import Database, InboxOutcome
-from tests.storage.factories import NOW
+from tests.standins import NOW
 
 
 async def test_add_all_keeps_the_exact_bytes_as_received(db: Database) -> None:

@@ -6,7 +6,7 @@ import asyncio
 from datetime import timedelta
 
 from storage import Database, InviteResult
-from tests.storage.factories import NOW
+from tests.standins import NOW
 
 _EXPIRES = NOW + timedelta(days=1)
 

@@ -16,8 +16,7 @@ from storage import (
     DatabaseTooNewError,
     _migrations,
 )
-from tests.helpers.servers import wait_for
-from tests.storage.factories import add_seller
+from tests.standins import add_seller, wait_for
 
 _V1 = _migrations.MIGRATIONS[0]
 _V2_NICKNAMES = """

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from storage import Database, NewMessage, OutboxMessage, OutboxStatus
-from tests.storage.factories import NOW
+from tests.standins import NOW
 
 
 async def _enqueue(db: Database, key: str, *, at: timedelta = timedelta(0)) -> bool:

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from storage import Database, _sql
-from tests.storage.factories import NOW, add_code, add_seller, record_charge
+from tests.standins import NOW, add_code, add_seller, record_charge
 
 _Run = Callable[[Database], Awaitable[object]]
 _FULL_SCAN = re.compile(r"^SCAN (charges|outbox)\b|^SCAN \w+$")

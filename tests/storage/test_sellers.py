@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from storage import Database, Role, SellerStatus
-from tests.storage.factories import NOW, add_seller
+from tests.standins import NOW, add_seller
 
 
 async def test_add_then_get(db: Database) -> None:

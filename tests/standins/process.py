@@ -11,14 +11,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.harness import (
+from tests.standins.harness import (
     ADMIN_ID,
     BOT_TOKEN,
     CALLBACK_KEY,
     CLIENT_ID,
     CLIENT_SECRET,
 )
-from tests.helpers.servers import wait_for
+from tests.standins.servers import wait_for
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 

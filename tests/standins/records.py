@@ -1,16 +1,24 @@
-"""Builders for storage tests: sellers, codes and charges with sensible defaults."""
+"""Records for tests that start from the money rather than the chat: sellers, codes and
+charges in the database or built without one, and the charges and callbacks Pivot would send."""
 
 from __future__ import annotations
 
 import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from pivot_client.simulator import Charge as SimulatedCharge
+from pivot_client.simulator import Session
 from storage import (
     Charge,
     ChargeConfirmation,
     ChargeSource,
     Code,
     CodeKind,
+    CodeStatus,
     Database,
     NewCharge,
     Role,
@@ -26,21 +34,24 @@ async def add_seller(
     telegram_id: int = 100,
     *,
     role: Role = Role.SELLER,
+    name: str | None = None,
     language: str = "id",
     timezone: str = "Asia/Jakarta",
+    invited_by: int | None = None,
     now: datetime = NOW,
 ) -> Seller:
-    """An ACTIVE seller (or operator) named after its id, its chat id equal to its user id."""
+    """An ACTIVE seller (or operator), named after its id unless ``name`` is given, its chat id
+    equal to its user id."""
     async with db.write() as tx:
         return await tx.sellers.add(
             telegram_id=telegram_id,
             chat_id=telegram_id,
-            name=f"Seller {telegram_id}",
+            name=f"Seller {telegram_id}" if name is None else name,
             username=None,
             language=language,
             timezone=timezone,
             role=role,
-            invited_by=None,
+            invited_by=invited_by,
             now=now,
         )
 
@@ -150,3 +161,103 @@ async def record_charge(
             now=paid_at + timedelta(seconds=1),
         )
     return charge
+
+
+def code_row(code_id: int, **fields: Any) -> Code:
+    """A code built without a database: an ACTIVE QRIS of seller 501 for Bu Ani expecting
+    Rp 25.000, made at ``NOW``, unless ``fields`` say otherwise."""
+    code = Code(
+        id=code_id,
+        seller_id=501,
+        kind=CodeKind.QRIS,
+        bank=None,
+        va_suffix=None,
+        customer="Bu Ani",
+        amount=25_000,
+        request_key="1:2",
+        client_reference_id=f"kb{code_id:030d}",
+        pivot_session_id="sess",
+        qr_content="000201...",
+        va_number=None,
+        merchant_name=None,
+        simulation=True,
+        status=CodeStatus.ACTIVE,
+        failure=None,
+        created_at=NOW,
+        deactivated_at=None,
+        last_payment_at=None,
+    )
+    return replace(code, **fields)
+
+
+def charge_row(charge_id: int, amount: int, **fields: Any) -> Charge:
+    """A recorded charge built without a database: a QRIS callback on code 1 of seller 501,
+    paid and recorded at ``NOW``, unless ``fields`` say otherwise."""
+    charge = Charge(
+        id=charge_id,
+        pivot_charge_id=f"ch-{charge_id}",
+        code_id=1,
+        seller_id=501,
+        session_id="sess",
+        client_reference_id=None,
+        amount=amount,
+        paid_at=NOW,
+        channel="QRIS",
+        issuer=None,
+        reference=None,
+        source=ChargeSource.CALLBACK,
+        flags=frozenset(),
+        recorded_at=NOW,
+    )
+    return replace(charge, **fields)
+
+
+def unrecorded_charge(session: Session, charge_id: str, amount: int) -> SimulatedCharge:
+    """A charge into ``session`` in the simulator's own shape that the simulator never made:
+    what a forged or mistaken callback claims."""
+    return SimulatedCharge(
+        id=charge_id,
+        session_id=session.id,
+        client_reference_id=session.client_reference_id,
+        amount=amount,
+        method_key=session.method_key,
+        method_details=session.method_details,
+        created_at=datetime.now(UTC),
+    )
+
+
+def charge_success_body(
+    session_id: str,
+    client_reference_id: str | None,
+    charges: Sequence[tuple[str, int]],
+    *,
+    status: str = "SUCCESS",
+    event: str = "CHARGE.SUCCESS",
+) -> bytes:
+    """A ``CHARGE.SUCCESS`` (or ``event``) callback for a static VA with ``(charge id, amount)``
+    charges."""
+    details = [
+        {
+            "id": charge_id,
+            "paymentSessionId": session_id,
+            "paymentSessionClientReferenceId": client_reference_id,
+            "amount": {"value": amount, "currency": "IDR"},
+            "status": status,
+            "paidAt": "2026-11-24T07:05:00Z",
+            "virtualAccount": {"channel": "BCA", "virtualAccountNumber": "7663000000000001"},
+        }
+        for charge_id, amount in charges
+    ]
+    body = {
+        "event": event,
+        "data": {
+            "id": session_id,
+            "clientReferenceId": client_reference_id,
+            "amount": {"value": 0, "currency": "IDR"},
+            "paymentType": "MULTIPLE",
+            "status": "ACTIVE",
+            "paymentMethod": {"type": "VIRTUAL_ACCOUNT"},
+            "chargeDetails": details,
+        },
+    }
+    return json.dumps(body).encode()

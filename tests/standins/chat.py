@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 from bot.texts import CATALOGUES, text
-from tests.e2e.harness import BotEnv
-from tests.helpers.fake_telegram import Edit, FakeUser, SentMessage
-from tests.helpers.servers import wait_for
+from tests.standins.botapi.records import Edit, SentMessage
+from tests.standins.botapi.users import FakeUser
+from tests.standins.harness import BotEnv
+from tests.standins.servers import wait_for
 
 SELLER = 2001
 

@@ -43,13 +43,14 @@ from telegram.ext import (
     filters,
 )
 
-from tests.helpers.fake_telegram import (
+from tests.standins import (
     SECRET_HEADER,
     FakeTelegram,
     FloodLimits,
+    serving,
     telegram_html_text,
+    wait_for,
 )
-from tests.helpers.servers import serving, wait_for
 
 KEYBOARD = InlineKeyboardMarkup(
     [

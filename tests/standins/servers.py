@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -27,6 +28,14 @@ async def serving(app: Any) -> AsyncIterator[LoopbackServer]:
         yield server
     finally:
         await server.stop()
+
+
+def free_port() -> int:
+    """A port nobody listens on right now (for a server that binds it a moment later)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
 
 
 async def wait_for(

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import re
-import socket
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,10 +20,13 @@ from bot.ledger import CONFIRM_WITHIN
 from bot.sending import Sender
 from bot.services import Services
 from bot.settings import Settings
+from pivot_client import PivotClient
 from pivot_client.simulator import Simulator, SimulatorConfig, create_app
 from storage import Code
-from tests.helpers.fake_telegram import TELEGRAM_LIMITS, FakeTelegram, FakeUser
-from tests.helpers.servers import serving
+from tests.standins.botapi.fake import FakeTelegram
+from tests.standins.botapi.flood import TELEGRAM_LIMITS
+from tests.standins.botapi.users import FakeUser
+from tests.standins.servers import free_port, serving
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
 CLIENT_ID = "e2e-client-id"
@@ -43,12 +45,13 @@ def unpaced_sender() -> Sender:
 _INVITE_LINK = re.compile(r"https://t\.me/\S+\?start=([A-Za-z0-9_-]+)")
 
 
-def free_port() -> int:
-    """A port nobody listens on right now (the bot binds it a moment later)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+async def qris_session(pivot_url: str, reference: str) -> str:
+    """The id of a static QRIS session the simulator at ``pivot_url`` makes for ``reference``."""
+    async with PivotClient(
+        client_id=CLIENT_ID, client_secret=CLIENT_SECRET, base_url=pivot_url
+    ) as client:
+        session = await client.create_static_payment(client_reference_id=reference, method="QR")
+    return session.id
 
 
 @dataclass

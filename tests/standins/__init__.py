@@ -1,0 +1,118 @@
+"""The stand-ins tests, benchmarks and docs run the bot against; import them from here.
+
+- the fake Telegram Bot API and its users (``botapi``: ``FakeTelegram``, ``FakeUser``...);
+- the bot running in-process against it and the Pivot simulator (``harness``), or as a child
+  process (``process``), and a seller's steps in the chat (``chat``);
+- records to start from the money: database rows and Pivot's callbacks (``records``);
+- QR codes read back from the bot's PNGs (``qr``); a clock moved by hand (``clock``);
+- apps served on loopback, and waiting for a condition with a deadline (``servers``).
+
+What ``__all__`` names is the stable surface; the modules behind it may move.
+"""
+
+from __future__ import annotations
+
+from tests.standins.botapi.fake import FakeTelegram
+from tests.standins.botapi.faults import RandomFaults
+from tests.standins.botapi.flood import TELEGRAM_LIMITS, FloodLimits
+from tests.standins.botapi.html import telegram_html_text
+from tests.standins.botapi.records import (
+    AnsweredCallback,
+    Call,
+    Edit,
+    SentMessage,
+    WebhookDelivery,
+)
+from tests.standins.botapi.users import FakeUser
+from tests.standins.botapi.webhook import SECRET_HEADER
+from tests.standins.chat import (
+    SELLER,
+    buttons,
+    card_after,
+    is_card,
+    new_seller,
+    press,
+    say,
+    settle,
+    to_amount,
+)
+from tests.standins.clock import FakeClock
+from tests.standins.harness import (
+    ADMIN_ID,
+    BOT_TOKEN,
+    CALLBACK_KEY,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SECRETS,
+    BotEnv,
+    qris_session,
+    running_bot,
+    stand_ins,
+)
+from tests.standins.process import REPOSITORY, BotProcess, bot_environment
+from tests.standins.qr import decode_qr, png_size
+from tests.standins.records import (
+    NOW,
+    add_code,
+    add_seller,
+    charge_row,
+    charge_success_body,
+    code_row,
+    new_charge,
+    record_charge,
+    unrecorded_charge,
+)
+from tests.standins.servers import LoopbackServer, free_port, serving, wait_for
+
+__all__ = [
+    "ADMIN_ID",
+    "BOT_TOKEN",
+    "CALLBACK_KEY",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "NOW",
+    "REPOSITORY",
+    "SECRETS",
+    "SECRET_HEADER",
+    "SELLER",
+    "TELEGRAM_LIMITS",
+    "AnsweredCallback",
+    "BotEnv",
+    "BotProcess",
+    "Call",
+    "Edit",
+    "FakeClock",
+    "FakeTelegram",
+    "FakeUser",
+    "FloodLimits",
+    "LoopbackServer",
+    "RandomFaults",
+    "SentMessage",
+    "WebhookDelivery",
+    "add_code",
+    "add_seller",
+    "bot_environment",
+    "buttons",
+    "card_after",
+    "charge_row",
+    "charge_success_body",
+    "code_row",
+    "decode_qr",
+    "free_port",
+    "is_card",
+    "new_charge",
+    "new_seller",
+    "png_size",
+    "press",
+    "qris_session",
+    "record_charge",
+    "running_bot",
+    "say",
+    "serving",
+    "settle",
+    "stand_ins",
+    "telegram_html_text",
+    "to_amount",
+    "unrecorded_charge",
+    "wait_for",
+]
