@@ -9,7 +9,9 @@ Runs the real bot in-process against the Telegram and Pivot stand-ins
   confirmation with Pivot's API included.
 
 Work the bot does in the background at the same moment (the update poller, the relay's loop)
-is counted too: it is part of the path. ``docs/architecture.md`` quotes the numbers.
+is counted too: it is part of the path. It also counts the SQL statements the two database
+connections ran meanwhile (SQLite's trace callback), each a hop to the database's thread.
+``docs/architecture.md`` quotes the numbers.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -34,6 +37,14 @@ from tests.standins import BotEnv, new_seller, running_bot  # noqa: E402
 PACKAGES = tuple(str(ROOT / name) + "/" for name in ("bot", "storage", "pivot_client"))
 EXCLUDED = str(ROOT / "pivot_client" / "simulator") + "/"
 Calls = set[tuple[str, str]]
+
+
+@dataclass
+class Trace:
+    """What one path went through: the product's functions, the SQL statements run."""
+
+    calls: Calls = field(default_factory=set)
+    statements: list[str] = field(default_factory=list)
 
 
 @contextmanager
@@ -55,18 +66,23 @@ def recording() -> Iterator[Calls]:
         sys.setprofile(None)
 
 
-async def traced(action: Callable[[], Awaitable[None]]) -> Calls:
-    """The calls made while ``action`` runs (it returns once the bot has answered)."""
-    with recording() as calls:
-        await action()
-    return calls
-
-
-async def measure() -> dict[str, Calls]:
+async def measure() -> dict[str, Trace]:
     """Run a ``/new`` and a payment against the stand-ins; what each went through."""
     with tempfile.TemporaryDirectory() as folder:
         async with running_bot(Path(folder)) as env:
             seller = await new_seller(env)
+            trace = Trace()
+            db = env.services.db
+            # The private connections: SQLite's trace callback is per connection.
+            for connection in (db._writer, db._reader):
+                await connection.set_trace_callback(trace.statements.append)
+
+            async def traced(action: Callable[[], Awaitable[None]]) -> Trace:
+                """What ``action`` went through (it returns once the bot has answered)."""
+                trace.statements.clear()
+                with recording() as calls:
+                    await action()
+                return Trace(calls, list(trace.statements))
 
             async def new_code() -> None:
                 mark = seller.fake.mark()
@@ -96,16 +112,22 @@ async def _active_code(env: BotEnv, seller_id: int) -> Any:
 
 
 def main() -> None:
-    """Print, for each path, how many files and functions it crossed (``--list``: which)."""
+    """Print, for each path, how many files, functions and SQL statements it went through
+    (``--list``: which)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--list", action="store_true", help="also list every function")
+    parser.add_argument("--list", action="store_true", help="also list them")
     args = parser.parse_args()
-    for name, calls in asyncio.run(measure()).items():
-        files = {path for path, _ in calls}
-        print(f"{name}: {len(files)} files, {len(calls)} functions")
+    for name, trace in asyncio.run(measure()).items():
+        files = {path for path, _ in trace.calls}
+        print(
+            f"{name}: {len(files)} files, {len(trace.calls)} functions,"
+            f" {len(trace.statements)} SQL statements"
+        )
         if args.list:
-            for path, function in sorted(calls):
+            for path, function in sorted(trace.calls):
                 print(f"    {path}: {function}")
+            for statement in trace.statements:
+                print(f"    SQL: {' '.join(statement.split())[:120]}")
 
 
 if __name__ == "__main__":

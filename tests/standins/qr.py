@@ -15,7 +15,9 @@ def decode_qr(png_bytes: bytes) -> list[str]:
     pixels = np.array([[value * 255 // peak for value in row] for row in rows], dtype=np.uint8)
     assert pixels.shape == (height, width)
     # QR codes only: zxing otherwise sometimes also "finds" a Codabar inside a QR's modules.
-    found = zxingcpp.read_barcodes(pixels, formats=zxingcpp.BarcodeFormat.QRCode)
+    found = zxingcpp.read_barcodes(
+        pixels, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+    )
     return [result.text for result in found]
 
 
