@@ -28,8 +28,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Workers for the test suite (pytest-xdist); TEST_WORKERS=0 runs it in this one process.
+TEST_WORKERS ?= 4
+
 test: lint typecheck
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 BENCH_STAMP := $(VENV)/.installed-bench
 
