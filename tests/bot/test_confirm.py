@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from collections.abc import AsyncIterator
@@ -20,7 +19,14 @@ from bot.ledger import Ledger, Unconfirmed, payment_dedupe_key
 from bot.notifications import Flag, PaymentNotice, TextNotice
 from pivot_client.simulator import Charge, Simulator, SimulatorConfig, create_app
 from storage import ChargeConfirmation, Code, CodeKind, Database, OutboxMessage, OutboxStatus
-from tests.standins import add_code, add_seller, serving, unrecorded_charge, wait_for
+from tests.standins import (
+    add_code,
+    add_seller,
+    assert_paced,
+    serving,
+    unrecorded_charge,
+    wait_for,
+)
 
 ADMIN = 1000
 SELLER = 2000
@@ -401,8 +407,7 @@ async def test_requests_keep_to_the_rate_after_the_burst(bench: Bench) -> None:
     await wait_for(lambda: len(bench.charge_requests()) >= 5, what="a sweep and 4 look-ups")
 
     moments = [at for at, url in bench.requests if url.path == "/v2/charges"][:5]
-    gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
-    assert min(gaps) >= 0.24, gaps
+    assert_paced(moments, 0.25)
 
 
 async def test_a_message_held_for_a_blocked_chat_loses_its_flag_without_a_follow_up(

@@ -4,7 +4,8 @@
 - the bot running in-process against it and the Pivot simulator (``harness``), or as a child
   process (``process``), and a seller's steps in the chat (``chat``);
 - records to start from the money: database rows and Pivot's callbacks (``records``);
-- QR codes read back from the bot's PNGs (``qr``); a clock moved by hand (``clock``);
+- QR codes read back from the bot's PNGs (``qr``); a clock moved by hand and a pace check
+  (``clock``);
 - apps served on loopback, and waiting for a condition with a deadline (``servers``).
 
 What ``__all__`` names is the stable surface; the modules behind it may move.
@@ -36,7 +37,7 @@ from tests.standins.chat import (
     settle,
     to_amount,
 )
-from tests.standins.clock import FakeClock
+from tests.standins.clock import FakeClock, assert_paced
 from tests.standins.harness import (
     ADMIN_ID,
     BOT_TOKEN,
@@ -91,6 +92,7 @@ __all__ = [
     "WebhookDelivery",
     "add_code",
     "add_seller",
+    "assert_paced",
     "bot_environment",
     "buttons",
     "card_after",
