@@ -22,6 +22,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.cards import CardPhotos
 from bot.clock import utcnow
 from bot.codebook import Codebook
 from bot.codes import CodeIssuer
@@ -155,7 +156,7 @@ class Runtime:
             db=db,
             pivot=pivot,
             codes=codes,
-            codebook=Codebook(db, codes),
+            codebook=Codebook(db, codes, CardPhotos(application.bot)),
             reports=Reports(db),
             relay=relay,
             sellers=Sellers(db, operators=settings.admin_telegram_ids, timezone=settings.timezone),
