@@ -22,6 +22,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.cards import CardPhotos
 from bot.clock import utcnow
 from bot.codebook import Codebook
 from bot.codes import CodeIssuer
@@ -29,6 +30,7 @@ from bot.confirm import CONFIRM_GRACE, Confirmer
 from bot.context import CONTEXT_TYPES, SERVICES_KEY
 from bot.expiry import ExpiryWatch
 from bot.handlers import publish_commands, register
+from bot.inline_check import InlineStatus, inline_status
 from bot.ledger import CONFIRM_WITHIN, Ledger
 from bot.logs import configure_logging
 from bot.pivot_check import CredentialCheck
@@ -99,6 +101,7 @@ class Runtime:
         self._expiry: ExpiryWatch | None = None
         self._confirmer: Confirmer | None = None
         self._telegram_ready = False
+        self._inline = InlineStatus.UNKNOWN
 
     @property
     def services(self) -> Services:
@@ -155,7 +158,7 @@ class Runtime:
             db=db,
             pivot=pivot,
             codes=codes,
-            codebook=Codebook(db, codes),
+            codebook=Codebook(db, codes, CardPhotos(application.bot)),
             reports=Reports(db),
             relay=relay,
             sellers=Sellers(db, operators=settings.admin_telegram_ids, timezone=settings.timezone),
@@ -248,6 +251,7 @@ class Runtime:
                 if self._stopping.is_set():
                     raise StartupError("stopped before Telegram could be reached") from None
                 delay = min(delay * 2, 60.0)
+        self._inline = inline_status(application.bot)
         try:
             await publish_commands(application.bot)
         except TelegramError as exc:  # a menu is a nicety: never a reason not to start
@@ -319,6 +323,7 @@ class Runtime:
         # Informative only: refused credentials do not make the bot unready (see README).
         if self._pivot_check is not None:
             report["pivot"] = self._pivot_check.status.value
+        report["inline"] = self._inline.value  # informative too: sharing needs it, money not
         if reconciler and reconciler.last_pass:
             report["last_reconciliation"] = {
                 "checked": reconciler.last_pass.checked,

@@ -2,19 +2,25 @@
 
 Everything on it comes from the catalogues; the VA number is shown exactly as Pivot returned
 it, in ``<code>`` so that a tap copies it.
+
+A QR photo's file id, as Telegram returns it with the first card, is kept with its code: an
+inline answer (a code shared into a buyer's chat) can only name a photo Telegram already has.
+``CardPhotos`` gets the photo of an older code there when it has none.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, Message
+from telegram import Bot, InputMediaPhoto, Message
 from telegram.constants import ParseMode
 from telegram.error import Forbidden, TelegramError
 
 from bot.amounts import format_rupiah
 from bot.clock import format_datetime, utcnow
+from bot.codebook import Codebook
 from bot.qr import render_qr_png
 from bot.relay import Relay
 from bot.texts import CATALOGUES, Safe, language_of, text
@@ -22,9 +28,11 @@ from pivot_client import DEFAULT_VA_RULES
 from pivot_client.qris import merchant_name
 from storage import Code, CodeKind, CodeStatus
 
-__all__ = ["deliver_card", "render_card", "send_card"]
+__all__ = ["CardPhotos", "deliver_card", "render_card", "send_card"]
 
 logger = logging.getLogger(__name__)
+
+_ALBUM = 10  # photos in one sendMediaGroup, Telegram's most
 
 
 def render_card(code: Code, language: str, *, zone: ZoneInfo) -> str:
@@ -87,28 +95,44 @@ async def send_card(
     """Send the card: a QR photo with the card as caption, or the card as a message."""
     card = render_card(code, language, zone=zone)
     if code.kind is CodeKind.QRIS:
-        if not code.qr_content:
-            raise ValueError(f"code {code.id} has no QR content to draw")
         return await bot.send_photo(
             chat_id,
-            photo=render_qr_png(code.qr_content),
+            photo=_qr_photo(code),
             caption=card,
             parse_mode=ParseMode.HTML,
-            filename=f"qris-{code.id}.png",
+            filename=_qr_file_name(code),
         )
     return await bot.send_message(chat_id, card, parse_mode=ParseMode.HTML)
 
 
+def _qr_photo(code: Code) -> bytes:
+    if not code.qr_content:
+        raise ValueError(f"code {code.id} has no QR content to draw")
+    return render_qr_png(code.qr_content)
+
+
+def _qr_file_name(code: Code) -> str:
+    return f"qris-{code.id}.png"
+
+
 async def deliver_card(
-    bot: Bot, relay: Relay, chat_id: int, code: Code, language: str, *, zone: ZoneInfo
+    bot: Bot,
+    relay: Relay,
+    chat_id: int,
+    code: Code,
+    language: str,
+    *,
+    zone: ZoneInfo,
+    codebook: Codebook,
 ) -> bool:
     """Send the card; when Telegram will not take it, tell the seller so when they next write.
 
     The bot's ``Sender`` has already waited out flood limits and retried transient failures:
-    what arrives here is final. The code itself is safe in ``/codes`` either way.
+    what arrives here is final. The code itself is safe in ``/codes`` either way. A QR photo's
+    file id is kept with the code for sharing.
     """
     try:
-        await send_card(bot, chat_id, code, language, zone=zone)
+        message = await send_card(bot, chat_id, code, language, zone=zone)
     except TelegramError as exc:
         logger.warning("the card of code %d could not be delivered: %s", code.id, exc)
         if isinstance(exc, Forbidden):
@@ -119,4 +143,50 @@ async def deliver_card(
             dedupe_key=f"card-undelivered:{code.id}:{utcnow().isoformat()}",
         )
         return False
+    if message.photo:
+        await codebook.keep_photo(code, message.photo[-1].file_id)  # the largest size
     return True
+
+
+class CardPhotos:
+    """Gets QR photos to Telegram unseen (``bot.codebook.PhotoUpload``): sent silently to the
+    seller's own chat, a whole answer's in one or two albums, and deleted at once. A file id
+    stays valid after its message is deleted."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def __call__(self, chat_id: int, codes: Sequence[Code]) -> dict[int, str]:
+        """The file ids of the QR photos of ``codes``, by code id; those Telegram refused (the
+        seller blocked the bot, say) left out."""
+        file_ids: dict[int, str] = {}
+        sent: list[int] = []
+        try:
+            for start in range(0, len(codes), _ALBUM):
+                batch = codes[start : start + _ALBUM]
+                messages = await self._send(chat_id, batch)
+                sent += [message.message_id for message in messages]
+                for code, message in zip(batch, messages, strict=True):
+                    file_ids[code.id] = message.photo[-1].file_id
+        except TelegramError as exc:
+            logger.warning("Telegram did not take the QR photos of %d codes: %s", len(codes), exc)
+        finally:
+            if sent:
+                await self._delete(chat_id, sent)
+        return file_ids
+
+    async def _send(self, chat_id: int, codes: Sequence[Code]) -> Sequence[Message]:
+        if len(codes) == 1:  # an album takes two photos or more
+            [code] = codes
+            photo = await self._bot.send_photo(
+                chat_id, _qr_photo(code), filename=_qr_file_name(code), disable_notification=True
+            )
+            return [photo]
+        album = [InputMediaPhoto(_qr_photo(code), filename=_qr_file_name(code)) for code in codes]
+        return await self._bot.send_media_group(chat_id, album, disable_notification=True)
+
+    async def _delete(self, chat_id: int, message_ids: list[int]) -> None:
+        try:
+            await self._bot.delete_messages(chat_id, message_ids)
+        except TelegramError as exc:  # the photos stay in the seller's chat: harmless
+            logger.warning("could not delete the QR photos sent to get their file ids: %s", exc)

@@ -1,5 +1,5 @@
 """A seller's codes as the seller sees them: page by page, one with its payments, switched off,
-sent again, renewed; and the codes ``/new`` looks back at.
+sent again, renewed, shared into a buyer's chat; and the codes ``/new`` looks back at.
 
 Callable without Telegram (a button, an inline query, a buyer's deep link, another process):
 every method takes plain values. A code id comes from outside (a button, a link), so every
@@ -7,16 +7,19 @@ method that takes one looks the code up for the seller it is given: an id of ano
 code finds nothing, exactly like an id that does not exist, and the caller says so.
 
 The rules of what may be done with a code live here as functions, for the handlers that act
-and the keyboards that offer alike: ``card_check`` (may its card go out again) and
-``can_deactivate``; ``bot.expiry.renewable`` says whether a new code is offered in its place.
+and the keyboards that offer alike: ``card_check`` (may its card go out again), ``is_live``
+(may it be shared, and deactivated); ``bot.expiry.renewable`` says whether a new code is
+offered in its place.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from typing import Protocol
 
 from bot.codes import CodeIssuer
 from bot.drafts import Draft
@@ -27,6 +30,7 @@ from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary, Database, S
 __all__ = [
     "CODES_PER_PAGE",
     "PAYMENTS_PER_PAGE",
+    "SHARES_PER_ANSWER",
     "Card",
     "Charge",
     "Code",
@@ -37,11 +41,14 @@ __all__ = [
     "Codebook",
     "CodesPage",
     "Deactivation",
+    "PhotoUpload",
     "Renewal",
     "RenewalRefusal",
     "Seller",
+    "Shareable",
     "can_deactivate",
     "card_check",
+    "is_live",
     "renewal_key",
 ]
 
@@ -49,6 +56,10 @@ logger = logging.getLogger(__name__)
 
 CODES_PER_PAGE = 8
 PAYMENTS_PER_PAGE = 10
+# Codes in one answer to an inline query (Telegram takes up to 50); the seller's app asks for
+# the next ones as they scroll. Small enough that the QR photos Telegram lacks for one answer
+# are sent in two albums.
+SHARES_PER_ANSWER = 20
 
 
 class Card(Enum):
@@ -103,6 +114,24 @@ class Renewal:
     channels: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class Shareable:
+    """One answer's worth of the codes a seller may share; ``next_offset`` None after the last."""
+
+    codes: tuple[Code, ...]
+    next_offset: int | None
+
+
+class PhotoUpload(Protocol):
+    """Gets QR photos to Telegram, which inline answers can only name by file id
+    (``bot.cards.CardPhotos``)."""
+
+    async def __call__(self, chat_id: int, codes: Sequence[Code]) -> dict[int, str]:
+        """The file ids of the QR photos of ``codes`` (QRIS codes), by code id; sent to
+        ``chat_id`` unseen; a code whose photo Telegram did not take is left out."""
+        ...
+
+
 def card_check(code: Code, now: datetime) -> Card:
     """Whether ``code``'s card may go out again: made at Pivot (even if deactivated here, a
     static code keeps taking money) and not expired."""
@@ -111,9 +140,15 @@ def card_check(code: Code, now: datetime) -> Card:
     return Card.EXPIRED if is_expired(code, now) else Card.READY
 
 
-def can_deactivate(code: Code, now: datetime) -> bool:
-    """Whether deactivating ``code`` still means something: ACTIVE and not expired."""
+def is_live(code: Code, now: datetime) -> bool:
+    """Whether ``code`` is offered to buyers: made at Pivot, ACTIVE (not deactivated) and not
+    expired. Only a live code is shared into a buyer's chat."""
     return code.status is CodeStatus.ACTIVE and not is_expired(code, now)
+
+
+def can_deactivate(code: Code, now: datetime) -> bool:
+    """Whether deactivating ``code`` still means something: it is live."""
+    return is_live(code, now)
 
 
 def renewal_key(code_id: int) -> str:
@@ -124,9 +159,10 @@ def renewal_key(code_id: int) -> str:
 class Codebook:
     """The seller-facing reads and changes of codes (``CodeIssuer`` makes them)."""
 
-    def __init__(self, db: Database, issuer: CodeIssuer) -> None:
+    def __init__(self, db: Database, issuer: CodeIssuer, photos: PhotoUpload) -> None:
         self._db = db
         self._issuer = issuer
+        self._photos = photos
 
     async def page(self, seller: Seller, requested: int) -> CodesPage:
         """Page ``requested`` of the seller's codes (clamped to the pages there are)."""
@@ -202,6 +238,50 @@ class Codebook:
         draft = Draft(kind=CodeKind.VA, bank=code.bank, customer=code.customer, amount=code.amount)
         return await self._issuer.issue(seller, draft, renewal_key(code.id))
 
+    # Sharing into a buyer's chat (an inline query)
+
+    async def shareable(
+        self,
+        seller: Seller,
+        customer: str,
+        *,
+        offset: int,
+        now: datetime,
+        limit: int = SHARES_PER_ANSWER,
+    ) -> Shareable:
+        """Up to ``limit`` of the seller's live codes from ``offset`` on whose customer contains
+        ``customer`` ("" for all), newest first; a QRIS code with its photo's file id.
+
+        A QRIS code whose card never reached Telegram (made before photos were kept, or its card
+        was refused) has its photo sent now; one Telegram will not take is left out.
+        """
+        found = await self._db.codes.shareable_for_seller(
+            seller.telegram_id, customer=customer.strip(), now=now, offset=offset, limit=limit + 1
+        )
+        codes = await self._with_photos(seller, found[:limit])
+        return Shareable(tuple(codes), offset + limit if len(found) > limit else None)
+
+    async def keep_photo(self, code: Code, file_id: str) -> None:
+        """Keep ``file_id`` as the photo of ``code``'s QR, unless one is kept already."""
+        if code.photo_file_id is None:
+            async with self._db.write() as tx:
+                await tx.codes.keep_photo(code.id, file_id)
+
+    async def _with_photos(self, seller: Seller, codes: Sequence[Code]) -> list[Code]:
+        missing = [code for code in codes if _lacks_photo(code)]
+        if not missing:
+            return list(codes)
+        uploaded = await self._photos(seller.chat_id, missing)
+        if uploaded:
+            async with self._db.write() as tx:
+                for code_id, file_id in uploaded.items():
+                    await tx.codes.keep_photo(code_id, file_id)
+        with_photos = [
+            replace(code, photo_file_id=uploaded[code.id]) if code.id in uploaded else code
+            for code in codes
+        ]
+        return [code for code in with_photos if not _lacks_photo(code)]
+
     # What /new looks back at
 
     async def pending(self, seller: Seller, request_key: str) -> Code | None:
@@ -221,3 +301,7 @@ class Codebook:
         return await self._db.codes.active_for_seller(
             seller.telegram_id, CodeKind.QRIS, limit=limit
         )
+
+
+def _lacks_photo(code: Code) -> bool:
+    return code.kind is CodeKind.QRIS and code.photo_file_id is None

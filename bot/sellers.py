@@ -108,17 +108,28 @@ class Sellers:
     async def admit(self, person: Person, *, invitation: bool) -> Admission:
         """Decide whether ``person`` is let in; ``invitation``: they are opening one."""
         seller = await self._db.sellers.get(person.telegram_id)
-        operator = self.is_operator(person.telegram_id)
-        if operator:
-            verdict = Verdict.ADMITTED
-        elif seller is None:
-            verdict = Verdict.INVITED if invitation else Verdict.REFUSED
-        elif seller.status is SellerStatus.SUSPENDED:
-            verdict = Verdict.SUSPENDED
-        else:
-            verdict = Verdict.ADMITTED
-        role = Role.OPERATOR if operator else Role.SELLER
+        verdict = self._verdict(person.telegram_id, seller, invitation=invitation)
+        role = Role.OPERATOR if self.is_operator(person.telegram_id) else Role.SELLER
         return Admission(person=person, verdict=verdict, role=role, seller=seller)
+
+    async def sharer(self, telegram_id: int) -> Seller | None:
+        """The seller behind an inline query or its chosen result: someone ``admit`` lets in
+        who has written to the bot before (such an update has no chat to register). None for
+        anyone else: a stranger, a suspended seller, an operator the bot has not met."""
+        seller = await self._db.sellers.get(telegram_id)
+        if seller is None:
+            return None
+        verdict = self._verdict(telegram_id, seller, invitation=False)
+        return seller if verdict is Verdict.ADMITTED else None
+
+    def _verdict(self, telegram_id: int, seller: Seller | None, *, invitation: bool) -> Verdict:
+        if self.is_operator(telegram_id):
+            return Verdict.ADMITTED
+        if seller is None:
+            return Verdict.INVITED if invitation else Verdict.REFUSED
+        if seller.status is SellerStatus.SUSPENDED:
+            return Verdict.SUSPENDED
+        return Verdict.ADMITTED
 
     async def register(self, admission: Admission) -> Seller:
         """The admitted person's record, written only when something changed.

@@ -1,5 +1,8 @@
 """Draw docs/chat.svg from a real exchange with the bot, run against the Telegram and Pivot
 stand-ins (``.venv/bin/python docs/render_chat.py``): every word in it is what the bot sent.
+
+Two chats side by side: the seller's with the bot, and the seller's with the buyer, where the
+seller typed ``@bot ani`` and picked the code the bot offered (inline mode).
 """
 
 from __future__ import annotations
@@ -19,11 +22,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the stand-ins live in tests/, which is not installed
 
 from bot.texts import text  # noqa: E402
-from tests.standins import Edit, FakeUser, SentMessage, running_bot  # noqa: E402
+from tests.standins import (  # noqa: E402
+    Edit,
+    FakeUser,
+    InlineAnswer,
+    SentMessage,
+    ViaBotMessage,
+    running_bot,
+)
 
 OUTPUT = ROOT / "docs" / "chat.svg"
-SELLER = 2000
+SELLER, BUYER = 2000, 3000
+BUYER_NAME, QUERY = "Bu Ani", "ani"
 WIDTH, MARGIN, PAD, BUBBLE_MAX = 420, 10, 10, 310
+GUTTER = 16  # between the two chats
 FONT, LINE, CHARS_PER_LINE = 13, 18, 38
 BUTTON_H, BUTTON_FONT, GAP = 32, 12, 4
 SANS = "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
@@ -32,11 +44,11 @@ COMMAND = re.compile(r"/[a-z]+\b")
 STYLES = {"b": "b", "strong": "b", "code": "code", "pre": "code"}  # all the bot's HTML uses
 ATTRIBUTES = {"": "", "b": ' font-weight="bold"', "link": ' fill="#168acd"'}
 ATTRIBUTES["code"] = f' font-family="{MONO}" font-size="12"'
-CHROME = (  # the wallpaper and the title bar
-    '<rect width="100%" height="100%" fill="#c9dcb4"/>'
-    f'<rect width="{WIDTH}" height="52" fill="#517da2"/><text x="20" y="24" fill="#ffffff" '
-    'font-size="15" font-weight="bold">Kodebayar</text><text x="20" y="42" fill="#d6e4ef" '
-    'font-size="12">bot</text>'
+TITLE_BAR = (  # the wallpaper and the title bar of one chat, at x = {left}
+    '<rect x="{left}" width="{width}" height="100%" fill="#c9dcb4"/>'
+    '<rect x="{left}" width="{width}" height="52" fill="#517da2"/><text x="{text_x}" y="24" '
+    'fill="#ffffff" font-size="15" font-weight="bold">{title}</text><text x="{text_x}" y="42" '
+    'fill="#d6e4ef" font-size="12">{subtitle}</text>'
 )
 EDITED = 'font-size="10" fill="#8a9aa6" text-anchor="end"'
 Run = tuple[str, str]  # (text, style): the style is a key of ATTRIBUTES
@@ -52,6 +64,17 @@ class Bubble:
     pressed: str | None = None
     photo: bytes | None = None
     edited: bool = False
+    via: str | None = None  # "@bot" on a message a user posted by choosing an inline result
+
+
+@dataclass
+class Shared:
+    """The seller's chat with the buyer: the results the bot offered and the card posted."""
+
+    query: str
+    results: list[tuple[str, str]]  # (title, description) of each result, as offered
+    thumbnail: bytes | None
+    posted: Bubble
 
 
 class Transcript:
@@ -101,8 +124,9 @@ class Transcript:
             self.live[event.message_id] = bubble
 
 
-async def converse(workdir: Path) -> list[Bubble]:
-    """Run the bot and have a seller make a QRIS code, get paid and list their codes."""
+async def converse(workdir: Path) -> tuple[list[Bubble], Shared]:
+    """Run the bot and have a seller make a QRIS code, share it in the buyer's chat, get paid
+    and list their codes."""
     async with running_bot(workdir, log_level="WARNING") as env:
         mark = env.telegram.mark()
         seller = await env.invite_seller(SELLER)
@@ -111,15 +135,37 @@ async def converse(workdir: Path) -> list[Bubble]:
         chat = Transcript(seller)
         prompt = await chat.send("/new")
         await chat.tap(prompt.message_id, "QRIS")
-        await chat.send("Bu Ani")
+        await chat.send(BUYER_NAME)
         await chat.send("25rb", photo=True)
         [code] = await env.codes_of(SELLER)
+        shared = await share(seller, env.user(BUYER, BUYER_NAME), str(code.id))
         mark = env.telegram.mark()
         await env.pay(code, 25_000)  # a buyer pays at the simulator; its callback reaches the bot
         await seller.next_message(after=mark, timeout=15)
         chat.catch_up()
         await chat.send("/codes")
-        return chat.bubbles
+        return chat.bubbles, shared
+
+
+async def share(seller: FakeUser, buyer: FakeUser, result_id: str) -> Shared:
+    """In the chat with ``buyer``, the seller types ``@bot QUERY`` and picks ``result_id``."""
+    answer: InlineAnswer = await seller.fake.wait_for_inline_answer(
+        await seller.inline_query(QUERY)
+    )
+    posted: ViaBotMessage = await seller.choose(answer, result_id, buyer)
+    rows = (posted.reply_markup or {}).get("inline_keyboard", [])
+    return Shared(
+        query=QUERY,
+        results=[(r["title"], r.get("description", "")) for r in answer.results],
+        thumbnail=posted.photo,
+        posted=Bubble(
+            mine=True,
+            html=posted.text or "",
+            buttons=[[str(button["text"]) for button in row] for row in rows],
+            photo=posted.photo,
+            via=f"@{seller.fake.bot_username}",
+        ),
+    )
 
 
 def lines_of(source: str) -> list[list[Run]]:
@@ -177,25 +223,27 @@ def fit(label: str, room: float) -> str:
     return label if units(label) <= cells else label[: cells - 1].rstrip() + "…"
 
 
-def draw(bubble: Bubble, top: int) -> tuple[list[str], int]:
-    """SVG elements for ``bubble`` with its top at ``top``; the y below it."""
+def draw(bubble: Bubble, top: int, left: int = 0) -> tuple[list[str], int]:
+    """SVG elements for ``bubble`` with its top at ``top`` in the chat at ``left``; the y below
+    it."""
     lines = wrap(bubble.html)
+    if bubble.via:  # Telegram's header over a message posted through an inline bot
+        lines.insert(0, [(f"via {bubble.via}", "link")])
     # Bold glyphs are wider; the estimate only sizes short bubbles, long lines wrap at 38 cells.
     widest = max(sum(units(w) * (0.64 if s == "b" else 0.58) for w, s in line) for line in lines)
     full = bubble.photo is not None or bool(bubble.buttons)
     width = BUBBLE_MAX if full else min(BUBBLE_MAX, int(widest * FONT) + 2 * PAD + 4)
-    x = WIDTH - MARGIN - width if bubble.mine else MARGIN
+    x = left + (WIDTH - MARGIN - width if bubble.mine else MARGIN)
     photo = width if bubble.photo else 0
     height = photo + len(lines) * LINE + 2 * PAD + (12 if bubble.edited else 0)
     fill = "#effdde" if bubble.mine else "#ffffff"
     parts = [f'<rect x="{x}" y="{top}" width="{width}" height="{height}" rx="12" fill="{fill}"/>']
+    above = LINE if bubble.via else 0  # the via line goes over the photo
     if bubble.photo:  # inset, so its square corners stay inside the rounded bubble
-        data, side = base64.b64encode(bubble.photo).decode(), width - 12
-        src = f'x="{x + 6}" y="{top + 6}" href="data:image/png;base64,{data}"'
-        parts.append(f'<image {src} width="{side}" height="{side}"/>')
+        parts.append(image(bubble.photo, x + 6, top + 6 + above, width - 12))
     for row, line in enumerate(lines, start=1):
         body = "".join(f"<tspan{ATTRIBUTES[s]}>{html.escape(w)}</tspan>" for w, s in line if w)
-        y = top + photo + PAD + row * LINE - 5
+        y = top + (photo if row > 1 or not above else 0) + PAD + row * LINE - 5
         parts.append(f'<text x="{x + PAD}" y="{y}" xml:space="preserve">{body}</text>')
     if bubble.edited:  # as Telegram marks an edited message
         parts.append(f'<text x="{x + width - PAD}" y="{top + height - 7}" {EDITED}>diedit</text>')
@@ -203,13 +251,13 @@ def draw(bubble: Bubble, top: int) -> tuple[list[str], int]:
     for buttons in bubble.buttons:
         cell = (width - GAP * (len(buttons) - 1)) / len(buttons)
         for column, label in enumerate(buttons):
-            left = x + column * (cell + GAP)
+            at = x + column * (cell + GAP)
             pressed = label == bubble.pressed  # outlined and darker, to show the seller's tap
             look = '0.75" stroke="#ffffff" stroke-width="2' if pressed else "0.35"
             parts.append(
-                f'<rect x="{left:.1f}" y="{bottom + GAP}" width="{cell:.1f}" height="{BUTTON_H}" '
+                f'<rect x="{at:.1f}" y="{bottom + GAP}" width="{cell:.1f}" height="{BUTTON_H}" '
                 f'rx="8" fill="#2f5d7c" fill-opacity="{look}"/>'
-                f'<text x="{left + cell / 2:.1f}" y="{bottom + GAP + 21}" fill="#ffffff" '
+                f'<text x="{at + cell / 2:.1f}" y="{bottom + GAP + 21}" fill="#ffffff" '
                 f'font-size="{BUTTON_FONT}" font-weight="bold" text-anchor="middle">'
                 f"{html.escape(fit(label, cell))}</text>"
             )
@@ -217,28 +265,77 @@ def draw(bubble: Bubble, top: int) -> tuple[list[str], int]:
     return parts, bottom + 8
 
 
-def render(bubbles: list[Bubble]) -> str:
-    """The whole chat as a self-contained SVG."""
+def image(png: bytes, x: int, y: int, side: int) -> str:
+    """A PNG drawn as a square at (``x``, ``y``)."""
+    source = f"data:image/png;base64,{base64.b64encode(png).decode()}"
+    return f'<image x="{x}" y="{y}" width="{side}" height="{side}" href="{source}"/>'
+
+
+def title_bar(left: int, title: str, subtitle: str) -> str:
+    """A chat's wallpaper and title bar at ``left``."""
+    return TITLE_BAR.format(
+        left=left, width=WIDTH, text_x=left + 20, title=html.escape(title), subtitle=subtitle
+    )
+
+
+def draw_inline(shared: Shared, left: int, bottom: int) -> list[str]:
+    """The results panel over the message field, as the seller saw it, ending at ``bottom``."""
+    row_h, field_h = 48, 44
+    top = bottom - field_h - row_h * len(shared.results)
+    parts = [
+        f'<rect x="{left}" y="{top}" width="{WIDTH}" height="{bottom - top}" fill="#ffffff"/>'
+    ]
+    for index, (title, description) in enumerate(shared.results):
+        y = top + index * row_h
+        if shared.thumbnail:
+            parts.append(image(shared.thumbnail, left + 12, y + 6, row_h - 12))
+        parts.append(
+            f'<text x="{left + row_h + 8}" y="{y + 20}" font-weight="bold">{html.escape(title)}'
+            f'</text><text x="{left + row_h + 8}" y="{y + 38}" fill="#8a9aa6">'
+            f"{html.escape(description)}</text>"
+        )
+    field = top + row_h * len(shared.results)
+    parts.append(
+        f'<line x1="{left}" y1="{field}" x2="{left + WIDTH}" y2="{field}" stroke="#dfe5ea"/>'
+        f'<text x="{left + 14}" y="{field + 27}" xml:space="preserve"><tspan{ATTRIBUTES["link"]}>'
+        f"{html.escape(shared.posted.via or '')}</tspan> {html.escape(shared.query)}"
+        "</text>"
+    )
+    return parts
+
+
+def render(bubbles: list[Bubble], shared: Shared) -> str:
+    """Both chats side by side as a self-contained SVG."""
     body: list[str] = []
     y = 64  # below the title bar
     for bubble in bubbles:
         parts, y = draw(bubble, y)
         body.extend(parts)
-    size = f'width="{WIDTH}" height="{y + 4}" viewBox="0 0 {WIDTH} {y + 4}"'
+    right = WIDTH + GUTTER
+    posted, below = draw(shared.posted, 64, right)
+    height = max(y + 4, below + 200)
+    total = WIDTH * 2 + GUTTER
+    size = f'width="{total}" height="{height}" viewBox="0 0 {total} {height}"'
     head = (
         f'<svg xmlns="http://www.w3.org/2000/svg" {size} font-family="{SANS}" font-size="{FONT}">'
     )
-    return "\n".join([head, CHROME, *body, "</svg>\n"])
+    chrome = [
+        '<rect width="100%" height="100%" fill="#ffffff"/>',
+        title_bar(0, "Kodebayar", "bot"),
+        title_bar(right, BUYER_NAME, "pembeli"),
+    ]
+    inline = draw_inline(shared, right, height)
+    return "\n".join([head, *chrome, *body, *posted, *inline, "</svg>\n"])
 
 
 def main() -> None:
     """Run the exchange, draw it, check that the SVG parses and write it."""
     with tempfile.TemporaryDirectory() as workdir:
-        bubbles = asyncio.run(converse(Path(workdir)))
-    svg = render(bubbles)
+        bubbles, shared = asyncio.run(converse(Path(workdir)))
+    svg = render(bubbles, shared)
     ElementTree.fromstring(svg)  # noqa: S314 (our own text) raises if it is not well-formed
     OUTPUT.write_text(svg, encoding="utf-8")
-    print(f"wrote {OUTPUT.relative_to(ROOT)} ({len(bubbles)} bubbles, {len(svg)} bytes)")
+    print(f"wrote {OUTPUT.relative_to(ROOT)} ({len(bubbles) + 1} bubbles, {len(svg)} bytes)")
 
 
 if __name__ == "__main__":

@@ -42,7 +42,14 @@ def _code(row: sqlite3.Row) -> Code:
         deactivated_at=optional_moment_from_db(row["deactivated_at"]),
         last_payment_at=optional_moment_from_db(row["last_payment_at"]),
         expires_at=optional_moment_from_db(row["expires_at"]),
+        photo_file_id=row["photo_file_id"],
     )
+
+
+def _containing(words: str) -> str:
+    """A LIKE pattern matching text that contains ``words`` as typed (``%`` and ``_`` too)."""
+    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 class CodeRepository:
@@ -278,6 +285,22 @@ class CodeRepository:
             " ORDER BY id DESC LIMIT ?",
             (seller_id, CodeKind(kind).value, limit),
         )
+
+    async def shareable_for_seller(
+        self, seller_id: int, *, customer: str, now: datetime, offset: int, limit: int
+    ) -> list[Code]:
+        """The seller's ACTIVE codes Pivot still takes payments on whose customer contains
+        ``customer`` ("" for any; ASCII letters in any case), newest first."""
+        return await self._codes(
+            "SELECT * FROM codes WHERE seller_id = ? AND status = 'active'"
+            " AND (expires_at IS NULL OR expires_at > ?) AND customer LIKE ? ESCAPE '\\'"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            (seller_id, moment_to_db(now), _containing(customer), limit, offset),
+        )
+
+    async def keep_photo(self, code_id: int, file_id: str) -> None:
+        """Keep the Telegram file id of the code's QR photo."""
+        await self._sql.rows("UPDATE codes SET photo_file_id = ? WHERE id = ?", (file_id, code_id))
 
     async def count_by_status(self, kind: CodeKind) -> dict[CodeStatus, int]:
         """How many codes of ``kind`` are in each status (statuses without one left out)."""

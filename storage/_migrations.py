@@ -182,6 +182,13 @@ ALTER TABLE charges ADD COLUMN confirmed_at INTEGER;
 CREATE INDEX charges_awaiting_confirmation ON charges (id) WHERE confirmation = 'pending';
 """
 
+# The Telegram file id of a QRIS code's QR photo, kept from the first time its card was sent:
+# a code shared from an inline query can only name a photo Telegram already has (an inline
+# answer carries no upload, and the bot has no public URL to point at).
+_V6_CODE_PHOTO = """
+ALTER TABLE codes ADD COLUMN photo_file_id TEXT;
+"""
+
 
 MIGRATIONS: list[str] = [
     _V1_INITIAL,
@@ -189,6 +196,7 @@ MIGRATIONS: list[str] = [
     _V3_SWEEP_CURSOR,
     _V4_CODE_EXPIRY,
     _V5_CHARGE_CONFIRMATION,
+    _V6_CODE_PHOTO,
 ]
 
 

@@ -136,6 +136,8 @@ class Code:
     last_payment_at: datetime | None
     # When Pivot stops taking payments on it (a closed static VA); None = never.
     expires_at: datetime | None = None
+    # Telegram's file id of its QR photo (a QRIS code), once Telegram has it.
+    photo_file_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

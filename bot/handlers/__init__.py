@@ -8,7 +8,9 @@ from telegram import Bot, BotCommand, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChosenInlineResultHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
@@ -16,7 +18,7 @@ from telegram.ext import (
 
 from bot import keyboards
 from bot.context import Context
-from bot.handlers import access, browse, errors, misc, renew, today
+from bot.handlers import access, browse, errors, inline, misc, renew, today
 from bot.handlers.new import new_conversation
 from bot.texts import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Language
 
@@ -49,8 +51,11 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
             CallbackQueryHandler(browse.ask_deactivate, pattern=keyboards.CODE_DEACTIVATE),
             CallbackQueryHandler(browse.deactivate, pattern=keyboards.CODE_DEACTIVATE_CONFIRMED),
             CallbackQueryHandler(renew.renew, pattern=keyboards.CODE_RENEW),
-            # Last: whatever nobody above wanted still gets an answer.
-            MessageHandler(filters.UpdateType.MESSAGE, misc.unknown),
+            InlineQueryHandler(inline.offer),
+            ChosenInlineResultHandler(inline.chosen),
+            # Last: whatever nobody above wanted still gets an answer (not a card the seller
+            # posted here by sharing it in this chat).
+            MessageHandler(filters.UpdateType.MESSAGE & ~filters.VIA_BOT, misc.unknown),
             CallbackQueryHandler(misc.stale_button),
         ]
     )

@@ -1,7 +1,9 @@
 """Who may talk to the bot: the gate, invitations, and the operators' seller commands.
 
 Deny by default: the gate runs before every other handler (group -1) and stops any update that
-does not come from an operator, an active seller, or a stranger opening an invitation link.
+does not come from an operator, an active seller, or a stranger opening an invitation link. An
+inline query (a seller sharing a code in another chat) has no chat: only a known seller's
+passes, and anyone else's is answered with no results.
 The rules are ``bot.sellers``'; these handlers turn updates into its calls and answer.
 """
 
@@ -45,6 +47,9 @@ _STATUS_REFUSALS = {
 
 async def gate(update: Update, context: Context) -> None:
     """Let operators, active sellers and invitation links through; refuse everyone else once."""
+    if update.inline_query is not None or update.chosen_inline_result is not None:
+        await _admit_sharer(update, context)
+        return
     person = _person(update)
     if person is None:
         raise ApplicationHandlerStop
@@ -61,6 +66,18 @@ async def gate(update: Update, context: Context) -> None:
     # a card Telegram would not take) goes out now; first, so that a failure below cannot keep it.
     services.relay.release(person.chat_id)
     context.admit(await services.sellers.register(admission))
+
+
+async def _admit_sharer(update: Update, context: Context) -> None:
+    """An inline query or its chosen result, which come from no chat: only a seller the gate
+    would let in, already known to the bot, goes on; anyone else's query is answered empty."""
+    user = update.effective_user
+    seller = None if user is None else await context.services.sellers.sharer(user.id)
+    if seller is None:
+        if update.inline_query is not None:
+            await update.inline_query.answer([], cache_time=0, is_personal=True)
+        raise ApplicationHandlerStop
+    context.admit(seller)
 
 
 def _person(update: Update) -> Person | None:

@@ -315,9 +315,16 @@ async def resend(update: Update, context: Context) -> None:
     query, code = pressed
     check, seller = card_check(code, utcnow()), context.seller
     if check is Card.READY:
-        zone = ZoneInfo(seller.timezone)
-        relay = context.services.relay
-        await deliver_card(context.bot, relay, seller.chat_id, code, seller.language, zone=zone)
+        services, zone = context.services, ZoneInfo(seller.timezone)
+        await deliver_card(
+            context.bot,
+            services.relay,
+            seller.chat_id,
+            code,
+            seller.language,
+            zone=zone,
+            codebook=services.codebook,
+        )
     elif check is Card.EXPIRED:  # a button from before it expired: Pivot refuses payments
         note = text(seller.language, "code.expired_no_resend")
         detail = await context.services.codebook.detail_of(code)

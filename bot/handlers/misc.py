@@ -16,6 +16,8 @@ async def help_command(update: Update, context: Context) -> None:
     if update.message is None:
         return
     body = text(seller.language, "help")
+    if context.bot.supports_inline_queries:  # sharing in a buyer's chat works only then
+        body += text(seller.language, "help.share", bot=context.bot.username)
     if context.services.sellers.is_operator(seller.telegram_id):
         body += text(seller.language, "help.operator")
     await update.message.reply_html(body)

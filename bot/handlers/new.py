@@ -449,7 +449,10 @@ async def _issue_and_report(
         return
     await _edit(status, text(language, "new.done"))
     zone = ZoneInfo(seller.timezone)
-    await deliver_card(context.bot, context.services.relay, chat_id, code, language, zone=zone)
+    services = context.services
+    await deliver_card(
+        context.bot, services.relay, chat_id, code, language, zone=zone, codebook=services.codebook
+    )
 
 
 async def _edit(

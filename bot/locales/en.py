@@ -182,6 +182,11 @@ MESSAGES: dict[str, str] = {
     # Misc
     "help": "<b>Commands</b>\n/new — make a QRIS or VA code\n/codes — your codes and their payments\n/today — today's payments\n/lang — change language (id/en)\n/cancel — stop the current step\n/help — this help\n\n<b>In one message</b>\n<code>/new qris Budi</code> — QRIS, open amount\n<code>/new qris 25k Budi</code> — QRIS with an expected amount\n<code>/new va bca 25000 Budi</code> — BCA VA, fixed amount\n<code>/new va bri open Budi</code> — BRI VA, open amount\n\nI send you a message every time money comes in.",
     "help.operator": "\n\n<b>Operators</b>\n/invite — an invitation link for a seller\n/sellers — list sellers\n/suspend &lt;id&gt; · /unsuspend &lt;id&gt;",
+    # Sharing a code into a buyer's chat (inline mode)
+    "share.copy_va": "📋 Copy VA number",
+    "share.copy_amount": "📋 Copy amount",
+    "share.withdrawn": "⛔ <b>This payment code is no longer valid.</b> Do not pay it; ask the seller for a new one.",
+    "help.share": "\n\n<b>Send a code to a buyer</b>\nIn your chat with the buyer, type <code>@{bot}</code> and part of the customer's name, then pick the code: its QR or VA is posted right in that chat.",
     "lang.usage": "Choose a language: /lang id (Bahasa Indonesia) or /lang en (English).",
     "lang.set": "Language changed to English.",
     "cancel.nothing": "Nothing is in progress.",

@@ -182,6 +182,11 @@ MESSAGES: dict[str, str] = {
     # Misc
     "help": "<b>Perintah</b>\n/new — buat kode QRIS atau VA\n/codes — daftar kode dan pembayarannya\n/today — pembayaran hari ini\n/lang — ganti bahasa (id/en)\n/cancel — batalkan langkah yang sedang berjalan\n/help — bantuan ini\n\n<b>Satu pesan saja</b>\n<code>/new qris Budi</code> — QRIS nominal bebas\n<code>/new qris 25rb Budi</code> — QRIS dengan nominal yang diharapkan\n<code>/new va bca 25000 Budi</code> — VA BCA nominal tetap\n<code>/new va bri bebas Budi</code> — VA BRI nominal bebas\n\nSetiap uang masuk, saya kirim pesan.",
     "help.operator": "\n\n<b>Pengelola</b>\n/invite — tautan undangan penjual\n/sellers — daftar penjual\n/suspend &lt;id&gt; · /unsuspend &lt;id&gt;",
+    # Sharing a code into a buyer's chat (inline mode)
+    "share.copy_va": "📋 Salin nomor VA",
+    "share.copy_amount": "📋 Salin nominal",
+    "share.withdrawn": "⛔ <b>Kode pembayaran ini sudah tidak berlaku.</b> Jangan dibayar; minta kode baru ke penjual.",
+    "help.share": "\n\n<b>Kirim kode ke pembeli</b>\nDi chat dengan pembeli, ketik <code>@{bot}</code> dan sebagian nama pelanggannya, lalu pilih kodenya: QR atau VA langsung terkirim di chat itu.",
     "lang.usage": "Pilih bahasa: /lang id (Bahasa Indonesia) atau /lang en (English).",
     "lang.set": "Bahasa diganti ke Bahasa Indonesia.",
     "cancel.nothing": "Tidak ada yang sedang berjalan.",

@@ -6,12 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from telegram import Bot
 from telegram.constants import ParseMode
 
-from bot.cards import render_card, send_card
+from bot.cards import CardPhotos, render_card, send_card
 from pivot_client.simulator import build_static_qris
 from storage import Code, CodeKind, CodeStatus
-from tests.standins import code_row, decode_qr
+from tests.standins import FakeTelegram, code_row, decode_qr, serving
 
 NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # 10:00 WIB
 WIB = ZoneInfo("Asia/Jakarta")
@@ -156,3 +157,25 @@ async def test_va_is_sent_as_a_message() -> None:
     assert (
         sent["text"] == render_card(va(), "en", zone=WIB) and sent["parse_mode"] == ParseMode.HTML
     )
+
+
+async def test_card_photos_reach_telegram_unseen_and_a_refusal_leaves_them_out() -> None:
+    fake = FakeTelegram(flood=None)
+    one, other = qris(id=7), qris(id=8, qr_content=qr_content("TOKO LAIN"))
+    async with serving(fake.app) as server:
+        url = server.url
+        async with Bot(fake.token, base_url=f"{url}/bot", base_file_url=f"{url}/file/bot") as bot:
+            photos = CardPhotos(bot)
+            alone = await photos(55, [one])
+            fake.block_chat(56)
+            refused = await photos(56, [one, other])
+
+            [sent] = fake.sent_messages(55)
+            assert (sent.method, sent.params["disable_notification"]) == ("sendPhoto", True)
+            assert sent.photo is not None and decode_qr(sent.photo) == [QR_CONTENT]
+            assert alone == {7: (await bot.send_photo(57, sent.photo)).photo[-1].file_id}
+            assert [c.params["message_ids"] for c in fake.calls_to("deleteMessages")] == [
+                [sent.message_id]
+            ]
+            assert refused == {}
+            assert fake.sent_messages(56) == []

@@ -4,8 +4,8 @@ loopback where a code is renewed."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,11 +14,13 @@ import pytest
 from bot.codebook import (
     CODES_PER_PAGE,
     PAYMENTS_PER_PAGE,
+    SHARES_PER_ANSWER,
     Card,
     Codebook,
     RenewalRefusal,
     can_deactivate,
     card_check,
+    is_live,
     renewal_key,
 )
 from bot.codes import CodeIssuer
@@ -40,11 +42,25 @@ SETTINGS = Settings(  # type: ignore[call-arg]
 
 
 @dataclass
+class Photos:
+    """Telegram taking QR photos, as ``bot.cards.CardPhotos`` gets them there: every one but
+    the ``refused`` codes' is given a file id; each call is kept."""
+
+    refused: set[int] = field(default_factory=set)
+    calls: list[tuple[int, list[int]]] = field(default_factory=list)
+
+    async def __call__(self, chat_id: int, codes: Sequence[Code]) -> dict[int, str]:
+        self.calls.append((chat_id, [code.id for code in codes]))
+        return {code.id: f"photo-{code.id}" for code in codes if code.id not in self.refused}
+
+
+@dataclass
 class Book:
     codebook: Codebook
     db: Database
     ani: Seller
     budi: Seller
+    photos: Photos
 
 
 @pytest.fixture
@@ -58,7 +74,9 @@ async def book(tmp_path: Path) -> AsyncIterator[Book]:
         ) as pivot,
     ):
         ani, budi = await add_seller(db, ANI), await add_seller(db, BUDI)
-        yield Book(Codebook(db, CodeIssuer(db, pivot, SETTINGS)), db, ani, budi)
+        photos = Photos()
+        codebook = Codebook(db, CodeIssuer(db, pivot, SETTINGS), photos)
+        yield Book(codebook, db, ani, budi, photos)
 
 
 _suffixes = itertools.count(1)
@@ -196,6 +214,68 @@ async def test_a_card_goes_out_again_and_a_code_is_switched_off_only_while_it_me
         stored = replace(stored, expires_at=NOW + expires_in)
     assert card_check(stored, NOW) is card
     assert can_deactivate(stored, NOW) is deactivatable
+    assert is_live(stored, NOW) is deactivatable  # shared into a buyer's chat
+
+
+# Sharing into a buyer's chat
+
+
+async def test_shareable_codes_come_a_page_at_a_time_only_the_sellers_live_ones(
+    book: Book,
+) -> None:
+    codes = [await add_va(book.db) for _ in range(SHARES_PER_ANSWER + 1)]
+    retired = await add_va(book.db)
+    await book.codebook.deactivate(book.ani, retired.id, now=NOW)
+    await add_va(book.db, expires_at=NOW)
+    await add_code(book.db, BUDI)
+    newest_first = [code.id for code in reversed(codes)]
+
+    first = await book.codebook.shareable(book.ani, "", offset=0, now=NOW)
+    last = await book.codebook.shareable(book.ani, "", offset=SHARES_PER_ANSWER, now=NOW)
+    past = await book.codebook.shareable(book.ani, "", offset=SHARES_PER_ANSWER * 2, now=NOW)
+
+    assert [code.id for code in first.codes] == newest_first[:SHARES_PER_ANSWER]
+    assert first.next_offset == SHARES_PER_ANSWER
+    assert ([code.id for code in last.codes], last.next_offset) == (newest_first[-1:], None)
+    assert (past.codes, past.next_offset) == ((), None)
+    assert book.photos.calls == []  # no QRIS among them
+
+
+async def test_shareable_codes_match_part_of_a_customers_name_in_any_case(book: Book) -> None:
+    budi = await add_code(book.db, ANI, customer="Pak Budi Santoso")
+    await add_code(book.db, ANI, customer="Bu Ani")
+
+    found = await book.codebook.shareable(book.ani, "  BUDI ", offset=0, limit=5, now=NOW)
+
+    assert [code.id for code in found.codes] == [budi.id]
+    assert found.next_offset is None
+
+
+async def test_a_qris_photo_telegram_lacks_is_sent_once_and_kept(book: Book) -> None:
+    sent = await add_code(book.db, ANI, customer="A")
+    await book.codebook.keep_photo(sent, "photo-from-its-card")
+    await book.codebook.keep_photo(
+        replace(sent, photo_file_id="photo-from-its-card"), "a-later-card"
+    )
+    lacking = await add_code(book.db, ANI, customer="B")
+    refused = await add_code(book.db, ANI, customer="C")
+    va = await add_va(book.db)
+    book.photos.refused.add(refused.id)
+
+    first = await book.codebook.shareable(book.ani, "", offset=0, now=NOW)
+    book.photos.refused.clear()
+    second = await book.codebook.shareable(book.ani, "", offset=0, now=NOW)
+
+    # Sent unseen to the seller's own chat; Telegram refused C's, so C is not offered yet.
+    assert book.photos.calls == [(ANI, [refused.id, lacking.id]), (ANI, [refused.id])]
+    assert [(code.id, code.photo_file_id) for code in first.codes] == [
+        (va.id, None),
+        (lacking.id, f"photo-{lacking.id}"),
+        (sent.id, "photo-from-its-card"),
+    ]
+    assert [code.id for code in second.codes] == [va.id, refused.id, lacking.id, sent.id]
+    stored = await book.db.codes.get(lacking.id)
+    assert stored is not None and stored.photo_file_id == f"photo-{lacking.id}"
 
 
 # Renewal

@@ -236,3 +236,23 @@ async def test_a_language_is_switched_only_to_one_we_speak(db: Database, service
     assert await service.language(SELLER) == "en"
     assert await service.set_language(SELLER, "fr") is None
     assert await service.language(SELLER) == "en"
+
+
+async def test_only_a_known_admitted_seller_may_share_from_an_inline_query(
+    db: Database, service: Sellers, writes: list[int]
+) -> None:
+    await add_seller(db, SELLER)
+    await add_seller(db, 101)
+    await add_seller(db, 102)
+    async with db.write() as tx:
+        await tx.sellers.set_status(101, SellerStatus.SUSPENDED)
+        await tx.sellers.set_status(102, SellerStatus.BLOCKED)  # has blocked the bot
+    writes.clear()
+
+    assert (await service.sharer(SELLER)) == await db.sellers.get(SELLER)
+    assert (await service.sharer(102)) == await db.sellers.get(102)
+    assert await service.sharer(101) is None
+    assert await service.sharer(STRANGER) is None
+    # An operator the bot has not met has no codes, and no chat to register from here.
+    assert await service.sharer(OPERATOR) is None
+    assert writes == []

@@ -172,10 +172,10 @@ async def test_a_suspended_sellers_button_press_is_refused_with_an_alert(tmp_pat
 async def test_help_cancel_and_unknown_input(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
         seller = await env.invite_seller(501)
-        assert (await say(seller, "/help")).text == text("id", "help")
-        assert (await say(env.admin, "/help")).text == text("id", "help") + text(
-            "id", "help.operator"
-        )
+        # Inline mode is on: the help says how to share a code in a buyer's chat.
+        helped = text("id", "help") + text("id", "help.share", bot=env.telegram.bot_username)
+        assert (await say(seller, "/help")).text == helped
+        assert (await say(env.admin, "/help")).text == helped + text("id", "help.operator")
         assert (await say(seller, "/cancel")).text == text("id", "cancel.nothing")
         assert (await say(seller, "/frobnicate")).text == text("id", "unknown")
         assert (await say(seller, "halo")).text == text("id", "unknown")

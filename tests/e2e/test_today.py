@@ -109,7 +109,9 @@ async def test_lang_switches_the_sellers_language(tmp_path: Path) -> None:
         stored = await env.services.db.sellers.get(501)
         assert stored is not None and stored.language == "en"
         assert (await say(seller, "/today")).text == "No payments yet today (25/11/2026)."
-        assert (await say(seller, "/help")).text == text("en", "help")
+        assert (await say(seller, "/help")).text == text("en", "help") + text(
+            "en", "help.share", bot=env.telegram.bot_username
+        )
         assert (await say(seller, "/lang id")).text == text("id", "lang.set")
         assert (await say(seller, "/cancel")).text == text("id", "cancel.nothing")
 

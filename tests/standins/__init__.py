@@ -21,7 +21,9 @@ from tests.standins.botapi.records import (
     AnsweredCallback,
     Call,
     Edit,
+    InlineAnswer,
     SentMessage,
+    ViaBotMessage,
     WebhookDelivery,
 )
 from tests.standins.botapi.users import FakeUser
@@ -86,9 +88,11 @@ __all__ = [
     "FakeTelegram",
     "FakeUser",
     "FloodLimits",
+    "InlineAnswer",
     "LoopbackServer",
     "RandomFaults",
     "SentMessage",
+    "ViaBotMessage",
     "WebhookDelivery",
     "add_code",
     "add_seller",

@@ -152,13 +152,16 @@ async def stand_ins(
     http_port: int,
     *,
     flood_control: bool = False,
+    inline_mode: bool = True,
     simulator_config: Mapping[str, Any] | None = None,
 ) -> AsyncIterator[tuple[FakeTelegram, str, Simulator, str]]:
     """The fake Bot API and the Pivot simulator (callbacks to ``http_port``), served.
 
-    ``simulator_config`` overrides ``SimulatorConfig`` fields (a QRIS quota, VA ranges...).
+    ``inline_mode`` is the bot's BotFather setting; ``simulator_config`` overrides
+    ``SimulatorConfig`` fields (a QRIS quota, VA ranges...).
     """
     telegram = FakeTelegram(token=BOT_TOKEN, flood=TELEGRAM_LIMITS if flood_control else None)
+    telegram.inline_mode = inline_mode
     simulator_app = create_app(
         SimulatorConfig(
             callback_url=f"http://127.0.0.1:{http_port}/pivot/callback",
@@ -183,6 +186,7 @@ async def running_bot(
     admins: tuple[int, ...] = (ADMIN_ID,),
     webhook: bool = False,
     flood_control: bool = False,
+    inline_mode: bool = True,
     simulator_config: Mapping[str, Any] | None = None,
     confirm_within: float = CONFIRM_WITHIN,
     confirm_grace: float = CONFIRM_GRACE,
@@ -190,12 +194,17 @@ async def running_bot(
 ) -> AsyncIterator[BotEnv]:
     """The bot started like ``kodebayar run`` against fresh stand-ins; stopped afterwards.
 
-    ``simulator_config`` overrides the simulator's configuration, ``overrides`` the bot's
-    settings; ``confirm_within`` and ``confirm_grace`` shorten the confirmation's waits
-    (``Runtime``).
+    ``inline_mode`` is the bot's BotFather setting; ``simulator_config`` overrides the
+    simulator's configuration, ``overrides`` the bot's settings; ``confirm_within`` and
+    ``confirm_grace`` shorten the confirmation's waits (``Runtime``).
     """
     port = free_port()
-    async with stand_ins(port, flood_control=flood_control, simulator_config=simulator_config) as (
+    async with stand_ins(
+        port,
+        flood_control=flood_control,
+        inline_mode=inline_mode,
+        simulator_config=simulator_config,
+    ) as (
         telegram,
         telegram_url,
         simulator,

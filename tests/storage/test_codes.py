@@ -379,3 +379,59 @@ async def test_count_by_status_counts_one_kind(db: Database) -> None:
         CodeStatus.PENDING: 1,
         CodeStatus.DEACTIVATED: 1,
     }
+
+
+async def test_shareable_for_seller_lists_the_sellers_live_codes_matching_a_customer(
+    db: Database,
+) -> None:
+    budi = await add_code(db, customer="Budi Santoso")
+    await add_code(db, customer="Pak Budiman", activate=False)
+    retired = await add_code(db, customer="Budi lama")
+    expired = await add_code(
+        db,
+        kind=CodeKind.VA,
+        bank="BCA",
+        va_suffix=1,
+        amount=5_000,
+        customer="Budi VA",
+        expires_at=NOW,
+    )
+    later = await add_code(
+        db,
+        kind=CodeKind.VA,
+        bank="BCA",
+        va_suffix=2,
+        amount=5_000,
+        customer="budi va",
+        expires_at=NOW + timedelta(seconds=1),
+    )
+    await add_code(db, 200, customer="Budi")
+    ani = await add_code(db, customer="Ani 100%_done")
+    async with db.write() as tx:
+        await tx.codes.deactivate(retired.id, now=NOW)
+
+    async def shareable(customer: str, offset: int = 0, limit: int = 10) -> list[int]:
+        found = await db.codes.shareable_for_seller(
+            100, customer=customer, now=NOW, offset=offset, limit=limit
+        )
+        return [code.id for code in found]
+
+    # Active and not expired (an expiry at this very moment is past), the seller's own only.
+    assert await shareable("") == [ani.id, later.id, budi.id]
+    assert await shareable("BUD") == [later.id, budi.id]
+    assert await shareable("", offset=1, limit=1) == [later.id]
+    # LIKE's wildcards are matched as typed.
+    assert await shareable("%_") == [ani.id]
+    assert await shareable("_") == [ani.id]
+    assert await shareable("di%") == []
+    assert expired.id not in await shareable("va")
+
+
+async def test_keep_photo_keeps_the_file_id_of_a_codes_qr_photo(db: Database) -> None:
+    code = await add_code(db)
+    assert code.photo_file_id is None
+    async with db.write() as tx:
+        await tx.codes.keep_photo(code.id, "AgACAgIAAxk-photo")
+    stored = await db.codes.get(code.id)
+    assert stored is not None
+    assert stored.photo_file_id == "AgACAgIAAxk-photo"

@@ -67,6 +67,10 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
         lambda db: db.codes.sweep_cursor(),
         {"reconcile_cursor USING INTEGER PRIMARY KEY (rowid=?)"},
     ),
+    "the codes an inline query offers": (
+        lambda db: db.codes.shareable_for_seller(100, customer="bu", now=NOW, offset=0, limit=20),
+        {"codes_by_seller (seller_id=?)"},
+    ),
     "the next VA suffix": (
         lambda db: db.codes.lowest_free_va_suffix("BCA", 0, 99),
         {

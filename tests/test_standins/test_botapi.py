@@ -20,8 +20,14 @@ from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeAllPrivateChats,
+    CopyTextButton,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InlineQueryResultCachedPhoto,
+    InlineQueryResultGif,
+    InputMediaPhoto,
+    InputTextMessageContent,
     MenuButtonCommands,
     Update,
 )
@@ -639,3 +645,145 @@ async def test_pressing_needs_a_real_button_on_a_bot_message(fake: FakeTelegram,
     with pytest.raises(BadRequest, match=r"(?i)query ID is invalid"):
         await bot.answer_callback_query(query_id)
     assert [(a.callback_query_id, a.text) for a in fake.answered_callbacks] == [(query_id, "ok")]
+
+
+# ------------------------------------------------------------------- albums and inline mode
+
+
+async def test_an_album_is_two_to_ten_photos_and_deleting_many_skips_the_missing(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    photos = [make_png(10 + n, 10) for n in range(3)]
+    album = await bot.send_media_group(9, [InputMediaPhoto(p, filename="q.png") for p in photos])
+    assert [len(m.photo) for m in album] == [1, 1, 1]
+    assert len({m.media_group_id for m in album}) == 1
+    assert [m.photo for m in fake.sent_messages(9)] == photos
+    with pytest.raises(BadRequest, match="2 to 10"):
+        await bot.send_media_group(9, [InputMediaPhoto(photos[0])])
+    assert await bot.delete_messages(9, [album[0].message_id, album[2].message_id, 99])
+    with pytest.raises(LookupError):
+        fake.message_json(9, album[0].message_id)
+    assert fake.message_json(9, album[1].message_id)["photo"]
+
+
+def article(result_id: str, text: str = "<b>VA</b> 123", **extra: object) -> object:
+    return InlineQueryResultArticle(
+        result_id, "VA Budi", InputTextMessageContent(text, parse_mode="HTML"), **extra
+    )
+
+
+async def test_an_inline_query_is_answered_once_with_results_checked_as_telegram_does(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    seller = fake.user(700)
+    photo = (await bot.send_photo(700, make_png(30, 30))).photo[-1].file_id
+    query_id = await seller.inline_query("bud", chat_type="private")
+    (update,) = await bot.get_updates(timeout=0)
+    assert update.inline_query is not None
+    assert (update.inline_query.query, update.inline_query.offset) == ("bud", "")
+    assert (update.inline_query.chat_type, update.inline_query.from_user.id) == ("private", 700)
+
+    refused = {
+        "RESULTS_TOO_MUCH": [article(str(n)) for n in range(51)],
+        "RESULT_ID_DUPLICATE": [article("1"), article("1")],
+        "RESULT_ID_INVALID": [article("x" * 65)],
+        "wrong file identifier": [InlineQueryResultCachedPhoto("1", "AgACunknown")],
+        "RESULT_TYPE_INVALID": [InlineQueryResultGif("1", "https://x/g.gif", "https://x/t")],
+        "MESSAGE_EMPTY": [article("1", " ")],
+        "Unsupported start tag": [article("1", "<br>")],
+        "BUTTON_COPY_TEXT_INVALID": [
+            article(
+                "1",
+                reply_markup=InlineKeyboardMarkup(
+                    [[InlineKeyboardButton("Salin", copy_text=CopyTextButton("9" * 257))]]
+                ),
+            )
+        ],
+    }
+    for reason, results in refused.items():
+        with pytest.raises(BadRequest, match="(?i)" + reason):
+            await bot.answer_inline_query(query_id, results)  # type: ignore[arg-type]
+    copy = InlineKeyboardMarkup([[InlineKeyboardButton("Salin", copy_text=CopyTextButton("1"))]])
+    results = [
+        InlineQueryResultCachedPhoto("qr", photo, caption="<b>QRIS</b>", parse_mode="HTML"),
+        article("va", reply_markup=copy),
+    ]
+    assert await bot.answer_inline_query(
+        query_id, results, cache_time=0, is_personal=True, next_offset="20"
+    )
+    with pytest.raises(BadRequest, match=r"(?i)query ID is invalid"):
+        await bot.answer_inline_query(query_id, [])
+
+    answer = await fake.wait_for_inline_answer(query_id)
+    assert (answer.query, answer.cache_time, answer.is_personal, answer.next_offset) == (
+        "bud",
+        0,
+        True,
+        "20",
+    )
+    assert [result["id"] for result in answer.results] == ["qr", "va"]
+    assert fake.inline_answers == [answer]
+
+
+async def test_a_chosen_result_is_posted_via_the_bot_and_only_a_keyboard_lets_it_be_edited(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    seller, buyer = fake.user(700), fake.user(701, first_name="Budi")
+    data = make_png(30, 30)
+    photo = (await bot.send_photo(700, data)).photo[-1].file_id
+    copy = InlineKeyboardMarkup([[InlineKeyboardButton("Salin", copy_text=CopyTextButton("1"))]])
+    query_id = await seller.inline_query()
+    await bot.answer_inline_query(
+        query_id,
+        [
+            InlineQueryResultCachedPhoto("qr", photo, caption="<b>QRIS</b>", parse_mode="HTML"),
+            article("va", reply_markup=copy),
+        ],
+    )
+    answer = await fake.wait_for_inline_answer(query_id)
+
+    qr = await seller.choose(answer, "qr", buyer)
+    va = await seller.choose(answer, "va", buyer)
+    fake.inline_feedback = False
+    await seller.choose(answer, "qr", buyer)  # posted all the same; the bot is not told
+
+    assert (qr.chat_id, qr.message_id, qr.sender_id, qr.photo, qr.text) == (
+        701,
+        1,
+        700,
+        data,
+        "<b>QRIS</b>",
+    )
+    assert (va.message_id, va.text, va.parse_mode, va.photo) == (2, "<b>VA</b> 123", "HTML", None)
+    assert qr.inline_message_id is None and va.inline_message_id is not None
+    assert [m.message_id for m in fake.via_bot_messages(701)] == [1, 2, 3]
+    updates = await bot.get_updates(timeout=0)
+    chosen = [update.chosen_inline_result for update in updates]
+    assert [(c.result_id, c.inline_message_id) for c in chosen if c] == [
+        ("qr", None),
+        ("va", va.inline_message_id),
+    ]
+
+    assert await bot.edit_message_text("<b>Habis</b>", inline_message_id=va.inline_message_id)
+    with pytest.raises(BadRequest, match=r"(?i)there is no caption"):
+        await bot.edit_message_caption(inline_message_id=va.inline_message_id, caption="x")
+    with pytest.raises(BadRequest, match=r"(?i)MESSAGE_ID_INVALID"):
+        await bot.edit_message_text("x", inline_message_id="AQAAAunknown")
+    edited = fake.via_bot_messages(701)[1]
+    assert (edited.text, edited.reply_markup, edited.edited) == ("<b>Habis</b>", None, True)
+    [edit] = fake.edits(701)
+    assert (edit.inline_message_id, edit.message_id, edit.text) == (
+        va.inline_message_id,
+        2,
+        "<b>Habis</b>",
+    )
+
+
+async def test_with_inline_mode_off_get_me_says_so_and_no_query_comes(
+    fake: FakeTelegram, bot: Bot
+) -> None:
+    assert (await bot.get_me()).supports_inline_queries
+    fake.inline_mode = False
+    assert not (await bot.get_me()).supports_inline_queries
+    with pytest.raises(LookupError, match="inline mode is off"):
+        await fake.user(700).inline_query("budi")

@@ -15,6 +15,8 @@ each:
 - ``messages``: sends, edits and deletes (``SentMessage``, ``Edit``); ``chats``: messages as
   they show now; ``files``: uploads, getFile and the file route;
 - ``callbacks``: button presses and answerCallbackQuery; ``profile``: getMe, commands, menus;
+- ``inline``: inline mode: users' inline queries, answerInlineQuery checked as Telegram checks
+  it, a chosen result posted in a chat via the bot (``InlineAnswer``, ``ViaBotMessage``);
 - ``updates``, ``polling``, ``webhook``: the update queue, getUpdates long polling (a newer
   poll ends a waiting one with 409) and webhook pushes (secret header, retries, 409 for
   getUpdates meanwhile);

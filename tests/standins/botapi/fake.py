@@ -13,6 +13,7 @@ from tests.standins.botapi.chats import Chats
 from tests.standins.botapi.faults import Faults, RandomFaults
 from tests.standins.botapi.files import FileStore
 from tests.standins.botapi.flood import TELEGRAM_LIMITS, FloodControl, FloodLimits
+from tests.standins.botapi.inline import InlineMode
 from tests.standins.botapi.messages import BotMessages
 from tests.standins.botapi.polling import LongPolling
 from tests.standins.botapi.profile import BotProfile
@@ -20,8 +21,10 @@ from tests.standins.botapi.records import (
     AnsweredCallback,
     Call,
     Edit,
+    InlineAnswer,
     JSONDict,
     SentMessage,
+    ViaBotMessage,
     WebhookDelivery,
 )
 from tests.standins.botapi.routes import BotApiRoutes, Handler
@@ -32,7 +35,7 @@ from tests.standins.botapi.webhook import Webhook
 
 DEFAULT_TOKEN = "123456:TEST-token-kodebayar-fake-0123456789"
 
-_R = TypeVar("_R", Call, SentMessage, Edit)
+_R = TypeVar("_R", Call, SentMessage, Edit, InlineAnswer)
 
 
 class FakeTelegram:
@@ -58,7 +61,10 @@ class FakeTelegram:
         self._queue = UpdateQueue()
         self._webhook = Webhook(self._queue, webhook_attempts, webhook_retry_delay)
         self._polling = LongPolling(self._queue, lambda: self._webhook.is_set)
-        self._messages = BotMessages(self._profile, self._chats, self._files, self._flood)
+        self._inline = InlineMode(self._profile, self._files, self._queue)
+        self._messages = BotMessages(
+            self._profile, self._chats, self._files, self._flood, self._inline
+        )
         self._callbacks = CallbackQueries(self._chats, self._queue)
         profile, messages = self._profile, self._messages
         methods: dict[str, Handler] = {
@@ -70,12 +76,15 @@ class FakeTelegram:
             "sendMessage": messages.send_message,
             "sendPhoto": messages.send_photo,
             "sendDocument": messages.send_document,
+            "sendMediaGroup": messages.send_media_group,
             "sendChatAction": messages.send_chat_action,
             "editMessageText": messages.edit_message_text,
             "editMessageCaption": messages.edit_message_caption,
             "editMessageReplyMarkup": messages.edit_message_reply_markup,
             "deleteMessage": messages.delete_message,
+            "deleteMessages": messages.delete_messages,
             "answerCallbackQuery": self._callbacks.answer_callback_query,
+            "answerInlineQuery": self._inline.answer_inline_query,
             "setMyCommands": profile.set_my_commands,
             "getMyCommands": profile.get_my_commands,
             "deleteMyCommands": profile.delete_my_commands,
@@ -131,6 +140,25 @@ class FakeTelegram:
     @flood.setter
     def flood(self, limits: FloodLimits | None) -> None:
         self._flood.limits = limits
+
+    @property
+    def inline_mode(self) -> bool:
+        """Whether the bot's inline mode is on (BotFather's /setinline): getMe says so, and
+        users' inline queries reach the bot only then. On unless turned off."""
+        return self._profile.supports_inline_queries
+
+    @inline_mode.setter
+    def inline_mode(self, on: bool) -> None:
+        self._profile.supports_inline_queries = on
+
+    @property
+    def inline_feedback(self) -> bool:
+        """Whether the bot is told which inline result a user chose (/setinlinefeedback)."""
+        return self._inline.feedback
+
+    @inline_feedback.setter
+    def inline_feedback(self, on: bool) -> None:
+        self._inline.feedback = on
 
     @property
     def random_faults(self) -> RandomFaults | None:
@@ -190,6 +218,16 @@ class FakeTelegram:
     def answered_callbacks(self) -> list[AnsweredCallback]:
         """The bot's accepted answerCallbackQuery calls, in order."""
         return self._callbacks.answered
+
+    @property
+    def inline_answers(self) -> list[InlineAnswer]:
+        """The bot's accepted answerInlineQuery calls, in order."""
+        return self._inline.answers
+
+    def via_bot_messages(self, chat_id: int | None = None) -> list[ViaBotMessage]:
+        """Messages users posted by choosing the bot's inline results, in ``chat_id`` or
+        anywhere, in order, as their chats show them now."""
+        return self._inline.posted(chat_id)
 
     @property
     def webhook_deliveries(self) -> list[WebhookDelivery]:
@@ -295,6 +333,18 @@ class FakeTelegram:
         """The first call of ``method`` that arrived after ``after`` (default: now) and matches."""
         return await self._first(
             lambda: self.calls_to(method), predicate, timeout, after, f"a {method} call"
+        )
+
+    async def wait_for_inline_answer(
+        self, inline_query_id: str, *, timeout: float = 5.0
+    ) -> InlineAnswer:
+        """The bot's answer to the inline query ``inline_query_id``."""
+        return await self._first(
+            lambda: self._inline.answers,
+            lambda answer: answer.inline_query_id == inline_query_id,
+            timeout,
+            0,
+            f"the answer to inline query {inline_query_id}",
         )
 
     async def _first(

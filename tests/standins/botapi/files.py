@@ -28,9 +28,18 @@ class FileStore:
         """The file the file route serves at ``path``."""
         return self._by_path.get(path)
 
+    def get(self, file_id: str) -> StoredFile | None:
+        """The file uploaded under ``file_id``, if any."""
+        return self._by_id.get(file_id)
+
     def source(self, req: ApiRequest, name: str) -> tuple[bytes, str | None, str | None]:
         """Bytes, file name and MIME type of an upload, an attach:// part or a known file_id."""
-        value = req.params.get(name)
+        return self.resolve(req, name, req.params.get(name))
+
+    def resolve(
+        self, req: ApiRequest, name: str, value: object
+    ) -> tuple[bytes, str | None, str | None]:
+        """``source`` for ``value``, given as ``name`` or inside it (an album's ``media``)."""
         part = name
         if isinstance(value, str) and value.startswith("attach://"):
             part = value.removeprefix("attach://")

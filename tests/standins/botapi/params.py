@@ -18,6 +18,7 @@ from tests.standins.botapi.records import JSONDict
 
 _MAX_UPLOAD = 50 * 1024 * 1024  # Telegram's limit for bot uploads
 _MAX_CALLBACK_DATA = 64
+_MAX_COPY_TEXT = 256
 _PARSE_MODES = frozenset({"html", "markdown", "markdownv2"})
 _INT_PARAMS = frozenset(
     {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections", "cache_time"}
@@ -27,10 +28,12 @@ _BOOL_PARAMS = frozenset(
     {"drop_pending_updates", "disable_notification", "protect_content", "show_alert"}
     | {"disable_web_page_preview", "allow_sending_without_reply", "has_spoiler"}
     | {"show_caption_above_media", "disable_content_type_detection", "allow_paid_broadcast"}
+    | {"is_personal"}
 )
 _JSON_PARAMS = frozenset(
     {"reply_markup", "entities", "caption_entities", "allowed_updates", "commands", "scope"}
     | {"menu_button", "link_preview_options", "reply_parameters"}
+    | {"results", "button", "media", "message_ids"}
 )
 
 
@@ -158,4 +161,9 @@ def reply_markup(params: JSONDict) -> JSONDict | None:
         data = button.get("callback_data")
         if data is not None and not 1 <= len(str(data).encode()) <= _MAX_CALLBACK_DATA:
             raise bad_request("BUTTON_DATA_INVALID")
+        copy = button.get("copy_text")
+        if copy is not None and not (
+            isinstance(copy, dict) and 1 <= len(str(copy.get("text") or "")) <= _MAX_COPY_TEXT
+        ):
+            raise bad_request("BUTTON_COPY_TEXT_INVALID")
     return dict(markup)

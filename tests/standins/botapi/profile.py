@@ -20,6 +20,7 @@ class BotProfile:
         self.username = username
         self.id = int(token.split(":", 1)[0])
         self.first_name = first_name
+        self.supports_inline_queries = True  # BotFather's /setinline
         self.menu_buttons: dict[int | None, JSONDict] = {}  # None: the default menu button
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
 
@@ -48,7 +49,7 @@ class BotProfile:
             **self.to_json(),
             "can_join_groups": True,
             "can_read_all_group_messages": False,
-            "supports_inline_queries": False,
+            "supports_inline_queries": self.supports_inline_queries,
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }

@@ -51,6 +51,48 @@ class Edit:
     parse_mode: str | None
     reply_markup: JSONDict | None
     seq: int
+    inline_message_id: str | None = None  # set for a message a user posted via the bot
+
+
+@dataclass(frozen=True)
+class InlineAnswer:
+    """An accepted answerInlineQuery, with the query it answered."""
+
+    inline_query_id: str
+    query: str
+    offset: str
+    results: list[JSONDict]
+    cache_time: int
+    is_personal: bool
+    next_offset: str
+    seq: int
+
+    def result(self, result_id: str) -> JSONDict:
+        """The result with ``result_id``; LookupError if the answer has none."""
+        for result in self.results:
+            if result["id"] == result_id:
+                return result
+        raise LookupError(f"no result {result_id!r} in {[r['id'] for r in self.results]}")
+
+
+@dataclass(frozen=True)
+class ViaBotMessage:
+    """A message a user posted by choosing an inline result, as its chat shows it now."""
+
+    chat_id: int  # the chat it was posted in, as the poster sees it (a user's private chat)
+    message_id: int
+    sender_id: int
+    result_id: str
+    inline_message_id: str | None  # only with an inline keyboard, as Telegram gives it
+    text: str | None  # the text, or the caption of a photo
+    parse_mode: str | None
+    photo: bytes | None
+    reply_markup: JSONDict | None
+    edited: bool
+
+    def buttons(self) -> list[JSONDict]:
+        """The inline keyboard's buttons, row by row."""
+        return inline_buttons(self.reply_markup)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from tests.standins.botapi.records import JSONDict, SentMessage
+from tests.standins.botapi.records import InlineAnswer, JSONDict, SentMessage, ViaBotMessage
 
 if TYPE_CHECKING:
     from tests.standins.botapi.fake import FakeTelegram
@@ -69,6 +69,21 @@ class FakeUser:
                 f"{message_id}, found {matches}; its buttons: {buttons}"
             )
         return await self.press(message_id, matches[0]["callback_data"])
+
+    async def inline_query(
+        self, query: str = "", *, offset: str = "", chat_type: str = "private"
+    ) -> str:
+        """Type ``@bot query`` in a chat of ``chat_type`` (``offset``: an answer's
+        ``next_offset``, as the app asks for more when the user scrolls); the query id."""
+        return self.fake._inline.ask(self.to_json(), query, offset, chat_type)
+
+    async def choose(
+        self, answer: InlineAnswer, result_id: str, chat_with: FakeUser
+    ) -> ViaBotMessage:
+        """Pick the result ``result_id`` of ``answer`` in this user's private chat with
+        ``chat_with``: the message as posted there via the bot."""
+        chat = {"id": chat_with.id, "type": "private", "first_name": chat_with.first_name}
+        return self.fake._inline.choose(self.to_json(), answer, result_id, chat)
 
     def messages(self) -> list[SentMessage]:
         """Messages the bot sent to this user's chat, in order."""
