@@ -45,6 +45,8 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
             CallbackQueryHandler(access.sellers_page, pattern=keyboards.SELLERS_PAGE),
             CallbackQueryHandler(browse.codes_page, pattern=keyboards.CODES_PAGE),
             CallbackQueryHandler(browse.show_code, pattern=keyboards.CODE_SHOW),
+            CallbackQueryHandler(browse.open_code, pattern=keyboards.CODE_OPEN),
+            CallbackQueryHandler(browse.open_codes, pattern=keyboards.CODES_OPEN),
             CallbackQueryHandler(browse.resend, pattern=keyboards.CODE_RESEND),
             CallbackQueryHandler(browse.ask_deactivate, pattern=keyboards.CODE_DEACTIVATE),
             CallbackQueryHandler(browse.deactivate, pattern=keyboards.CODE_DEACTIVATE_CONFIRMED),

@@ -1,4 +1,5 @@
-"""``/codes``: the seller's codes page by page, a code's detail and payments, resend, deactivate.
+"""``/codes``: the seller's codes page by page, a code's detail and payments, resend, deactivate;
+and the buttons under payment messages that open a code (or the list) as a new message.
 
 An expired code (a closed VA past the date Pivot gave it) is marked as such, is not sent
 again, and offers a new code in its place (``bot.handlers.renew``).
@@ -17,6 +18,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 
 from bot.amounts import format_rupiah
 from bot.cards import deliver_card
@@ -35,7 +37,7 @@ from bot.codebook import (
 )
 from bot.context import Context
 from bot.expiry import is_expired, renewable
-from bot.keyboards import code_data, codes_page_data, pager_row, show_in_place
+from bot.keyboards import button_name, code_data, codes_page_data, pager_row, show_in_place
 from bot.notifications import Flag, channel_label
 from bot.paging import Page
 from bot.texts import Safe, text
@@ -49,7 +51,10 @@ __all__ = [
     "codes",
     "codes_page",
     "deactivate",
+    "detail_view",
     "kind_label",
+    "open_code",
+    "open_codes",
     "pressed_code",
     "render_code_detail",
     "render_code_list",
@@ -59,7 +64,6 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_BUTTON_NAME_LENGTH = 24  # keeps a code's button on one line on a phone
 _LIST_MARKS = {
     CodeStatus.DEACTIVATED: "codes.deactivated_mark",
     CodeStatus.PENDING: "codes.pending_mark",
@@ -142,9 +146,7 @@ def code_list_keyboard(
     """One button per code opening its detail, then previous/next."""
     rows = []
     for index, summary in enumerate(summaries, start=page.offset + 1):
-        name = summary.code.customer
-        if len(name) > _BUTTON_NAME_LENGTH:
-            name = name[: _BUTTON_NAME_LENGTH - 1] + "…"
+        name = button_name(summary.code.customer)
         rows.append(
             [InlineKeyboardButton(f"{index}. {name}", callback_data=code_data(summary.code.id))]
         )
@@ -239,6 +241,16 @@ async def codes(update: Update, context: Context) -> None:
     await update.message.reply_html(body, reply_markup=markup)
 
 
+async def open_codes(update: Update, context: Context) -> None:
+    """``codes:open``, under a payment message: the list as a new message, as ``/codes``."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return
+    await query.answer()
+    body, markup = await _list_view(context, 1)
+    await chat.send_message(body, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
 async def codes_page(update: Update, context: Context) -> None:
     """A press on the list's previous/next (or back) buttons: the list, edited in place."""
     query = update.callback_query
@@ -288,10 +300,28 @@ async def show_code(update: Update, context: Context) -> None:
         await show_detail(*pressed, context)
 
 
+async def open_code(update: Update, context: Context) -> None:
+    """``code:17:open``, under a payment message: the code's detail as a new message, the
+    payment message left as it is."""
+    pressed = await pressed_code(update, context, context.services.codebook.detail)
+    chat = update.effective_chat
+    if pressed is None or chat is None:
+        return
+    body, keyboard = detail_view(pressed[1], context)
+    await chat.send_message(body, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
 async def show_detail(
     query: CallbackQuery, detail: CodeDetail, context: Context, *, note: str = ""
 ) -> None:
     """The code's detail in place of the pressed message, ``note`` first."""
+    await show_in_place(query, *detail_view(detail, context, note=note))
+
+
+def detail_view(
+    detail: CodeDetail, context: Context, *, note: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The detail message of ``detail``'s code, ``note`` first, and its buttons."""
     seller, code, now = context.seller, detail.code, utcnow()
     body = render_code_detail(
         seller.language,
@@ -304,7 +334,7 @@ async def show_detail(
         now=now,
     )
     keyboard = code_keyboard(seller.language, code, detail.page, now=now)
-    await show_in_place(query, f"{note}\n\n{body}" if note else body, keyboard)
+    return (f"{note}\n\n{body}" if note else body), keyboard
 
 
 async def resend(update: Update, context: Context) -> None:

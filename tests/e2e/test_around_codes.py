@@ -1,0 +1,159 @@
+"""Around a code, end to end: the buttons under payment messages that open their codes, finding
+codes by customer with ``/codes <text>``, renaming a code, and reactivating a deactivated one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.drafts import Draft
+from bot.texts import text
+from storage import Code, CodeKind, OutboxStatus
+from tests.standins import (
+    BotEnv,
+    Edit,
+    FakeUser,
+    SentMessage,
+    running_bot,
+    say,
+    settle,
+    wait_for,
+)
+
+ANI, MALLORY = 501, 502
+
+
+async def make_code(env: BotEnv, seller_id: int, draft: Draft) -> Code:
+    """Issue a code through the bot's own CodeIssuer (creation itself is tested elsewhere)."""
+    seller = await env.services.db.sellers.get(seller_id)
+    assert seller is not None
+    return await env.services.codes.issue(seller, draft, f"test:{draft.customer}")
+
+
+def qris(customer: str) -> Draft:
+    return Draft(kind=CodeKind.QRIS, customer=customer, open_amount=True)
+
+
+def keyboard(message: SentMessage | Edit) -> list[tuple[str, str]]:
+    """Each inline button's text and data, row after row."""
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    return [(button["text"], button["callback_data"]) for row in rows for button in row]
+
+
+def is_payment(message: SentMessage) -> bool:
+    return (message.text or "").startswith("💰")
+
+
+async def answer_to(env: BotEnv, query_id: str) -> tuple[str | None, bool]:
+    """The text of the answer to a press, and whether it was an alert."""
+    await settle(env)
+    answer = next(a for a in env.telegram.answered_callbacks if a.callback_query_id == query_id)
+    return answer.text, answer.show_alert
+
+
+async def pay_in_turn(env: BotEnv, *payments: tuple[Code, int]) -> None:
+    """Pay each amount into its code, each recorded before the next is paid (so the order of
+    the messages is the order here)."""
+    for number, (code, amount) in enumerate(payments, start=1):
+        await env.pay(code, amount)
+
+        async def recorded(count: int = number) -> bool:
+            return await env.services.db.charges.count() == count
+
+        await wait_for(recorded, timeout=10, what=f"payment {number} recorded")
+
+
+async def opened(user: FakeUser, message: SentMessage, data: str) -> SentMessage:
+    """Press ``data`` on ``message``; the new message the bot answers with."""
+    mark = user.fake.mark()
+    await user.press(message.message_id, data)
+    return await user.next_message(after=mark)
+
+
+# 1. The button under a payment message
+
+
+async def test_a_payment_messages_button_opens_its_code_and_no_one_elses(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        ani = await env.invite_seller(ANI, "Ani")
+        mallory = await env.invite_seller(MALLORY, "Mallory")
+        code = await make_code(env, ANI, qris("Bu Ani"))
+        await make_code(env, ANI, qris("Pak Budi"))
+
+        mark = env.telegram.mark()
+        await env.pay(code, 25_000)
+        payment = await ani.next_message(is_payment, after=mark, timeout=10)
+        assert keyboard(payment) == [("🔎 Lihat kode", f"code:{code.id}:open")]
+
+        edits_before = len(env.telegram.edits(ANI))
+        detail = await opened(ani, payment, f"code:{code.id}:open")
+        assert detail.text is not None
+        assert detail.text.startswith("QRIS · <b>Bu Ani</b>")
+        assert "Pembayaran: 1× · total Rp 25.000" in detail.text
+        assert (f"code:{code.id}:off") in [data for _, data in keyboard(detail)]
+        # The payment message stays as it was: the detail came as a new message.
+        assert len(env.telegram.edits(ANI)) == edits_before
+
+        # Mallory forges the same press on a message of her own: nothing of Ani's comes back.
+        own = await say(mallory, "/codes")
+        sent_before = len(mallory.messages())
+        query_id = await mallory.forge_press(own.message_id, f"code:{code.id}:open")
+        assert await answer_to(env, query_id) == (text("id", "code.not_found"), True)
+        assert len(mallory.messages()) == sent_before
+
+
+async def test_a_combined_message_has_a_button_for_each_of_its_codes(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        ani = await env.invite_seller(ANI, "Ani")
+        bu_ani = await make_code(env, ANI, qris("Bu Ani"))
+        budi = await make_code(
+            env, ANI, Draft(kind=CodeKind.VA, bank="BCA", customer="Pak Budi", amount=50_000)
+        )
+
+        # While Ani has blocked the bot her payments wait, and go out combined once she writes.
+        env.telegram.block_chat(ANI)
+        await pay_in_turn(env, (bu_ani, 10_000), (budi, 50_000), (bu_ani, 20_000))
+
+        async def held() -> bool:
+            return await env.services.db.outbox.count(OutboxStatus.HELD) == 3
+
+        await wait_for(held, timeout=15, what="three held payment messages")
+        env.telegram.unblock_chat(ANI)
+        mark = env.telegram.mark()
+        await ani.send("/today")
+        combined = await ani.next_message(is_payment, after=mark, timeout=10)
+        assert "3 pembayaran masuk" in (combined.text or "")
+        assert keyboard(combined) == [
+            ("🔎 Bu Ani · QRIS", f"code:{bu_ani.id}:open"),
+            ("🔎 Pak Budi · VA BCA", f"code:{budi.id}:open"),
+        ]
+
+        detail = await opened(ani, combined, f"code:{budi.id}:open")
+        assert (detail.text or "").startswith("VA BCA · <b>Pak Budi</b>")
+        assert "Pembayaran: 1× · total Rp 50.000" in (detail.text or "")
+        other = await opened(ani, combined, f"code:{bu_ani.id}:open")
+        assert "Pembayaran: 2× · total Rp 30.000" in (other.text or "")
+
+
+async def test_past_eight_codes_the_last_button_opens_the_whole_list(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        ani = await env.invite_seller(ANI, "Ani")
+        codes = [await make_code(env, ANI, qris(f"Pelanggan {n}")) for n in range(1, 11)]
+        env.telegram.block_chat(ANI)
+        await pay_in_turn(env, *((code, 5_000) for code in codes))
+
+        async def held() -> bool:
+            return await env.services.db.outbox.count(OutboxStatus.HELD) == len(codes)
+
+        await wait_for(held, timeout=15, what="ten held payment messages")
+        env.telegram.unblock_chat(ANI)
+        mark = env.telegram.mark()
+        await ani.send("/today")
+        combined = await ani.next_message(is_payment, after=mark, timeout=10)
+        assert "10 pembayaran masuk" in (combined.text or "")
+        buttons = keyboard(combined)
+        # Telegram takes up to 100 buttons; a phone shows eight rows well.
+        assert [data for _, data in buttons[:-1]] == [f"code:{c.id}:open" for c in codes[:7]]
+        assert buttons[-1] == ("📋 Semua kode", "codes:open")
+
+        listing = await opened(ani, combined, "codes:open")
+        assert (listing.text or "").startswith(text("id", "codes.title", page=1, pages=2))
