@@ -19,7 +19,7 @@ from datetime import datetime
 from enum import Enum
 
 from bot.codes import CodeIssuer
-from bot.drafts import Draft
+from bot.drafts import Draft, clean_customer_name
 from bot.expiry import is_expired, renewable
 from bot.paging import Page
 from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary, Database, Seller
@@ -68,11 +68,13 @@ class RenewalRefusal(Enum):
 
 @dataclass(frozen=True, slots=True)
 class CodesPage:
-    """One page of a seller's codes, newest first; ``total`` 0 when they have none."""
+    """One page of a seller's codes, newest first; ``total`` 0 when they have none (or none
+    whose customer contains ``search``, the part of a name looked for, "" for all codes)."""
 
     page: Page
     total: int
     summaries: tuple[CodeSummary, ...]
+    search: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +130,21 @@ class Codebook:
         self._db = db
         self._issuer = issuer
 
-    async def page(self, seller: Seller, requested: int) -> CodesPage:
-        """Page ``requested`` of the seller's codes (clamped to the pages there are)."""
-        codes = self._db.codes
-        total = await codes.count_for_seller(seller.telegram_id)
+    async def page(self, seller: Seller, requested: int, search: str = "") -> CodesPage:
+        """Page ``requested`` of the seller's codes (clamped to the pages there are); with
+        ``search``, of those whose customer contains it, in any case (ASCII letters), spaces
+        and the like read as in a customer's name (``clean_customer_name``)."""
+        codes, part = self._db.codes, clean_customer_name(search)
+        total = await codes.count_for_seller(seller.telegram_id, customer_contains=part)
         page = Page.of(requested, total, CODES_PER_PAGE)
         summaries = (
-            await codes.list_for_seller(seller.telegram_id, offset=page.offset, limit=page.limit)
+            await codes.list_for_seller(
+                seller.telegram_id, offset=page.offset, limit=page.limit, customer_contains=part
+            )
             if total
             else []
         )
-        return CodesPage(page, total, tuple(summaries))
+        return CodesPage(page, total, tuple(summaries), part)
 
     async def find(self, seller: Seller, code_id: int) -> Code | None:
         """Code ``code_id`` if it is the seller's; None otherwise."""

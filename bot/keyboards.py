@@ -30,6 +30,7 @@ __all__ = [
     "CODES_OPEN",
     "CODES_OPEN_DATA",
     "CODES_PAGE",
+    "CODES_SEARCH_PAGE",
     "CODE_DEACTIVATE",
     "CODE_DEACTIVATE_CONFIRMED",
     "CODE_OPEN",
@@ -49,6 +50,7 @@ __all__ = [
     "button_name",
     "code_data",
     "codes_page_data",
+    "codes_search_data",
     "new_bank_data",
     "new_kind_data",
     "new_retry_data",
@@ -75,6 +77,7 @@ def _data(*words: object) -> str:
 # /codes and a code's detail
 CODES_PAGE = _pattern("codes", "p", _PAGE)
 CODES_OPEN = _pattern("codes", "open")  # the first page, as a new message
+CODES_SEARCH_PAGE = _pattern("codes", "q", _ID, "p", _PAGE)  # a search, by its message id
 CODE_SHOW = _pattern("code", _ID + rf"(?::p:{_PAGE})?")
 CODE_RESEND = _pattern("code", _ID, "resend")
 CODE_DEACTIVATE = _pattern("code", _ID, "off")
@@ -99,6 +102,12 @@ CODES_OPEN_DATA = _data("codes", "open")
 def codes_page_data(page: int) -> str:
     """``codes:p:2``: a page of the seller's code list."""
     return _data("codes", "p", page)
+
+
+def codes_search_data(search_id: int, page: int) -> str:
+    """``codes:q:812:p:2``: a page of the codes ``/codes <text>`` found; ``812`` is the id of
+    that message, under which the handler keeps the text (never in the data: it may be long)."""
+    return _data("codes", "q", search_id, "p", page)
 
 
 def code_data(code_id: int, action: str | None = None, *, page: int | None = None) -> str:

@@ -11,6 +11,7 @@ from ._models import Code, CodeKind, CodeStatus, CodeSummary
 from ._sql import Sql
 from ._values import (
     id_array,
+    like_containing,
     moment_from_db,
     moment_to_db,
     optional_moment_from_db,
@@ -42,6 +43,17 @@ def _code(row: sqlite3.Row) -> Code:
         deactivated_at=optional_moment_from_db(row["deactivated_at"]),
         last_payment_at=optional_moment_from_db(row["last_payment_at"]),
         expires_at=optional_moment_from_db(row["expires_at"]),
+    )
+
+
+def _of_seller(seller_id: int, customer_contains: str) -> tuple[str, tuple[object, ...]]:
+    """The WHERE clause and parameters for a seller's codes, their customer containing
+    ``customer_contains`` if it is not empty."""
+    if not customer_contains:
+        return "seller_id = ?", (seller_id,)
+    return "seller_id = ? AND customer LIKE ? ESCAPE '\\'", (
+        seller_id,
+        like_containing(customer_contains),
     )
 
 
@@ -245,22 +257,24 @@ class CodeRepository:
         )
 
     async def list_for_seller(
-        self, seller_id: int, *, offset: int, limit: int
+        self, seller_id: int, *, offset: int, limit: int, customer_contains: str = ""
     ) -> list[CodeSummary]:
-        """One page of a seller's codes, newest first, with their payments' count and total."""
+        """One page of a seller's codes, newest first, with their payments' count and total;
+        only those whose customer contains ``customer_contains`` (see ``count_for_seller``)."""
+        where, params = _of_seller(seller_id, customer_contains)
         # Correlated subqueries read charges_by_code alone (amount is in the index).
         rows = await self._sql.rows(
-            """
+            f"""
             SELECT codes.*,
                 (SELECT count(*) FROM charges WHERE charges.code_id = codes.id) AS payment_count,
                 (SELECT coalesce(sum(amount), 0) FROM charges WHERE charges.code_id = codes.id)
                     AS payment_total
             FROM codes
-            WHERE seller_id = ?
+            WHERE {where}
             ORDER BY id DESC
             LIMIT ? OFFSET ?
-            """,
-            (seller_id, limit, offset),
+            """,  # noqa: S608 - ``where`` is one of two fixed strings
+            (*params, limit, offset),
         )
         return [
             CodeSummary(
@@ -287,10 +301,13 @@ class CodeRepository:
         )
         return {CodeStatus(row["status"]): row["n"] for row in rows}
 
-    async def count_for_seller(self, seller_id: int) -> int:
-        """How many codes the seller has, in any status."""
+    async def count_for_seller(self, seller_id: int, *, customer_contains: str = "") -> int:
+        """How many codes the seller has, in any status; with ``customer_contains``, only those
+        whose customer contains it (SQLite's LIKE: ASCII letters in any case)."""
+        where, params = _of_seller(seller_id, customer_contains)
         return await self._sql.integer(
-            "SELECT count(*) FROM codes WHERE seller_id = ?", (seller_id,)
+            f"SELECT count(*) FROM codes WHERE {where}",  # noqa: S608 - a fixed string
+            params,
         )
 
     async def touch_payments(self, paid: Mapping[int, datetime]) -> None:

@@ -44,6 +44,7 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
             CommandHandler("cancel", misc.cancel),
             CallbackQueryHandler(access.sellers_page, pattern=keyboards.SELLERS_PAGE),
             CallbackQueryHandler(browse.codes_page, pattern=keyboards.CODES_PAGE),
+            CallbackQueryHandler(browse.codes_search_page, pattern=keyboards.CODES_SEARCH_PAGE),
             CallbackQueryHandler(browse.show_code, pattern=keyboards.CODE_SHOW),
             CallbackQueryHandler(browse.open_code, pattern=keyboards.CODE_OPEN),
             CallbackQueryHandler(browse.open_codes, pattern=keyboards.CODES_OPEN),

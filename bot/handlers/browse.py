@@ -1,5 +1,9 @@
-"""``/codes``: the seller's codes page by page, a code's detail and payments, resend, deactivate;
-and the buttons under payment messages that open a code (or the list) as a new message.
+"""``/codes``: the seller's codes page by page (or those ``/codes <text>`` finds by customer), a
+code's detail and payments, resend, deactivate; and the buttons under payment messages that
+open a code (or the list) as a new message.
+
+A search's text is kept in the seller's ``user_data`` under the id of its message, and its page
+buttons carry that id, never the text (Telegram takes 64 bytes of button data).
 
 An expired code (a closed VA past the date Pivot gave it) is marked as such, is not sent
 again, and offers a new code in its place (``bot.handlers.renew``).
@@ -13,7 +17,9 @@ done with a code are the codebook's (``card_check``, ``can_deactivate``) and
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
@@ -37,7 +43,14 @@ from bot.codebook import (
 )
 from bot.context import Context
 from bot.expiry import is_expired, renewable
-from bot.keyboards import button_name, code_data, codes_page_data, pager_row, show_in_place
+from bot.keyboards import (
+    button_name,
+    code_data,
+    codes_page_data,
+    codes_search_data,
+    pager_row,
+    show_in_place,
+)
 from bot.notifications import Flag, channel_label
 from bot.paging import Page
 from bot.texts import Safe, text
@@ -50,6 +63,7 @@ __all__ = [
     "code_list_keyboard",
     "codes",
     "codes_page",
+    "codes_search_page",
     "deactivate",
     "detail_view",
     "kind_label",
@@ -64,6 +78,8 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_SEARCHES = "code_searches"  # user_data: the text of each /codes <text>, by its message id
+_SEARCHES_KEPT = 20
 _LIST_MARKS = {
     CodeStatus.DEACTIVATED: "codes.deactivated_mark",
     CodeStatus.PENDING: "codes.pending_mark",
@@ -119,9 +135,17 @@ def render_code_list(
     *,
     zone: ZoneInfo,
     now: datetime,
+    search: str = "",
 ) -> str:
-    """The list message: a title with the page, then one numbered line per code."""
-    lines = [text(language, "codes.title", page=page.number, pages=page.count)]
+    """The list message: a title with the page (and what was searched for), then one
+    numbered line per code."""
+    pages = {"page": page.number, "pages": page.count}
+    title = (
+        text(language, "codes.search_title", search=search, **pages)
+        if search
+        else text(language, "codes.title", **pages)
+    )
+    lines = [title]
     for index, summary in enumerate(summaries, start=page.offset + 1):
         code = summary.code
         lines.append(
@@ -141,16 +165,20 @@ def render_code_list(
 
 
 def code_list_keyboard(
-    language: str, page: Page, summaries: Sequence[CodeSummary]
+    language: str,
+    page: Page,
+    summaries: Sequence[CodeSummary],
+    pages: Callable[[int], str] = codes_page_data,
 ) -> InlineKeyboardMarkup:
-    """One button per code opening its detail, then previous/next."""
+    """One button per code opening its detail, then previous/next (``pages`` makes their
+    data)."""
     rows = []
     for index, summary in enumerate(summaries, start=page.offset + 1):
         name = button_name(summary.code.customer)
         rows.append(
             [InlineKeyboardButton(f"{index}. {name}", callback_data=code_data(summary.code.id))]
         )
-    nav = pager_row(language, page, codes_page_data)
+    nav = pager_row(language, page, pages)
     return InlineKeyboardMarkup([*rows, nav] if nav else rows)
 
 
@@ -234,11 +262,17 @@ def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> In
 
 
 async def codes(update: Update, context: Context) -> None:
-    """``/codes``: the first page of the seller's codes, newest first."""
-    if update.message is None:
+    """``/codes``: the first page of the seller's codes, newest first; ``/codes <text>``: of
+    those whose customer contains the text."""
+    message = update.message
+    if message is None:
         return
-    body, markup = await _list_view(context, 1)
-    await update.message.reply_html(body, reply_markup=markup)
+    search = None
+    if context.args:
+        search = _Search(message.message_id, " ".join(context.args))
+        _keep_search(context, search)
+    body, markup = await _list_view(context, 1, search)
+    await message.reply_html(body, reply_markup=markup)
 
 
 async def open_codes(update: Update, context: Context) -> None:
@@ -261,16 +295,64 @@ async def codes_page(update: Update, context: Context) -> None:
     await show_in_place(query, body, markup)
 
 
-async def _list_view(context: Context, requested: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The list message for page ``requested`` of the seller's codes, and its buttons."""
+async def codes_search_page(update: Update, context: Context) -> None:
+    """A press on the previous/next buttons of a ``/codes <text>``: that page, in place."""
+    query = update.callback_query
+    if query is None or context.matches is None:
+        return
+    search_id, requested = int(context.matches[0][1]), int(context.matches[0][2])
+    searched = _searches(context).get(search_id)
+    if searched is None:  # from before a restart, or one of many searches ago
+        await query.answer(text(context.language, "codes.search_gone"), show_alert=True)
+        return
+    await query.answer()
+    body, markup = await _list_view(context, requested, _Search(search_id, searched))
+    await show_in_place(query, body, markup)
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """What a ``/codes <text>`` looks for, under the id of its message."""
+
+    id: int
+    text: str
+
+
+def _searches(context: Context) -> dict[int, str]:
+    """The seller's recent searches' texts by message id (kept here: button data is short)."""
+    if context.user_data is None:
+        return {}
+    searches: dict[int, str] = context.user_data.setdefault(_SEARCHES, {})
+    return searches
+
+
+def _keep_search(context: Context, search: _Search) -> None:
+    """Keep ``search`` for its page buttons, forgetting the oldest past ``_SEARCHES_KEPT``."""
+    searches = _searches(context)
+    searches[search.id] = search.text
+    while len(searches) > _SEARCHES_KEPT:
+        del searches[next(iter(searches))]
+
+
+async def _list_view(
+    context: Context, requested: int, search: _Search | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The list message for page ``requested`` of the seller's codes (those ``search`` finds),
+    and its buttons."""
     seller, language = context.seller, context.language
-    listing = await context.services.codebook.page(seller, requested)
+    codebook = context.services.codebook
+    listing = await codebook.page(seller, requested, search.text if search else "")
     if not listing.total:
+        if listing.search:
+            return text(language, "codes.search_empty", search=listing.search), None
         return text(language, "codes.empty"), None
     page, summaries = listing.page, listing.summaries
     zone = ZoneInfo(seller.timezone)
-    body = render_code_list(language, page, summaries, zone=zone, now=utcnow())
-    return body, code_list_keyboard(language, page, summaries)
+    body = render_code_list(
+        language, page, summaries, zone=zone, now=utcnow(), search=listing.search
+    )
+    pages = codes_page_data if search is None else partial(codes_search_data, search.id)
+    return body, code_list_keyboard(language, page, summaries, pages)
 
 
 async def pressed_code(

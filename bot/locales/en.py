@@ -142,6 +142,9 @@ MESSAGES: dict[str, str] = {
     # Listing codes
     "codes.title": "<b>Your codes</b> (page {page}/{pages})",
     "codes.empty": "You have no codes yet. Type /new to make one.",
+    "codes.search_title": "<b>Codes matching “{search}”</b> (page {page}/{pages})",
+    "codes.search_empty": "No code has a customer whose name contains “{search}”. Type /codes to see them all.",
+    "codes.search_gone": "This search is no longer kept. Type /codes and the customer's name again.",
     "codes.line": "{index}. {kind} · <b>{customer}</b> · {amount} · {count}× · {total}{status}",
     "codes.open_amount": "open",
     "codes.deactivated_mark": " · ⛔",
@@ -183,7 +186,7 @@ MESSAGES: dict[str, str] = {
     "today.empty": "No payments yet today ({date}).",
     "today.more": "…and {count} more.",
     # Misc
-    "help": "<b>Commands</b>\n/new — make a QRIS or VA code\n/codes — your codes and their payments\n/today — today's payments\n/lang — change language (id/en)\n/cancel — stop the current step\n/help — this help\n\n<b>In one message</b>\n<code>/new qris Budi</code> — QRIS, open amount\n<code>/new qris 25k Budi</code> — QRIS with an expected amount\n<code>/new va bca 25000 Budi</code> — BCA VA, fixed amount\n<code>/new va bri open Budi</code> — BRI VA, open amount\n\nI send you a message every time money comes in.",
+    "help": "<b>Commands</b>\n/new — make a QRIS or VA code\n/codes — your codes and their payments\n/codes budi — find codes by customer name\n/today — today's payments\n/lang — change language (id/en)\n/cancel — stop the current step\n/help — this help\n\n<b>In one message</b>\n<code>/new qris Budi</code> — QRIS, open amount\n<code>/new qris 25k Budi</code> — QRIS with an expected amount\n<code>/new va bca 25000 Budi</code> — BCA VA, fixed amount\n<code>/new va bri open Budi</code> — BRI VA, open amount\n\nI send you a message every time money comes in.",
     "help.operator": "\n\n<b>Operators</b>\n/invite — an invitation link for a seller\n/sellers — list sellers\n/suspend &lt;id&gt; · /unsuspend &lt;id&gt;",
     "lang.usage": "Choose a language: /lang id (Bahasa Indonesia) or /lang en (English).",
     "lang.set": "Language changed to English.",

@@ -142,6 +142,9 @@ MESSAGES: dict[str, str] = {
     # Listing codes
     "codes.title": "<b>Kode Anda</b> (halaman {page}/{pages})",
     "codes.empty": "Anda belum punya kode. Ketik /new untuk membuat.",
+    "codes.search_title": "<b>Kode dengan “{search}”</b> (halaman {page}/{pages})",
+    "codes.search_empty": "Tidak ada kode dengan nama pelanggan yang memuat “{search}”. Ketik /codes untuk melihat semua kode.",
+    "codes.search_gone": "Pencarian ini sudah tidak tersimpan. Ketik lagi /codes dengan nama pelanggan.",
     "codes.line": "{index}. {kind} · <b>{customer}</b> · {amount} · {count}× · {total}{status}",
     "codes.open_amount": "bebas",
     "codes.deactivated_mark": " · ⛔",
@@ -183,7 +186,7 @@ MESSAGES: dict[str, str] = {
     "today.empty": "Belum ada pembayaran hari ini ({date}).",
     "today.more": "…dan {count} lagi.",
     # Misc
-    "help": "<b>Perintah</b>\n/new — buat kode QRIS atau VA\n/codes — daftar kode dan pembayarannya\n/today — pembayaran hari ini\n/lang — ganti bahasa (id/en)\n/cancel — batalkan langkah yang sedang berjalan\n/help — bantuan ini\n\n<b>Satu pesan saja</b>\n<code>/new qris Budi</code> — QRIS nominal bebas\n<code>/new qris 25rb Budi</code> — QRIS dengan nominal yang diharapkan\n<code>/new va bca 25000 Budi</code> — VA BCA nominal tetap\n<code>/new va bri bebas Budi</code> — VA BRI nominal bebas\n\nSetiap uang masuk, saya kirim pesan.",
+    "help": "<b>Perintah</b>\n/new — buat kode QRIS atau VA\n/codes — daftar kode dan pembayarannya\n/codes budi — cari kode menurut nama pelanggan\n/today — pembayaran hari ini\n/lang — ganti bahasa (id/en)\n/cancel — batalkan langkah yang sedang berjalan\n/help — bantuan ini\n\n<b>Satu pesan saja</b>\n<code>/new qris Budi</code> — QRIS nominal bebas\n<code>/new qris 25rb Budi</code> — QRIS dengan nominal yang diharapkan\n<code>/new va bca 25000 Budi</code> — VA BCA nominal tetap\n<code>/new va bri bebas Budi</code> — VA BRI nominal bebas\n\nSetiap uang masuk, saya kirim pesan.",
     "help.operator": "\n\n<b>Pengelola</b>\n/invite — tautan undangan penjual\n/sellers — daftar penjual\n/suspend &lt;id&gt; · /unsuspend &lt;id&gt;",
     "lang.usage": "Pilih bahasa: /lang id (Bahasa Indonesia) atau /lang en (English).",
     "lang.set": "Bahasa diganti ke Bahasa Indonesia.",

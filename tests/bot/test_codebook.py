@@ -139,6 +139,28 @@ async def test_the_list_pages_are_clamped_newest_first_and_only_the_sellers(book
     assert all(s.code.seller_id == ANI for s in (*first.summaries, *last.summaries))
 
 
+async def test_a_search_pages_through_the_sellers_codes_whose_customer_contains_it(
+    book: Book,
+) -> None:
+    matching = [
+        await add_code(book.db, ANI, customer=f"Bu Ani {n}") for n in range(CODES_PER_PAGE + 1)
+    ]
+    await add_code(book.db, ANI, customer="Pak Budi")
+    await add_code(book.db, BUDI, customer="Bu Ani lain")  # Budi's: never in Ani's results
+
+    first = await book.codebook.page(book.ani, 1, "  bu   ANI ")
+    second = await book.codebook.page(book.ani, 2, "bu ani")
+
+    assert first.search == "bu ANI"  # read as a customer's name is: spaces cleaned up
+    assert (first.total, first.page.count) == (CODES_PER_PAGE + 1, 2)
+    found = [s.code.id for s in (*first.summaries, *second.summaries)]
+    assert found == [code.id for code in reversed(matching)]
+    nothing = await book.codebook.page(book.ani, 1, "Cici")
+    assert (nothing.total, nothing.summaries, nothing.search) == (0, (), "Cici")
+    everything = await book.codebook.page(book.ani, 1)
+    assert (everything.total, everything.search) == (CODES_PER_PAGE + 2, "")
+
+
 async def test_a_seller_without_codes_gets_one_empty_page(book: Book) -> None:
     listing = await book.codebook.page(book.ani, 3)
     assert (listing.total, listing.page.number, listing.page.count) == (0, 1, 1)

@@ -12,6 +12,7 @@ from bot.handlers.browse import (
     render_code_detail,
     render_code_list,
 )
+from bot.keyboards import codes_search_data
 from bot.paging import Page
 from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary
 from tests.standins import charge_row, code_row
@@ -72,6 +73,18 @@ def test_the_list_numbers_codes_across_pages_and_says_what_each_is() -> None:
     assert lines[1] == "9. VA BCA · <b>Bu Ani</b> · Rp 25.000 · 3× · Rp 75.000"
     assert lines[2] == "10. QRIS · <b>&lt;b&gt;Budi&lt;/b&gt;</b> · bebas · 0× · Rp 0"
     assert lines[3].endswith("· ⛔")
+
+
+def test_a_searchs_list_says_what_was_looked_for_and_its_pages_keep_the_search() -> None:
+    page = Page.of(1, 9, 8)
+    summaries = [CodeSummary(make_code(5), 0, 0)]
+    body = render_code_list("en", page, summaries, zone=WIB, now=NOW, search="<ani>")
+    assert body.splitlines()[0] == "<b>Codes matching “&lt;ani&gt;”</b> (page 1/2)"
+    rows = code_list_keyboard(
+        "en", page, summaries, lambda number: codes_search_data(812, number)
+    ).inline_keyboard
+    assert rows[0][0].callback_data == "code:5"
+    assert [button.callback_data for button in rows[-1]] == ["codes:q:812:p:2"]
 
 
 def test_the_list_keyboard_opens_each_code_and_pages() -> None:

@@ -14,6 +14,7 @@ from bot.keyboards import (
     CODES_OPEN,
     CODES_OPEN_DATA,
     CODES_PAGE,
+    CODES_SEARCH_PAGE,
     NEW_ANY,
     NEW_BANK,
     NEW_CANCEL,
@@ -28,6 +29,7 @@ from bot.keyboards import (
     button_name,
     code_data,
     codes_page_data,
+    codes_search_data,
     new_bank_data,
     new_kind_data,
     new_retry_data,
@@ -39,6 +41,7 @@ from bot.keyboards import (
 PATTERNS = (
     CODES_PAGE,
     CODES_OPEN,
+    CODES_SEARCH_PAGE,
     CODE_SHOW,
     CODE_RESEND,
     CODE_DEACTIVATE,
@@ -82,6 +85,7 @@ def test_a_page_knows_its_neighbours() -> None:
         (code_data(17, "off!"), CODE_DEACTIVATE_CONFIRMED, ("17",)),
         (code_data(17, "open"), CODE_OPEN, ("17",)),
         (CODES_OPEN_DATA, CODES_OPEN, ()),
+        (codes_search_data(812, 3), CODES_SEARCH_PAGE, ("812", "3")),
         (sellers_page_data(4), SELLERS_PAGE, ("4",)),
     ],
 )
@@ -109,6 +113,9 @@ def test_each_button_is_matched_by_exactly_its_own_pattern(
         "code:1:seller:2",
         "code:17:open:1",
         "codes:open:2",
+        "codes:q:812",
+        "codes:q:bu ani:p:1",
+        "codes:q:812:p:1:x",
     ],
 )
 def test_anything_else_matches_nothing(forged: str) -> None:
@@ -123,6 +130,7 @@ def test_callback_data_fits_telegrams_64_bytes_even_for_the_largest_ids() -> Non
         code_data(BIGGEST_ID, "off!"),
         code_data(BIGGEST_ID, "open"),
         codes_page_data(999_999),
+        codes_search_data(BIGGEST_ID, 999_999),
         sellers_page_data(999_999),
     ]
     assert all(len(data.encode()) <= 64 for data in shapes)

@@ -3,6 +3,7 @@ codes by customer with ``/codes <text>``, renaming a code, and reactivating a de
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bot.drafts import Draft
@@ -157,3 +158,58 @@ async def test_past_eight_codes_the_last_button_opens_the_whole_list(tmp_path: P
 
         listing = await opened(ani, combined, "codes:open")
         assert (listing.text or "").startswith(text("id", "codes.title", page=1, pages=2))
+
+
+# 2. /codes <text>
+
+
+async def press_edit(user: FakeUser, message: SentMessage, data: str) -> Edit:
+    """Press ``data`` on ``message``; the bot's edit of it."""
+    mark = user.fake.mark()
+    await user.press(message.message_id, data)
+    return await user.fake.wait_for_edit(
+        user.chat_id, lambda edit: edit.message_id == message.message_id, after=mark
+    )
+
+
+async def test_codes_with_a_text_finds_codes_by_part_of_the_customer_across_pages(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as env:
+        ani = await env.invite_seller(ANI, "Ani")
+        wanted = [await make_code(env, ANI, qris(f"Warung Sari {n}")) for n in range(1, 11)]
+        await make_code(env, ANI, qris("Pak Budi"))
+        newest_first = list(reversed(wanted))
+
+        found = await say(ani, "/codes sARi")
+        assert found.text is not None
+        lines = found.text.splitlines()
+        assert lines[0] == text("id", "codes.search_title", search="sARi", page=1, pages=2)
+        assert all("Warung Sari" in line for line in lines[1:]) and len(lines) == 9
+        datas = [data for _, data in keyboard(found)]
+        assert datas[:8] == [f"code:{code.id}" for code in newest_first[:8]]
+        next_page = datas[-1]
+        # The id of the seller's /codes message, not the text (it could be 4,000 characters).
+        search = re.fullmatch(r"codes:q:(\d+):p:2", next_page)
+        assert search is not None
+
+        # The page buttons keep the search, even after another /codes in between.
+        await say(ani, "/codes")
+        second = await press_edit(ani, found, next_page)
+        assert second.text is not None
+        assert second.text.splitlines()[0] == text(
+            "id", "codes.search_title", search="sARi", page=2, pages=2
+        )
+        assert "Pak Budi" not in second.text
+        assert [data for _, data in keyboard(second)] == [
+            *(f"code:{code.id}" for code in newest_first[8:]),
+            f"codes:q:{search[1]}:p:1",
+        ]
+
+        nothing = await say(ani, "/codes 50%_off")
+        assert nothing.text == text("id", "codes.search_empty", search="50%_off")
+        assert nothing.reply_markup is None
+
+        # A search the bot no longer keeps (a restart forgets them) says so.
+        query_id = await ani.forge_press(found.message_id, "codes:q:999999:p:2")
+        assert await answer_to(env, query_id) == (text("id", "codes.search_gone"), True)

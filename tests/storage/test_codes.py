@@ -230,6 +230,30 @@ async def test_list_for_seller_newest_first_with_payment_count_and_total(db: Dat
     assert await db.codes.count_for_seller(200) == 1
 
 
+async def test_the_sellers_codes_are_found_by_part_of_the_customer_in_any_case(
+    db: Database,
+) -> None:
+    for customer in ("Bu Ani", "ANIta", "Pak Budi", "100% Jaya", "Toko_Maju", "a\\b"):
+        await add_code(db, customer=customer)
+    await add_code(db, seller_id=200, customer="Ani lain")
+
+    async def found(part: str) -> list[str]:
+        summaries = await db.codes.list_for_seller(100, offset=0, limit=10, customer_contains=part)
+        assert await db.codes.count_for_seller(100, customer_contains=part) == len(summaries)
+        return [summary.code.customer for summary in summaries]
+
+    assert await found("ani") == ["ANIta", "Bu Ani"]  # newest first, the seller's only
+    assert await found("BUDI") == ["Pak Budi"]
+    # LIKE's wildcards and its escape character match only themselves.
+    assert await found("%") == ["100% Jaya"]
+    assert await found("_") == ["Toko_Maju"]
+    assert await found("\\") == ["a\\b"]
+    assert await found("o_M") == ["Toko_Maju"]
+    assert await found("xyz") == []
+    page2 = await db.codes.list_for_seller(100, offset=1, limit=1, customer_contains="ani")
+    assert [summary.code.customer for summary in page2] == ["Bu Ani"]
+
+
 async def test_touch_payments_only_moves_forward(db: Database) -> None:
     code, other = await add_code(db), await add_code(db)
     async with db.write() as tx:
