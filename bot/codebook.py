@@ -1,5 +1,5 @@
-"""A seller's codes as the seller sees them: page by page, one with its payments, switched off,
-sent again, renewed; and the codes ``/new`` looks back at.
+"""A seller's codes as the seller sees them: page by page (or found by customer), one with its
+payments, switched off, renamed, sent again, renewed; and the codes ``/new`` looks back at.
 
 Callable without Telegram (a button, an inline query, a buyer's deep link, another process):
 every method takes plain values. A code id comes from outside (a button, a link), so every
@@ -37,6 +37,7 @@ __all__ = [
     "Codebook",
     "CodesPage",
     "Deactivation",
+    "Renaming",
     "Renewal",
     "RenewalRefusal",
     "Seller",
@@ -94,6 +95,16 @@ class Deactivation:
 
     changed: bool
     detail: CodeDetail
+
+
+@dataclass(frozen=True, slots=True)
+class Renaming:
+    """A rename: the name the code had, and the code as it is now (unchanged when ``empty``:
+    nothing usable was given as the name)."""
+
+    previous: str
+    detail: CodeDetail
+    empty: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +195,25 @@ class Codebook:
         if changed:
             logger.info("Seller %s deactivated code %s", seller.telegram_id, code.id)
         return Deactivation(changed, await self.detail_of(current or code))
+
+    async def rename(self, seller: Seller, code_id: int, name: str) -> Renaming | None:
+        """Give the seller's code ``code_id`` the customer ``name``, read as ``/new`` reads one
+        (``clean_customer_name``); None if not theirs.
+
+        Only the name here changes, in the list, the detail, the card and later payment
+        messages: Pivot cannot change a static code, so it keeps the name it was given (which
+        some banks show a VA's payer).
+        """
+        code = await self.find(seller, code_id)
+        if code is None:
+            return None
+        customer = clean_customer_name(name)
+        if not customer:
+            return Renaming(code.customer, await self.detail_of(code), empty=True)
+        async with self._db.write() as tx:
+            renamed = await tx.codes.rename(code.id, customer)
+        logger.info("Seller %s renamed code %s", seller.telegram_id, code.id)
+        return Renaming(code.customer, await self.detail_of(renamed or code))
 
     async def renewal(self, seller: Seller, code_id: int, *, now: datetime) -> Renewal | None:
         """Whether the seller's code ``code_id`` may be renewed now; None if not theirs."""

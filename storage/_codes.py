@@ -173,6 +173,12 @@ class CodeRepository:
         )
         return bool(rows)
 
+    async def rename(self, code_id: int, customer: str) -> Code | None:
+        """Give the code another customer name; None if there is no such code."""
+        return await self._code_or_none(
+            "UPDATE codes SET customer = ? WHERE id = ? RETURNING *", (customer, code_id)
+        )
+
     async def get(self, code_id: int) -> Code | None:
         """The code with that id, or None."""
         return await self._code_or_none("SELECT * FROM codes WHERE id = ?", (code_id,))

@@ -1,7 +1,8 @@
 """Who may talk to the bot: the gate, invitations, and the operators' seller commands.
 
-Deny by default: the gate runs before every other handler (group -1) and stops any update that
-does not come from an operator, an active seller, or a stranger opening an invitation link.
+Deny by default: the gate runs before every other handler (in the first group) and stops any
+update that does not come from an operator, an active seller, or a stranger opening an
+invitation link.
 The rules are ``bot.sellers``'; these handlers turn updates into its calls and answer.
 """
 

@@ -235,7 +235,8 @@ def render_code_detail(
 
 
 def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> InlineKeyboardMarkup:
-    """Resend, deactivate and renew (while they make sense), payment pages, back to the list."""
+    """Resend and deactivate (while they make sense), rename, renew (while it makes sense),
+    payment pages, back to the list."""
     actions = []
     if card_check(code, now) is Card.READY:
         actions.append(
@@ -249,6 +250,11 @@ def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> In
                 text(language, "button.deactivate"), callback_data=code_data(code.id, "off")
             )
         )
+    rename = [
+        InlineKeyboardButton(
+            text(language, "button.rename"), callback_data=code_data(code.id, "rename")
+        )
+    ]
     renew = []
     if renewable(code, now):
         renew.append(
@@ -258,7 +264,7 @@ def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> In
         )
     nav = pager_row(language, page, lambda number: code_data(code.id, page=number))
     back = [InlineKeyboardButton(text(language, "button.back"), callback_data=codes_page_data(1))]
-    return InlineKeyboardMarkup([row for row in (actions, renew, nav, back) if row])
+    return InlineKeyboardMarkup([row for row in (actions, rename, renew, nav, back) if row])
 
 
 async def codes(update: Update, context: Context) -> None:

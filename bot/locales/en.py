@@ -174,6 +174,12 @@ MESSAGES: dict[str, str] = {
     "button.confirm_deactivate": "Yes, deactivate",
     "button.keep": "No",
     "deactivate.done": "The code for <b>{customer}</b> has been deactivated.",
+    "button.rename": "✏️ Rename",
+    "rename.ask": "Type the new customer name for the {kind} code <b>{customer}</b>.\n\nThe name changes in the bot only: the code list, the code's card, payment messages. Pivot cannot change a static code, so it keeps the old name, and some banks still show it to a VA's payer.",
+    "rename.keep": "✖️ Cancel",
+    "rename.done": "Renamed: <b>{previous}</b> → <b>{customer}</b>.",
+    "rename.cancelled": "Renaming cancelled.",
+    "rename.timeout": "Renaming cancelled: no answer came. Press ✏️ Rename again if needed.",
     "code.not_found": "That code was not found.",
     "button.stale": "This button is no longer active.",
     # Expiry of fixed-amount VAs

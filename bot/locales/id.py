@@ -174,6 +174,12 @@ MESSAGES: dict[str, str] = {
     "button.confirm_deactivate": "Ya, nonaktifkan",
     "button.keep": "Jangan",
     "deactivate.done": "Kode untuk <b>{customer}</b> dinonaktifkan.",
+    "button.rename": "✏️ Ganti nama",
+    "rename.ask": "Ketik nama pelanggan yang baru untuk kode {kind} <b>{customer}</b>.\n\nNama berganti di bot saja: daftar kode, kartu kode, pesan pembayaran. Kode statis tidak bisa diubah di Pivot, jadi nama lama tetap tersimpan di sana, dan sebagian bank masih menampilkannya kepada pembayar VA.",
+    "rename.keep": "✖️ Batal",
+    "rename.done": "Nama diganti: <b>{previous}</b> → <b>{customer}</b>.",
+    "rename.cancelled": "Ganti nama dibatalkan.",
+    "rename.timeout": "Ganti nama dibatalkan karena tidak ada jawaban. Tekan ✏️ Ganti nama lagi bila perlu.",
     "code.not_found": "Kode itu tidak ditemukan.",
     "button.stale": "Tombol ini sudah tidak berlaku.",
     # Expiry of fixed-amount VAs

@@ -22,6 +22,7 @@ from bot.codebook import (
     renewal_key,
 )
 from bot.codes import CodeIssuer
+from bot.drafts import MAX_NAME_LENGTH
 from bot.settings import Settings
 from pivot_client import PivotClient
 from pivot_client.simulator import SimulatorConfig, create_app
@@ -95,6 +96,7 @@ async def test_another_sellers_code_id_finds_nothing_whatever_is_asked(book: Boo
     assert await codebook.detail(budi, code.id) is None
     assert await codebook.deactivate(budi, code.id, now=NOW) is None
     assert await codebook.renewal(budi, code.id, now=NOW) is None
+    assert await codebook.rename(budi, code.id, "Mallory") is None
     assert await codebook.find(budi, code.id + 1000) is None  # the same as no code at all
     # Nothing changed for Ani.
     assert await codebook.find(book.ani, code.id) == code
@@ -117,6 +119,31 @@ async def test_deactivating_switches_the_code_off_once_and_keeps_its_payments(bo
     assert (first.detail.count, first.detail.total) == (1, 10_000)
     assert again is not None and not again.changed
     assert again.detail.code.deactivated_at == later  # not moved by the second press
+
+
+# Renaming
+
+
+async def test_a_code_is_renamed_as_new_reads_a_name_and_an_empty_one_changes_nothing(
+    book: Book,
+) -> None:
+    code = await add_code(book.db, ANI, customer="Bu Ani")
+    await record_charge(book.db, "ch-1", code, amount=10_000)
+
+    renamed = await book.codebook.rename(book.ani, code.id, "  Bu\tAni\u200b  Warung\n")
+    assert renamed is not None and not renamed.empty
+    assert renamed.previous == "Bu Ani"
+    assert renamed.detail.code.customer == "Bu Ani Warung"  # clean_customer_name's reading
+    assert (renamed.detail.count, renamed.detail.total) == (1, 10_000)
+    stored = await book.db.codes.get(code.id)
+    assert stored is not None and stored.customer == "Bu Ani Warung"
+    assert (stored.pivot_session_id, stored.status) == (code.pivot_session_id, code.status)
+
+    empty = await book.codebook.rename(book.ani, code.id, " \u200b\n ")
+    assert empty is not None and empty.empty
+    assert empty.detail.code.customer == "Bu Ani Warung"
+    long = await book.codebook.rename(book.ani, code.id, "x" * 100)
+    assert long is not None and len(long.detail.code.customer) == MAX_NAME_LENGTH
 
 
 # Pages

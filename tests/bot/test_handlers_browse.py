@@ -149,16 +149,22 @@ def test_the_detail_keyboard_offers_only_what_makes_sense() -> None:
         return [button.callback_data for row in markup.inline_keyboard for button in row]
 
     one_page = Page.of(1, 3, 10)
-    assert buttons(make_code(), one_page) == ["code:17:resend", "code:17:off", "codes:p:1"]
+    assert buttons(make_code(), one_page) == [
+        "code:17:resend",
+        "code:17:off",
+        "code:17:rename",
+        "codes:p:1",
+    ]
     deactivated = make_code(status=CodeStatus.DEACTIVATED)
     assert buttons(deactivated, Page.of(2, 30, 10)) == [
         "code:17:resend",
+        "code:17:rename",
         "code:17:p:1",
         "code:17:p:3",
         "codes:p:1",
     ]
     for status in (CodeStatus.PENDING, CodeStatus.FAILED):
-        assert buttons(make_code(status=status), one_page) == ["codes:p:1"]
+        assert buttons(make_code(status=status), one_page) == ["code:17:rename", "codes:p:1"]
 
 
 def test_the_list_shows_until_when_a_closed_va_is_valid_and_marks_expired_ones() -> None:
@@ -202,12 +208,18 @@ def test_an_expiring_code_offers_a_new_one_and_an_expired_one_is_not_resent() ->
 
     code = make_code(expires_at=UNTIL)
     # Weeks to go: as any code.
-    assert buttons(code, NOW) == ["code:17:resend", "code:17:off", "codes:p:1"]
+    assert buttons(code, NOW) == ["code:17:resend", "code:17:off", "code:17:rename", "codes:p:1"]
     # Within three days of the end: the same, and a new code on offer.
     soon = UNTIL - timedelta(days=2)
-    assert buttons(code, soon) == ["code:17:resend", "code:17:off", "code:17:renew", "codes:p:1"]
-    # Expired: nothing to send or switch off, only the new code.
-    assert buttons(code, UNTIL) == ["code:17:renew", "codes:p:1"]
+    assert buttons(code, soon) == [
+        "code:17:resend",
+        "code:17:off",
+        "code:17:rename",
+        "code:17:renew",
+        "codes:p:1",
+    ]
+    # Expired: nothing to send or switch off, only the new code (and its name).
+    assert buttons(code, UNTIL) == ["code:17:rename", "code:17:renew", "codes:p:1"]
     # A deactivated code is not renewed.
     retired = make_code(expires_at=UNTIL, status=CodeStatus.DEACTIVATED)
-    assert buttons(retired, soon) == ["code:17:resend", "codes:p:1"]
+    assert buttons(retired, soon) == ["code:17:resend", "code:17:rename", "codes:p:1"]

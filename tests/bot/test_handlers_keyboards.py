@@ -8,6 +8,7 @@ from bot.keyboards import (
     CODE_DEACTIVATE,
     CODE_DEACTIVATE_CONFIRMED,
     CODE_OPEN,
+    CODE_RENAME,
     CODE_RENEW,
     CODE_RESEND,
     CODE_SHOW,
@@ -47,6 +48,7 @@ PATTERNS = (
     CODE_DEACTIVATE,
     CODE_DEACTIVATE_CONFIRMED,
     CODE_OPEN,
+    CODE_RENAME,
 )
 BIGGEST_ID = 999_999_999_999_999_999
 
@@ -84,6 +86,7 @@ def test_a_page_knows_its_neighbours() -> None:
         (code_data(17, "off"), CODE_DEACTIVATE, ("17",)),
         (code_data(17, "off!"), CODE_DEACTIVATE_CONFIRMED, ("17",)),
         (code_data(17, "open"), CODE_OPEN, ("17",)),
+        (code_data(17, "rename"), CODE_RENAME, ("17",)),
         (CODES_OPEN_DATA, CODES_OPEN, ()),
         (codes_search_data(812, 3), CODES_SEARCH_PAGE, ("812", "3")),
         (sellers_page_data(4), SELLERS_PAGE, ("4",)),
@@ -129,6 +132,7 @@ def test_callback_data_fits_telegrams_64_bytes_even_for_the_largest_ids() -> Non
         code_data(BIGGEST_ID, "resend"),
         code_data(BIGGEST_ID, "off!"),
         code_data(BIGGEST_ID, "open"),
+        code_data(BIGGEST_ID, "rename"),
         codes_page_data(999_999),
         codes_search_data(BIGGEST_ID, 999_999),
         sellers_page_data(999_999),

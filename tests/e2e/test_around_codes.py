@@ -213,3 +213,86 @@ async def test_codes_with_a_text_finds_codes_by_part_of_the_customer_across_page
         # A search the bot no longer keeps (a restart forgets them) says so.
         query_id = await ani.forge_press(found.message_id, "codes:q:999999:p:2")
         assert await answer_to(env, query_id) == (text("id", "codes.search_gone"), True)
+
+
+# 3. Rename
+
+
+async def test_a_renamed_code_shows_its_new_name_in_the_detail_the_list_and_the_card(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as env:
+        ani = await env.invite_seller(ANI, "Ani")
+        code = await make_code(env, ANI, qris("Bu Ani"))
+        listing = await say(ani, "/codes")
+        await press_edit(ani, listing, f"code:{code.id}")
+
+        question = await press_edit(ani, listing, f"code:{code.id}:rename")
+        assert question.text == text("id", "rename.ask", kind="QRIS", customer="Bu Ani")
+        assert keyboard(question) == [(text("id", "rename.keep"), f"code:{code.id}")]
+
+        # Nothing usable: asked again, as /new asks again for a customer's name.
+        assert (await say(ani, "\u200b")).text == text("id", "name.empty")
+        detail = await say(ani, "  Bu Ani   Warung Sebelah ")
+        assert detail.text is not None
+        note = text("id", "rename.done", previous="Bu Ani", customer="Bu Ani Warung Sebelah")
+        assert detail.text.startswith(f"{note}\n\nQRIS · <b>Bu Ani Warung Sebelah</b>")
+        assert f"code:{code.id}:rename" in [data for _, data in keyboard(detail)]
+
+        # The question is over: the next text is not a name.
+        assert (await say(ani, "Cici")).text == text("id", "unknown")
+        stored = await env.services.db.codes.get(code.id)
+        assert stored is not None and stored.customer == "Bu Ani Warung Sebelah"
+        assert stored.qr_content == code.qr_content  # the code itself is the same
+
+        listing = await say(ani, "/codes")
+        assert "QRIS · <b>Bu Ani Warung Sebelah</b>" in (listing.text or "")
+        found = await say(ani, "/codes sebelah")
+        assert "Bu Ani Warung Sebelah" in (found.text or "")
+        card = await opened(ani, detail, f"code:{code.id}:resend")
+        assert "Bu Ani Warung Sebelah" in (card.text or "")
+
+
+async def test_the_rename_question_answered_last_wins_and_anything_else_drops_it(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as env:
+        ani = await env.invite_seller(ANI, "Ani")
+        code = await make_code(env, ANI, qris("Bu Ani"))
+        listing = await say(ani, "/codes")
+
+        async def ask() -> Edit:
+            """From the list (or the question), the code's detail, then its rename question."""
+            await press_edit(ani, listing, f"code:{code.id}")
+            return await press_edit(ani, listing, f"code:{code.id}:rename")
+
+        # /new waits for a customer's name; then the rename question is asked: the typed
+        # name renames the code, and /new makes no code of it.
+        prompt = await say(ani, "/new")
+        asked = await press_edit(ani, prompt, "new:kind:QRIS")
+        assert asked.text == text("id", "new.ask_name")
+        await ask()
+        renamed = await say(ani, "Pak Budi")
+        assert (renamed.text or "").startswith(
+            text("id", "rename.done", previous="Bu Ani", customer="Pak Budi")
+        )
+        assert len(await env.codes_of(ANI)) == 1
+        # /new still waits, and /cancel now stops it.
+        assert (await say(ani, "/cancel")).text == text("id", "new.cancelled")
+
+        # /cancel stops the rename question, and says so.
+        await ask()
+        assert (await say(ani, "/cancel")).text == text("id", "rename.cancelled")
+        assert (await say(ani, "Cici")).text == text("id", "unknown")
+
+        # Another command drops it quietly and is answered as ever; so does another button.
+        await ask()
+        today = await say(ani, "/today")
+        assert (today.text or "").startswith("Belum ada pembayaran hari ini")
+        assert (await say(ani, "Cici")).text == text("id", "unknown")
+        await ask()
+        kept = await press_edit(ani, listing, f"code:{code.id}")  # the question's cancel
+        assert (kept.text or "").startswith("QRIS · <b>Pak Budi</b>")
+        assert (await say(ani, "Cici")).text == text("id", "unknown")
+        stored = await env.services.db.codes.get(code.id)
+        assert stored is not None and stored.customer == "Pak Budi"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -91,6 +92,15 @@ async def test_deactivate_only_active_codes(db: Database) -> None:
     retired = await db.codes.get(code.id)
     assert retired is not None
     assert (retired.status, retired.deactivated_at) == (CodeStatus.DEACTIVATED, later)
+
+
+async def test_rename_changes_the_customer_only(db: Database) -> None:
+    code = await add_code(db, customer="Budi")
+    async with db.write() as tx:
+        renamed = await tx.codes.rename(code.id, "Pak Budi")
+        missing = await tx.codes.rename(code.id + 100, "Nobody")
+    assert renamed == replace(code, customer="Pak Budi")
+    assert missing is None
 
 
 async def test_get_for_seller_authorises_by_owner(db: Database) -> None:
