@@ -1,5 +1,6 @@
 """A seller's codes as the seller sees them: page by page (or found by customer), one with its
-payments, switched off, renamed, sent again, renewed; and the codes ``/new`` looks back at.
+payments, switched off and on again, renamed, sent again, renewed; and the codes ``/new``
+looks back at.
 
 Callable without Telegram (a button, an inline query, a buyer's deep link, another process):
 every method takes plain values. A code id comes from outside (a button, a link), so every
@@ -8,7 +9,8 @@ code finds nothing, exactly like an id that does not exist, and the caller says 
 
 The rules of what may be done with a code live here as functions, for the handlers that act
 and the keyboards that offer alike: ``card_check`` (may its card go out again) and
-``can_deactivate``; ``bot.expiry.renewable`` says whether a new code is offered in its place.
+``can_deactivate``, ``can_reactivate``; ``bot.expiry.renewable`` says whether a new code is
+offered in its place.
 """
 
 from __future__ import annotations
@@ -36,12 +38,13 @@ __all__ = [
     "CodeSummary",
     "Codebook",
     "CodesPage",
-    "Deactivation",
     "Renaming",
     "Renewal",
     "RenewalRefusal",
     "Seller",
+    "Switch",
     "can_deactivate",
+    "can_reactivate",
     "card_check",
     "renewal_key",
 ]
@@ -90,8 +93,9 @@ class CodeDetail:
 
 
 @dataclass(frozen=True, slots=True)
-class Deactivation:
-    """A deactivation: whether this one switched the code off, and the code as it is now."""
+class Switch:
+    """A code switched off, or on again: whether this press changed it, and the code as it is
+    now."""
 
     changed: bool
     detail: CodeDetail
@@ -127,6 +131,12 @@ def card_check(code: Code, now: datetime) -> Card:
 def can_deactivate(code: Code, now: datetime) -> bool:
     """Whether deactivating ``code`` still means something: ACTIVE and not expired."""
     return code.status is CodeStatus.ACTIVE and not is_expired(code, now)
+
+
+def can_reactivate(code: Code, now: datetime) -> bool:
+    """Whether ``code`` may be offered again: DEACTIVATED (Pivot kept taking payments on it) and
+    not expired (then Pivot takes none)."""
+    return code.status is CodeStatus.DEACTIVATED and not is_expired(code, now)
 
 
 def renewal_key(code_id: int) -> str:
@@ -178,9 +188,7 @@ class Codebook:
         listed = await charges.list_for_code(code.id, offset=page.offset, limit=page.limit)
         return CodeDetail(code, count, total, page, tuple(listed))
 
-    async def deactivate(
-        self, seller: Seller, code_id: int, *, now: datetime
-    ) -> Deactivation | None:
+    async def deactivate(self, seller: Seller, code_id: int, *, now: datetime) -> Switch | None:
         """Deactivate the seller's code ``code_id`` (later payments are still recorded); None if
         not theirs.
 
@@ -194,7 +202,27 @@ class Codebook:
             current = await tx.codes.get(code.id)
         if changed:
             logger.info("Seller %s deactivated code %s", seller.telegram_id, code.id)
-        return Deactivation(changed, await self.detail_of(current or code))
+        return Switch(changed, await self.detail_of(current or code))
+
+    async def reactivate(self, seller: Seller, code_id: int, *, now: datetime) -> Switch | None:
+        """Offer the seller's deactivated code ``code_id`` again, its payments no longer flagged,
+        unless it has expired (``can_reactivate``); None if not theirs.
+
+        No per-seller limit (``bot.limits``) stands in the way, nor can one be passed: the open
+        VA numbers a seller holds count deactivated codes too, and the codes of a day count the
+        codes made that day, so reactivating changes neither.
+        """
+        code = await self.find(seller, code_id)
+        if code is None:
+            return None
+        changed = False
+        if can_reactivate(code, now):
+            async with self._db.write() as tx:
+                changed = await tx.codes.reactivate(code.id)
+                code = await tx.codes.get(code.id) or code
+        if changed:
+            logger.info("Seller %s reactivated code %s", seller.telegram_id, code.id)
+        return Switch(changed, await self.detail_of(code))
 
     async def rename(self, seller: Seller, code_id: int, name: str) -> Renaming | None:
         """Give the seller's code ``code_id`` the customer ``name``, read as ``/new`` reads one

@@ -34,6 +34,7 @@ __all__ = [
     "CODE_DEACTIVATE",
     "CODE_DEACTIVATE_CONFIRMED",
     "CODE_OPEN",
+    "CODE_REACTIVATE",
     "CODE_RENAME",
     "CODE_RENEW",
     "CODE_RESEND",
@@ -86,6 +87,7 @@ CODE_DEACTIVATE_CONFIRMED = _pattern("code", _ID, "off!")
 CODE_RENEW = _pattern("code", _ID, "renew")
 CODE_OPEN = _pattern("code", _ID, "open")  # the detail, as a new message
 CODE_RENAME = _pattern("code", _ID, "rename")
+CODE_REACTIVATE = _pattern("code", _ID, "on")
 # /sellers
 SELLERS_PAGE = _pattern("sellers", "p", _PAGE)
 # The /new conversation
@@ -114,7 +116,7 @@ def codes_search_data(search_id: int, page: int) -> str:
 
 def code_data(code_id: int, action: str | None = None, *, page: int | None = None) -> str:
     """``code:17``, ``code:17:p:2``, ``code:17:resend``, ``code:17:off``, ``code:17:off!``,
-    ``code:17:renew``, ``code:17:open`` or ``code:17:rename``."""
+    ``code:17:on``, ``code:17:renew``, ``code:17:open`` or ``code:17:rename``."""
     if page is not None:
         return _data("code", code_id, "p", page)
     return _data("code", code_id, action) if action else _data("code", code_id)

@@ -58,7 +58,8 @@ def _of_seller(seller_id: int, customer_contains: str) -> tuple[str, tuple[objec
 
 
 class CodeRepository:
-    """Codes: created PENDING, then ACTIVE with Pivot's session, or FAILED; later DEACTIVATED."""
+    """Codes: created PENDING, then ACTIVE with Pivot's session, or FAILED; later DEACTIVATED,
+    and maybe ACTIVE again."""
 
     __slots__ = ("_sql",)
 
@@ -170,6 +171,15 @@ class CodeRepository:
             "UPDATE codes SET status = 'deactivated', deactivated_at = ?"
             " WHERE id = ? AND status = 'active' RETURNING id",
             (moment_to_db(now), code_id),
+        )
+        return bool(rows)
+
+    async def reactivate(self, code_id: int) -> bool:
+        """Make a DEACTIVATED code ACTIVE again; False when it was not DEACTIVATED."""
+        rows = await self._sql.rows(
+            "UPDATE codes SET status = 'active', deactivated_at = NULL"
+            " WHERE id = ? AND status = 'deactivated' RETURNING id",
+            (code_id,),
         )
         return bool(rows)
 

@@ -56,6 +56,7 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
             CallbackQueryHandler(browse.resend, pattern=keyboards.CODE_RESEND),
             CallbackQueryHandler(browse.ask_deactivate, pattern=keyboards.CODE_DEACTIVATE),
             CallbackQueryHandler(browse.deactivate, pattern=keyboards.CODE_DEACTIVATE_CONFIRMED),
+            CallbackQueryHandler(browse.reactivate, pattern=keyboards.CODE_REACTIVATE),
             CallbackQueryHandler(renew.renew, pattern=keyboards.CODE_RENEW),
             # Last: whatever nobody above wanted still gets an answer.
             MessageHandler(filters.UpdateType.MESSAGE, misc.unknown),

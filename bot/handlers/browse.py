@@ -1,6 +1,6 @@
 """``/codes``: the seller's codes page by page (or those ``/codes <text>`` finds by customer), a
-code's detail and payments, resend, deactivate; and the buttons under payment messages that
-open a code (or the list) as a new message.
+code's detail and payments, resend, deactivate and reactivate; and the buttons under payment
+messages that open a code (or the list) as a new message.
 
 A search's text is kept in the seller's ``user_data`` under the id of its message, and its page
 buttons carry that id, never the text (Telegram takes 64 bytes of button data).
@@ -8,9 +8,9 @@ buttons carry that id, never the text (Telegram takes 64 bytes of button data).
 An expired code (a closed VA past the date Pivot gave it) is marked as such, is not sent
 again, and offers a new code in its place (``bot.handlers.renew``).
 
-Every press carries only a code id and a page; ``Codebook`` looks the code up again for the
+Every press carries only ids and a page number; ``Codebook`` looks the code up again for the
 person who pressed, so a forged id from another seller finds nothing. The rules of what may be
-done with a code are the codebook's (``card_check``, ``can_deactivate``) and
+done with a code are the codebook's (``card_check``, ``can_deactivate``, ``can_reactivate``) and
 ``bot.expiry.renewable``: the buttons offered and the presses answered follow the same ones.
 """
 
@@ -39,6 +39,7 @@ from bot.codebook import (
     CodeSummary,
     Seller,
     can_deactivate,
+    can_reactivate,
     card_check,
 )
 from bot.context import Context
@@ -70,6 +71,7 @@ __all__ = [
     "open_code",
     "open_codes",
     "pressed_code",
+    "reactivate",
     "render_code_detail",
     "render_code_list",
     "resend",
@@ -235,8 +237,8 @@ def render_code_detail(
 
 
 def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> InlineKeyboardMarkup:
-    """Resend and deactivate (while they make sense), rename, renew (while it makes sense),
-    payment pages, back to the list."""
+    """Resend and deactivate or reactivate (while they make sense), rename, renew (while it
+    makes sense), payment pages, back to the list."""
     actions = []
     if card_check(code, now) is Card.READY:
         actions.append(
@@ -248,6 +250,12 @@ def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> In
         actions.append(
             InlineKeyboardButton(
                 text(language, "button.deactivate"), callback_data=code_data(code.id, "off")
+            )
+        )
+    elif can_reactivate(code, now):
+        actions.append(
+            InlineKeyboardButton(
+                text(language, "button.reactivate"), callback_data=code_data(code.id, "on")
             )
         )
     rename = [
@@ -481,4 +489,22 @@ async def deactivate(update: Update, context: Context) -> None:
     query, done = pressed
     customer = done.detail.code.customer
     note = text(context.language, "deactivate.done", customer=customer) if done.changed else ""
+    await show_detail(query, done.detail, context, note=note)
+
+
+async def reactivate(update: Update, context: Context) -> None:
+    """``code:17:on``: a deactivated code offered again (Pivot kept it), its payments no longer
+    flagged; not an expired one (Pivot takes nothing on it any more)."""
+    codebook, now = context.services.codebook, utcnow()
+    pressed = await pressed_code(
+        update, context, lambda seller, code_id: codebook.reactivate(seller, code_id, now=now)
+    )
+    if pressed is None:
+        return
+    query, done = pressed
+    code, note = done.detail.code, ""
+    if done.changed:
+        note = text(context.language, "reactivate.done", customer=code.customer)
+    elif is_expired(code, now):  # a button from before it expired
+        note = text(context.language, "reactivate.expired")
     await show_detail(query, done.detail, context, note=note)

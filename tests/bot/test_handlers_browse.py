@@ -158,6 +158,7 @@ def test_the_detail_keyboard_offers_only_what_makes_sense() -> None:
     deactivated = make_code(status=CodeStatus.DEACTIVATED)
     assert buttons(deactivated, Page.of(2, 30, 10)) == [
         "code:17:resend",
+        "code:17:on",
         "code:17:rename",
         "code:17:p:1",
         "code:17:p:3",
@@ -220,6 +221,12 @@ def test_an_expiring_code_offers_a_new_one_and_an_expired_one_is_not_resent() ->
     ]
     # Expired: nothing to send or switch off, only the new code (and its name).
     assert buttons(code, UNTIL) == ["code:17:rename", "code:17:renew", "codes:p:1"]
-    # A deactivated code is not renewed.
+    # A deactivated code is not renewed; it is reactivated until it expires.
     retired = make_code(expires_at=UNTIL, status=CodeStatus.DEACTIVATED)
-    assert buttons(retired, soon) == ["code:17:resend", "code:17:rename", "codes:p:1"]
+    assert buttons(retired, soon) == [
+        "code:17:resend",
+        "code:17:on",
+        "code:17:rename",
+        "codes:p:1",
+    ]
+    assert buttons(retired, UNTIL) == ["code:17:rename", "codes:p:1"]

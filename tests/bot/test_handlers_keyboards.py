@@ -8,6 +8,7 @@ from bot.keyboards import (
     CODE_DEACTIVATE,
     CODE_DEACTIVATE_CONFIRMED,
     CODE_OPEN,
+    CODE_REACTIVATE,
     CODE_RENAME,
     CODE_RENEW,
     CODE_RESEND,
@@ -49,6 +50,7 @@ PATTERNS = (
     CODE_DEACTIVATE_CONFIRMED,
     CODE_OPEN,
     CODE_RENAME,
+    CODE_REACTIVATE,
 )
 BIGGEST_ID = 999_999_999_999_999_999
 
@@ -87,6 +89,7 @@ def test_a_page_knows_its_neighbours() -> None:
         (code_data(17, "off!"), CODE_DEACTIVATE_CONFIRMED, ("17",)),
         (code_data(17, "open"), CODE_OPEN, ("17",)),
         (code_data(17, "rename"), CODE_RENAME, ("17",)),
+        (code_data(17, "on"), CODE_REACTIVATE, ("17",)),
         (CODES_OPEN_DATA, CODES_OPEN, ()),
         (codes_search_data(812, 3), CODES_SEARCH_PAGE, ("812", "3")),
         (sellers_page_data(4), SELLERS_PAGE, ("4",)),
@@ -115,6 +118,7 @@ def test_each_button_is_matched_by_exactly_its_own_pattern(
         "code:" + "9" * 19,
         "code:1:seller:2",
         "code:17:open:1",
+        "code:17:on!",
         "codes:open:2",
         "codes:q:812",
         "codes:q:bu ani:p:1",
@@ -133,6 +137,7 @@ def test_callback_data_fits_telegrams_64_bytes_even_for_the_largest_ids() -> Non
         code_data(BIGGEST_ID, "off!"),
         code_data(BIGGEST_ID, "open"),
         code_data(BIGGEST_ID, "rename"),
+        code_data(BIGGEST_ID, "on"),
         codes_page_data(999_999),
         codes_search_data(BIGGEST_ID, 999_999),
         sellers_page_data(999_999),

@@ -296,3 +296,38 @@ async def test_the_rename_question_answered_last_wins_and_anything_else_drops_it
         assert (await say(ani, "Cici")).text == text("id", "unknown")
         stored = await env.services.db.codes.get(code.id)
         assert stored is not None and stored.customer == "Pak Budi"
+
+
+# 4. Reactivate
+
+
+async def test_a_reactivated_codes_payments_are_no_longer_flagged(tmp_path: Path) -> None:
+    async with running_bot(tmp_path) as env:
+        ani = await env.invite_seller(ANI, "Ani")
+        code = await make_code(env, ANI, qris("Bu Ani"))
+        listing = await say(ani, "/codes")
+        await press_edit(ani, listing, f"code:{code.id}")
+        await press_edit(ani, listing, f"code:{code.id}:off")
+        off = await press_edit(ani, listing, f"code:{code.id}:off!")
+        assert "Status: nonaktif sejak" in (off.text or "")
+        assert f"code:{code.id}:on" in [data for _, data in keyboard(off)]
+
+        # Pivot never stopped taking payments: one now is flagged.
+        mark = env.telegram.mark()
+        await env.pay(code, 10_000)
+        flagged = await ani.next_message(is_payment, after=mark, timeout=10)
+        assert text("id", "payment.flag.deactivated_code") in (flagged.text or "")
+
+        on = await press_edit(ani, listing, f"code:{code.id}:on")
+        assert on.text is not None
+        assert on.text.startswith(text("id", "reactivate.done", customer="Bu Ani"))
+        assert "Status: aktif" in on.text
+        assert f"code:{code.id}:off" in [data for _, data in keyboard(on)]
+
+        mark = env.telegram.mark()
+        await env.pay(code, 15_000)
+        payment = await ani.next_message(is_payment, after=mark, timeout=10)
+        assert "Rp 15.000" in (payment.text or "")
+        assert text("id", "payment.flag.deactivated_code") not in (payment.text or "")
+        charges = await env.services.db.charges.list_for_code(code.id, offset=0, limit=5)
+        assert [charge.flags for charge in charges] == [frozenset(), {"deactivated_code"}]

@@ -165,6 +165,7 @@ async def test_deactivation_asks_first_and_later_payments_are_flagged(tmp_path: 
         assert "Status: nonaktif sejak" in done.text
         assert callback_data(done) == [
             f"code:{code.id}:resend",
+            f"code:{code.id}:on",
             f"code:{code.id}:rename",
             "codes:p:1",
         ]
@@ -197,7 +198,7 @@ async def test_a_seller_cannot_reach_another_sellers_code_by_forging_buttons(
         listing = await say(mallory, "/codes")
         sent_before, edits_before = len(mallory.messages()), len(env.telegram.edits(502))
 
-        for action in ("", ":p:1", ":resend", ":off", ":off!", ":rename"):
+        for action in ("", ":p:1", ":resend", ":off", ":off!", ":rename", ":on"):
             query_id = await mallory.forge_press(
                 listing.message_id, f"code:{victim_code.id}{action}"
             )

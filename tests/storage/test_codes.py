@@ -94,6 +94,20 @@ async def test_deactivate_only_active_codes(db: Database) -> None:
     assert (retired.status, retired.deactivated_at) == (CodeStatus.DEACTIVATED, later)
 
 
+async def test_reactivate_only_deactivated_codes(db: Database) -> None:
+    code = await add_code(db)
+    pending = await add_code(db, activate=False)
+    async with db.write() as tx:
+        assert not await tx.codes.reactivate(code.id)  # active: nothing to do
+        assert await tx.codes.deactivate(code.id, now=NOW)
+        assert await tx.codes.reactivate(code.id)
+        assert not await tx.codes.reactivate(code.id)
+        assert not await tx.codes.reactivate(pending.id)
+    stored = await db.codes.get(code.id)
+    assert stored == code  # active again, its deactivation forgotten
+    assert (await db.codes.get(pending.id)) == pending
+
+
 async def test_rename_changes_the_customer_only(db: Database) -> None:
     code = await add_code(db, customer="Budi")
     async with db.write() as tx:
