@@ -1,5 +1,6 @@
-"""A seller's codes as the seller sees them: page by page, one with its payments, switched off,
-sent again, renewed, shared into a buyer's chat; and the codes ``/new`` looks back at.
+"""A seller's codes as the seller sees them: page by page (or found by customer), one with its
+payments, switched off and on again, renamed, sent again, renewed, shared into a buyer's chat;
+and the codes ``/new`` looks back at.
 
 Callable without Telegram (a button, an inline query, a buyer's deep link, another process):
 every method takes plain values. A code id comes from outside (a button, a link), so every
@@ -8,8 +9,8 @@ code finds nothing, exactly like an id that does not exist, and the caller says 
 
 The rules of what may be done with a code live here as functions, for the handlers that act
 and the keyboards that offer alike: ``card_check`` (may its card go out again), ``is_live``
-(may it be shared, and deactivated); ``bot.expiry.renewable`` says whether a new code is
-offered in its place.
+(may it be shared, and deactivated), ``can_reactivate``; ``bot.expiry.renewable`` says
+whether a new code is offered in its place.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from enum import Enum
 from typing import Protocol
 
 from bot.codes import CodeIssuer
-from bot.drafts import Draft
+from bot.drafts import Draft, clean_customer_name
 from bot.expiry import is_expired, renewable
 from bot.paging import Page
 from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary, Database, Seller
@@ -40,13 +41,15 @@ __all__ = [
     "CodeSummary",
     "Codebook",
     "CodesPage",
-    "Deactivation",
     "PhotoUpload",
+    "Renaming",
     "Renewal",
     "RenewalRefusal",
     "Seller",
     "Shareable",
+    "Switch",
     "can_deactivate",
+    "can_reactivate",
     "card_check",
     "is_live",
     "renewal_key",
@@ -79,11 +82,13 @@ class RenewalRefusal(Enum):
 
 @dataclass(frozen=True, slots=True)
 class CodesPage:
-    """One page of a seller's codes, newest first; ``total`` 0 when they have none."""
+    """One page of a seller's codes, newest first; ``total`` 0 when they have none (or none
+    whose customer contains ``search``, the part of a name looked for, "" for all codes)."""
 
     page: Page
     total: int
     summaries: tuple[CodeSummary, ...]
+    search: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +103,22 @@ class CodeDetail:
 
 
 @dataclass(frozen=True, slots=True)
-class Deactivation:
-    """A deactivation: whether this one switched the code off, and the code as it is now."""
+class Switch:
+    """A code switched off, or on again: whether this press changed it, and the code as it is
+    now."""
 
     changed: bool
     detail: CodeDetail
+
+
+@dataclass(frozen=True, slots=True)
+class Renaming:
+    """A rename: the name the code had, and the code as it is now (unchanged when ``empty``:
+    nothing usable was given as the name)."""
+
+    previous: str
+    detail: CodeDetail
+    empty: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +167,12 @@ def can_deactivate(code: Code, now: datetime) -> bool:
     return is_live(code, now)
 
 
+def can_reactivate(code: Code, now: datetime) -> bool:
+    """Whether ``code`` may be offered again: DEACTIVATED (Pivot kept taking payments on it) and
+    not expired (then Pivot takes none)."""
+    return code.status is CodeStatus.DEACTIVATED and not is_expired(code, now)
+
+
 def renewal_key(code_id: int) -> str:
     """The request key of the code that renews code ``code_id``: one renewal per code."""
     return f"renew:{code_id}"
@@ -164,17 +186,21 @@ class Codebook:
         self._issuer = issuer
         self._photos = photos
 
-    async def page(self, seller: Seller, requested: int) -> CodesPage:
-        """Page ``requested`` of the seller's codes (clamped to the pages there are)."""
-        codes = self._db.codes
-        total = await codes.count_for_seller(seller.telegram_id)
+    async def page(self, seller: Seller, requested: int, search: str = "") -> CodesPage:
+        """Page ``requested`` of the seller's codes (clamped to the pages there are); with
+        ``search``, of those whose customer contains it, in any case (ASCII letters), spaces
+        and the like read as in a customer's name (``clean_customer_name``)."""
+        codes, part = self._db.codes, clean_customer_name(search)
+        total = await codes.count_for_seller(seller.telegram_id, customer_contains=part)
         page = Page.of(requested, total, CODES_PER_PAGE)
         summaries = (
-            await codes.list_for_seller(seller.telegram_id, offset=page.offset, limit=page.limit)
+            await codes.list_for_seller(
+                seller.telegram_id, offset=page.offset, limit=page.limit, customer_contains=part
+            )
             if total
             else []
         )
-        return CodesPage(page, total, tuple(summaries))
+        return CodesPage(page, total, tuple(summaries), part)
 
     async def find(self, seller: Seller, code_id: int) -> Code | None:
         """Code ``code_id`` if it is the seller's; None otherwise."""
@@ -197,9 +223,7 @@ class Codebook:
         listed = await charges.list_for_code(code.id, offset=page.offset, limit=page.limit)
         return CodeDetail(code, count, total, page, tuple(listed))
 
-    async def deactivate(
-        self, seller: Seller, code_id: int, *, now: datetime
-    ) -> Deactivation | None:
+    async def deactivate(self, seller: Seller, code_id: int, *, now: datetime) -> Switch | None:
         """Deactivate the seller's code ``code_id`` (later payments are still recorded); None if
         not theirs.
 
@@ -213,7 +237,46 @@ class Codebook:
             current = await tx.codes.get(code.id)
         if changed:
             logger.info("Seller %s deactivated code %s", seller.telegram_id, code.id)
-        return Deactivation(changed, await self.detail_of(current or code))
+        return Switch(changed, await self.detail_of(current or code))
+
+    async def reactivate(self, seller: Seller, code_id: int, *, now: datetime) -> Switch | None:
+        """Offer the seller's deactivated code ``code_id`` again, its payments no longer flagged,
+        unless it has expired (``can_reactivate``); None if not theirs.
+
+        No per-seller limit (``bot.limits``) stands in the way, nor can one be passed: the open
+        VA numbers a seller holds count deactivated codes too, and the codes of a day count the
+        codes made that day, so reactivating changes neither.
+        """
+        code = await self.find(seller, code_id)
+        if code is None:
+            return None
+        changed = False
+        if can_reactivate(code, now):
+            async with self._db.write() as tx:
+                changed = await tx.codes.reactivate(code.id)
+                code = await tx.codes.get(code.id) or code
+        if changed:
+            logger.info("Seller %s reactivated code %s", seller.telegram_id, code.id)
+        return Switch(changed, await self.detail_of(code))
+
+    async def rename(self, seller: Seller, code_id: int, name: str) -> Renaming | None:
+        """Give the seller's code ``code_id`` the customer ``name``, read as ``/new`` reads one
+        (``clean_customer_name``); None if not theirs.
+
+        Only the name here changes, in the list, the detail, the card and later payment
+        messages: Pivot cannot change a static code, so it keeps the name it was given (which
+        some banks show a VA's payer).
+        """
+        code = await self.find(seller, code_id)
+        if code is None:
+            return None
+        customer = clean_customer_name(name)
+        if not customer:
+            return Renaming(code.customer, await self.detail_of(code), empty=True)
+        async with self._db.write() as tx:
+            renamed = await tx.codes.rename(code.id, customer)
+        logger.info("Seller %s renamed code %s", seller.telegram_id, code.id)
+        return Renaming(code.customer, await self.detail_of(renamed or code))
 
     async def renewal(self, seller: Seller, code_id: int, *, now: datetime) -> Renewal | None:
         """Whether the seller's code ``code_id`` may be renewed now; None if not theirs."""

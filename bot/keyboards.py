@@ -2,9 +2,12 @@
 never identity.
 
 Every button's data is words joined by colons, the subject first: ``codes:p:2``,
-``code:17:resend``, ``sellers:p:2``, ``new:bank:BCA``. Each shape has one builder below and one
-compiled pattern that matches it and nothing else; handlers are registered with the pattern
-and read the id or page from ``context.matches``, and re-check ownership on every press.
+``code:17:resend``, ``sellers:p:2``, ``new:bank:BCA``. A button that edits the message it sits
+on and one that answers with a new message (under a payment message, which must stay as it
+is) are different shapes: ``code:17`` and ``code:17:open``. Each shape has one builder below
+and one compiled pattern that matches it and nothing else; handlers are registered with the
+pattern and read the id or page from ``context.matches``, and re-check ownership on every
+press.
 Messages already in sellers' chats carry these same strings, so a shape may gain a new
 sibling but never change. Telegram caps ``callback_data`` at 64 bytes; every shape stays far
 under it.
@@ -24,9 +27,15 @@ from bot.texts import text
 from storage import CodeKind
 
 __all__ = [
+    "CODES_OPEN",
+    "CODES_OPEN_DATA",
     "CODES_PAGE",
+    "CODES_SEARCH_PAGE",
     "CODE_DEACTIVATE",
     "CODE_DEACTIVATE_CONFIRMED",
+    "CODE_OPEN",
+    "CODE_REACTIVATE",
+    "CODE_RENAME",
     "CODE_RENEW",
     "CODE_RESEND",
     "CODE_SHOW",
@@ -40,8 +49,10 @@ __all__ = [
     "NEW_RETRY",
     "NEW_VA_INSTEAD",
     "SELLERS_PAGE",
+    "button_name",
     "code_data",
     "codes_page_data",
+    "codes_search_data",
     "new_bank_data",
     "new_kind_data",
     "new_retry_data",
@@ -53,6 +64,7 @@ __all__ = [
 
 _ID = r"(\d{1,18})"
 _PAGE = r"(\d{1,6})"
+_BUTTON_NAME_LENGTH = 24  # keeps a customer's button on one line on a phone
 
 
 def _pattern(*words: str) -> re.Pattern[str]:
@@ -66,11 +78,16 @@ def _data(*words: object) -> str:
 
 # /codes and a code's detail
 CODES_PAGE = _pattern("codes", "p", _PAGE)
+CODES_OPEN = _pattern("codes", "open")  # the first page, as a new message
+CODES_SEARCH_PAGE = _pattern("codes", "q", _ID, "p", _PAGE)  # a search, by its message id
 CODE_SHOW = _pattern("code", _ID + rf"(?::p:{_PAGE})?")
 CODE_RESEND = _pattern("code", _ID, "resend")
 CODE_DEACTIVATE = _pattern("code", _ID, "off")
 CODE_DEACTIVATE_CONFIRMED = _pattern("code", _ID, "off!")
 CODE_RENEW = _pattern("code", _ID, "renew")
+CODE_OPEN = _pattern("code", _ID, "open")  # the detail, as a new message
+CODE_RENAME = _pattern("code", _ID, "rename")
+CODE_REACTIVATE = _pattern("code", _ID, "on")
 # /sellers
 SELLERS_PAGE = _pattern("sellers", "p", _PAGE)
 # The /new conversation
@@ -83,6 +100,7 @@ NEW_RETRY = _pattern("new", "retry", _ID)  # the message id in the request key
 NEW_VA_INSTEAD = _pattern("new", "va_for", _ID)  # a QRIS Pivot refused, checked per seller
 NEW_OPEN_AMOUNT_DATA = _data("new", "open")
 NEW_CANCEL_DATA = _data("new", "cancel")
+CODES_OPEN_DATA = _data("codes", "open")
 
 
 def codes_page_data(page: int) -> str:
@@ -90,9 +108,15 @@ def codes_page_data(page: int) -> str:
     return _data("codes", "p", page)
 
 
+def codes_search_data(search_id: int, page: int) -> str:
+    """``codes:q:812:p:2``: a page of the codes ``/codes <text>`` found; ``812`` is the id of
+    that message, under which the handler keeps the text (never in the data: it may be long)."""
+    return _data("codes", "q", search_id, "p", page)
+
+
 def code_data(code_id: int, action: str | None = None, *, page: int | None = None) -> str:
-    """``code:17``, ``code:17:p:2``, ``code:17:resend``, ``code:17:off``, ``code:17:off!``
-    or ``code:17:renew``."""
+    """``code:17``, ``code:17:p:2``, ``code:17:resend``, ``code:17:off``, ``code:17:off!``,
+    ``code:17:on``, ``code:17:renew``, ``code:17:open`` or ``code:17:rename``."""
     if page is not None:
         return _data("code", code_id, "p", page)
     return _data("code", code_id, action) if action else _data("code", code_id)
@@ -121,6 +145,13 @@ def new_retry_data(message_id: int) -> str:
 def new_va_instead_data(code_id: int) -> str:
     """``new:va_for:17``: a VA for the customer of QRIS code 17, which Pivot refused."""
     return _data("new", "va_for", code_id)
+
+
+def button_name(name: str) -> str:
+    """A customer's name cut to fit a button's line on a phone."""
+    if len(name) > _BUTTON_NAME_LENGTH:
+        return name[: _BUTTON_NAME_LENGTH - 1] + "…"
+    return name
 
 
 def pager_row(

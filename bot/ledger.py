@@ -555,6 +555,7 @@ def _payment_message(
         or record.pivot_charge_id,
         amount=record.amount,
         customer=code.customer,
+        code_id=code.id,
         kind=code.kind,
         bank=code.bank,
         issuer=record.issuer,

@@ -1,7 +1,8 @@
 """What a payment message says, from the snapshot the outbox keeps for it.
 
 The callback transaction stores a ``PaymentNotice`` (not rendered text), so the relay can send
-it alone or fold a backlog of them into one combined message, in the seller's language.
+it alone or fold a backlog of them into one combined message, in the seller's language. Under
+either go buttons that open the payments' codes (``payment_buttons``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from pydantic import BaseModel, ConfigDict
 
 from bot.amounts import format_rupiah
 from bot.clock import format_clock, format_datetime
+from bot.keyboards import CODES_OPEN_DATA, button_name, code_data
 from bot.texts import Safe, text
 from storage import CodeKind
 
 __all__ = [
+    "MAX_CODE_BUTTONS",
     "PAYMENT_KIND",
     "TEXT_KIND",
     "Flag",
@@ -26,6 +29,7 @@ __all__ = [
     "PaymentNotice",
     "TextNotice",
     "channel_label",
+    "payment_buttons",
     "render_combined",
     "render_payment",
 ]
@@ -33,6 +37,9 @@ __all__ = [
 # The outbox ``kind`` of each payload the relay knows how to send.
 PAYMENT_KIND = "payment"
 TEXT_KIND = "text"
+
+# Codes a combined message offers a button for; past that, one button opens the whole list.
+MAX_CODE_BUTTONS = 8
 
 
 class Flag(StrEnum):
@@ -52,6 +59,7 @@ class PaymentNotice(BaseModel):
     reference: str
     amount: int
     customer: str
+    code_id: int | None = None  # None in notices queued before messages had buttons
     kind: CodeKind
     bank: str | None = None
     issuer: str | None = None
@@ -143,3 +151,38 @@ def render_combined(notices: Sequence[PaymentNotice]) -> str:
             )
             lines.append(text(lang, "payment.combined.flags", flags=Safe(flags)))
     return "\n".join(lines)
+
+
+def payment_buttons(notices: Sequence[PaymentNotice]) -> tuple[NoticeButton, ...]:
+    """The buttons under a payment message, one a row: each opens a code's detail.
+
+    One payment gets one button. A combined message gets one per code, in the order the codes
+    first appear, labelled with the customer; past ``MAX_CODE_BUTTONS`` codes the last button
+    opens the whole list instead. Notices without a code id (queued before buttons) get none.
+    """
+    lang = notices[-1].language
+    codes: dict[int, PaymentNotice] = {}
+    for notice in notices:
+        if notice.code_id is not None:
+            codes.setdefault(notice.code_id, notice)
+    if len(notices) == 1:
+        return tuple(
+            NoticeButton(text=text(lang, "payment.button.code"), data=code_data(code_id, "open"))
+            for code_id in codes
+        )
+    buttons = [
+        NoticeButton(
+            text=text(
+                lang,
+                "payment.button.code_of",
+                customer=Safe(button_name(notice.customer)),
+                kind=Safe(notice.kind.label(notice.bank)),
+            ),
+            data=code_data(code_id, "open"),
+        )
+        for code_id, notice in codes.items()
+    ]
+    if len(buttons) > MAX_CODE_BUTTONS:
+        all_codes = NoticeButton(text=text(lang, "payment.button.all_codes"), data=CODES_OPEN_DATA)
+        buttons[MAX_CODE_BUTTONS - 1 :] = [all_codes]
+    return tuple(buttons)

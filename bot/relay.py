@@ -38,8 +38,10 @@ from bot.clock import utcnow
 from bot.notifications import (
     PAYMENT_KIND,
     TEXT_KIND,
+    NoticeButton,
     PaymentNotice,
     TextNotice,
+    payment_buttons,
     render_combined,
     render_payment,
 )
@@ -520,7 +522,7 @@ class _Outgoing:
     rows: list[OutboxMessage]
     text: str | None
     problem: str = ""
-    markup: InlineKeyboardMarkup | None = None  # a text notice's buttons
+    markup: InlineKeyboardMarkup | None = None
 
 
 def _next_message(queue: deque[OutboxMessage], alone: set[int]) -> _Outgoing:
@@ -534,28 +536,29 @@ def _next_message(queue: deque[OutboxMessage], alone: set[int]) -> _Outgoing:
     try:
         if first.kind == TEXT_KIND:
             queued = TextNotice.model_validate_json(first.payload)
-            return _Outgoing([first], queued.text, markup=_markup(queued))
+            return _Outgoing([first], queued.text, markup=_markup([queued.buttons]))
         if first.kind != PAYMENT_KIND:
             raise ValueError(f"unknown outbox kind {first.kind!r}")
         notices = [PaymentNotice.model_validate_json(first.payload)]
         rows, text = [first], render_payment(notices[0])
+        buttons = payment_buttons(notices)
     except Exception as exc:
         first_line = next(iter(str(exc).splitlines()), "")
         return _Outgoing([first], None, f"{type(exc).__name__}: {first_line}")
-    if first.id in alone:
-        return _Outgoing(rows, text)
-    while queue and queue[0].kind == PAYMENT_KIND and queue[0].id not in alone:
-        try:
-            notice = PaymentNotice.model_validate_json(queue[0].payload)
-            combined = render_combined([*notices, notice])
-        except Exception:
-            break  # it becomes the first row of the next message, and fails alone
-        if _telegram_length(combined) > MessageLimit.MAX_TEXT_LENGTH:
-            break
-        notices.append(notice)
-        rows.append(queue.popleft())
-        text = combined
-    return _Outgoing(rows, text)
+    if first.id not in alone:
+        while queue and queue[0].kind == PAYMENT_KIND and queue[0].id not in alone:
+            try:
+                notice = PaymentNotice.model_validate_json(queue[0].payload)
+                combined = render_combined([*notices, notice])
+                combined_buttons = payment_buttons([*notices, notice])
+            except Exception:
+                break  # it becomes the first row of the next message, and fails alone
+            if _telegram_length(combined) > MessageLimit.MAX_TEXT_LENGTH:
+                break
+            notices.append(notice)
+            rows.append(queue.popleft())
+            text, buttons = combined, combined_buttons
+    return _Outgoing(rows, text, markup=_markup([[button] for button in buttons]))
 
 
 def _telegram_length(text: str) -> int:
@@ -563,11 +566,11 @@ def _telegram_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _markup(notice: TextNotice) -> InlineKeyboardMarkup | None:
-    """The notice's buttons as one row, or None."""
-    if not notice.buttons:
-        return None
-    row = [
-        InlineKeyboardButton(button.text, callback_data=button.data) for button in notice.buttons
+def _markup(rows: Sequence[Sequence[NoticeButton]]) -> InlineKeyboardMarkup | None:
+    """A queued message's buttons in these rows (empty ones left out), or None."""
+    keyboard = [
+        [InlineKeyboardButton(button.text, callback_data=button.data) for button in row]
+        for row in rows
+        if row
     ]
-    return InlineKeyboardMarkup([row])
+    return InlineKeyboardMarkup(keyboard) if keyboard else None

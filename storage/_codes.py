@@ -11,6 +11,7 @@ from ._models import Code, CodeKind, CodeStatus, CodeSummary
 from ._sql import Sql
 from ._values import (
     id_array,
+    like_containing,
     moment_from_db,
     moment_to_db,
     optional_moment_from_db,
@@ -46,14 +47,20 @@ def _code(row: sqlite3.Row) -> Code:
     )
 
 
-def _containing(words: str) -> str:
-    """A LIKE pattern matching text that contains ``words`` as typed (``%`` and ``_`` too)."""
-    escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+def _of_seller(seller_id: int, customer_contains: str) -> tuple[str, tuple[object, ...]]:
+    """The WHERE clause and parameters for a seller's codes, their customer containing
+    ``customer_contains`` if it is not empty."""
+    if not customer_contains:
+        return "seller_id = ?", (seller_id,)
+    return "seller_id = ? AND customer LIKE ? ESCAPE '\\'", (
+        seller_id,
+        like_containing(customer_contains),
+    )
 
 
 class CodeRepository:
-    """Codes: created PENDING, then ACTIVE with Pivot's session, or FAILED; later DEACTIVATED."""
+    """Codes: created PENDING, then ACTIVE with Pivot's session, or FAILED; later DEACTIVATED,
+    and maybe ACTIVE again."""
 
     __slots__ = ("_sql",)
 
@@ -168,6 +175,21 @@ class CodeRepository:
         )
         return bool(rows)
 
+    async def reactivate(self, code_id: int) -> bool:
+        """Make a DEACTIVATED code ACTIVE again; False when it was not DEACTIVATED."""
+        rows = await self._sql.rows(
+            "UPDATE codes SET status = 'active', deactivated_at = NULL"
+            " WHERE id = ? AND status = 'deactivated' RETURNING id",
+            (code_id,),
+        )
+        return bool(rows)
+
+    async def rename(self, code_id: int, customer: str) -> Code | None:
+        """Give the code another customer name; None if there is no such code."""
+        return await self._code_or_none(
+            "UPDATE codes SET customer = ? WHERE id = ? RETURNING *", (customer, code_id)
+        )
+
     async def get(self, code_id: int) -> Code | None:
         """The code with that id, or None."""
         return await self._code_or_none("SELECT * FROM codes WHERE id = ?", (code_id,))
@@ -252,22 +274,24 @@ class CodeRepository:
         )
 
     async def list_for_seller(
-        self, seller_id: int, *, offset: int, limit: int
+        self, seller_id: int, *, offset: int, limit: int, customer_contains: str = ""
     ) -> list[CodeSummary]:
-        """One page of a seller's codes, newest first, with their payments' count and total."""
+        """One page of a seller's codes, newest first, with their payments' count and total;
+        only those whose customer contains ``customer_contains`` (see ``count_for_seller``)."""
+        where, params = _of_seller(seller_id, customer_contains)
         # Correlated subqueries read charges_by_code alone (amount is in the index).
         rows = await self._sql.rows(
-            """
+            f"""
             SELECT codes.*,
                 (SELECT count(*) FROM charges WHERE charges.code_id = codes.id) AS payment_count,
                 (SELECT coalesce(sum(amount), 0) FROM charges WHERE charges.code_id = codes.id)
                     AS payment_total
             FROM codes
-            WHERE seller_id = ?
+            WHERE {where}
             ORDER BY id DESC
             LIMIT ? OFFSET ?
-            """,
-            (seller_id, limit, offset),
+            """,  # noqa: S608 - ``where`` is one of two fixed strings
+            (*params, limit, offset),
         )
         return [
             CodeSummary(
@@ -295,7 +319,7 @@ class CodeRepository:
             "SELECT * FROM codes WHERE seller_id = ? AND status = 'active'"
             " AND (expires_at IS NULL OR expires_at > ?) AND customer LIKE ? ESCAPE '\\'"
             " ORDER BY id DESC LIMIT ? OFFSET ?",
-            (seller_id, moment_to_db(now), _containing(customer), limit, offset),
+            (seller_id, moment_to_db(now), like_containing(customer), limit, offset),
         )
 
     async def keep_photo(self, code_id: int, file_id: str) -> None:
@@ -310,10 +334,13 @@ class CodeRepository:
         )
         return {CodeStatus(row["status"]): row["n"] for row in rows}
 
-    async def count_for_seller(self, seller_id: int) -> int:
-        """How many codes the seller has, in any status."""
+    async def count_for_seller(self, seller_id: int, *, customer_contains: str = "") -> int:
+        """How many codes the seller has, in any status; with ``customer_contains``, only those
+        whose customer contains it (SQLite's LIKE: ASCII letters in any case)."""
+        where, params = _of_seller(seller_id, customer_contains)
         return await self._sql.integer(
-            "SELECT count(*) FROM codes WHERE seller_id = ?", (seller_id,)
+            f"SELECT count(*) FROM codes WHERE {where}",  # noqa: S608 - a fixed string
+            params,
         )
 
     async def touch_payments(self, paid: Mapping[int, datetime]) -> None:

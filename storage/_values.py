@@ -10,6 +10,7 @@ __all__ = [
     "flags_from_db",
     "flags_to_db",
     "id_array",
+    "like_containing",
     "moment_from_db",
     "moment_to_db",
     "optional_moment_from_db",
@@ -64,3 +65,10 @@ def id_array(values: Iterable[int | str]) -> str:
     if isinstance(values, str):  # a str is an Iterable[str] too: its characters
         raise TypeError("expected a collection of ids, got one str")
     return json.dumps(list(values))
+
+
+def like_containing(text: str) -> str:
+    """A ``LIKE ? ESCAPE '\\'`` pattern matching what contains ``text`` literally: its ``%``,
+    ``_`` and backslashes match only themselves."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -20,17 +20,22 @@ from bot import keyboards
 from bot.context import Context
 from bot.handlers import access, browse, errors, inline, misc, renew, today
 from bot.handlers.new import new_conversation
+from bot.handlers.rename import rename_conversation
 from bot.texts import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Language
 
-__all__ = ["GATE_GROUP", "menu", "publish_commands", "register"]
+__all__ = ["GATE_GROUP", "PROMPT_GROUP", "menu", "publish_commands", "register"]
 
-GATE_GROUP = -1
+GATE_GROUP = -2
+# A question whose typed answer must win over /new's (bot.handlers.rename), after the gate.
+PROMPT_GROUP = -1
 _COMMAND_KEY = "command."
 
 
 def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None:
-    """Add the gate, the /new conversation first, every other handler, and the error handler."""
+    """Add the gate, the rename question, the /new conversation first, every other handler,
+    and the error handler."""
     application.add_handler(TypeHandler(Update, access.gate), group=GATE_GROUP)
+    application.add_handler(rename_conversation(), group=PROMPT_GROUP)
     application.add_handler(new_conversation())
     application.add_handlers(
         [
@@ -46,10 +51,14 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
             CommandHandler("cancel", misc.cancel),
             CallbackQueryHandler(access.sellers_page, pattern=keyboards.SELLERS_PAGE),
             CallbackQueryHandler(browse.codes_page, pattern=keyboards.CODES_PAGE),
+            CallbackQueryHandler(browse.codes_search_page, pattern=keyboards.CODES_SEARCH_PAGE),
             CallbackQueryHandler(browse.show_code, pattern=keyboards.CODE_SHOW),
+            CallbackQueryHandler(browse.open_code, pattern=keyboards.CODE_OPEN),
+            CallbackQueryHandler(browse.open_codes, pattern=keyboards.CODES_OPEN),
             CallbackQueryHandler(browse.resend, pattern=keyboards.CODE_RESEND),
             CallbackQueryHandler(browse.ask_deactivate, pattern=keyboards.CODE_DEACTIVATE),
             CallbackQueryHandler(browse.deactivate, pattern=keyboards.CODE_DEACTIVATE_CONFIRMED),
+            CallbackQueryHandler(browse.reactivate, pattern=keyboards.CODE_REACTIVATE),
             CallbackQueryHandler(renew.renew, pattern=keyboards.CODE_RENEW),
             InlineQueryHandler(inline.offer),
             ChosenInlineResultHandler(inline.chosen),

@@ -1,9 +1,9 @@
 """Who may talk to the bot: the gate, invitations, and the operators' seller commands.
 
-Deny by default: the gate runs before every other handler (group -1) and stops any update that
-does not come from an operator, an active seller, or a stranger opening an invitation link. An
-inline query (a seller sharing a code in another chat) has no chat: only a known seller's
-passes, and anyone else's is answered with no results.
+Deny by default: the gate runs before every other handler (in the first group) and stops any
+update that does not come from an operator, an active seller, or a stranger opening an
+invitation link. An inline query (a seller sharing a code in another chat) has no chat: only a
+known seller's passes, and anyone else's is answered with no results.
 The rules are ``bot.sellers``'; these handlers turn updates into its calls and answer.
 """
 

@@ -1,22 +1,30 @@
-"""``/codes``: the seller's codes page by page, a code's detail and payments, resend, deactivate.
+"""``/codes``: the seller's codes page by page (or those ``/codes <text>`` finds by customer), a
+code's detail and payments, resend, deactivate and reactivate; and the buttons under payment
+messages that open a code (or the list) as a new message.
+
+A search's text is kept in the seller's ``user_data`` under the id of its message, and its page
+buttons carry that id, never the text (Telegram takes 64 bytes of button data).
 
 An expired code (a closed VA past the date Pivot gave it) is marked as such, is not sent
 again, and offers a new code in its place (``bot.handlers.renew``).
 
-Every press carries only a code id and a page; ``Codebook`` looks the code up again for the
+Every press carries only ids and a page number; ``Codebook`` looks the code up again for the
 person who pressed, so a forged id from another seller finds nothing. The rules of what may be
-done with a code are the codebook's (``card_check``, ``can_deactivate``) and
+done with a code are the codebook's (``card_check``, ``can_deactivate``, ``can_reactivate``) and
 ``bot.expiry.renewable``: the buttons offered and the presses answered follow the same ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 
 from bot.amounts import format_rupiah
 from bot.cards import deliver_card
@@ -31,11 +39,19 @@ from bot.codebook import (
     CodeSummary,
     Seller,
     can_deactivate,
+    can_reactivate,
     card_check,
 )
 from bot.context import Context
 from bot.expiry import is_expired, renewable
-from bot.keyboards import code_data, codes_page_data, pager_row, show_in_place
+from bot.keyboards import (
+    button_name,
+    code_data,
+    codes_page_data,
+    codes_search_data,
+    pager_row,
+    show_in_place,
+)
 from bot.notifications import Flag, channel_label
 from bot.paging import Page
 from bot.texts import Safe, text
@@ -48,9 +64,14 @@ __all__ = [
     "code_list_keyboard",
     "codes",
     "codes_page",
+    "codes_search_page",
     "deactivate",
+    "detail_view",
     "kind_label",
+    "open_code",
+    "open_codes",
     "pressed_code",
+    "reactivate",
     "render_code_detail",
     "render_code_list",
     "resend",
@@ -59,7 +80,8 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-_BUTTON_NAME_LENGTH = 24  # keeps a code's button on one line on a phone
+_SEARCHES = "code_searches"  # user_data: the text of each /codes <text>, by its message id
+_SEARCHES_KEPT = 20
 _LIST_MARKS = {
     CodeStatus.DEACTIVATED: "codes.deactivated_mark",
     CodeStatus.PENDING: "codes.pending_mark",
@@ -115,9 +137,17 @@ def render_code_list(
     *,
     zone: ZoneInfo,
     now: datetime,
+    search: str = "",
 ) -> str:
-    """The list message: a title with the page, then one numbered line per code."""
-    lines = [text(language, "codes.title", page=page.number, pages=page.count)]
+    """The list message: a title with the page (and what was searched for), then one
+    numbered line per code."""
+    pages = {"page": page.number, "pages": page.count}
+    title = (
+        text(language, "codes.search_title", search=search, **pages)
+        if search
+        else text(language, "codes.title", **pages)
+    )
+    lines = [title]
     for index, summary in enumerate(summaries, start=page.offset + 1):
         code = summary.code
         lines.append(
@@ -137,18 +167,20 @@ def render_code_list(
 
 
 def code_list_keyboard(
-    language: str, page: Page, summaries: Sequence[CodeSummary]
+    language: str,
+    page: Page,
+    summaries: Sequence[CodeSummary],
+    pages: Callable[[int], str] = codes_page_data,
 ) -> InlineKeyboardMarkup:
-    """One button per code opening its detail, then previous/next."""
+    """One button per code opening its detail, then previous/next (``pages`` makes their
+    data)."""
     rows = []
     for index, summary in enumerate(summaries, start=page.offset + 1):
-        name = summary.code.customer
-        if len(name) > _BUTTON_NAME_LENGTH:
-            name = name[: _BUTTON_NAME_LENGTH - 1] + "…"
+        name = button_name(summary.code.customer)
         rows.append(
             [InlineKeyboardButton(f"{index}. {name}", callback_data=code_data(summary.code.id))]
         )
-    nav = pager_row(language, page, codes_page_data)
+    nav = pager_row(language, page, pages)
     return InlineKeyboardMarkup([*rows, nav] if nav else rows)
 
 
@@ -205,7 +237,8 @@ def render_code_detail(
 
 
 def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> InlineKeyboardMarkup:
-    """Resend, deactivate and renew (while they make sense), payment pages, back to the list."""
+    """Resend and deactivate or reactivate (while they make sense), rename, renew (while it
+    makes sense), payment pages, back to the list."""
     actions = []
     if card_check(code, now) is Card.READY:
         actions.append(
@@ -219,6 +252,17 @@ def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> In
                 text(language, "button.deactivate"), callback_data=code_data(code.id, "off")
             )
         )
+    elif can_reactivate(code, now):
+        actions.append(
+            InlineKeyboardButton(
+                text(language, "button.reactivate"), callback_data=code_data(code.id, "on")
+            )
+        )
+    rename = [
+        InlineKeyboardButton(
+            text(language, "button.rename"), callback_data=code_data(code.id, "rename")
+        )
+    ]
     renew = []
     if renewable(code, now):
         renew.append(
@@ -228,15 +272,31 @@ def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> In
         )
     nav = pager_row(language, page, lambda number: code_data(code.id, page=number))
     back = [InlineKeyboardButton(text(language, "button.back"), callback_data=codes_page_data(1))]
-    return InlineKeyboardMarkup([row for row in (actions, renew, nav, back) if row])
+    return InlineKeyboardMarkup([row for row in (actions, rename, renew, nav, back) if row])
 
 
 async def codes(update: Update, context: Context) -> None:
-    """``/codes``: the first page of the seller's codes, newest first."""
-    if update.message is None:
+    """``/codes``: the first page of the seller's codes, newest first; ``/codes <text>``: of
+    those whose customer contains the text."""
+    message = update.message
+    if message is None:
         return
+    search = None
+    if context.args:
+        search = _Search(message.message_id, " ".join(context.args))
+        _keep_search(context, search)
+    body, markup = await _list_view(context, 1, search)
+    await message.reply_html(body, reply_markup=markup)
+
+
+async def open_codes(update: Update, context: Context) -> None:
+    """``codes:open``, under a payment message: the list as a new message, as ``/codes``."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return
+    await query.answer()
     body, markup = await _list_view(context, 1)
-    await update.message.reply_html(body, reply_markup=markup)
+    await chat.send_message(body, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
 async def codes_page(update: Update, context: Context) -> None:
@@ -249,16 +309,64 @@ async def codes_page(update: Update, context: Context) -> None:
     await show_in_place(query, body, markup)
 
 
-async def _list_view(context: Context, requested: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The list message for page ``requested`` of the seller's codes, and its buttons."""
+async def codes_search_page(update: Update, context: Context) -> None:
+    """A press on the previous/next buttons of a ``/codes <text>``: that page, in place."""
+    query = update.callback_query
+    if query is None or context.matches is None:
+        return
+    search_id, requested = int(context.matches[0][1]), int(context.matches[0][2])
+    searched = _searches(context).get(search_id)
+    if searched is None:  # from before a restart, or one of many searches ago
+        await query.answer(text(context.language, "codes.search_gone"), show_alert=True)
+        return
+    await query.answer()
+    body, markup = await _list_view(context, requested, _Search(search_id, searched))
+    await show_in_place(query, body, markup)
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    """What a ``/codes <text>`` looks for, under the id of its message."""
+
+    id: int
+    text: str
+
+
+def _searches(context: Context) -> dict[int, str]:
+    """The seller's recent searches' texts by message id (kept here: button data is short)."""
+    if context.user_data is None:
+        return {}
+    searches: dict[int, str] = context.user_data.setdefault(_SEARCHES, {})
+    return searches
+
+
+def _keep_search(context: Context, search: _Search) -> None:
+    """Keep ``search`` for its page buttons, forgetting the oldest past ``_SEARCHES_KEPT``."""
+    searches = _searches(context)
+    searches[search.id] = search.text
+    while len(searches) > _SEARCHES_KEPT:
+        del searches[next(iter(searches))]
+
+
+async def _list_view(
+    context: Context, requested: int, search: _Search | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The list message for page ``requested`` of the seller's codes (those ``search`` finds),
+    and its buttons."""
     seller, language = context.seller, context.language
-    listing = await context.services.codebook.page(seller, requested)
+    codebook = context.services.codebook
+    listing = await codebook.page(seller, requested, search.text if search else "")
     if not listing.total:
+        if listing.search:
+            return text(language, "codes.search_empty", search=listing.search), None
         return text(language, "codes.empty"), None
     page, summaries = listing.page, listing.summaries
     zone = ZoneInfo(seller.timezone)
-    body = render_code_list(language, page, summaries, zone=zone, now=utcnow())
-    return body, code_list_keyboard(language, page, summaries)
+    body = render_code_list(
+        language, page, summaries, zone=zone, now=utcnow(), search=listing.search
+    )
+    pages = codes_page_data if search is None else partial(codes_search_data, search.id)
+    return body, code_list_keyboard(language, page, summaries, pages)
 
 
 async def pressed_code(
@@ -288,10 +396,28 @@ async def show_code(update: Update, context: Context) -> None:
         await show_detail(*pressed, context)
 
 
+async def open_code(update: Update, context: Context) -> None:
+    """``code:17:open``, under a payment message: the code's detail as a new message, the
+    payment message left as it is."""
+    pressed = await pressed_code(update, context, context.services.codebook.detail)
+    chat = update.effective_chat
+    if pressed is None or chat is None:
+        return
+    body, keyboard = detail_view(pressed[1], context)
+    await chat.send_message(body, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+
 async def show_detail(
     query: CallbackQuery, detail: CodeDetail, context: Context, *, note: str = ""
 ) -> None:
     """The code's detail in place of the pressed message, ``note`` first."""
+    await show_in_place(query, *detail_view(detail, context, note=note))
+
+
+def detail_view(
+    detail: CodeDetail, context: Context, *, note: str = ""
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The detail message of ``detail``'s code, ``note`` first, and its buttons."""
     seller, code, now = context.seller, detail.code, utcnow()
     body = render_code_detail(
         seller.language,
@@ -304,7 +430,7 @@ async def show_detail(
         now=now,
     )
     keyboard = code_keyboard(seller.language, code, detail.page, now=now)
-    await show_in_place(query, f"{note}\n\n{body}" if note else body, keyboard)
+    return (f"{note}\n\n{body}" if note else body), keyboard
 
 
 async def resend(update: Update, context: Context) -> None:
@@ -370,4 +496,22 @@ async def deactivate(update: Update, context: Context) -> None:
     query, done = pressed
     customer = done.detail.code.customer
     note = text(context.language, "deactivate.done", customer=customer) if done.changed else ""
+    await show_detail(query, done.detail, context, note=note)
+
+
+async def reactivate(update: Update, context: Context) -> None:
+    """``code:17:on``: a deactivated code offered again (Pivot kept it), its payments no longer
+    flagged; not an expired one (Pivot takes nothing on it any more)."""
+    codebook, now = context.services.codebook, utcnow()
+    pressed = await pressed_code(
+        update, context, lambda seller, code_id: codebook.reactivate(seller, code_id, now=now)
+    )
+    if pressed is None:
+        return
+    query, done = pressed
+    code, note = done.detail.code, ""
+    if done.changed:
+        note = text(context.language, "reactivate.done", customer=code.customer)
+    elif is_expired(code, now):  # a button from before it expired
+        note = text(context.language, "reactivate.expired")
     await show_detail(query, done.detail, context, note=note)

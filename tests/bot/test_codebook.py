@@ -19,11 +19,14 @@ from bot.codebook import (
     Codebook,
     RenewalRefusal,
     can_deactivate,
+    can_reactivate,
     card_check,
     is_live,
     renewal_key,
 )
 from bot.codes import CodeIssuer
+from bot.drafts import MAX_NAME_LENGTH
+from bot.limits import SellerLimits
 from bot.settings import Settings
 from pivot_client import PivotClient
 from pivot_client.simulator import SimulatorConfig, create_app
@@ -113,6 +116,8 @@ async def test_another_sellers_code_id_finds_nothing_whatever_is_asked(book: Boo
     assert await codebook.detail(budi, code.id) is None
     assert await codebook.deactivate(budi, code.id, now=NOW) is None
     assert await codebook.renewal(budi, code.id, now=NOW) is None
+    assert await codebook.rename(budi, code.id, "Mallory") is None
+    assert await codebook.reactivate(budi, code.id, now=NOW) is None
     assert await codebook.find(budi, code.id + 1000) is None  # the same as no code at all
     # Nothing changed for Ani.
     assert await codebook.find(book.ani, code.id) == code
@@ -137,6 +142,89 @@ async def test_deactivating_switches_the_code_off_once_and_keeps_its_payments(bo
     assert again.detail.code.deactivated_at == later  # not moved by the second press
 
 
+# Reactivation
+
+
+async def test_a_deactivated_code_is_reactivated_once_and_payments_on_it_are_not_flagged(
+    book: Book,
+) -> None:
+    code = await add_code(book.db, ANI)
+    later = NOW + timedelta(hours=1)
+    active = await book.codebook.reactivate(book.ani, code.id, now=later)
+    assert active is not None and not active.changed  # already active: nothing to do
+
+    await book.codebook.deactivate(book.ani, code.id, now=later)
+    back = await book.codebook.reactivate(book.ani, code.id, now=later)
+    again = await book.codebook.reactivate(book.ani, code.id, now=later)
+
+    assert back is not None and back.changed
+    assert back.detail.code.status is CodeStatus.ACTIVE
+    assert back.detail.code.deactivated_at is None
+    assert again is not None and not again.changed
+    assert can_deactivate(back.detail.code, later)  # and it can be switched off again
+
+
+async def test_an_expired_closed_va_is_not_reactivated(book: Book) -> None:
+    code = await add_va(book.db, expires_at=NOW + timedelta(days=1))
+    await book.codebook.deactivate(book.ani, code.id, now=NOW)
+    expired = NOW + timedelta(days=1)
+
+    deactivated = await book.codebook.find(book.ani, code.id)
+    assert deactivated is not None and can_reactivate(deactivated, NOW)  # the day before
+    refused = await book.codebook.reactivate(book.ani, code.id, now=expired)
+
+    assert refused is not None and not refused.changed
+    assert refused.detail.code.status is CodeStatus.DEACTIVATED
+    assert not can_reactivate(refused.detail.code, expired)
+
+
+async def test_reactivating_takes_no_place_a_per_seller_limit_counts(book: Book) -> None:
+    """The open VA numbers a seller holds count deactivated ones; the codes of a day count the
+    codes made: a seller at both limits may still reactivate, and both counts stay as they were."""
+    limits = SellerLimits(codes_per_day=2, open_va_per_bank=2)
+    first = await add_va(book.db, amount=None)
+    await add_va(book.db, amount=None)
+    await book.codebook.deactivate(book.ani, first.id, now=NOW)
+
+    async def counts() -> tuple[int, int, object]:
+        async with book.db.write() as tx:
+            made = await tx.codes.count_made_since(ANI, NOW - timedelta(days=1))
+            held = await tx.codes.count_open_va(ANI, "BCA")
+            reached = await limits.check(tx, book.ani, bank="BCA", open_amount=True, now=NOW)
+        return made, held, reached
+
+    before = await counts()
+    assert before[2] is not None  # at the limits: no new open VA at BCA today
+    done = await book.codebook.reactivate(book.ani, first.id, now=NOW)
+    assert done is not None and done.changed
+    assert await counts() == before
+
+
+# Renaming
+
+
+async def test_a_code_is_renamed_as_new_reads_a_name_and_an_empty_one_changes_nothing(
+    book: Book,
+) -> None:
+    code = await add_code(book.db, ANI, customer="Bu Ani")
+    await record_charge(book.db, "ch-1", code, amount=10_000)
+
+    renamed = await book.codebook.rename(book.ani, code.id, "  Bu\tAni\u200b  Warung\n")
+    assert renamed is not None and not renamed.empty
+    assert renamed.previous == "Bu Ani"
+    assert renamed.detail.code.customer == "Bu Ani Warung"  # clean_customer_name's reading
+    assert (renamed.detail.count, renamed.detail.total) == (1, 10_000)
+    stored = await book.db.codes.get(code.id)
+    assert stored is not None and stored.customer == "Bu Ani Warung"
+    assert (stored.pivot_session_id, stored.status) == (code.pivot_session_id, code.status)
+
+    empty = await book.codebook.rename(book.ani, code.id, " \u200b\n ")
+    assert empty is not None and empty.empty
+    assert empty.detail.code.customer == "Bu Ani Warung"
+    long = await book.codebook.rename(book.ani, code.id, "x" * 100)
+    assert long is not None and len(long.detail.code.customer) == MAX_NAME_LENGTH
+
+
 # Pages
 
 
@@ -155,6 +243,28 @@ async def test_the_list_pages_are_clamped_newest_first_and_only_the_sellers(book
     assert [s.code.id for s in last.summaries] == newest_first[CODES_PER_PAGE:]
     assert forged.page.number == 1
     assert all(s.code.seller_id == ANI for s in (*first.summaries, *last.summaries))
+
+
+async def test_a_search_pages_through_the_sellers_codes_whose_customer_contains_it(
+    book: Book,
+) -> None:
+    matching = [
+        await add_code(book.db, ANI, customer=f"Bu Ani {n}") for n in range(CODES_PER_PAGE + 1)
+    ]
+    await add_code(book.db, ANI, customer="Pak Budi")
+    await add_code(book.db, BUDI, customer="Bu Ani lain")  # Budi's: never in Ani's results
+
+    first = await book.codebook.page(book.ani, 1, "  bu   ANI ")
+    second = await book.codebook.page(book.ani, 2, "bu ani")
+
+    assert first.search == "bu ANI"  # read as a customer's name is: spaces cleaned up
+    assert (first.total, first.page.count) == (CODES_PER_PAGE + 1, 2)
+    found = [s.code.id for s in (*first.summaries, *second.summaries)]
+    assert found == [code.id for code in reversed(matching)]
+    nothing = await book.codebook.page(book.ani, 1, "Cici")
+    assert (nothing.total, nothing.summaries, nothing.search) == (0, (), "Cici")
+    everything = await book.codebook.page(book.ani, 1)
+    assert (everything.total, everything.search) == (CODES_PER_PAGE + 2, "")
 
 
 async def test_a_seller_without_codes_gets_one_empty_page(book: Book) -> None:

@@ -12,6 +12,7 @@ from bot.handlers.browse import (
     render_code_detail,
     render_code_list,
 )
+from bot.keyboards import codes_search_data
 from bot.paging import Page
 from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary
 from tests.standins import charge_row, code_row
@@ -72,6 +73,18 @@ def test_the_list_numbers_codes_across_pages_and_says_what_each_is() -> None:
     assert lines[1] == "9. VA BCA · <b>Bu Ani</b> · Rp 25.000 · 3× · Rp 75.000"
     assert lines[2] == "10. QRIS · <b>&lt;b&gt;Budi&lt;/b&gt;</b> · bebas · 0× · Rp 0"
     assert lines[3].endswith("· ⛔")
+
+
+def test_a_searchs_list_says_what_was_looked_for_and_its_pages_keep_the_search() -> None:
+    page = Page.of(1, 9, 8)
+    summaries = [CodeSummary(make_code(5), 0, 0)]
+    body = render_code_list("en", page, summaries, zone=WIB, now=NOW, search="<ani>")
+    assert body.splitlines()[0] == "<b>Codes matching “&lt;ani&gt;”</b> (page 1/2)"
+    rows = code_list_keyboard(
+        "en", page, summaries, lambda number: codes_search_data(812, number)
+    ).inline_keyboard
+    assert rows[0][0].callback_data == "code:5"
+    assert [button.callback_data for button in rows[-1]] == ["codes:q:812:p:2"]
 
 
 def test_the_list_keyboard_opens_each_code_and_pages() -> None:
@@ -136,16 +149,23 @@ def test_the_detail_keyboard_offers_only_what_makes_sense() -> None:
         return [button.callback_data for row in markup.inline_keyboard for button in row]
 
     one_page = Page.of(1, 3, 10)
-    assert buttons(make_code(), one_page) == ["code:17:resend", "code:17:off", "codes:p:1"]
+    assert buttons(make_code(), one_page) == [
+        "code:17:resend",
+        "code:17:off",
+        "code:17:rename",
+        "codes:p:1",
+    ]
     deactivated = make_code(status=CodeStatus.DEACTIVATED)
     assert buttons(deactivated, Page.of(2, 30, 10)) == [
         "code:17:resend",
+        "code:17:on",
+        "code:17:rename",
         "code:17:p:1",
         "code:17:p:3",
         "codes:p:1",
     ]
     for status in (CodeStatus.PENDING, CodeStatus.FAILED):
-        assert buttons(make_code(status=status), one_page) == ["codes:p:1"]
+        assert buttons(make_code(status=status), one_page) == ["code:17:rename", "codes:p:1"]
 
 
 def test_the_list_shows_until_when_a_closed_va_is_valid_and_marks_expired_ones() -> None:
@@ -189,12 +209,24 @@ def test_an_expiring_code_offers_a_new_one_and_an_expired_one_is_not_resent() ->
 
     code = make_code(expires_at=UNTIL)
     # Weeks to go: as any code.
-    assert buttons(code, NOW) == ["code:17:resend", "code:17:off", "codes:p:1"]
+    assert buttons(code, NOW) == ["code:17:resend", "code:17:off", "code:17:rename", "codes:p:1"]
     # Within three days of the end: the same, and a new code on offer.
     soon = UNTIL - timedelta(days=2)
-    assert buttons(code, soon) == ["code:17:resend", "code:17:off", "code:17:renew", "codes:p:1"]
-    # Expired: nothing to send or switch off, only the new code.
-    assert buttons(code, UNTIL) == ["code:17:renew", "codes:p:1"]
-    # A deactivated code is not renewed.
+    assert buttons(code, soon) == [
+        "code:17:resend",
+        "code:17:off",
+        "code:17:rename",
+        "code:17:renew",
+        "codes:p:1",
+    ]
+    # Expired: nothing to send or switch off, only the new code (and its name).
+    assert buttons(code, UNTIL) == ["code:17:rename", "code:17:renew", "codes:p:1"]
+    # A deactivated code is not renewed; it is reactivated until it expires.
     retired = make_code(expires_at=UNTIL, status=CodeStatus.DEACTIVATED)
-    assert buttons(retired, soon) == ["code:17:resend", "codes:p:1"]
+    assert buttons(retired, soon) == [
+        "code:17:resend",
+        "code:17:on",
+        "code:17:rename",
+        "codes:p:1",
+    ]
+    assert buttons(retired, UNTIL) == ["code:17:rename", "codes:p:1"]

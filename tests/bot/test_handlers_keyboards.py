@@ -7,10 +7,16 @@ import pytest
 from bot.keyboards import (
     CODE_DEACTIVATE,
     CODE_DEACTIVATE_CONFIRMED,
+    CODE_OPEN,
+    CODE_REACTIVATE,
+    CODE_RENAME,
     CODE_RENEW,
     CODE_RESEND,
     CODE_SHOW,
+    CODES_OPEN,
+    CODES_OPEN_DATA,
     CODES_PAGE,
+    CODES_SEARCH_PAGE,
     NEW_ANY,
     NEW_BANK,
     NEW_CANCEL,
@@ -22,8 +28,10 @@ from bot.keyboards import (
     NEW_VA_INSTEAD,
     SELLERS_PAGE,
     Page,
+    button_name,
     code_data,
     codes_page_data,
+    codes_search_data,
     new_bank_data,
     new_kind_data,
     new_retry_data,
@@ -32,7 +40,18 @@ from bot.keyboards import (
     sellers_page_data,
 )
 
-PATTERNS = (CODES_PAGE, CODE_SHOW, CODE_RESEND, CODE_DEACTIVATE, CODE_DEACTIVATE_CONFIRMED)
+PATTERNS = (
+    CODES_PAGE,
+    CODES_OPEN,
+    CODES_SEARCH_PAGE,
+    CODE_SHOW,
+    CODE_RESEND,
+    CODE_DEACTIVATE,
+    CODE_DEACTIVATE_CONFIRMED,
+    CODE_OPEN,
+    CODE_RENAME,
+    CODE_REACTIVATE,
+)
 BIGGEST_ID = 999_999_999_999_999_999
 
 
@@ -68,6 +87,11 @@ def test_a_page_knows_its_neighbours() -> None:
         (code_data(17, "resend"), CODE_RESEND, ("17",)),
         (code_data(17, "off"), CODE_DEACTIVATE, ("17",)),
         (code_data(17, "off!"), CODE_DEACTIVATE_CONFIRMED, ("17",)),
+        (code_data(17, "open"), CODE_OPEN, ("17",)),
+        (code_data(17, "rename"), CODE_RENAME, ("17",)),
+        (code_data(17, "on"), CODE_REACTIVATE, ("17",)),
+        (CODES_OPEN_DATA, CODES_OPEN, ()),
+        (codes_search_data(812, 3), CODES_SEARCH_PAGE, ("812", "3")),
         (sellers_page_data(4), SELLERS_PAGE, ("4",)),
     ],
 )
@@ -93,6 +117,12 @@ def test_each_button_is_matched_by_exactly_its_own_pattern(
         "code:1:p:1234567",
         "code:" + "9" * 19,
         "code:1:seller:2",
+        "code:17:open:1",
+        "code:17:on!",
+        "codes:open:2",
+        "codes:q:812",
+        "codes:q:bu ani:p:1",
+        "codes:q:812:p:1:x",
     ],
 )
 def test_anything_else_matches_nothing(forged: str) -> None:
@@ -105,11 +135,21 @@ def test_callback_data_fits_telegrams_64_bytes_even_for_the_largest_ids() -> Non
         code_data(BIGGEST_ID, page=999_999),
         code_data(BIGGEST_ID, "resend"),
         code_data(BIGGEST_ID, "off!"),
+        code_data(BIGGEST_ID, "open"),
+        code_data(BIGGEST_ID, "rename"),
+        code_data(BIGGEST_ID, "on"),
         codes_page_data(999_999),
+        codes_search_data(BIGGEST_ID, 999_999),
         sellers_page_data(999_999),
     ]
     assert all(len(data.encode()) <= 64 for data in shapes)
     assert all(any(p.match(data) for p in (*PATTERNS, SELLERS_PAGE)) for data in shapes)
+
+
+def test_a_long_customer_name_is_cut_to_fit_a_button() -> None:
+    assert button_name("Bu Ani") == "Bu Ani"
+    assert button_name("x" * 24) == "x" * 24
+    assert button_name("x" * 25) == "x" * 23 + "…"
 
 
 def test_pager_row_offers_only_the_pages_that_exist() -> None:

@@ -11,7 +11,7 @@ from telegram.ext import (
 )
 
 from bot.context import CONTEXT_TYPES
-from bot.handlers import GATE_GROUP, menu, register
+from bot.handlers import GATE_GROUP, PROMPT_GROUP, menu, register
 from bot.handlers.access import gate
 from bot.handlers.errors import on_error
 
@@ -19,9 +19,12 @@ from bot.handlers.errors import on_error
 def test_the_gate_runs_first_and_the_new_conversation_before_every_other_handler() -> None:
     application = ApplicationBuilder().token("123:abc").context_types(CONTEXT_TYPES).build()
     register(application)
-    assert sorted(application.handlers) == [GATE_GROUP, 0]
+    assert sorted(application.handlers) == [GATE_GROUP, PROMPT_GROUP, 0]
     [gatekeeper] = application.handlers[GATE_GROUP]
     assert isinstance(gatekeeper, TypeHandler) and gatekeeper.callback is gate
+    # Between the gate and the rest: the question whose typed answer must win over /new's.
+    [prompt] = application.handlers[PROMPT_GROUP]
+    assert isinstance(prompt, ConversationHandler)
     handlers = application.handlers[0]
     assert isinstance(handlers[0], ConversationHandler)
     # The catch-alls come last so they only see what nobody else wanted.

@@ -1,8 +1,16 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
-from bot.notifications import Flag, PaymentNotice, render_combined, render_payment
+from bot.notifications import (
+    MAX_CODE_BUTTONS,
+    Flag,
+    PaymentNotice,
+    payment_buttons,
+    render_combined,
+    render_payment,
+)
 
 
 def notice(**changes: object) -> PaymentNotice:
@@ -62,3 +70,47 @@ def test_a_backlog_becomes_one_message_listing_each_payment() -> None:
 def test_the_notice_survives_the_outbox_round_trip() -> None:
     original = notice(flags=(Flag.LATE,), expected_amount=20_000)
     assert PaymentNotice.model_validate_json(original.model_dump_json()) == original
+
+
+def test_a_payment_message_has_one_button_opening_its_code() -> None:
+    [button] = payment_buttons([notice(code_id=17)])
+    assert (button.text, button.data) == ("🔎 Lihat kode", "code:17:open")
+    [english] = payment_buttons([notice(code_id=17, language="en")])
+    assert english.text == "🔎 Open the code"
+
+
+def test_a_combined_message_has_a_button_per_code_named_by_its_customer() -> None:
+    backlog = [
+        notice(code_id=5, customer="Bu Ani"),
+        notice(code_id=9, customer="Pak Budi yang tinggal di ujung gang", kind="VA", bank="BCA"),
+        notice(code_id=5, customer="Bu Ani"),
+        notice(code_id=7, customer="<Cici>"),
+    ]
+    buttons = payment_buttons(backlog)
+    assert [(button.text, button.data) for button in buttons] == [
+        ("🔎 Bu Ani · QRIS", "code:5:open"),
+        ("🔎 Pak Budi yang tinggal d… · VA BCA", "code:9:open"),
+        ("🔎 <Cici> · QRIS", "code:7:open"),  # a button is plain text: nothing escaped
+    ]
+
+
+def test_past_the_cap_the_last_button_opens_the_whole_list() -> None:
+    def datas(codes: int) -> list[str]:
+        backlog = [notice(code_id=n, customer=f"Pelanggan {n}") for n in range(1, codes + 1)]
+        return [button.data for button in payment_buttons(backlog)]
+
+    assert datas(MAX_CODE_BUTTONS) == [f"code:{n}:open" for n in range(1, MAX_CODE_BUTTONS + 1)]
+    many = datas(MAX_CODE_BUTTONS + 5)
+    assert len(many) == MAX_CODE_BUTTONS
+    assert many[:-1] == [f"code:{n}:open" for n in range(1, MAX_CODE_BUTTONS)]
+    assert many[-1] == "codes:open"
+
+
+def test_a_notice_queued_before_buttons_existed_still_reads_and_gets_none() -> None:
+    queued = json.loads(notice(code_id=17).model_dump_json())
+    del queued["code_id"]
+    old = PaymentNotice.model_validate_json(json.dumps(queued))
+    assert old.code_id is None
+    assert render_payment(old) == render_payment(notice())
+    assert payment_buttons([old]) == ()
+    assert [button.data for button in payment_buttons([old, notice(code_id=3)])] == ["code:3:open"]

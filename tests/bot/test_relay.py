@@ -7,10 +7,11 @@ retries happen there, what is left to the relay is what to send and what to reco
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,15 @@ from bot.notifications import PAYMENT_KIND, TEXT_KIND, PaymentNotice, TextNotice
 from bot.relay import Relay
 from bot.sending import Sender
 from storage import Database, OutboxStatus, SellerStatus
-from tests.standins import BOT_TOKEN, TELEGRAM_LIMITS, FakeTelegram, add_seller, serving, wait_for
+from tests.standins import (
+    BOT_TOKEN,
+    TELEGRAM_LIMITS,
+    FakeTelegram,
+    SentMessage,
+    add_seller,
+    serving,
+    wait_for,
+)
 
 SELLER = 2000
 OTHER = 3000
@@ -38,12 +47,17 @@ class Setup:
         return Relay(self.db, self.bot, (ADMIN,), base_backoff=0.05, **options)
 
     async def queue_payment(
-        self, number: int, chat_id: int = SELLER, paid_at: datetime | None = None
+        self,
+        number: int,
+        chat_id: int = SELLER,
+        paid_at: datetime | None = None,
+        code_id: int | None = None,
     ) -> None:
         notice = PaymentNotice(
             reference=f"c{number}",
             amount=1_000 * number,
             customer=f"Buyer {number}",
+            code_id=code_id,
             kind="VA",
             bank="BCA",
             paid_at=paid_at or datetime(2026, 11, 24, 7, 0, number % 60, tzinfo=UTC),
@@ -218,7 +232,7 @@ async def test_a_combined_message_telegram_refuses_goes_again_one_payment_at_a_t
     setup: Setup,
 ) -> None:
     for number in (1, 2, 3):
-        await setup.queue_payment(number)
+        await setup.queue_payment(number, code_id=10 + number)
     setup.telegram.fail_next("sendMessage", status=400)  # as if one row broke the whole message
     relay = setup.relay()
     await relay.start()
@@ -226,8 +240,71 @@ async def test_a_combined_message_telegram_refuses_goes_again_one_payment_at_a_t
     await relay.stop()
 
     assert setup.payments_reported() == ["1", "2", "3"]
-    assert len(setup.telegram.sent_messages(SELLER)) == 3
+    messages = setup.telegram.sent_messages(SELLER)
+    assert len(messages) == 3
+    # Alone, each keeps the button of its own code.
+    assert [button_data(message) for message in messages] == [
+        ["code:11:open"],
+        ["code:12:open"],
+        ["code:13:open"],
+    ]
     assert await setup.db.outbox.count(OutboxStatus.FAILED) == 0
+
+
+async def test_a_payment_message_carries_the_buttons_of_its_codes(setup: Setup) -> None:
+    await setup.queue_payment(1, code_id=7)
+    relay = setup.relay()
+    await relay.start()
+    await run_until_sent(setup, relay, 1)
+    setup.telegram.block_chat(SELLER)  # the next ones wait, then go out combined
+    for number, code_id in ((2, 8), (3, 9), (4, 8)):
+        await setup.queue_payment(number, code_id=code_id)
+    await wait_for(held(setup.db, 3), timeout=10, what="three messages held")
+    setup.telegram.unblock_chat(SELLER)
+    relay.release(SELLER)
+    await run_until_sent(setup, relay, 4)
+    await relay.stop()
+
+    alone, combined = setup.telegram.sent_messages(SELLER)
+    assert (alone.reply_markup or {})["inline_keyboard"] == [
+        [{"text": "🔎 Open the code", "callback_data": "code:7:open"}]
+    ]
+    assert "3 payments" in (combined.text or "")
+    assert (combined.reply_markup or {})["inline_keyboard"] == [
+        [{"text": "🔎 Buyer 2 · VA BCA", "callback_data": "code:8:open"}],
+        [{"text": "🔎 Buyer 3 · VA BCA", "callback_data": "code:9:open"}],
+    ]
+
+
+async def test_a_payment_queued_before_buttons_existed_goes_out_without_one(
+    setup: Setup,
+) -> None:
+    await setup.queue_payment(1, code_id=7)
+    async with setup.db.write() as tx:
+        row = (await tx.outbox.by_dedupe_keys(["payment:c1"]))["payment:c1"]
+        old = json.loads(row.payload)
+        del old["code_id"]
+        await tx.outbox.release([(row.id, json.dumps(old))], now=datetime.now(UTC))
+    relay = setup.relay()
+    await relay.start()
+    await run_until_sent(setup, relay, 1)
+    await relay.stop()
+
+    [message] = setup.telegram.sent_messages(SELLER)
+    assert "Buyer 1" in (message.text or "")
+    assert message.reply_markup is None
+
+
+def held(db: Database, rows: int) -> Callable[[], Awaitable[bool]]:
+    async def check() -> bool:
+        return await db.outbox.count(OutboxStatus.HELD) == rows
+
+    return check
+
+
+def button_data(message: SentMessage) -> list[str]:
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    return [button["callback_data"] for row in rows for button in row]
 
 
 async def test_an_hour_long_retry_after_is_not_retried_in_a_loop(setup: Setup) -> None:

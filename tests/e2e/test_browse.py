@@ -116,6 +116,7 @@ async def test_a_codes_detail_lists_its_payments_page_by_page(tmp_path: Path) ->
         assert callback_data(detail) == [
             f"code:{va.id}:resend",
             f"code:{va.id}:off",
+            f"code:{va.id}:rename",
             f"code:{va.id}:p:2",
             "codes:p:1",
         ]
@@ -162,7 +163,12 @@ async def test_deactivation_asks_first_and_later_payments_are_flagged(tmp_path: 
         assert done.text is not None
         assert done.text.startswith(text("id", "deactivate.done", customer="Bu Ani"))
         assert "Status: nonaktif sejak" in done.text
-        assert callback_data(done) == [f"code:{code.id}:resend", "codes:p:1"]
+        assert callback_data(done) == [
+            f"code:{code.id}:resend",
+            f"code:{code.id}:on",
+            f"code:{code.id}:rename",
+            "codes:p:1",
+        ]
         stored = await env.services.db.codes.get(code.id)
         assert stored is not None and stored.status is CodeStatus.DEACTIVATED
 
@@ -192,7 +198,7 @@ async def test_a_seller_cannot_reach_another_sellers_code_by_forging_buttons(
         listing = await say(mallory, "/codes")
         sent_before, edits_before = len(mallory.messages()), len(env.telegram.edits(502))
 
-        for action in ("", ":p:1", ":resend", ":off", ":off!"):
+        for action in ("", ":p:1", ":resend", ":off", ":off!", ":rename", ":on"):
             query_id = await mallory.forge_press(
                 listing.message_id, f"code:{victim_code.id}{action}"
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -91,6 +92,29 @@ async def test_deactivate_only_active_codes(db: Database) -> None:
     retired = await db.codes.get(code.id)
     assert retired is not None
     assert (retired.status, retired.deactivated_at) == (CodeStatus.DEACTIVATED, later)
+
+
+async def test_reactivate_only_deactivated_codes(db: Database) -> None:
+    code = await add_code(db)
+    pending = await add_code(db, activate=False)
+    async with db.write() as tx:
+        assert not await tx.codes.reactivate(code.id)  # active: nothing to do
+        assert await tx.codes.deactivate(code.id, now=NOW)
+        assert await tx.codes.reactivate(code.id)
+        assert not await tx.codes.reactivate(code.id)
+        assert not await tx.codes.reactivate(pending.id)
+    stored = await db.codes.get(code.id)
+    assert stored == code  # active again, its deactivation forgotten
+    assert (await db.codes.get(pending.id)) == pending
+
+
+async def test_rename_changes_the_customer_only(db: Database) -> None:
+    code = await add_code(db, customer="Budi")
+    async with db.write() as tx:
+        renamed = await tx.codes.rename(code.id, "Pak Budi")
+        missing = await tx.codes.rename(code.id + 100, "Nobody")
+    assert renamed == replace(code, customer="Pak Budi")
+    assert missing is None
 
 
 async def test_get_for_seller_authorises_by_owner(db: Database) -> None:
@@ -228,6 +252,30 @@ async def test_list_for_seller_newest_first_with_payment_count_and_total(db: Dat
     assert page1[1].code == mid
     assert await db.codes.count_for_seller(100) == 3
     assert await db.codes.count_for_seller(200) == 1
+
+
+async def test_the_sellers_codes_are_found_by_part_of_the_customer_in_any_case(
+    db: Database,
+) -> None:
+    for customer in ("Bu Ani", "ANIta", "Pak Budi", "100% Jaya", "Toko_Maju", "a\\b"):
+        await add_code(db, customer=customer)
+    await add_code(db, seller_id=200, customer="Ani lain")
+
+    async def found(part: str) -> list[str]:
+        summaries = await db.codes.list_for_seller(100, offset=0, limit=10, customer_contains=part)
+        assert await db.codes.count_for_seller(100, customer_contains=part) == len(summaries)
+        return [summary.code.customer for summary in summaries]
+
+    assert await found("ani") == ["ANIta", "Bu Ani"]  # newest first, the seller's only
+    assert await found("BUDI") == ["Pak Budi"]
+    # LIKE's wildcards and its escape character match only themselves.
+    assert await found("%") == ["100% Jaya"]
+    assert await found("_") == ["Toko_Maju"]
+    assert await found("\\") == ["a\\b"]
+    assert await found("o_M") == ["Toko_Maju"]
+    assert await found("xyz") == []
+    page2 = await db.codes.list_for_seller(100, offset=1, limit=1, customer_contains="ani")
+    assert [summary.code.customer for summary in page2] == ["Bu Ani"]
 
 
 async def test_touch_payments_only_moves_forward(db: Database) -> None:

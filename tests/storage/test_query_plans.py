@@ -31,6 +31,14 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
         lambda db: db.codes.list_for_seller(100, offset=0, limit=10),
         {"codes_by_seller", "COVERING INDEX charges_by_code"},
     ),
+    "/codes <text>": (
+        lambda db: db.codes.list_for_seller(100, offset=0, limit=10, customer_contains="an"),
+        {"codes_by_seller", "COVERING INDEX charges_by_code"},
+    ),
+    "/codes <text>, how many": (
+        lambda db: db.codes.count_for_seller(100, customer_contains="an"),
+        {"codes_by_seller (seller_id=?)"},
+    ),
     "a code's payments": (
         lambda db: db.charges.list_for_code(1, offset=0, limit=10),
         {"charges_by_code"},
