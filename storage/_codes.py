@@ -42,6 +42,7 @@ def _code(row: sqlite3.Row) -> Code:
         deactivated_at=optional_moment_from_db(row["deactivated_at"]),
         last_payment_at=optional_moment_from_db(row["last_payment_at"]),
         expires_at=optional_moment_from_db(row["expires_at"]),
+        receipts=bool(row["receipts"]),
     )
 
 
@@ -160,6 +161,12 @@ class CodeRepository:
             (moment_to_db(now), code_id),
         )
         return bool(rows)
+
+    async def set_receipts(self, code_id: int, on: bool) -> Code | None:
+        """Switch receipts to the code's buyers on or off; the code, or None if there is none."""
+        return await self._code_or_none(
+            "UPDATE codes SET receipts = ? WHERE id = ? RETURNING *", (int(on), code_id)
+        )
 
     async def get(self, code_id: int) -> Code | None:
         """The code with that id, or None."""
