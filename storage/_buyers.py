@@ -82,10 +82,6 @@ class BuyerRepository:
             found.setdefault(buyer.code_id, []).append(buyer)
         return found
 
-    async def for_code(self, code_id: int) -> list[Buyer]:
-        """Everyone who opened a link of ``code_id``, oldest first."""
-        rows = await self._sql.rows(
-            "SELECT * FROM buyers WHERE code_id = ? ORDER BY first_seen, telegram_id",
-            (code_id,),
-        )
-        return [_buyer(row) for row in rows]
+    async def count_for_link(self, link_id: int) -> int:
+        """How many people hold the link ``link_id`` (opened it last of their code's links)."""
+        return await self._sql.integer("SELECT count(*) FROM buyers WHERE link_id = ?", (link_id,))

@@ -206,6 +206,7 @@ CREATE TABLE buyers (
     PRIMARY KEY (telegram_id, code_id)
 );
 CREATE INDEX buyers_by_code ON buyers (code_id);
+CREATE INDEX buyers_by_link ON buyers (link_id);
 
 ALTER TABLE codes ADD COLUMN receipts INTEGER NOT NULL DEFAULT 0 CHECK (receipts IN (0, 1));
 ALTER TABLE sellers ADD COLUMN shop_name TEXT;

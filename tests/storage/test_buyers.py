@@ -78,12 +78,13 @@ async def test_a_buyer_is_kept_once_per_code_with_the_link_they_opened_last(db: 
     new = await _link(db, code.id, "b_new")
     await _open(db, 501, code.id, new, timedelta(minutes=5))
 
-    [buyer] = await db.buyers.for_code(code.id)
+    [buyer] = (await db.buyers.holding_live_links([code.id]))[code.id]
     assert (buyer.telegram_id, buyer.link_id, buyer.first_seen) == (
         501,
         new,
         NOW + timedelta(minutes=1),
     )
+    assert (await db.buyers.count_for_link(old), await db.buyers.count_for_link(new)) == (0, 1)
     assert await db.buyers.is_buyer(501)
     assert not await db.buyers.is_buyer(502)
 

@@ -116,6 +116,10 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
         lambda db: db.buyers.is_buyer(501),
         {"sqlite_autoindex_buyers_1 (telegram_id=?)"},
     ),
+    "how many hold a buyer link": (
+        lambda db: db.buyers.count_for_link(1),
+        {"COVERING INDEX buyers_by_link (link_id=?)"},
+    ),
     "a payment's receipts": (
         lambda db: db.buyers.holding_live_links([1]),
         {"buyers_by_code (code_id=?)", "buyer_links USING INTEGER PRIMARY KEY (rowid=?)"},
