@@ -27,9 +27,10 @@ __all__ = ["deliver_card", "render_card", "send_card"]
 logger = logging.getLogger(__name__)
 
 
-def render_card(code: Code, language: str, *, zone: ZoneInfo) -> str:
-    """The card's HTML: marks, what to pay, how, and until when (in the seller's ``zone``)."""
-    lines: list[str] = []
+def render_card(code: Code, language: str, *, zone: ZoneInfo, heading: str = "") -> str:
+    """The card's HTML: ``heading`` (HTML, such as whose shop it is from), marks, what to pay,
+    how, and until when (in the seller's ``zone``)."""
+    lines: list[str] = [heading] if heading else []
     if code.simulation:
         lines.append(text(language, "card.simulation"))
     if code.status is CodeStatus.DEACTIVATED:
@@ -82,10 +83,10 @@ def _menu_key(channel: str, language: str) -> str:
 
 
 async def send_card(
-    bot: Bot, chat_id: int, code: Code, language: str, *, zone: ZoneInfo
+    bot: Bot, chat_id: int, code: Code, language: str, *, zone: ZoneInfo, heading: str = ""
 ) -> Message:
     """Send the card: a QR photo with the card as caption, or the card as a message."""
-    card = render_card(code, language, zone=zone)
+    card = render_card(code, language, zone=zone, heading=heading)
     if code.kind is CodeKind.QRIS:
         if not code.qr_content:
             raise ValueError(f"code {code.id} has no QR content to draw")

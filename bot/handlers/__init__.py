@@ -16,7 +16,7 @@ from telegram.ext import (
 
 from bot import keyboards
 from bot.context import Context
-from bot.handlers import access, browse, errors, misc, renew, today
+from bot.handlers import access, browse, errors, links, misc, renew, today
 from bot.handlers.new import new_conversation
 from bot.texts import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Language
 
@@ -41,6 +41,7 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
             CommandHandler("today", today.today),
             CommandHandler("help", misc.help_command),
             CommandHandler("lang", misc.lang),
+            CommandHandler("toko", links.toko),
             CommandHandler("cancel", misc.cancel),
             CallbackQueryHandler(access.sellers_page, pattern=keyboards.SELLERS_PAGE),
             CallbackQueryHandler(browse.codes_page, pattern=keyboards.CODES_PAGE),
@@ -49,6 +50,10 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
             CallbackQueryHandler(browse.ask_deactivate, pattern=keyboards.CODE_DEACTIVATE),
             CallbackQueryHandler(browse.deactivate, pattern=keyboards.CODE_DEACTIVATE_CONFIRMED),
             CallbackQueryHandler(renew.renew, pattern=keyboards.CODE_RENEW),
+            CallbackQueryHandler(links.share, pattern=keyboards.CODE_LINK),
+            CallbackQueryHandler(links.relink, pattern=keyboards.CODE_LINK_REPLACE),
+            CallbackQueryHandler(links.unlink, pattern=keyboards.CODE_LINK_REVOKE),
+            CallbackQueryHandler(links.receipts, pattern=keyboards.CODE_RECEIPTS),
             # Last: whatever nobody above wanted still gets an answer.
             MessageHandler(filters.UpdateType.MESSAGE, misc.unknown),
             CallbackQueryHandler(misc.stale_button),
