@@ -17,8 +17,8 @@ PENDING, its message flagged "not yet confirmed" and due only ``confirm_within``
 and handed to ``confirm`` after the commit; ``bot.confirm`` asks Pivot's API and releases the
 message, unflagged, as soon as Pivot lists the charge (docs/confirmation.md). Buyers' receipts
 (``bot.receipts``) are queued in the same transaction and wait for that confirmation however
-long it takes. A charge found
-through Pivot's API (reconciliation, look-ups) is confirmed as it is recorded.
+long it takes. A charge found through Pivot's API (reconciliation, look-ups) is confirmed as it
+is recorded.
 
 Any payment event counts, whatever Pivot names it (docs/money.md rule 8), and a callback on one
 of our codes that records nothing new makes the bot look that session up at Pivot at once
