@@ -4,7 +4,6 @@ Pivot has confirmed it; over loopback, with the simulator and the fake Bot API."
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -216,7 +215,12 @@ async def test_a_receipt_goes_to_the_buyer_once_after_pivot_confirms_and_not_whi
         second = await env.pay(code, 30_000)
         await wait_for(lambda: len(payment_messages(env)) == 2, timeout=10, what="the flag")
         assert "belum dikonfirmasi" in (payment_messages(env)[1].text or "")
-        await asyncio.sleep(1.5)  # past the seller's deadline, as long again: still nothing
+
+        async def relay_idle() -> bool:
+            return await env.services.db.outbox.pending_count() == 0
+
+        # Past the seller's deadline, everything due sent: the receipt is not among it.
+        await wait_for(relay_idle, timeout=10, what="the relay idle")
         assert len(receipts_to(env, BUYER)) == 1
         row = await env.services.db.outbox.by_dedupe_key(f"receipt:{second}:{BUYER}")
         assert row is not None and row.status is OutboxStatus.AWAITING
