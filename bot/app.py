@@ -22,6 +22,7 @@ from telegram import Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
+from bot.buyers import Buyers
 from bot.cards import CardPhotos
 from bot.clock import utcnow
 from bot.codebook import Codebook
@@ -153,15 +154,17 @@ class Runtime:
             confirm_within=self._confirm_within,
         )
         codes = CodeIssuer(db, pivot, settings)
+        codebook = Codebook(db, codes, CardPhotos(application.bot))
         application.bot_data[SERVICES_KEY] = Services(
             settings=settings,
             db=db,
             pivot=pivot,
             codes=codes,
-            codebook=Codebook(db, codes, CardPhotos(application.bot)),
+            codebook=codebook,
             reports=Reports(db),
             relay=relay,
             sellers=Sellers(db, operators=settings.admin_telegram_ids, timezone=settings.timezone),
+            buyers=Buyers(db, codebook),
         )
         register(application)
         self._reconciler = Reconciler(

@@ -35,9 +35,10 @@ logger = logging.getLogger(__name__)
 _ALBUM = 10  # photos in one sendMediaGroup, Telegram's most
 
 
-def render_card(code: Code, language: str, *, zone: ZoneInfo) -> str:
-    """The card's HTML: marks, what to pay, how, and until when (in the seller's ``zone``)."""
-    lines: list[str] = []
+def render_card(code: Code, language: str, *, zone: ZoneInfo, heading: str = "") -> str:
+    """The card's HTML: ``heading`` (HTML, such as whose shop it is from), marks, what to pay,
+    how, and until when (in the seller's ``zone``)."""
+    lines: list[str] = [heading] if heading else []
     if code.simulation:
         lines.append(text(language, "card.simulation"))
     if code.status is CodeStatus.DEACTIVATED:
@@ -90,10 +91,10 @@ def _menu_key(channel: str, language: str) -> str:
 
 
 async def send_card(
-    bot: Bot, chat_id: int, code: Code, language: str, *, zone: ZoneInfo
+    bot: Bot, chat_id: int, code: Code, language: str, *, zone: ZoneInfo, heading: str = ""
 ) -> Message:
     """Send the card: a QR photo with the card as caption, or the card as a message."""
-    card = render_card(code, language, zone=zone)
+    card = render_card(code, language, zone=zone, heading=heading)
     if code.kind is CodeKind.QRIS:
         return await bot.send_photo(
             chat_id,

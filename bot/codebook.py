@@ -26,12 +26,13 @@ from bot.codes import CodeIssuer
 from bot.drafts import Draft, clean_customer_name
 from bot.expiry import is_expired, renewable
 from bot.paging import Page
-from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary, Database, Seller
+from storage import BuyerLink, Charge, Code, CodeKind, CodeStatus, CodeSummary, Database, Seller
 
 __all__ = [
     "CODES_PER_PAGE",
     "PAYMENTS_PER_PAGE",
     "SHARES_PER_ANSWER",
+    "BuyerLink",
     "Card",
     "Charge",
     "Code",
@@ -93,13 +94,16 @@ class CodesPage:
 
 @dataclass(frozen=True, slots=True)
 class CodeDetail:
-    """A code with the count and total of all its payments, and one page of them."""
+    """A code with the count and total of all its payments, and one page of them; its live
+    buyer link, if any, and how many buyers hold it (docs/buyers.md)."""
 
     code: Code
     count: int
     total: int  # rupiah
     page: Page
     charges: tuple[Charge, ...]  # newest first
+    link: BuyerLink | None = None
+    buyers: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +225,9 @@ class Codebook:
         count, total = await charges.stats_for_code(code.id)
         page = Page.of(requested, count, PAYMENTS_PER_PAGE)
         listed = await charges.list_for_code(code.id, offset=page.offset, limit=page.limit)
-        return CodeDetail(code, count, total, page, tuple(listed))
+        link = await self._db.buyer_links.live_for_code(code.id)
+        buyers = await self._db.buyers.count_for_link(link.id) if link else 0
+        return CodeDetail(code, count, total, page, tuple(listed), link, buyers)
 
     async def deactivate(self, seller: Seller, code_id: int, *, now: datetime) -> Switch | None:
         """Deactivate the seller's code ``code_id`` (later payments are still recorded); None if

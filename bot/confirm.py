@@ -14,11 +14,12 @@ asks Pivot in batches:
   know it. Several codes are looked up at once (``concurrency``).
 
 Pivot's word is recorded in one transaction (``_settle``): a confirmed charge's message loses
-its flag and is due at once (its commit wakes the relay); one Pivot lists otherwise (another
-amount, another code, not paid) or does not list within ``grace`` seconds of being recorded
-is kept but taken off its code, its message set aside unsent, and the operators told once of
-a possible forgery. If the message already went out flagged (Pivot could not be asked in
-time), the seller gets one follow-up instead: confirmed, or not paid.
+its flag and is due at once (its commit wakes the relay), and its buyers' receipts go out; one
+Pivot lists otherwise (another amount, another code, not paid) or does not list within
+``grace`` seconds of being recorded is kept but taken off its code, its message and receipts
+set aside unsent, and the operators told once of a possible forgery. If the message already
+went out flagged (Pivot could not be asked in time), the seller gets one follow-up instead:
+confirmed, or not paid.
 
 Pivot publishes no rate limits. Requests are paced at ``rate`` a second after a burst of
 ``burst`` (a payment at light load is confirmed at once), a 429 pauses them, and any other
@@ -518,6 +519,13 @@ class Confirmer:
             await tx.outbox.release(released, now=now)
         if set_aside:
             await tx.outbox.mark_failed(set_aside, error="not confirmed by Pivot's API")
+        # Buyers' receipts (bot.receipts) waited for this word alone: out now, or never.
+        confirmed = [charge.charge_id for charge, verdict in decided if verdict is _CONFIRMED]
+        refuted = [charge.charge_id for charge, verdict in decided if verdict is not _CONFIRMED]
+        if confirmed:
+            await tx.outbox.release_awaiting(confirmed, now=now)
+        if refuted:
+            await tx.outbox.fail_awaiting(refuted, error="not confirmed by Pivot's API")
         await tx.outbox.enqueue_all(
             [_confirmed_late(chat, told) for chat, told in confirmed_late.items()], now=now
         )

@@ -33,8 +33,12 @@ __all__ = [
     "CODES_SEARCH_PAGE",
     "CODE_DEACTIVATE",
     "CODE_DEACTIVATE_CONFIRMED",
+    "CODE_LINK",
+    "CODE_LINK_REPLACE",
+    "CODE_LINK_REVOKE",
     "CODE_OPEN",
     "CODE_REACTIVATE",
+    "CODE_RECEIPTS",
     "CODE_RENAME",
     "CODE_RENEW",
     "CODE_RESEND",
@@ -51,6 +55,7 @@ __all__ = [
     "SELLERS_PAGE",
     "button_name",
     "code_data",
+    "code_receipts_data",
     "codes_page_data",
     "codes_search_data",
     "new_bank_data",
@@ -88,6 +93,11 @@ CODE_RENEW = _pattern("code", _ID, "renew")
 CODE_OPEN = _pattern("code", _ID, "open")  # the detail, as a new message
 CODE_RENAME = _pattern("code", _ID, "rename")
 CODE_REACTIVATE = _pattern("code", _ID, "on")
+# A code's buyer link (docs/buyers.md): make or show it, replace it, revoke it; receipts on/off
+CODE_LINK = _pattern("code", _ID, "link")
+CODE_LINK_REPLACE = _pattern("code", _ID, "relink")
+CODE_LINK_REVOKE = _pattern("code", _ID, "unlink")
+CODE_RECEIPTS = _pattern("code", _ID, "receipts", "(on|off)")
 # /sellers
 SELLERS_PAGE = _pattern("sellers", "p", _PAGE)
 # The /new conversation
@@ -116,10 +126,16 @@ def codes_search_data(search_id: int, page: int) -> str:
 
 def code_data(code_id: int, action: str | None = None, *, page: int | None = None) -> str:
     """``code:17``, ``code:17:p:2``, ``code:17:resend``, ``code:17:off``, ``code:17:off!``,
-    ``code:17:on``, ``code:17:renew``, ``code:17:open`` or ``code:17:rename``."""
+    ``code:17:on``, ``code:17:renew``, ``code:17:open``, ``code:17:rename``, ``code:17:link``,
+    ``code:17:relink`` or ``code:17:unlink``."""
     if page is not None:
         return _data("code", code_id, "p", page)
     return _data("code", code_id, action) if action else _data("code", code_id)
+
+
+def code_receipts_data(code_id: int, on: bool) -> str:
+    """``code:17:receipts:on`` or ``code:17:receipts:off``: switch the code's receipts."""
+    return _data("code", code_id, "receipts", "on" if on else "off")
 
 
 def sellers_page_data(page: int) -> str:

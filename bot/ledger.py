@@ -15,8 +15,10 @@ by one, so only the one at fault gets its 5xx.
 A callback is evidence, not proof (docs/money.md rule 6): a charge it reports is recorded
 PENDING, its message flagged "not yet confirmed" and due only ``confirm_within`` seconds later,
 and handed to ``confirm`` after the commit; ``bot.confirm`` asks Pivot's API and releases the
-message, unflagged, as soon as Pivot lists the charge (docs/confirmation.md). A charge found
-through Pivot's API (reconciliation, look-ups) is confirmed as it is recorded.
+message, unflagged, as soon as Pivot lists the charge (docs/confirmation.md). Buyers' receipts
+(``bot.receipts``) are queued in the same transaction and wait for that confirmation however
+long it takes. A charge found through Pivot's API (reconciliation, look-ups) is confirmed as it
+is recorded.
 
 Any payment event counts, whatever Pivot names it (docs/money.md rule 8), and a callback on one
 of our codes that records nothing new makes the bot look that session up at Pivot at once
@@ -41,6 +43,7 @@ from bot.alerts import alert_operators
 from bot.amounts import format_rupiah
 from bot.clock import utcnow
 from bot.notifications import PAYMENT_KIND, Flag, PaymentNotice
+from bot.receipts import receipt_message
 from storage import (
     Charge,
     ChargeConfirmation,
@@ -414,7 +417,9 @@ class _Work:
             messages.append(
                 _payment_message(candidate.record, code, seller, count, total, self._deadline)
             )
-        await tx.outbox.enqueue_all(messages[::-1], now=self.now)
+        messages.reverse()
+        messages += await _receipts(tx, fresh, sellers)
+        await tx.outbox.enqueue_all(messages, now=self.now)
         for candidate, code in fresh:
             self._log(
                 logging.INFO,
@@ -575,6 +580,22 @@ def _payment_message(
         payload=notice.model_dump_json(),
         due_at=deadline if pending else None,
     )
+
+
+async def _receipts(
+    tx: Transaction, fresh: Sequence[tuple[_Candidate, Code]], sellers: Mapping[int, Seller]
+) -> list[NewMessage]:
+    """The buyers' receipts for the charges just recorded, on codes whose receipts are on: one
+    per charge for each buyer holding a live link of its code (docs/buyers.md)."""
+    codes = {code.id for _, code in fresh if code.receipts}
+    if not codes:
+        return []  # the usual case: no statement at all
+    buyers = await tx.buyers.holding_live_links(codes)
+    return [
+        receipt_message(candidate.record, sellers[code.seller_id], buyer)
+        for candidate, code in fresh
+        for buyer in buyers.get(code.id, ())
+    ]
 
 
 def _answer(waiting: _Waiting, result: tuple[int, InboxOutcome] | BaseException) -> None:

@@ -237,7 +237,8 @@ class Relay:
             if self._released_since(chat_id, since):  # while this write waited its turn
                 return False
             held = await tx.outbox.hold_chat(chat_id, error=error[:500])
-            # In a private chat the chat id is the person's user id.
+            # In a private chat the chat id is the person's user id: the chat's own seller, if
+            # any. A buyer's chat (receipts, docs/buyers.md) finds none and marks nobody.
             seller = await tx.sellers.get(chat_id)
             if seller is not None and seller.status is SellerStatus.ACTIVE:
                 await tx.sellers.set_status(chat_id, SellerStatus.BLOCKED)

@@ -1,10 +1,11 @@
 """Sellers and invitations: who may use the bot, joining by invitation, the operators' commands.
 
 Deny by default: a person is let in as an operator (``ADMIN_TELEGRAM_IDS``, the settings
-decide, not the database) or as an active seller; a stranger only to open an invitation. The
-service takes plain values (``Person``), never Telegram objects, so that the access gate, a
-deep link or a job in another process apply the same rules; the handlers render what it
-returns with the message catalogues.
+decide, not the database) or as an active seller; a stranger only to open an invitation. Anyone
+opening a buyer link, and a stranger who opened one before, is let in as a buyer: to that
+code's view alone (``bot.buyers``, docs/buyers.md). The service takes plain values
+(``Person``), never Telegram objects, so that the access gate, a deep link or a job in another
+process apply the same rules; the handlers render what it returns with the message catalogues.
 
 Admission comes in two steps, a read and a write, so that the gate can release what waited for
 the person between them: a failed write must not keep those messages (``bot.handlers.access``).
@@ -13,12 +14,13 @@ the person between them: a failed write must not keep those messages (``bot.hand
 from __future__ import annotations
 
 import logging
-import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.clock import utcnow
+from bot.deeplinks import LinkKind, new_invitation_token
+from bot.drafts import clean_customer_name
 from bot.paging import Page
 from bot.texts import DEFAULT_LANGUAGE, LANGUAGES, Language
 from storage import Database, Invite, InviteResult, Role, Seller, SellerStatus, Transaction
@@ -35,6 +37,7 @@ __all__ = [
     "Sellers",
     "StatusRefusal",
     "Verdict",
+    "shop_name_of",
 ]
 
 logger = logging.getLogger(__name__)
@@ -45,12 +48,14 @@ SELLERS_PER_PAGE = 20
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """Who is writing, as Telegram describes them: their user id, private chat and names."""
+    """Who is writing, as Telegram describes them: their user id, private chat, names and the
+    language of their Telegram app."""
 
     telegram_id: int
     chat_id: int
     name: str
     username: str | None
+    language_code: str | None = None
 
 
 class Verdict(StrEnum):
@@ -58,6 +63,7 @@ class Verdict(StrEnum):
 
     ADMITTED = "admitted"  # an operator, or a seller who is not suspended
     INVITED = "invited"  # a stranger opening an invitation: joining decides
+    BUYER = "buyer"  # opening a buyer link, or a stranger who opened one: its view alone
     REFUSED = "refused"  # a stranger
     SUSPENDED = "suspended"  # a suspended seller who is no operator
 
@@ -93,6 +99,12 @@ class StatusRefusal(StrEnum):
     OPERATOR = "operator"  # an operator cannot be suspended
 
 
+def shop_name_of(seller: Seller) -> str:
+    """The name buyers see of ``seller``, everywhere: the shop name they set with ``/toko``,
+    else their Telegram name."""
+    return seller.shop_name or seller.name
+
+
 class Sellers:
     """The rules and transactions about sellers, operators and invitations."""
 
@@ -105,10 +117,21 @@ class Sellers:
         """Whether ``telegram_id`` is in ``ADMIN_TELEGRAM_IDS``."""
         return telegram_id in self._operators
 
-    async def admit(self, person: Person, *, invitation: bool) -> Admission:
-        """Decide whether ``person`` is let in; ``invitation``: they are opening one."""
+    async def admit(self, person: Person, *, link: LinkKind | None = None) -> Admission:
+        """Decide whether ``person`` is let in; ``link``: the kind of deep link they open.
+
+        A buyer link shows its code to anyone, seller or not, as a buyer sees it, and admits
+        to nothing more; an invitation matters to a stranger only.
+        """
         seller = await self._db.sellers.get(person.telegram_id)
-        verdict = self._verdict(person.telegram_id, seller, invitation=invitation)
+        if link is LinkKind.BUYER:
+            verdict = Verdict.BUYER
+        else:
+            invitation = link is LinkKind.INVITATION
+            verdict = self._verdict(person.telegram_id, seller, invitation=invitation)
+            # A stranger who once opened a buyer link is still that code's buyer.
+            if verdict is Verdict.REFUSED and await self._db.buyers.is_buyer(person.telegram_id):
+                verdict = Verdict.BUYER
         role = Role.OPERATOR if self.is_operator(person.telegram_id) else Role.SELLER
         return Admission(person=person, verdict=verdict, role=role, seller=seller)
 
@@ -171,7 +194,7 @@ class Sellers:
 
     async def invite(self, operator_id: int) -> Invite:
         """A new one-time invitation by ``operator_id``, valid for ``INVITE_LIFETIME``."""
-        token = secrets.token_urlsafe(18)  # 24 URL-safe characters, within /start's 64
+        token = new_invitation_token()
         now = utcnow()
         async with self._db.write() as tx:
             return await tx.invites.create(
@@ -203,6 +226,16 @@ class Sellers:
                     await tx.sellers.set_language(telegram_id, language)
                 return language
         return None
+
+    async def set_shop_name(self, telegram_id: int, typed: str) -> str | None:
+        """Name the seller's shop for buyers (cleaned like a customer's name); the name kept,
+        or None when nothing is left of ``typed``."""
+        name = clean_customer_name(typed)
+        if not name:
+            return None
+        async with self._db.write() as tx:
+            await tx.sellers.set_shop_name(telegram_id, name)
+        return name
 
     async def language(self, telegram_id: int) -> str:
         """The seller's language, or the default for someone unknown."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.buyers import Buyers
 from bot.codebook import Codebook
 from bot.codes import CodeIssuer
 from bot.relay import Relay
@@ -28,3 +29,4 @@ class Services:
     reports: Reports
     relay: Relay
     sellers: Sellers
+    buyers: Buyers

@@ -1,15 +1,18 @@
 """Kodebayar's SQLite storage: schema, migrations and typed repositories.
 
 Open with ``db = await Database.open(path)`` (or ``async with await Database.open(path) as
-db:``). Read through ``db.sellers``, ``db.invites``, ``db.codes``, ``db.charges``, ``db.inbox``
-and ``db.outbox``; write inside ``async with db.write() as tx:`` through ``tx.sellers`` and the
-rest. Repositories return the frozen records below, never rows. Datetimes go in and come out
-timezone-aware UTC; money is an int number of rupiah. Whoever delivers the outbox registers with
-``db.add_outbox_listener``: every commit that made messages due calls it, once.
+db:``). Read through ``db.sellers``, ``db.invites``, ``db.codes``, ``db.charges``, ``db.inbox``,
+``db.outbox``, ``db.buyer_links`` and ``db.buyers``; write inside ``async with db.write() as
+tx:`` through ``tx.sellers`` and the rest. Repositories return the frozen records below, never
+rows. Datetimes go in and come out timezone-aware UTC; money is an int number of rupiah.
+Whoever delivers the outbox registers with ``db.add_outbox_listener``: every commit that made
+messages due calls it, once.
 """
 
 from __future__ import annotations
 
+from ._buyer_links import BuyerLinkRepository
+from ._buyers import BuyerRepository
 from ._charges import ChargeRepository
 from ._codes import CodeRepository
 from ._database import Database, Transaction
@@ -24,6 +27,8 @@ from ._errors import (
 from ._inbox import InboxRepository
 from ._invites import InviteRepository
 from ._models import (
+    Buyer,
+    BuyerLink,
     Charge,
     ChargeConfirmation,
     ChargeSource,
@@ -49,6 +54,10 @@ from ._outbox import OutboxRepository
 from ._sellers import SellerRepository
 
 __all__ = [
+    "Buyer",
+    "BuyerLink",
+    "BuyerLinkRepository",
+    "BuyerRepository",
     "Charge",
     "ChargeConfirmation",
     "ChargeRepository",

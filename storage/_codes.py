@@ -44,6 +44,7 @@ def _code(row: sqlite3.Row) -> Code:
         last_payment_at=optional_moment_from_db(row["last_payment_at"]),
         expires_at=optional_moment_from_db(row["expires_at"]),
         photo_file_id=row["photo_file_id"],
+        receipts=bool(row["receipts"]),
     )
 
 
@@ -188,6 +189,12 @@ class CodeRepository:
         """Give the code another customer name; None if there is no such code."""
         return await self._code_or_none(
             "UPDATE codes SET customer = ? WHERE id = ? RETURNING *", (customer, code_id)
+        )
+
+    async def set_receipts(self, code_id: int, on: bool) -> Code | None:
+        """Switch receipts to the code's buyers on or off; the code, or None if there is none."""
+        return await self._code_or_none(
+            "UPDATE codes SET receipts = ? WHERE id = ? RETURNING *", (int(on), code_id)
         )
 
     async def get(self, code_id: int) -> Code | None:

@@ -13,6 +13,8 @@ from types import TracebackType
 
 import aiosqlite
 
+from ._buyer_links import BuyerLinkRepository
+from ._buyers import BuyerRepository
 from ._charges import ChargeRepository
 from ._codes import CodeRepository
 from ._errors import DatabaseError, DatabasePathError, wrap_sqlite_error
@@ -35,7 +37,16 @@ _SHORTEN_AFTER_MS = 250
 class Repositories:
     """One repository per table, all bound to the same connection."""
 
-    __slots__ = ("charges", "codes", "inbox", "invites", "outbox", "sellers")
+    __slots__ = (
+        "buyer_links",
+        "buyers",
+        "charges",
+        "codes",
+        "inbox",
+        "invites",
+        "outbox",
+        "sellers",
+    )
 
     def __init__(self, sql: Sql, mark: QueueMark | None = None) -> None:
         self.sellers = SellerRepository(sql)
@@ -44,6 +55,8 @@ class Repositories:
         self.charges = ChargeRepository(sql)
         self.inbox = InboxRepository(sql)
         self.outbox = OutboxRepository(sql, mark)
+        self.buyer_links = BuyerLinkRepository(sql)
+        self.buyers = BuyerRepository(sql)
 
 
 class Transaction(Repositories):

@@ -189,6 +189,71 @@ _V6_CODE_PHOTO = """
 ALTER TABLE codes ADD COLUMN photo_file_id TEXT;
 """
 
+# A code shown to buyers through a link (docs/buyers.md). A token names one link for good; a
+# code has one live link at most, and a revoked one stays so that opening it says so. A buyer
+# is one person for one code, kept with the link they opened: receipts follow live links only.
+# A seller's shop name is what buyers see of them.
+_V7_BUYERS = """
+CREATE TABLE buyer_links (
+    id         INTEGER PRIMARY KEY,
+    token      TEXT    NOT NULL UNIQUE,
+    code_id    INTEGER NOT NULL REFERENCES codes (id),
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+CREATE UNIQUE INDEX buyer_links_live ON buyer_links (code_id) WHERE revoked_at IS NULL;
+
+CREATE TABLE buyers (
+    telegram_id INTEGER NOT NULL,
+    code_id     INTEGER NOT NULL REFERENCES codes (id),
+    link_id     INTEGER NOT NULL REFERENCES buyer_links (id),
+    chat_id     INTEGER NOT NULL,
+    language    TEXT    NOT NULL,
+    first_seen  INTEGER NOT NULL,
+    PRIMARY KEY (telegram_id, code_id)
+);
+CREATE INDEX buyers_by_code ON buyers (code_id);
+CREATE INDEX buyers_by_link ON buyers (link_id);
+
+ALTER TABLE codes ADD COLUMN receipts INTEGER NOT NULL DEFAULT 0 CHECK (receipts IN (0, 1));
+ALTER TABLE sellers ADD COLUMN shop_name TEXT;
+"""
+
+# A buyer's receipt must not go out before Pivot's API confirms its charge, however long that
+# takes, nor ever for a charge Pivot refutes: it waits AWAITING, naming the charge, where no
+# claim, hold or release of a chat touches it; outbox_due's status prefix finds the few that
+# wait. The CHECK constraint changes only by a rebuild.
+_V8_AWAITING_MESSAGES = """
+CREATE TABLE outbox_v8 (
+    id                  INTEGER PRIMARY KEY,
+    dedupe_key          TEXT    NOT NULL UNIQUE,
+    chat_id             INTEGER NOT NULL,
+    kind                TEXT    NOT NULL,
+    payload             TEXT    NOT NULL,
+    status              TEXT    NOT NULL
+        CHECK (status IN ('pending', 'sending', 'sent', 'failed', 'held', 'awaiting')),
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at     INTEGER NOT NULL,
+    last_error          TEXT,
+    telegram_message_id INTEGER,
+    created_at          INTEGER NOT NULL,
+    sent_at             INTEGER,
+    awaiting_charge     TEXT
+);
+INSERT INTO outbox_v8 (
+    id, dedupe_key, chat_id, kind, payload, status, attempts, next_attempt_at, last_error,
+    telegram_message_id, created_at, sent_at
+)
+SELECT
+    id, dedupe_key, chat_id, kind, payload, status, attempts, next_attempt_at, last_error,
+    telegram_message_id, created_at, sent_at
+FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_v8 RENAME TO outbox;
+CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+CREATE INDEX outbox_held ON outbox (chat_id) WHERE status = 'held';
+"""
+
 
 MIGRATIONS: list[str] = [
     _V1_INITIAL,
@@ -197,6 +262,8 @@ MIGRATIONS: list[str] = [
     _V4_CODE_EXPIRY,
     _V5_CHARGE_CONFIRMATION,
     _V6_CODE_PHOTO,
+    _V7_BUYERS,
+    _V8_AWAITING_MESSAGES,
 ]
 
 

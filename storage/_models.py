@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
+    "Buyer",
+    "BuyerLink",
     "Charge",
     "ChargeConfirmation",
     "ChargeSource",
@@ -58,6 +60,8 @@ class Seller:
     status: SellerStatus
     invited_by: int | None
     created_at: datetime
+    # The name buyers see (``/toko``); None: the seller's Telegram name stands in.
+    shop_name: str | None = None
 
 
 class InviteResult(StrEnum):
@@ -138,6 +142,36 @@ class Code:
     expires_at: datetime | None = None
     # Telegram's file id of its QR photo (a QRIS code), once Telegram has it.
     photo_file_id: str | None = None
+    # Whether buyers who opened its link get a receipt for each payment on it.
+    receipts: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BuyerLink:
+    """A link that shows one code to whoever opens it, until it is revoked."""
+
+    id: int
+    token: str
+    code_id: int
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @property
+    def live(self) -> bool:
+        """Whether the link still shows its code."""
+        return self.revoked_at is None
+
+
+@dataclass(frozen=True, slots=True)
+class Buyer:
+    """A person who opened a code's buyer link (the link they opened last)."""
+
+    telegram_id: int
+    code_id: int
+    link_id: int
+    chat_id: int
+    language: str
+    first_seen: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +228,9 @@ class NewMessage:
     kind: str
     payload: str
     due_at: datetime | None = None  # None: due when queued
+    # A Pivot charge id: the message is AWAITING until Pivot's API confirms that charge
+    # (``OutboxRepository.release_awaiting``), and never sent if it is refuted.
+    awaiting_charge: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +313,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     HELD = "held"  # the chat refuses the bot; sent once the person writes again
+    AWAITING = "awaiting"  # waits for Pivot to confirm a charge; PENDING once it does
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,3 +332,4 @@ class OutboxMessage:
     telegram_message_id: int | None
     created_at: datetime
     sent_at: datetime | None
+    awaiting_charge: str | None = None  # the charge an AWAITING message waits for

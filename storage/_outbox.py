@@ -27,6 +27,7 @@ def _message(row: sqlite3.Row) -> OutboxMessage:
         telegram_message_id=row["telegram_message_id"],
         created_at=moment_from_db(row["created_at"]),
         sent_at=optional_moment_from_db(row["sent_at"]),
+        awaiting_charge=row["awaiting_charge"],
     )
 
 
@@ -44,7 +45,9 @@ class OutboxRepository:
     """Messages: PENDING → SENDING (claimed) → SENT, or back to PENDING, or FAILED for good.
 
     A chat that refuses the bot has its messages HELD; they are PENDING again when the person
-    writes to the bot (``release_chat``).
+    writes to the bot (``release_chat``). A message queued for a charge Pivot has not confirmed
+    yet waits AWAITING: PENDING once it is (``release_awaiting``), FAILED if it is refuted
+    (``fail_awaiting``); nothing else moves it.
     """
 
     __slots__ = ("_mark", "_sql")
@@ -77,7 +80,8 @@ class OutboxRepository:
         self, messages: Sequence[NewMessage], *, now: datetime, held: bool = False
     ) -> int:
         """Queue messages due now, or at their ``due_at`` (or HELD), in order; those whose
-        dedupe key exists are left out.
+        dedupe key exists are left out. A message with an ``awaiting_charge`` is AWAITING
+        whatever ``held`` says.
 
         Returns how many were queued.
         """
@@ -86,7 +90,8 @@ class OutboxRepository:
         rows = await self._sql.insert_rows(
             """
             INSERT INTO outbox (
-                dedupe_key, chat_id, kind, payload, status, attempts, next_attempt_at, created_at
+                dedupe_key, chat_id, kind, payload, status, attempts, next_attempt_at,
+                created_at, awaiting_charge
             )""",
             [
                 (
@@ -94,18 +99,20 @@ class OutboxRepository:
                     message.chat_id,
                     message.kind,
                     message.payload,
-                    status.value,
+                    (status if message.awaiting_charge is None else OutboxStatus.AWAITING).value,
                     0,
                     at if message.due_at is None else moment_to_db(message.due_at),
                     at,
+                    message.awaiting_charge,
                 )
                 for message in messages
             ],
-            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING status",
         )
-        if held:
-            return len(rows)  # due only once the chat writes: ``release_chat`` tells
-        return self._queued(len(rows))
+        # HELD ones are due only once the chat writes (``release_chat`` tells), AWAITING ones
+        # once their charge is confirmed (``release_awaiting`` tells).
+        self._queued(sum(row["status"] == OutboxStatus.PENDING.value for row in rows))
+        return len(rows)
 
     async def claim_due(self, *, now: datetime, limit: int) -> list[OutboxMessage]:
         """Mark up to ``limit`` due PENDING messages SENDING (attempts + 1), oldest first."""
@@ -157,6 +164,26 @@ class OutboxRepository:
                 " WHERE id IN (SELECT value FROM json_each(?)) AND status != 'sent'",
                 (error, id_array(ids)),
             )
+
+    async def release_awaiting(self, charge_ids: Iterable[str], *, now: datetime) -> int:
+        """Make the messages AWAITING these charges PENDING, due ``now``; say how many."""
+        rows = await self._sql.rows(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = ?"
+            " WHERE status = 'awaiting' AND awaiting_charge IN (SELECT value FROM json_each(?))"
+            " RETURNING id",
+            (moment_to_db(now), id_array(charge_ids)),
+        )
+        return self._queued(len(rows))
+
+    async def fail_awaiting(self, charge_ids: Iterable[str], *, error: str) -> int:
+        """Give up for good on the messages AWAITING these charges; say how many."""
+        rows = await self._sql.rows(
+            "UPDATE outbox SET status = 'failed', last_error = ?"
+            " WHERE status = 'awaiting' AND awaiting_charge IN (SELECT value FROM json_each(?))"
+            " RETURNING id",
+            (error, id_array(charge_ids)),
+        )
+        return len(rows)
 
     async def release(self, payloads: Sequence[tuple[int, str]], *, now: datetime) -> None:
         """Give unsent messages a new payload: PENDING ones are due ``now``, HELD ones wait

@@ -26,6 +26,7 @@ def _seller(row: sqlite3.Row) -> Seller:
         status=SellerStatus(row["status"]),
         invited_by=row["invited_by"],
         created_at=moment_from_db(row["created_at"]),
+        shop_name=row["shop_name"],
     )
 
 
@@ -108,6 +109,15 @@ class SellerRepository:
         await self._sql.rows(
             "UPDATE sellers SET language = ? WHERE telegram_id = ?", (language, telegram_id)
         )
+
+    async def set_shop_name(self, telegram_id: int, shop_name: str | None) -> bool:
+        """Set the name buyers see of the seller (None: their Telegram name); False when
+        there is no such seller."""
+        rows = await self._sql.rows(
+            "UPDATE sellers SET shop_name = ? WHERE telegram_id = ? RETURNING telegram_id",
+            (shop_name, telegram_id),
+        )
+        return bool(rows)
 
     async def set_status(self, telegram_id: int, status: SellerStatus) -> bool:
         """Set a seller's status; False when there is no such seller."""

@@ -18,7 +18,7 @@ from telegram.ext import (
 
 from bot import keyboards
 from bot.context import Context
-from bot.handlers import access, browse, errors, inline, misc, renew, today
+from bot.handlers import access, browse, errors, inline, links, misc, renew, today
 from bot.handlers.new import new_conversation
 from bot.handlers.rename import rename_conversation
 from bot.texts import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Language
@@ -48,6 +48,7 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
             CommandHandler("today", today.today),
             CommandHandler("help", misc.help_command),
             CommandHandler("lang", misc.lang),
+            CommandHandler("toko", links.toko),
             CommandHandler("cancel", misc.cancel),
             CallbackQueryHandler(access.sellers_page, pattern=keyboards.SELLERS_PAGE),
             CallbackQueryHandler(browse.codes_page, pattern=keyboards.CODES_PAGE),
@@ -60,6 +61,10 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
             CallbackQueryHandler(browse.deactivate, pattern=keyboards.CODE_DEACTIVATE_CONFIRMED),
             CallbackQueryHandler(browse.reactivate, pattern=keyboards.CODE_REACTIVATE),
             CallbackQueryHandler(renew.renew, pattern=keyboards.CODE_RENEW),
+            CallbackQueryHandler(links.share, pattern=keyboards.CODE_LINK),
+            CallbackQueryHandler(links.relink, pattern=keyboards.CODE_LINK_REPLACE),
+            CallbackQueryHandler(links.unlink, pattern=keyboards.CODE_LINK_REVOKE),
+            CallbackQueryHandler(links.receipts, pattern=keyboards.CODE_RECEIPTS),
             InlineQueryHandler(inline.offer),
             ChosenInlineResultHandler(inline.chosen),
             # Last: whatever nobody above wanted still gets an answer (not a card the seller

@@ -2,9 +2,11 @@
 
 Deny by default: the gate runs before every other handler (in the first group) and stops any
 update that does not come from an operator, an active seller, or a stranger opening an
-invitation link. An inline query (a seller sharing a code in another chat) has no chat: only a
-known seller's passes, and anyone else's is answered with no results.
-The rules are ``bot.sellers``'; these handlers turn updates into its calls and answer.
+invitation link. A buyer (anyone opening a buyer link, or a stranger who opened one) is handed
+to ``bot.handlers.buyer`` alone, and no other handler sees the update. An inline query (a
+seller sharing a code in another chat) has no chat: only a known seller's passes, and anyone
+else's is answered with no results. The rules are ``bot.sellers``'; these handlers turn updates
+into its calls and answer.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from telegram.ext import ApplicationHandlerStop
 
 from bot.clock import format_datetime
 from bot.context import Context
+from bot.deeplinks import LinkKind, link_kind, start_link, start_token
+from bot.handlers import buyer
 from bot.keyboards import pager_row, sellers_page_data, show_in_place
 from bot.sellers import InviteResult, Person, Seller, StatusRefusal, Verdict
 from bot.texts import DEFAULT_LANGUAGE, text
@@ -33,7 +37,6 @@ __all__ = [
     "unsuspend",
 ]
 
-_INVITATION = re.compile(r"^/start(?:@\w+)? +[A-Za-z0-9_-]{1,64}\Z")  # a deep link's payload
 _START_RESULTS = {
     InviteResult.USED: "invite.used",
     InviteResult.EXPIRED: "invite.expired",
@@ -46,7 +49,8 @@ _STATUS_REFUSALS = {
 
 
 async def gate(update: Update, context: Context) -> None:
-    """Let operators, active sellers and invitation links through; refuse everyone else once."""
+    """Let operators, active sellers and invitation links through, hand buyers their view
+    alone; refuse everyone else once."""
     if update.inline_query is not None or update.chosen_inline_result is not None:
         await _admit_sharer(update, context)
         return
@@ -54,9 +58,14 @@ async def gate(update: Update, context: Context) -> None:
     if person is None:
         raise ApplicationHandlerStop
     services = context.services
-    admission = await services.sellers.admit(person, invitation=_is_invitation(update))
+    admission = await services.sellers.admit(person, link=_link(update))
     if admission.verdict is Verdict.INVITED:
         return
+    if admission.verdict is Verdict.BUYER:
+        # A receipt held while the buyer had blocked the bot goes out now they write again.
+        services.relay.release(person.chat_id)
+        await buyer.serve(update, context, admission)
+        raise ApplicationHandlerStop
     if admission.verdict is Verdict.REFUSED:
         # Their own id, so that whoever deploys the bot knows what goes in ADMIN_TELEGRAM_IDS.
         await _refuse(update, DEFAULT_LANGUAGE, "access.refused", telegram_id=person.telegram_id)
@@ -88,13 +97,19 @@ def _person(update: Update) -> Person | None:
     if user is None or chat is None or chat.type != Chat.PRIVATE:
         return None
     return Person(
-        telegram_id=user.id, chat_id=chat.id, name=user.full_name, username=user.username
+        telegram_id=user.id,
+        chat_id=chat.id,
+        name=user.full_name,
+        username=user.username,
+        language_code=user.language_code,
     )
 
 
-def _is_invitation(update: Update) -> bool:
+def _link(update: Update) -> LinkKind | None:
+    """The kind of deep link ``update`` opens (``/start <token>``), or None."""
     message = update.message
-    return message is not None and bool(_INVITATION.match(message.text or ""))
+    token = start_token(message.text or "") if message is not None else None
+    return None if token is None else link_kind(token)
 
 
 async def _refuse(update: Update, language: str, key: str, **values: object) -> NoReturn:
@@ -142,7 +157,7 @@ async def invite(update: Update, context: Context) -> None:
     if operator is None or update.message is None:
         return
     invitation = await context.services.sellers.invite(operator.telegram_id)
-    link = f"https://t.me/{context.bot.username}?start={invitation.token}"
+    link = start_link(context.bot.username, invitation.token)
     expires = format_datetime(invitation.expires_at, ZoneInfo(operator.timezone))
     await update.message.reply_html(
         text(operator.language, "invite.created", expires=expires, link=link),

@@ -27,6 +27,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import ParseMode
 
 from bot.amounts import format_rupiah
+from bot.buyers import shareable
 from bot.cards import deliver_card
 from bot.clock import format_date, format_datetime, utcnow
 from bot.codebook import (
@@ -43,10 +44,12 @@ from bot.codebook import (
     card_check,
 )
 from bot.context import Context
+from bot.deeplinks import start_link
 from bot.expiry import is_expired, renewable
 from bot.keyboards import (
     button_name,
     code_data,
+    code_receipts_data,
     codes_page_data,
     codes_search_data,
     pager_row,
@@ -204,8 +207,11 @@ def render_code_detail(
     page: Page,
     charges: Sequence[Charge],
     now: datetime,
+    link: str | None = None,
+    buyers: int = 0,
 ) -> str:
-    """A code's summary and status, then one page of its payments (newest first)."""
+    """A code's summary and status, its buyer ``link`` (held by ``buyers`` people) and
+    receipts, then one page of its payments (newest first)."""
     number = text(language, "code.number_line", number=code.va_number) if code.va_number else ""
     summary = text(
         language,
@@ -219,6 +225,10 @@ def render_code_detail(
         count=count,
         total=format_rupiah(total),
     )
+    if link is not None:
+        receipts = "code.receipts.on" if code.receipts else "code.receipts.off"
+        shared = text(language, "code.link", buyers=buyers, link=link)
+        summary += f"\n\n{shared}\n{text(language, receipts)}"
     if not charges:
         return f"{summary}\n\n{text(language, 'code.payments.empty')}"
     lines = [text(language, "code.payments.title", page=page.number, pages=page.count)]
@@ -236,9 +246,12 @@ def render_code_detail(
     return summary + "\n\n" + "\n".join(lines)
 
 
-def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> InlineKeyboardMarkup:
+def code_keyboard(
+    language: str, code: Code, page: Page, *, now: datetime, linked: bool = False
+) -> InlineKeyboardMarkup:
     """Resend and deactivate or reactivate (while they make sense), rename, renew (while it
-    makes sense), payment pages, back to the list."""
+    makes sense), the buyer link (``linked``: the code has one), payment pages, back to the
+    list."""
     actions = []
     if card_check(code, now) is Card.READY:
         actions.append(
@@ -272,7 +285,28 @@ def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> In
         )
     nav = pager_row(language, page, lambda number: code_data(code.id, page=number))
     back = [InlineKeyboardButton(text(language, "button.back"), callback_data=codes_page_data(1))]
-    return InlineKeyboardMarkup([row for row in (actions, rename, renew, nav, back) if row])
+    rows = (actions, rename, renew, *_link_rows(language, code, now=now, linked=linked), nav, back)
+    return InlineKeyboardMarkup([row for row in rows if row])
+
+
+def _link_rows(
+    language: str, code: Code, *, now: datetime, linked: bool
+) -> list[list[InlineKeyboardButton]]:
+    """The buyer link's buttons (docs/buyers.md): make one while the code may be shared;
+    replace or revoke the one it has, and switch its receipts."""
+    if not linked:
+        if not shareable(code, now):
+            return []
+        return [[_button(language, "button.link", code_data(code.id, "link"))]]
+    change = [_button(language, "button.link_revoke", code_data(code.id, "unlink"))]
+    if shareable(code, now):
+        change.insert(0, _button(language, "button.link_replace", code_data(code.id, "relink")))
+    receipts = "button.receipts_off" if code.receipts else "button.receipts_on"
+    return [change, [_button(language, receipts, code_receipts_data(code.id, not code.receipts))]]
+
+
+def _button(language: str, key: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text(language, key), callback_data=data)
 
 
 async def codes(update: Update, context: Context) -> None:
@@ -419,6 +453,7 @@ def detail_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The detail message of ``detail``'s code, ``note`` first, and its buttons."""
     seller, code, now = context.seller, detail.code, utcnow()
+    link = start_link(context.bot.username, detail.link.token) if detail.link else None
     body = render_code_detail(
         seller.language,
         code,
@@ -428,8 +463,10 @@ def detail_view(
         page=detail.page,
         charges=detail.charges,
         now=now,
+        link=link,
+        buyers=detail.buyers,
     )
-    keyboard = code_keyboard(seller.language, code, detail.page, now=now)
+    keyboard = code_keyboard(seller.language, code, detail.page, now=now, linked=link is not None)
     return (f"{note}\n\n{body}" if note else body), keyboard
 
 

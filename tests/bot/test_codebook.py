@@ -4,8 +4,8 @@ loopback where a code is renewed."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -31,7 +31,7 @@ from bot.settings import Settings
 from pivot_client import PivotClient
 from pivot_client.simulator import SimulatorConfig, create_app
 from storage import Code, CodeKind, CodeStatus, Database, Seller
-from tests.standins import add_code, add_seller, record_charge, serving
+from tests.standins import FakePhotos, add_code, add_seller, record_charge, serving
 
 ANI, BUDI = 100, 200  # two sellers; Budi presses buttons carrying Ani's code ids
 NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
@@ -45,25 +45,12 @@ SETTINGS = Settings(  # type: ignore[call-arg]
 
 
 @dataclass
-class Photos:
-    """Telegram taking QR photos, as ``bot.cards.CardPhotos`` gets them there: every one but
-    the ``refused`` codes' is given a file id; each call is kept."""
-
-    refused: set[int] = field(default_factory=set)
-    calls: list[tuple[int, list[int]]] = field(default_factory=list)
-
-    async def __call__(self, chat_id: int, codes: Sequence[Code]) -> dict[int, str]:
-        self.calls.append((chat_id, [code.id for code in codes]))
-        return {code.id: f"photo-{code.id}" for code in codes if code.id not in self.refused}
-
-
-@dataclass
 class Book:
     codebook: Codebook
     db: Database
     ani: Seller
     budi: Seller
-    photos: Photos
+    photos: FakePhotos
 
 
 @pytest.fixture
@@ -77,7 +64,7 @@ async def book(tmp_path: Path) -> AsyncIterator[Book]:
         ) as pivot,
     ):
         ani, budi = await add_seller(db, ANI), await add_seller(db, BUDI)
-        photos = Photos()
+        photos = FakePhotos()
         codebook = Codebook(db, CodeIssuer(db, pivot, SETTINGS), photos)
         yield Book(codebook, db, ani, budi, photos)
 

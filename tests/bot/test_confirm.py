@@ -17,6 +17,7 @@ import pivot_client
 from bot.confirm import Confirmer
 from bot.ledger import Ledger, Unconfirmed, payment_dedupe_key
 from bot.notifications import Flag, PaymentNotice, TextNotice
+from bot.receipts import receipt_dedupe_key
 from pivot_client.simulator import Charge, Simulator, SimulatorConfig, create_app
 from storage import ChargeConfirmation, Code, CodeKind, Database, OutboxMessage, OutboxStatus
 from tests.standins import (
@@ -425,3 +426,39 @@ async def test_a_message_held_for_a_blocked_chat_loses_its_flag_without_a_follow
     assert row.status is OutboxStatus.HELD  # still waits for the seller to write again
     assert PaymentNotice.model_validate_json(row.payload).flags == ()
     assert await bench.texts_to(SELLER) == []
+
+
+async def test_buyers_receipts_go_out_with_pivots_confirmation_and_never_for_a_forgery(
+    bench: Bench,
+) -> None:
+    code = await bench.code("kbreceipts")
+    buyer = 3001
+    async with bench.db.write() as tx:
+        await tx.codes.set_receipts(code.id, True)
+        link = await tx.buyer_links.create(code_id=code.id, token="b_live", now=datetime.now(UTC))
+        await tx.buyers.record(
+            telegram_id=buyer,
+            chat_id=buyer,
+            code_id=code.id,
+            link_id=link.id,
+            language="en",
+            now=datetime.now(UTC),
+        )
+    real = await bench.paid(code, 25_000)
+    await bench.claimed(code, "forged-7", 700_000)
+    for charge_id in (real.id, "forged-7"):
+        row = await bench.db.outbox.by_dedupe_key(receipt_dedupe_key(charge_id, buyer))
+        assert row is not None and row.status is OutboxStatus.AWAITING
+
+    bench.start(grace=0.5)
+    await bench.settled_as(real.id, ChargeConfirmation.CONFIRMED)
+    await bench.settled_as("forged-7", ChargeConfirmation.UNKNOWN)
+
+    released = await bench.db.outbox.by_dedupe_key(receipt_dedupe_key(real.id, buyer))
+    refused = await bench.db.outbox.by_dedupe_key(receipt_dedupe_key("forged-7", buyer))
+    assert released is not None and released.status is OutboxStatus.PENDING
+    assert refused is not None
+    assert (refused.status, refused.last_error) == (
+        OutboxStatus.FAILED,
+        "not confirmed by Pivot's API",
+    )

@@ -153,6 +153,7 @@ def test_the_detail_keyboard_offers_only_what_makes_sense() -> None:
         "code:17:resend",
         "code:17:off",
         "code:17:rename",
+        "code:17:link",
         "codes:p:1",
     ]
     deactivated = make_code(status=CodeStatus.DEACTIVATED)
@@ -209,7 +210,13 @@ def test_an_expiring_code_offers_a_new_one_and_an_expired_one_is_not_resent() ->
 
     code = make_code(expires_at=UNTIL)
     # Weeks to go: as any code.
-    assert buttons(code, NOW) == ["code:17:resend", "code:17:off", "code:17:rename", "codes:p:1"]
+    assert buttons(code, NOW) == [
+        "code:17:resend",
+        "code:17:off",
+        "code:17:rename",
+        "code:17:link",
+        "codes:p:1",
+    ]
     # Within three days of the end: the same, and a new code on offer.
     soon = UNTIL - timedelta(days=2)
     assert buttons(code, soon) == [
@@ -217,6 +224,7 @@ def test_an_expiring_code_offers_a_new_one_and_an_expired_one_is_not_resent() ->
         "code:17:off",
         "code:17:rename",
         "code:17:renew",
+        "code:17:link",
         "codes:p:1",
     ]
     # Expired: nothing to send or switch off, only the new code (and its name).
@@ -230,3 +238,40 @@ def test_an_expiring_code_offers_a_new_one_and_an_expired_one_is_not_resent() ->
         "codes:p:1",
     ]
     assert buttons(retired, UNTIL) == ["code:17:rename", "codes:p:1"]
+
+
+def test_a_code_with_a_buyer_link_shows_it_and_offers_to_change_it_and_its_receipts() -> None:
+    def buttons(code: Code) -> list[list[str | None]]:
+        markup = code_keyboard("en", code, Page.of(1, 0, 10), now=NOW, linked=True)
+        return [[button.callback_data for button in row] for row in markup.inline_keyboard]
+
+    assert buttons(make_code()) == [
+        ["code:17:resend", "code:17:off"],
+        ["code:17:rename"],
+        ["code:17:relink", "code:17:unlink"],
+        ["code:17:receipts:on"],
+        ["codes:p:1"],
+    ]
+    # A switched-off or expired code keeps its link until revoked, but gets no new one.
+    for code in (
+        make_code(status=CodeStatus.DEACTIVATED, receipts=True),
+        make_code(expires_at=NOW - timedelta(minutes=1), receipts=True),
+    ):
+        assert buttons(code)[-3:] == [["code:17:unlink"], ["code:17:receipts:off"], ["codes:p:1"]]
+
+    link = "https://t.me/kodebayar_test_bot?start=b_" + "x" * 32
+    body = render_code_detail(
+        "id",
+        make_code(receipts=True),
+        WIB,
+        count=0,
+        total=0,
+        page=Page.of(1, 0, 10),
+        charges=[],
+        now=NOW,
+        link=link,
+        buyers=2,
+    )
+    assert (
+        f"🔗 Tautan pembeli (dibuka 2 orang):\n{link}\n🧾 Struk ke pembeli: <b>nyala</b>" in body
+    )

@@ -7,8 +7,12 @@ import pytest
 from bot.keyboards import (
     CODE_DEACTIVATE,
     CODE_DEACTIVATE_CONFIRMED,
+    CODE_LINK,
+    CODE_LINK_REPLACE,
+    CODE_LINK_REVOKE,
     CODE_OPEN,
     CODE_REACTIVATE,
+    CODE_RECEIPTS,
     CODE_RENAME,
     CODE_RENEW,
     CODE_RESEND,
@@ -30,6 +34,7 @@ from bot.keyboards import (
     Page,
     button_name,
     code_data,
+    code_receipts_data,
     codes_page_data,
     codes_search_data,
     new_bank_data,
@@ -218,3 +223,32 @@ def test_new_and_renew_data_fit_telegrams_64_bytes() -> None:
     ]
     assert all(len(data.encode()) <= 64 for data in shapes)
     assert all(any(p.match(data) for p in EVERY_PATTERN) for data in shapes)
+
+
+LINK_PATTERNS = (CODE_LINK, CODE_LINK_REPLACE, CODE_LINK_REVOKE, CODE_RECEIPTS)
+
+
+@pytest.mark.parametrize(
+    ("data", "pattern", "groups"),
+    [
+        (code_data(17, "link"), CODE_LINK, ("17",)),
+        (code_data(17, "relink"), CODE_LINK_REPLACE, ("17",)),
+        (code_data(17, "unlink"), CODE_LINK_REVOKE, ("17",)),
+        (code_receipts_data(17, True), CODE_RECEIPTS, ("17", "on")),
+        (code_receipts_data(17, False), CODE_RECEIPTS, ("17", "off")),
+    ],
+)
+def test_each_buyer_link_button_is_matched_by_exactly_its_own_pattern(
+    data: str, pattern: re.Pattern[str], groups: tuple[str, ...]
+) -> None:
+    match = pattern.match(data)
+    assert match is not None and match.groups() == groups
+    assert [other for other in (*EVERY_PATTERN, *LINK_PATTERNS) if other.match(data)] == [pattern]
+    assert len(code_receipts_data(BIGGEST_ID, False).encode()) <= 64
+
+
+@pytest.mark.parametrize(
+    "forged", ["code:17:receipts", "code:17:receipts:yes", "code:17:link:1", "code:x:unlink"]
+)
+def test_forged_buyer_link_data_matches_nothing(forged: str) -> None:
+    assert not any(pattern.match(forged) for pattern in (*EVERY_PATTERN, *LINK_PATTERNS))

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import utcnow
+from bot.deeplinks import LinkKind
 from bot.sellers import (
     INVITE_LIFETIME,
     InviteResult,
@@ -18,9 +19,10 @@ from bot.sellers import (
     Sellers,
     StatusRefusal,
     Verdict,
+    shop_name_of,
 )
 from storage import Database, Role, SellerStatus, Transaction
-from tests.standins import add_seller
+from tests.standins import NOW, add_code, add_seller
 
 OPERATOR = 1000
 SELLER = 100
@@ -64,8 +66,8 @@ def person(telegram_id: int = SELLER, **changes: object) -> Person:
 async def test_a_stranger_is_refused_unless_opening_an_invitation(
     db: Database, service: Sellers
 ) -> None:
-    refused = await service.admit(person(STRANGER), invitation=False)
-    invited = await service.admit(person(STRANGER), invitation=True)
+    refused = await service.admit(person(STRANGER))
+    invited = await service.admit(person(STRANGER), link=LinkKind.INVITATION)
 
     assert (refused.verdict, refused.seller, refused.language) == (Verdict.REFUSED, None, "id")
     assert invited.verdict is Verdict.INVITED
@@ -78,7 +80,7 @@ async def test_a_stranger_is_refused_unless_opening_an_invitation(
 async def test_an_operator_is_registered_on_first_contact_then_not_written_again(
     db: Database, service: Sellers, writes: list[int]
 ) -> None:
-    first = await service.admit(person(OPERATOR, username="boss"), invitation=False)
+    first = await service.admit(person(OPERATOR, username="boss"))
     assert (first.verdict, first.role, first.seller) == (Verdict.ADMITTED, Role.OPERATOR, None)
     registered = await service.register(first)
     assert (registered.role, registered.status, registered.timezone, registered.language) == (
@@ -90,7 +92,7 @@ async def test_an_operator_is_registered_on_first_contact_then_not_written_again
     assert await db.sellers.get(OPERATOR) == registered
     assert len(writes) == 1
 
-    again = await service.admit(person(OPERATOR, username="boss"), invitation=False)
+    again = await service.admit(person(OPERATOR, username="boss"))
     assert await service.register(again) == registered
     assert len(writes) == 1
 
@@ -103,7 +105,7 @@ async def test_a_stale_seller_is_refreshed_and_keeps_their_language(
 ) -> None:
     stored = await add_seller(db, SELLER, language="en", timezone="Asia/Jayapura")
     writes.clear()
-    admission = await service.admit(person(**change), invitation=False)
+    admission = await service.admit(person(**change))
 
     refreshed = await service.register(admission)
 
@@ -126,7 +128,7 @@ async def test_a_role_follows_the_settings_and_a_returning_seller_is_active_agai
         (SELLER, Role.SELLER),
         (101, Role.SELLER),
     ):
-        admission = await service.admit(person(telegram_id), invitation=False)
+        admission = await service.admit(person(telegram_id))
         assert admission.verdict is Verdict.ADMITTED
         registered = await service.register(admission)
         assert (registered.role, registered.status) == (role, SellerStatus.ACTIVE)
@@ -142,8 +144,8 @@ async def test_a_suspended_seller_is_refused_but_a_suspended_operator_is_let_in(
         for telegram_id in (SELLER, OPERATOR):
             await tx.sellers.set_status(telegram_id, SellerStatus.SUSPENDED)
 
-    suspended = await service.admit(person(SELLER), invitation=True)
-    operator = await service.admit(person(OPERATOR), invitation=False)
+    suspended = await service.admit(person(SELLER), link=LinkKind.INVITATION)
+    operator = await service.admit(person(OPERATOR))
 
     assert (suspended.verdict, suspended.language) == (Verdict.SUSPENDED, "en")
     assert operator.verdict is Verdict.ADMITTED
@@ -256,3 +258,60 @@ async def test_only_a_known_admitted_seller_may_share_from_an_inline_query(
     # An operator the bot has not met has no codes, and no chat to register from here.
     assert await service.sharer(OPERATOR) is None
     assert writes == []
+
+
+async def test_a_buyer_link_admits_anyone_to_its_view_alone(
+    db: Database, service: Sellers
+) -> None:
+    await add_seller(db, SELLER)
+    await add_seller(db, 101)
+    async with db.write() as tx:
+        await tx.sellers.set_status(101, SellerStatus.SUSPENDED)
+
+    for telegram_id in (STRANGER, SELLER, 101, OPERATOR):
+        opening = await service.admit(person(telegram_id), link=LinkKind.BUYER)
+        assert opening.verdict is Verdict.BUYER, telegram_id
+        with pytest.raises(ValueError, match="cannot register"):
+            await service.register(opening)
+    assert await db.sellers.get(STRANGER) is None
+
+
+async def test_a_stranger_who_opened_a_buyer_link_stays_a_buyer_and_nothing_more(
+    db: Database, service: Sellers
+) -> None:
+    await add_seller(db, SELLER)
+    code = await add_code(db, SELLER)
+    async with db.write() as tx:
+        link = await tx.buyer_links.create(code_id=code.id, token="b_" + "x" * 32, now=NOW)
+        await tx.buyers.record(
+            telegram_id=STRANGER,
+            chat_id=STRANGER,
+            code_id=code.id,
+            link_id=link.id,
+            language="id",
+            now=NOW,
+        )
+
+    again = await service.admit(person(STRANGER))
+    inviting = await service.admit(person(STRANGER), link=LinkKind.INVITATION)
+    other = await service.admit(person(778))
+
+    assert (again.verdict, again.seller) == (Verdict.BUYER, None)
+    assert inviting.verdict is Verdict.INVITED  # a buyer may still be invited to sell
+    assert other.verdict is Verdict.REFUSED
+    # The seller who owns the code is a seller, whatever buyers there are.
+    assert (await service.admit(person(SELLER))).verdict is Verdict.ADMITTED
+
+
+async def test_a_shop_name_is_kept_cleaned_and_stands_for_the_seller(
+    db: Database, service: Sellers
+) -> None:
+    seller = await add_seller(db, SELLER, name="Sari Dewi")
+    assert shop_name_of(seller) == "Sari Dewi"
+    assert await service.set_shop_name(SELLER, " \u200b\n ") is None
+    assert await service.set_shop_name(SELLER, "  Warung\n  Sari  ") == "Warung Sari"
+
+    stored = await db.sellers.get(SELLER)
+    assert stored is not None and stored.shop_name == "Warung Sari"
+    assert shop_name_of(stored) == "Warung Sari"
+    assert await service.set_shop_name(SELLER, "x" * 200) == "x" * 60

@@ -228,7 +228,7 @@ async def test_the_command_menu_is_published_in_both_languages(tmp_path: Path) -
     async with running_bot(tmp_path) as env:
         await wait_for(lambda: len(env.telegram.commands) == 2, what="both command menus")
         menus = env.telegram.commands
-        names = ["new", "codes", "today", "help", "lang", "cancel"]
+        names = ["new", "codes", "today", "toko", "help", "lang", "cancel"]
         assert [c["command"] for c in menus[""]] == names
         assert [c["command"] for c in menus["en"]] == names
         assert menus[""][0]["description"] == text("id", "command.new")

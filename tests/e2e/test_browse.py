@@ -117,6 +117,7 @@ async def test_a_codes_detail_lists_its_payments_page_by_page(tmp_path: Path) ->
             f"code:{va.id}:resend",
             f"code:{va.id}:off",
             f"code:{va.id}:rename",
+            f"code:{va.id}:link",
             f"code:{va.id}:p:2",
             "codes:p:1",
         ]

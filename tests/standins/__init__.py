@@ -4,8 +4,8 @@
 - the bot running in-process against it and the Pivot simulator (``harness``), or as a child
   process (``process``), and a seller's steps in the chat (``chat``);
 - records to start from the money: database rows and Pivot's callbacks (``records``);
-- QR codes read back from the bot's PNGs (``qr``); a clock moved by hand and a pace check
-  (``clock``);
+- QR codes read back from the bot's PNGs (``qr``); Telegram taking QR photos (``photos``); a
+  clock moved by hand and a pace check (``clock``);
 - apps served on loopback, and waiting for a condition with a deadline (``servers``).
 
 What ``__all__`` names is the stable surface; the modules behind it may move.
@@ -52,6 +52,7 @@ from tests.standins.harness import (
     running_bot,
     stand_ins,
 )
+from tests.standins.photos import FakePhotos
 from tests.standins.process import REPOSITORY, BotProcess, bot_environment
 from tests.standins.qr import decode_qr, png_size
 from tests.standins.records import (
@@ -85,6 +86,7 @@ __all__ = [
     "Call",
     "Edit",
     "FakeClock",
+    "FakePhotos",
     "FakeTelegram",
     "FakeUser",
     "FloodLimits",

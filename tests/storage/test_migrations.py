@@ -14,9 +14,10 @@ from storage import (
     Database,
     DatabaseError,
     DatabaseTooNewError,
+    OutboxStatus,
     _migrations,
 )
-from tests.standins import add_seller, wait_for
+from tests.standins import wait_for
 
 _V1 = _migrations.MIGRATIONS[0]
 _V2_NICKNAMES = """
@@ -30,20 +31,28 @@ async def _nicknames(db: Database) -> list[str]:
     return [row[0] for row in rows]
 
 
+async def _add_old_seller(db: Database, telegram_id: int) -> None:
+    """A seller as version 1 stores one: the repository reads columns added since."""
+    await db._writer.execute(
+        "INSERT INTO sellers (telegram_id, chat_id, name, language, timezone, role, status,"
+        " created_at) VALUES (?, ?, ?, 'id', 'Asia/Jakarta', 'seller', 'active', 0)",
+        (telegram_id, telegram_id, f"Seller {telegram_id}"),
+    )
+
+
 async def test_a_version_1_database_upgrades_in_place_keeping_its_rows(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1])
     async with await Database.open(db_path) as db:
-        await add_seller(db, 100)
+        await _add_old_seller(db, 100)
         assert await db.schema_version() == 1
 
     monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1, _V2_NICKNAMES])
     async with await Database.open(db_path) as db:
         assert await db.schema_version() == 2
-        seller = await db.sellers.get(100)
-        assert seller is not None
-        assert seller.name == "Seller 100"
+        names = await db._reader.execute_fetchall("SELECT name FROM sellers")
+        assert [row[0] for row in names] == ["Seller 100"]
         assert await _nicknames(db) == ["nick Seller 100"]
 
     # Opening again applies nothing twice.
@@ -57,7 +66,7 @@ async def test_a_failing_migration_leaves_the_previous_version_intact(
 ) -> None:
     monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1])
     async with await Database.open(db_path) as db:
-        await add_seller(db, 100)
+        await _add_old_seller(db, 100)
 
     broken = "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);"
     monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1, broken])
@@ -141,7 +150,7 @@ async def test_closed_vas_made_before_expiry_was_kept_get_pivots_thirty_days(
     monkeypatch.setattr(_migrations, "MIGRATIONS", _migrations.MIGRATIONS[:2])
     now = datetime.now(UTC)
     async with await Database.open(db_path) as db:
-        await add_seller(db, 100)
+        await _add_old_seller(db, 100)
     # Rows as version 2 wrote them: (kind, amount, made days ago, with a Pivot session).
     rows = [("VA", 50_000, 40, True), ("VA", 50_000, 28, True), ("VA", None, 40, True)]
     rows += [("QRIS", 10_000, 40, True), ("VA", 50_000, 28, False)]
@@ -185,7 +194,7 @@ async def test_charges_recorded_before_confirmation_existed_count_as_confirmed(
 ) -> None:
     monkeypatch.setattr(_migrations, "MIGRATIONS", _migrations.MIGRATIONS[:2])
     async with await Database.open(db_path) as db:
-        await add_seller(db, 100)
+        await _add_old_seller(db, 100)
     with sqlite3.connect(db_path) as raw:
         raw.execute(
             "INSERT INTO charges (pivot_charge_id, session_id, amount, paid_at, source,"
@@ -199,3 +208,36 @@ async def test_charges_recorded_before_confirmation_existed_count_as_confirmed(
         assert charge is not None
         assert (charge.confirmation, charge.confirmed_at) == (ChargeConfirmation.CONFIRMED, None)
         assert await db.charges.awaiting_confirmation() == []
+
+
+async def test_messages_queued_before_messages_could_await_a_charge_keep_their_state(
+    db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = _migrations.MIGRATIONS.index(_migrations._V8_AWAITING_MESSAGES)
+    monkeypatch.setattr(_migrations, "MIGRATIONS", _migrations.MIGRATIONS[:version])
+    async with await Database.open(db_path):
+        pass
+    with sqlite3.connect(db_path) as raw:
+        raw.executemany(
+            "INSERT INTO outbox (id, dedupe_key, chat_id, kind, payload, status, attempts,"
+            " next_attempt_at, last_error, created_at) VALUES (?, ?, 7, 'text', '{}', ?, 2, 5,"
+            " ?, 1)",
+            [(1, "payment:a", "held", "blocked"), (2, "payment:b", "sent", None)],
+        )
+    raw.close()
+    monkeypatch.undo()
+
+    async with await Database.open(db_path) as db:
+        held = await db.outbox.by_dedupe_key("payment:a")
+        sent = await db.outbox.by_dedupe_key("payment:b")
+        assert held is not None and sent is not None
+        assert (held.id, held.status, held.attempts, held.last_error, held.awaiting_charge) == (
+            1,
+            OutboxStatus.HELD,
+            2,
+            "blocked",
+            None,
+        )
+        assert (sent.id, sent.status) == (2, OutboxStatus.SENT)
+        async with db.write() as tx:  # the held message is released as before
+            assert await tx.outbox.release_chat(7, now=datetime.now(UTC)) == 1

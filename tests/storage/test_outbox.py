@@ -270,3 +270,40 @@ async def test_a_failing_listener_leaves_the_commit_and_the_others_alone(
     db.remove_outbox_listener(broken)
     assert await _enqueue(db, "paid:2")
     assert listener.calls == 2
+
+
+async def test_a_message_awaiting_a_charge_moves_only_when_pivot_decides(db: Database) -> None:
+    listener = Listener(db)
+    messages = [
+        NewMessage("receipt:c1:7", 7, "text", "{}", awaiting_charge="c1"),
+        NewMessage("receipt:c2:7", 7, "text", "{}", awaiting_charge="c2"),
+        NewMessage("receipt:c3:8", 8, "text", "{}", awaiting_charge="c3"),
+    ]
+    async with db.write() as tx:
+        assert await tx.outbox.enqueue_all(messages, now=NOW, held=True) == 3
+    assert listener.calls == 0  # nothing is due
+    assert {(await _message(db, m.dedupe_key)).status for m in messages} == {OutboxStatus.AWAITING}
+    assert (await _message(db, "receipt:c1:7")).awaiting_charge == "c1"
+
+    # Nothing a chat or a clock does moves them: not a claim, a hold, a release, a pull.
+    far = NOW + timedelta(days=30)
+    async with db.write() as tx:
+        assert await tx.outbox.claim_due(now=far, limit=10) == []
+        assert await tx.outbox.hold_chat(7, error="blocked") == 0
+        assert await tx.outbox.release_chat(7, now=far) == 0
+        assert await tx.outbox.pull_forward(after=NOW, now=far) == 0
+    assert await db.outbox.next_due_at() is None
+    assert await db.outbox.pending_count() == 0
+
+    soon = NOW + timedelta(seconds=3)
+    async with db.write() as tx:
+        assert await tx.outbox.release_awaiting(["c1", "c9"], now=soon) == 1
+        assert await tx.outbox.fail_awaiting(["c2"], error="refuted") == 1
+        assert await tx.outbox.release_awaiting(["c2"], now=soon) == 0  # decided for good
+    assert listener.calls == 1
+    released = await _message(db, "receipt:c1:7")
+    assert (released.status, released.next_attempt_at) == (OutboxStatus.PENDING, soon)
+    failed = await _message(db, "receipt:c2:7")
+    assert (failed.status, failed.last_error) == (OutboxStatus.FAILED, "refuted")
+    assert (await _message(db, "receipt:c3:8")).status is OutboxStatus.AWAITING
+    assert await _claim(db, at=timedelta(seconds=3)) == [released.id]

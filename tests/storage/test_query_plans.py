@@ -26,6 +26,11 @@ async def _claim(db: Database) -> object:
         return await tx.outbox.claim_due(now=NOW, limit=10)
 
 
+async def _release_awaiting(db: Database) -> object:
+    async with db.write() as tx:
+        return await tx.outbox.release_awaiting(["c1"], now=NOW)
+
+
 CASES: dict[str, tuple[_Run, set[str]]] = {
     "the /codes list": (
         lambda db: db.codes.list_for_seller(100, offset=0, limit=10),
@@ -110,6 +115,30 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
     "charges awaiting Pivot's confirmation": (
         lambda db: db.charges.awaiting_confirmation(),
         {"charges_awaiting_confirmation"},
+    ),
+    "a buyer link opened": (
+        lambda db: db.buyer_links.by_token("b_x"),
+        {"sqlite_autoindex_buyer_links_1 (token=?)"},
+    ),
+    "a code's live buyer link": (
+        lambda db: db.buyer_links.live_for_code(1),
+        {"buyer_links_live (code_id=?)"},
+    ),
+    "is this person a buyer": (
+        lambda db: db.buyers.is_buyer(501),
+        {"sqlite_autoindex_buyers_1 (telegram_id=?)"},
+    ),
+    "how many hold a buyer link": (
+        lambda db: db.buyers.count_for_link(1),
+        {"COVERING INDEX buyers_by_link (link_id=?)"},
+    ),
+    "a payment's receipts": (
+        lambda db: db.buyers.holding_live_links([1]),
+        {"buyers_by_code (code_id=?)", "buyer_links USING INTEGER PRIMARY KEY (rowid=?)"},
+    ),
+    "receipts Pivot confirmed": (
+        _release_awaiting,
+        {"outbox_due (status=?)"},
     ),
     "a payment's seller": (
         lambda db: db.sellers.get_many([100]),
