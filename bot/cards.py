@@ -1,7 +1,8 @@
 """The card a seller forwards to a buyer: a QRIS photo with a caption, or a VA message.
 
 Everything on it comes from the catalogues; the VA number is shown exactly as Pivot returned
-it, in ``<code>`` so that a tap copies it.
+it, in ``<code>`` so that a tap copies it. The QRIS photo is labelled (``qr_label``): saved,
+printed or forwarded without its caption, it still says whose it is and how much.
 """
 
 from __future__ import annotations
@@ -15,16 +16,26 @@ from telegram.error import Forbidden, TelegramError
 
 from bot.amounts import format_rupiah
 from bot.clock import format_datetime, utcnow
-from bot.qr import render_qr_png
+from bot.qr import QrLabel, render_labelled_qr_png
 from bot.relay import Relay
-from bot.texts import CATALOGUES, Safe, language_of, text
+from bot.texts import CATALOGUES, Safe, language_of, plain, text
 from pivot_client import DEFAULT_VA_RULES
-from pivot_client.qris import merchant_name
+from pivot_client.qris import merchant_name, nmid
 from storage import Code, CodeKind, CodeStatus
 
-__all__ = ["deliver_card", "render_card", "send_card"]
+__all__ = [
+    "QRIS_APPS",
+    "deliver_card",
+    "qr_label",
+    "render_card",
+    "render_qr_photo",
+    "send_card",
+]
 
 logger = logging.getLogger(__name__)
+
+# The e-wallets that pay any QRIS, named on the card and the sticker (with mobile banking).
+QRIS_APPS = ("GoPay", "OVO", "DANA", "ShopeePay", "LinkAja")
 
 
 def render_card(code: Code, language: str, *, zone: ZoneInfo) -> str:
@@ -54,8 +65,35 @@ def _qris_lines(code: Code, language: str) -> list[str]:
     # The name the payer's app will show: tag 59 of the QR itself, not Pivot's merchantName.
     if code.qr_content and (name := merchant_name(code.qr_content)):
         lines.append(text(language, "card.qris.merchant", merchant=name))
-    lines.append(text(language, "card.qris.steps"))
+    lines.append(text(language, "card.qris.steps", apps=", ".join(QRIS_APPS)))
     return lines
+
+
+def qr_label(code: Code, language: str) -> QrLabel:
+    """What the QRIS photo says: the customer, the expected amount or "nominal bebas", the name
+    a payer sees (tag 59) and the NMID as the QR itself carries them, "SIMULASI" if simulated."""
+    content = code.qr_content or ""
+    lines = [
+        plain(language, "image.open_amount")
+        if code.amount is None
+        else plain(language, "image.amount", amount=format_rupiah(code.amount))
+    ]
+    if name := merchant_name(content):
+        lines.append(plain(language, "image.merchant", merchant=name))
+    if number := nmid(content):
+        lines.append(plain(language, "image.nmid", nmid=number))
+    return QrLabel(
+        title=plain(language, "image.customer", customer=code.customer),
+        lines=tuple(lines),
+        banner=plain(language, "image.simulation") if code.simulation else None,
+    )
+
+
+def render_qr_photo(code: Code, language: str) -> bytes:
+    """The QRIS code's labelled photo (PNG)."""
+    if not code.qr_content:
+        raise ValueError(f"code {code.id} has no QR content to draw")
+    return render_labelled_qr_png(code.qr_content, qr_label(code, language))
 
 
 def _va_lines(code: Code, language: str) -> list[str]:
@@ -87,11 +125,9 @@ async def send_card(
     """Send the card: a QR photo with the card as caption, or the card as a message."""
     card = render_card(code, language, zone=zone)
     if code.kind is CodeKind.QRIS:
-        if not code.qr_content:
-            raise ValueError(f"code {code.id} has no QR content to draw")
         return await bot.send_photo(
             chat_id,
-            photo=render_qr_png(code.qr_content),
+            photo=render_qr_photo(code, language),
             caption=card,
             parse_mode=ParseMode.HTML,
             filename=f"qris-{code.id}.png",

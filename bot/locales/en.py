@@ -122,7 +122,7 @@ MESSAGES: dict[str, str] = {
     "card.qris.amount": "Expected amount: <b>{amount}</b> (the buyer types this amount)",
     "card.qris.open": "Amount: <b>open</b> (the buyer types it)",
     "card.qris.merchant": "Name in the QR: {merchant}",
-    "card.qris.steps": "How to pay: open a mobile banking or e-wallet app (GoPay, OVO, DANA, ShopeePay, …), choose <b>Scan/QRIS</b>, scan this code, type the amount and pay.",
+    "card.qris.steps": "How to pay: open a mobile banking or e-wallet app ({apps}, …), choose <b>Scan/QRIS</b>, scan this code, type the amount and pay.",
     "card.undelivered": "⚠️ The card for <b>{customer}</b> could not be delivered earlier because Telegram failed. The code exists: open /codes to send it again.",
     "card.reusable": "This code can be paid many times.",
     "card.va.title": "🏦 <b>Virtual Account {bank}</b>",
@@ -136,6 +136,13 @@ MESSAGES: dict[str, str] = {
     "card.va.menu.BRI": "Payment → BRIVA",
     "card.va.menu.BNI": "Transfer → Virtual Account Billing",
     "card.valid_until": "Valid until <b>{date}</b>; until then it can be paid many times.",
+    # Drawn on images: plain text, no HTML (bot.texts.plain)
+    "image.customer": "For: {customer}",
+    "image.amount": "Amount: {amount}",
+    "image.open_amount": "Open amount",
+    "image.merchant": "Payee: {merchant}",
+    "image.nmid": "NMID: {nmid}",
+    "image.simulation": "SIMULATION",
     # Listing codes
     "codes.title": "<b>Your codes</b> (page {page}/{pages})",
     "codes.empty": "You have no codes yet. Type /new to make one.",

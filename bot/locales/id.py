@@ -122,7 +122,7 @@ MESSAGES: dict[str, str] = {
     "card.qris.amount": "Nominal yang diharapkan: <b>{amount}</b> (pembeli mengetik nominal ini)",
     "card.qris.open": "Nominal: <b>bebas</b> (pembeli mengetik sendiri)",
     "card.qris.merchant": "Nama di QR: {merchant}",
-    "card.qris.steps": "Cara bayar: buka aplikasi m-banking atau e-wallet (GoPay, OVO, DANA, ShopeePay, …), pilih <b>Scan/QRIS</b>, pindai kode ini, ketik nominal, lalu bayar.",
+    "card.qris.steps": "Cara bayar: buka aplikasi m-banking atau e-wallet ({apps}, …), pilih <b>Scan/QRIS</b>, pindai kode ini, ketik nominal, lalu bayar.",
     "card.undelivered": "⚠️ Kartu kode untuk <b>{customer}</b> tadi gagal terkirim karena gangguan Telegram. Kodenya sudah jadi: buka /codes untuk mengirim ulang.",
     "card.reusable": "Kode ini bisa dipakai berkali-kali.",
     "card.va.title": "🏦 <b>Virtual Account {bank}</b>",
@@ -136,6 +136,13 @@ MESSAGES: dict[str, str] = {
     "card.va.menu.BRI": "Pembayaran → BRIVA",
     "card.va.menu.BNI": "Transfer → Virtual Account Billing",
     "card.valid_until": "Berlaku sampai <b>{date}</b>; sampai saat itu kode ini bisa dibayar berkali-kali.",
+    # Drawn on images: plain text, no HTML (bot.texts.plain)
+    "image.customer": "Untuk: {customer}",
+    "image.amount": "Nominal: {amount}",
+    "image.open_amount": "Nominal bebas",
+    "image.merchant": "Nama penerima: {merchant}",
+    "image.nmid": "NMID: {nmid}",
+    "image.simulation": "SIMULASI",
     # Listing codes
     "codes.title": "<b>Kode Anda</b> (halaman {page}/{pages})",
     "codes.empty": "Anda belum punya kode. Ketik /new untuk membuat.",
