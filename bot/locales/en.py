@@ -143,6 +143,9 @@ MESSAGES: dict[str, str] = {
     "image.merchant": "Payee: {merchant}",
     "image.nmid": "NMID: {nmid}",
     "image.simulation": "SIMULATION",
+    "image.sticker.scan": "Scan to pay",
+    "image.sticker.apps": "Pay with any app that takes QRIS:",
+    "image.sticker.banking": "mobile banking",
     # Listing codes
     "codes.title": "<b>Your codes</b> (page {page}/{pages})",
     "codes.empty": "You have no codes yet. Type /new to make one.",

@@ -143,6 +143,9 @@ MESSAGES: dict[str, str] = {
     "image.merchant": "Nama penerima: {merchant}",
     "image.nmid": "NMID: {nmid}",
     "image.simulation": "SIMULASI",
+    "image.sticker.scan": "Scan untuk bayar",
+    "image.sticker.apps": "Bayar dengan aplikasi apa pun yang mendukung QRIS:",
+    "image.sticker.banking": "m-banking",
     # Listing codes
     "codes.title": "<b>Kode Anda</b> (halaman {page}/{pages})",
     "codes.empty": "Anda belum punya kode. Ketik /new untuk membuat.",
