@@ -7,8 +7,9 @@ method that takes one looks the code up for the seller it is given: an id of ano
 code finds nothing, exactly like an id that does not exist, and the caller says so.
 
 The rules of what may be done with a code live here as functions, for the handlers that act
-and the keyboards that offer alike: ``card_check`` (may its card go out again) and
-``can_deactivate``; ``bot.expiry.renewable`` says whether a new code is offered in its place.
+and the keyboards that offer alike: ``card_check`` (may its card go out again),
+``can_deactivate`` and ``can_print_sticker``; ``bot.expiry.renewable`` says whether a new
+code is offered in its place.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "RenewalRefusal",
     "Seller",
     "can_deactivate",
+    "can_print_sticker",
     "card_check",
     "renewal_key",
 ]
@@ -114,6 +116,14 @@ def card_check(code: Code, now: datetime) -> Card:
 def can_deactivate(code: Code, now: datetime) -> bool:
     """Whether deactivating ``code`` still means something: ACTIVE and not expired."""
     return code.status is CodeStatus.ACTIVE and not is_expired(code, now)
+
+
+def can_print_sticker(code: Code) -> bool:
+    """Whether ``code`` may be printed as a sticker: an ACTIVE QRIS (one deactivated here still
+    takes money at Pivot, but a sticker would hand it out again)."""
+    return (
+        code.kind is CodeKind.QRIS and code.status is CodeStatus.ACTIVE and bool(code.qr_content)
+    )
 
 
 def renewal_key(code_id: int) -> str:

@@ -30,6 +30,7 @@ __all__ = [
     "CODE_RENEW",
     "CODE_RESEND",
     "CODE_SHOW",
+    "CODE_STICKER",
     "NEW_ANY",
     "NEW_BANK",
     "NEW_CANCEL",
@@ -71,6 +72,7 @@ CODE_RESEND = _pattern("code", _ID, "resend")
 CODE_DEACTIVATE = _pattern("code", _ID, "off")
 CODE_DEACTIVATE_CONFIRMED = _pattern("code", _ID, "off!")
 CODE_RENEW = _pattern("code", _ID, "renew")
+CODE_STICKER = _pattern("code", _ID, "sticker")
 # /sellers
 SELLERS_PAGE = _pattern("sellers", "p", _PAGE)
 # The /new conversation
@@ -91,8 +93,8 @@ def codes_page_data(page: int) -> str:
 
 
 def code_data(code_id: int, action: str | None = None, *, page: int | None = None) -> str:
-    """``code:17``, ``code:17:p:2``, ``code:17:resend``, ``code:17:off``, ``code:17:off!``
-    or ``code:17:renew``."""
+    """``code:17``, ``code:17:p:2``, ``code:17:resend``, ``code:17:off``, ``code:17:off!``,
+    ``code:17:renew`` or ``code:17:sticker``."""
     if page is not None:
         return _data("code", code_id, "p", page)
     return _data("code", code_id, action) if action else _data("code", code_id)

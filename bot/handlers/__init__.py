@@ -16,7 +16,7 @@ from telegram.ext import (
 
 from bot import keyboards
 from bot.context import Context
-from bot.handlers import access, browse, errors, misc, renew, today
+from bot.handlers import access, browse, errors, misc, renew, sticker, today
 from bot.handlers.new import new_conversation
 from bot.texts import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Language
 
@@ -49,6 +49,7 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
             CallbackQueryHandler(browse.ask_deactivate, pattern=keyboards.CODE_DEACTIVATE),
             CallbackQueryHandler(browse.deactivate, pattern=keyboards.CODE_DEACTIVATE_CONFIRMED),
             CallbackQueryHandler(renew.renew, pattern=keyboards.CODE_RENEW),
+            CallbackQueryHandler(sticker.sticker, pattern=keyboards.CODE_STICKER),
             # Last: whatever nobody above wanted still gets an answer.
             MessageHandler(filters.UpdateType.MESSAGE, misc.unknown),
             CallbackQueryHandler(misc.stale_button),

@@ -31,6 +31,7 @@ from bot.codebook import (
     CodeSummary,
     Seller,
     can_deactivate,
+    can_print_sticker,
     card_check,
 )
 from bot.context import Context
@@ -205,7 +206,8 @@ def render_code_detail(
 
 
 def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> InlineKeyboardMarkup:
-    """Resend, deactivate and renew (while they make sense), payment pages, back to the list."""
+    """Resend, deactivate, renew and a sticker (while they make sense), payment pages, back to
+    the list."""
     actions = []
     if card_check(code, now) is Card.READY:
         actions.append(
@@ -226,9 +228,16 @@ def code_keyboard(language: str, code: Code, page: Page, *, now: datetime) -> In
                 text(language, "button.renew"), callback_data=code_data(code.id, "renew")
             )
         )
+    sticker = []
+    if can_print_sticker(code):
+        sticker.append(
+            InlineKeyboardButton(
+                text(language, "button.sticker"), callback_data=code_data(code.id, "sticker")
+            )
+        )
     nav = pager_row(language, page, lambda number: code_data(code.id, page=number))
     back = [InlineKeyboardButton(text(language, "button.back"), callback_data=codes_page_data(1))]
-    return InlineKeyboardMarkup([row for row in (actions, renew, nav, back) if row])
+    return InlineKeyboardMarkup([row for row in (actions, renew, sticker, nav, back) if row])
 
 
 async def codes(update: Update, context: Context) -> None:

@@ -10,6 +10,7 @@ from bot.keyboards import (
     CODE_RENEW,
     CODE_RESEND,
     CODE_SHOW,
+    CODE_STICKER,
     CODES_PAGE,
     NEW_ANY,
     NEW_BANK,
@@ -32,7 +33,14 @@ from bot.keyboards import (
     sellers_page_data,
 )
 
-PATTERNS = (CODES_PAGE, CODE_SHOW, CODE_RESEND, CODE_DEACTIVATE, CODE_DEACTIVATE_CONFIRMED)
+PATTERNS = (
+    CODES_PAGE,
+    CODE_SHOW,
+    CODE_RESEND,
+    CODE_DEACTIVATE,
+    CODE_DEACTIVATE_CONFIRMED,
+    CODE_STICKER,
+)
 BIGGEST_ID = 999_999_999_999_999_999
 
 
@@ -68,6 +76,7 @@ def test_a_page_knows_its_neighbours() -> None:
         (code_data(17, "resend"), CODE_RESEND, ("17",)),
         (code_data(17, "off"), CODE_DEACTIVATE, ("17",)),
         (code_data(17, "off!"), CODE_DEACTIVATE_CONFIRMED, ("17",)),
+        (code_data(17, "sticker"), CODE_STICKER, ("17",)),
         (sellers_page_data(4), SELLERS_PAGE, ("4",)),
     ],
 )
@@ -93,6 +102,8 @@ def test_each_button_is_matched_by_exactly_its_own_pattern(
         "code:1:p:1234567",
         "code:" + "9" * 19,
         "code:1:seller:2",
+        "code:17:sticker:1",
+        "code:17:stickers",
     ],
 )
 def test_anything_else_matches_nothing(forged: str) -> None:
@@ -105,6 +116,7 @@ def test_callback_data_fits_telegrams_64_bytes_even_for_the_largest_ids() -> Non
         code_data(BIGGEST_ID, page=999_999),
         code_data(BIGGEST_ID, "resend"),
         code_data(BIGGEST_ID, "off!"),
+        code_data(BIGGEST_ID, "sticker"),
         codes_page_data(999_999),
         sellers_page_data(999_999),
     ]
