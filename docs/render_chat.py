@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the stand-ins live in tests/, which is not installed
 
 from bot.texts import text  # noqa: E402
-from tests.standins import Edit, FakeUser, SentMessage, running_bot  # noqa: E402
+from tests.standins import Edit, FakeUser, SentMessage, png_size, running_bot  # noqa: E402
 
 OUTPUT = ROOT / "docs" / "chat.svg"
 SELLER = 2000
@@ -185,14 +185,18 @@ def draw(bubble: Bubble, top: int) -> tuple[list[str], int]:
     full = bubble.photo is not None or bool(bubble.buttons)
     width = BUBBLE_MAX if full else min(BUBBLE_MAX, int(widest * FONT) + 2 * PAD + 4)
     x = WIDTH - MARGIN - width if bubble.mine else MARGIN
-    photo = width if bubble.photo else 0
+    if bubble.photo:  # as tall as the photo's own shape: the QR with its label below
+        shape = png_size(bubble.photo)
+        photo = round((width - 12) * shape[1] / shape[0]) + 12
+    else:
+        photo = 0
     height = photo + len(lines) * LINE + 2 * PAD + (12 if bubble.edited else 0)
     fill = "#effdde" if bubble.mine else "#ffffff"
     parts = [f'<rect x="{x}" y="{top}" width="{width}" height="{height}" rx="12" fill="{fill}"/>']
     if bubble.photo:  # inset, so its square corners stay inside the rounded bubble
-        data, side = base64.b64encode(bubble.photo).decode(), width - 12
+        data = base64.b64encode(bubble.photo).decode()
         src = f'x="{x + 6}" y="{top + 6}" href="data:image/png;base64,{data}"'
-        parts.append(f'<image {src} width="{side}" height="{side}"/>')
+        parts.append(f'<image {src} width="{width - 12}" height="{photo - 12}"/>')
     for row, line in enumerate(lines, start=1):
         body = "".join(f"<tspan{ATTRIBUTES[s]}>{html.escape(w)}</tspan>" for w, s in line if w)
         y = top + photo + PAD + row * LINE - 5
