@@ -34,7 +34,8 @@ class Line:
 
 @functools.cache
 def font(size: int) -> ImageFont.FreeTypeFont:
-    """Pillow's own scalable font at ``size`` pixels."""
+    """Pillow's own scalable font at ``size`` pixels, shared by every thread that draws: Pillow
+    holds the GIL through its FreeType calls, so they never overlap (on a GIL build)."""
     loaded = ImageFont.load_default(size=size)
     if not isinstance(loaded, ImageFont.FreeTypeFont):  # Pillow built without FreeType
         raise RuntimeError("Pillow has no FreeType: it cannot draw scalable text")
