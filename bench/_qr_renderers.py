@@ -1,15 +1,16 @@
 """QR renderers compared for benchmark 4: speed, PNG size, and whether a scanner reads them back.
 
-``qrcode+Pillow`` is the bot's own ``bot.qr.render_qr_png``; ``qrcode+pypng`` is the same call
-with pypng's image factory (what the bot used before), and segno is drawn with the same error
-correction (M), 10 pixels a module and a 4-module quiet zone. Each is decoded with the tests'
-``decode_qr`` (zxing-cpp, as a phone's camera app would read it).
+``qrcode+Pillow`` is the bot's own ``bot.qr.qr_image`` saved as a 1-bit PNG; ``qrcode+pypng``
+is the same QR through qrcode's pypng image factory (what the bot used before), and segno is
+drawn with the same error correction (M), 10 pixels a module and a 4-module quiet zone. The
+labelled photo the bot sends (``bot.qr.render_labelled_qr_png``, a simulated code's label of
+five lines) is timed beside them. Each is decoded with the tests' ``decode_qr`` (zxing-cpp, as
+a phone's camera app would read it).
 """
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import random
 import statistics
@@ -18,32 +19,59 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import png
+import qrcode
+import qrcode.constants
 import qrcode.image.pure
 import segno
 
-from bot.qr import QUIET_ZONE_MODULES, render_qr_png
+from bot.qr import PIXELS_PER_MODULE, QUIET_ZONE_MODULES, QrLabel, qr_image, render_labelled_qr_png
 from pivot_client.simulator import build_static_qris
 from tests.standins import decode_qr
 
 __all__ = ["RENDERERS", "RendererReport", "compare_renderers", "qris_samples"]
 
-_PIXELS_PER_MODULE = 10  # as bot.qr
+_LABEL = QrLabel(
+    "Untuk: Pelanggan 12",
+    ("Nominal: Rp 25.000", "Nama penerima: SIMULASI KODEBAYAR", "NMID: ID1234567890123"),
+    "SIMULASI",
+)
 
-_qrcode_pypng = functools.partial(render_qr_png, image_factory=qrcode.image.pure.PyPNGImage)
+
+def _qrcode_pillow(content: str) -> bytes:
+    buffer = io.BytesIO()
+    qr_image(content).convert("1").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _qrcode_pypng(content: str) -> bytes:
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M,
+        box_size=PIXELS_PER_MODULE,
+        border=QUIET_ZONE_MODULES,
+        image_factory=qrcode.image.pure.PyPNGImage,
+    )
+    code.add_data(content)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image().save(buffer)
+    return buffer.getvalue()
 
 
 def _segno(content: str) -> bytes:
     # boost_error=False: segno would otherwise raise the error level, which qrcode does not.
     code = segno.make(content, error="m", micro=False, boost_error=False)
     buffer = io.BytesIO()
-    code.save(buffer, kind="png", scale=_PIXELS_PER_MODULE, border=QUIET_ZONE_MODULES)
+    code.save(buffer, kind="png", scale=PIXELS_PER_MODULE, border=QUIET_ZONE_MODULES)
     return buffer.getvalue()
 
 
 RENDERERS: dict[str, Callable[[str], bytes]] = {
     "qrcode+pypng": _qrcode_pypng,
-    "qrcode+Pillow (bot.qr now)": render_qr_png,
+    "qrcode+Pillow (bot.qr now)": _qrcode_pillow,
     "segno": _segno,
+    "labelled photo (bot.qr now, label included)": lambda content: render_labelled_qr_png(
+        content, _LABEL
+    ),
 }
 
 

@@ -1,7 +1,8 @@
 """The card a seller forwards to a buyer: a QRIS photo with a caption, or a VA message.
 
 Everything on it comes from the catalogues; the VA number is shown exactly as Pivot returned
-it, in ``<code>`` so that a tap copies it.
+it, in ``<code>`` so that a tap copies it. The QRIS photo is labelled (``qr_label``): saved,
+printed or forwarded without its caption, it still says whose it is and how much.
 
 A QR photo's file id, as Telegram returns it with the first card, is kept with its code: an
 inline answer (a code shared into a buyer's chat) can only name a photo Telegram already has.
@@ -21,17 +22,27 @@ from telegram.error import Forbidden, TelegramError
 from bot.amounts import format_rupiah
 from bot.clock import format_datetime, utcnow
 from bot.codebook import Codebook
-from bot.qr import render_qr_png
+from bot.qr import QrLabel, render_labelled_qr_png
 from bot.relay import Relay
-from bot.texts import CATALOGUES, Safe, language_of, text
+from bot.texts import CATALOGUES, Safe, language_of, plain, text
 from pivot_client import DEFAULT_VA_RULES
-from pivot_client.qris import merchant_name
+from pivot_client.qris import merchant_name, nmid
 from storage import Code, CodeKind, CodeStatus
 
-__all__ = ["CardPhotos", "deliver_card", "render_card", "send_card"]
+__all__ = [
+    "QRIS_APPS",
+    "CardPhotos",
+    "deliver_card",
+    "qr_label",
+    "render_card",
+    "render_qr_photo",
+    "send_card",
+]
 
 logger = logging.getLogger(__name__)
 
+# The e-wallets that pay any QRIS, named on the card and the sticker (with mobile banking).
+QRIS_APPS = ("GoPay", "OVO", "DANA", "ShopeePay", "LinkAja")
 _ALBUM = 10  # photos in one sendMediaGroup, Telegram's most
 
 
@@ -63,8 +74,35 @@ def _qris_lines(code: Code, language: str) -> list[str]:
     # The name the payer's app will show: tag 59 of the QR itself, not Pivot's merchantName.
     if code.qr_content and (name := merchant_name(code.qr_content)):
         lines.append(text(language, "card.qris.merchant", merchant=name))
-    lines.append(text(language, "card.qris.steps"))
+    lines.append(text(language, "card.qris.steps", apps=", ".join(QRIS_APPS)))
     return lines
+
+
+def qr_label(code: Code, language: str) -> QrLabel:
+    """What the QRIS photo says: the customer, the expected amount or "nominal bebas", the name
+    a payer sees (tag 59) and the NMID as the QR itself carries them, "SIMULASI" if simulated."""
+    content = code.qr_content or ""
+    lines = [
+        plain(language, "image.open_amount")
+        if code.amount is None
+        else plain(language, "image.amount", amount=format_rupiah(code.amount))
+    ]
+    if name := merchant_name(content):
+        lines.append(plain(language, "image.merchant", merchant=name))
+    if number := nmid(content):
+        lines.append(plain(language, "image.nmid", nmid=number))
+    return QrLabel(
+        title=plain(language, "image.customer", customer=code.customer),
+        lines=tuple(lines),
+        banner=plain(language, "image.simulation") if code.simulation else None,
+    )
+
+
+def render_qr_photo(code: Code, language: str) -> bytes:
+    """The QRIS code's labelled photo (PNG)."""
+    if not code.qr_content:
+        raise ValueError(f"code {code.id} has no QR content to draw")
+    return render_labelled_qr_png(code.qr_content, qr_label(code, language))
 
 
 def _va_lines(code: Code, language: str) -> list[str]:
@@ -98,18 +136,12 @@ async def send_card(
     if code.kind is CodeKind.QRIS:
         return await bot.send_photo(
             chat_id,
-            photo=_qr_photo(code),
+            photo=render_qr_photo(code, language),
             caption=card,
             parse_mode=ParseMode.HTML,
             filename=_qr_file_name(code),
         )
     return await bot.send_message(chat_id, card, parse_mode=ParseMode.HTML)
-
-
-def _qr_photo(code: Code) -> bytes:
-    if not code.qr_content:
-        raise ValueError(f"code {code.id} has no QR content to draw")
-    return render_qr_png(code.qr_content)
 
 
 def _qr_file_name(code: Code) -> str:
@@ -157,15 +189,15 @@ class CardPhotos:
     def __init__(self, bot: Bot) -> None:
         self._bot = bot
 
-    async def __call__(self, chat_id: int, codes: Sequence[Code]) -> dict[int, str]:
-        """The file ids of the QR photos of ``codes``, by code id; those Telegram refused (the
-        seller blocked the bot, say) left out."""
+    async def __call__(self, chat_id: int, codes: Sequence[Code], language: str) -> dict[int, str]:
+        """The file ids of the QR photos of ``codes`` (labelled in ``language``), by code id;
+        those Telegram refused (the seller blocked the bot, say) left out."""
         file_ids: dict[int, str] = {}
         sent: list[int] = []
         try:
             for start in range(0, len(codes), _ALBUM):
                 batch = codes[start : start + _ALBUM]
-                messages = await self._send(chat_id, batch)
+                messages = await self._send(chat_id, batch, language)
                 sent += [message.message_id for message in messages]
                 for code, message in zip(batch, messages, strict=True):
                     file_ids[code.id] = message.photo[-1].file_id
@@ -176,14 +208,15 @@ class CardPhotos:
                 await self._delete(chat_id, sent)
         return file_ids
 
-    async def _send(self, chat_id: int, codes: Sequence[Code]) -> Sequence[Message]:
-        if len(codes) == 1:  # an album takes two photos or more
-            [code] = codes
-            photo = await self._bot.send_photo(
-                chat_id, _qr_photo(code), filename=_qr_file_name(code), disable_notification=True
+    async def _send(self, chat_id: int, codes: Sequence[Code], language: str) -> Sequence[Message]:
+        photos = [(render_qr_photo(code, language), _qr_file_name(code)) for code in codes]
+        if len(photos) == 1:  # an album takes two photos or more
+            [(photo, name)] = photos
+            sent = await self._bot.send_photo(
+                chat_id, photo, filename=name, disable_notification=True
             )
-            return [photo]
-        album = [InputMediaPhoto(_qr_photo(code), filename=_qr_file_name(code)) for code in codes]
+            return [sent]
+        album = [InputMediaPhoto(photo, filename=name) for photo, name in photos]
         return await self._bot.send_media_group(chat_id, album, disable_notification=True)
 
     async def _delete(self, chat_id: int, message_ids: list[int]) -> None:

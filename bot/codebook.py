@@ -9,8 +9,8 @@ code finds nothing, exactly like an id that does not exist, and the caller says 
 
 The rules of what may be done with a code live here as functions, for the handlers that act
 and the keyboards that offer alike: ``card_check`` (may its card go out again), ``is_live``
-(may it be shared, and deactivated), ``can_reactivate``; ``bot.expiry.renewable`` says
-whether a new code is offered in its place.
+(may it be shared, and deactivated), ``can_reactivate``, ``can_print_sticker``;
+``bot.expiry.renewable`` says whether a new code is offered in its place.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ __all__ = [
     "Shareable",
     "Switch",
     "can_deactivate",
+    "can_print_sticker",
     "can_reactivate",
     "card_check",
     "is_live",
@@ -146,9 +147,10 @@ class PhotoUpload(Protocol):
     """Gets QR photos to Telegram, which inline answers can only name by file id
     (``bot.cards.CardPhotos``)."""
 
-    async def __call__(self, chat_id: int, codes: Sequence[Code]) -> dict[int, str]:
-        """The file ids of the QR photos of ``codes`` (QRIS codes), by code id; sent to
-        ``chat_id`` unseen; a code whose photo Telegram did not take is left out."""
+    async def __call__(self, chat_id: int, codes: Sequence[Code], language: str) -> dict[int, str]:
+        """The file ids of the QR photos of ``codes`` (QRIS codes, labelled in ``language``),
+        by code id; sent to ``chat_id`` unseen; a code whose photo Telegram did not take is
+        left out."""
         ...
 
 
@@ -175,6 +177,14 @@ def can_reactivate(code: Code, now: datetime) -> bool:
     """Whether ``code`` may be offered again: DEACTIVATED (Pivot kept taking payments on it) and
     not expired (then Pivot takes none)."""
     return code.status is CodeStatus.DEACTIVATED and not is_expired(code, now)
+
+
+def can_print_sticker(code: Code) -> bool:
+    """Whether ``code`` may be printed as a sticker: an ACTIVE QRIS (one deactivated here still
+    takes money at Pivot, but a sticker would hand it out again)."""
+    return (
+        code.kind is CodeKind.QRIS and code.status is CodeStatus.ACTIVE and bool(code.qr_content)
+    )
 
 
 def renewal_key(code_id: int) -> str:
@@ -340,7 +350,7 @@ class Codebook:
         missing = [code for code in codes if _lacks_photo(code)]
         if not missing:
             return list(codes)
-        uploaded = await self._photos(seller.chat_id, missing)
+        uploaded = await self._photos(seller.chat_id, missing, seller.language)
         if uploaded:
             async with self._db.write() as tx:
                 for code_id, file_id in uploaded.items():

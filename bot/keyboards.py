@@ -43,6 +43,7 @@ __all__ = [
     "CODE_RENEW",
     "CODE_RESEND",
     "CODE_SHOW",
+    "CODE_STICKER",
     "NEW_ANY",
     "NEW_BANK",
     "NEW_CANCEL",
@@ -98,6 +99,7 @@ CODE_LINK = _pattern("code", _ID, "link")
 CODE_LINK_REPLACE = _pattern("code", _ID, "relink")
 CODE_LINK_REVOKE = _pattern("code", _ID, "unlink")
 CODE_RECEIPTS = _pattern("code", _ID, "receipts", "(on|off)")
+CODE_STICKER = _pattern("code", _ID, "sticker")
 # /sellers
 SELLERS_PAGE = _pattern("sellers", "p", _PAGE)
 # The /new conversation
@@ -127,7 +129,7 @@ def codes_search_data(search_id: int, page: int) -> str:
 def code_data(code_id: int, action: str | None = None, *, page: int | None = None) -> str:
     """``code:17``, ``code:17:p:2``, ``code:17:resend``, ``code:17:off``, ``code:17:off!``,
     ``code:17:on``, ``code:17:renew``, ``code:17:open``, ``code:17:rename``, ``code:17:link``,
-    ``code:17:relink`` or ``code:17:unlink``."""
+    ``code:17:relink``, ``code:17:unlink`` or ``code:17:sticker``."""
     if page is not None:
         return _data("code", code_id, "p", page)
     return _data("code", code_id, action) if action else _data("code", code_id)

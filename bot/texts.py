@@ -2,7 +2,7 @@
 
 Catalogue strings are trusted Telegram HTML. Every value put into one is escaped unless it is
 ``Safe`` (HTML this module or a renderer built itself), so a customer named ``<b>Budi`` is shown,
-never interpreted.
+never interpreted. The ``image.*`` entries are plain text drawn on images (``plain``): no HTML.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Literal
 from bot.locales import en as english
 from bot.locales import id as indonesian
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Language", "Safe", "language_of", "text"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "Language", "Safe", "language_of", "plain", "text"]
 
 Language = Literal["id", "en"]
 DEFAULT_LANGUAGE: Language = "id"
@@ -40,6 +40,11 @@ def text(language: str, key: str, /, **values: object) -> str:
         for name, value in values.items()
     }
     return Safe(template.format_map(escaped))
+
+
+def plain(language: str, key: str, /, **values: object) -> str:
+    """The plain-text message ``key`` (an ``image.*`` entry) with ``values`` as they are."""
+    return CATALOGUES[language_of(language)][key].format_map(values)
 
 
 def language_of(code: str | None) -> Language:

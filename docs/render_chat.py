@@ -28,6 +28,7 @@ from tests.standins import (  # noqa: E402
     InlineAnswer,
     SentMessage,
     ViaBotMessage,
+    png_size,
     running_bot,
 )
 
@@ -234,13 +235,17 @@ def draw(bubble: Bubble, top: int, left: int = 0) -> tuple[list[str], int]:
     full = bubble.photo is not None or bool(bubble.buttons)
     width = BUBBLE_MAX if full else min(BUBBLE_MAX, int(widest * FONT) + 2 * PAD + 4)
     x = left + (WIDTH - MARGIN - width if bubble.mine else MARGIN)
-    photo = width if bubble.photo else 0
+    if bubble.photo:  # as tall as the photo's own shape: the QR with its label below
+        shape = png_size(bubble.photo)
+        photo = round((width - 12) * shape[1] / shape[0]) + 12
+    else:
+        photo = 0
     height = photo + len(lines) * LINE + 2 * PAD + (12 if bubble.edited else 0)
     fill = "#effdde" if bubble.mine else "#ffffff"
     parts = [f'<rect x="{x}" y="{top}" width="{width}" height="{height}" rx="12" fill="{fill}"/>']
     above = LINE if bubble.via else 0  # the via line goes over the photo
     if bubble.photo:  # inset, so its square corners stay inside the rounded bubble
-        parts.append(image(bubble.photo, x + 6, top + 6 + above, width - 12))
+        parts.append(image(bubble.photo, x + 6, top + 6 + above, width - 12, photo - 12))
     for row, line in enumerate(lines, start=1):
         body = "".join(f"<tspan{ATTRIBUTES[s]}>{html.escape(w)}</tspan>" for w, s in line if w)
         y = top + (photo if row > 1 or not above else 0) + PAD + row * LINE - 5
@@ -265,10 +270,11 @@ def draw(bubble: Bubble, top: int, left: int = 0) -> tuple[list[str], int]:
     return parts, bottom + 8
 
 
-def image(png: bytes, x: int, y: int, side: int) -> str:
-    """A PNG drawn as a square at (``x``, ``y``)."""
+def image(png: bytes, x: int, y: int, width: int, height: int | None = None) -> str:
+    """A PNG drawn at (``x``, ``y``), ``width`` wide and ``height`` tall (square by default)."""
     source = f"data:image/png;base64,{base64.b64encode(png).decode()}"
-    return f'<image x="{x}" y="{y}" width="{side}" height="{side}" href="{source}"/>'
+    tall = width if height is None else height
+    return f'<image x="{x}" y="{y}" width="{width}" height="{tall}" href="{source}"/>'
 
 
 def title_bar(left: int, title: str, subtitle: str) -> str:

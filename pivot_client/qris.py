@@ -6,11 +6,26 @@ value`` records, some nesting more records, ending with a CRC-16/CCITT-FALSE in 
 
 from __future__ import annotations
 
-__all__ = ["MERCHANT_NAME_TAG", "crc16_ccitt_false", "merchant_name", "parse_tlv"]
+import re
+
+__all__ = [
+    "MERCHANT_NAME_TAG",
+    "NMID_TAG",
+    "crc16_ccitt_false",
+    "merchant_name",
+    "nmid",
+    "parse_tlv",
+]
 
 # What the payer's app shows as the merchant. Pivot's ``qr.merchantName`` is another name (the
 # "QR descriptor"): its static sample says "Pivot" where tag 59 says "Pivot Pay 3".
 MERCHANT_NAME_TAG = "59"
+# The National Merchant ID: sub-tag 02 of tag 51, the merchant account record QRIS keeps for its
+# national repository (tags 26-45 are each acquirer's own records, their 02 the acquirer's
+# merchant id: Pivot's ``storeId``). Pivot's static sample has ``ID2025428865120`` there.
+NMID_TAG = "51"
+_NMID_SUBTAG = "02"
+_NMID_SHAPE = re.compile(r"ID\d{1,20}")  # "ID" and digits (15 characters in Pivot's samples)
 
 
 def crc16_ccitt_false(data: bytes) -> int:
@@ -47,3 +62,13 @@ def merchant_name(payload: str) -> str | None:
     except ValueError:
         return None
     return name or None
+
+
+def nmid(payload: str) -> str | None:
+    """The National Merchant ID (tag 51, sub-tag 02), or None when there is none to read."""
+    try:
+        account = parse_tlv(parse_tlv(payload).get(NMID_TAG, ""))
+    except ValueError:
+        return None
+    value = account.get(_NMID_SUBTAG, "")
+    return value if _NMID_SHAPE.fullmatch(value) else None

@@ -18,7 +18,7 @@ from telegram.ext import (
 
 from bot import keyboards
 from bot.context import Context
-from bot.handlers import access, browse, errors, inline, links, misc, renew, today
+from bot.handlers import access, browse, errors, inline, links, misc, renew, sticker, today
 from bot.handlers.new import new_conversation
 from bot.handlers.rename import rename_conversation
 from bot.texts import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Language
@@ -65,6 +65,7 @@ def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None
             CallbackQueryHandler(links.relink, pattern=keyboards.CODE_LINK_REPLACE),
             CallbackQueryHandler(links.unlink, pattern=keyboards.CODE_LINK_REVOKE),
             CallbackQueryHandler(links.receipts, pattern=keyboards.CODE_RECEIPTS),
+            CallbackQueryHandler(sticker.sticker, pattern=keyboards.CODE_STICKER),
             InlineQueryHandler(inline.offer),
             ChosenInlineResultHandler(inline.chosen),
             # Last: whatever nobody above wanted still gets an answer (not a card the seller

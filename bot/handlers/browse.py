@@ -40,6 +40,7 @@ from bot.codebook import (
     CodeSummary,
     Seller,
     can_deactivate,
+    can_print_sticker,
     can_reactivate,
     card_check,
 )
@@ -249,9 +250,9 @@ def render_code_detail(
 def code_keyboard(
     language: str, code: Code, page: Page, *, now: datetime, linked: bool = False
 ) -> InlineKeyboardMarkup:
-    """Resend and deactivate or reactivate (while they make sense), rename, renew (while it
-    makes sense), the buyer link (``linked``: the code has one), payment pages, back to the
-    list."""
+    """Resend and deactivate or reactivate (while they make sense), rename, renew and a sticker
+    (while they make sense), the buyer link (``linked``: the code has one), payment pages,
+    back to the list."""
     actions = []
     if card_check(code, now) is Card.READY:
         actions.append(
@@ -283,9 +284,24 @@ def code_keyboard(
                 text(language, "button.renew"), callback_data=code_data(code.id, "renew")
             )
         )
+    sticker = []
+    if can_print_sticker(code):
+        sticker.append(
+            InlineKeyboardButton(
+                text(language, "button.sticker"), callback_data=code_data(code.id, "sticker")
+            )
+        )
     nav = pager_row(language, page, lambda number: code_data(code.id, page=number))
     back = [InlineKeyboardButton(text(language, "button.back"), callback_data=codes_page_data(1))]
-    rows = (actions, rename, renew, *_link_rows(language, code, now=now, linked=linked), nav, back)
+    rows = (
+        actions,
+        rename,
+        renew,
+        sticker,
+        *_link_rows(language, code, now=now, linked=linked),
+        nav,
+        back,
+    )
     return InlineKeyboardMarkup([row for row in rows if row])
 
 

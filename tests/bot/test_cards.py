@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 from telegram import Bot
 from telegram.constants import ParseMode
 
-from bot.cards import CardPhotos, render_card, send_card
+from bot.cards import CardPhotos, qr_label, render_card, render_qr_photo, send_card
+from bot.qr import QrLabel, render_labelled_qr_png
 from pivot_client.simulator import build_static_qris
 from storage import Code, CodeKind, CodeStatus
 from tests.standins import FakeTelegram, code_row, decode_qr, serving
@@ -18,10 +19,13 @@ NOW = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)  # 10:00 WIB
 WIB = ZoneInfo("Asia/Jakarta")
 
 
+NMID = "ID1234567890123"
+
+
 def qr_content(name: str = "WARUNG SARI") -> str:
     """A static QRIS whose tag 59 (the name payers see) is ``name``."""
     return build_static_qris(
-        merchant_id="000000000001", nmid="ID1234567890123", reference="SIMX", merchant_name=name
+        merchant_id="000000000001", nmid=NMID, reference="SIMX", merchant_name=name
     )
 
 
@@ -66,6 +70,7 @@ def test_qris_card_with_expected_amount() -> None:
     assert "Nama di QR: WARUNG SARI" in card  # tag 59, not Pivot's merchantName
     assert "Pivot" not in card
     assert "Scan/QRIS" in card
+    assert "(GoPay, OVO, DANA, ShopeePay, LinkAja, …)" in card  # QRIS_APPS
     assert "bisa dipakai berkali-kali" in card
     assert "SIMULASI" not in card and "dinonaktifkan" not in card
 
@@ -143,6 +148,8 @@ async def test_qris_is_sent_as_a_photo_that_scans_to_pivots_content() -> None:
     [(method, sent)] = bot.calls
     assert method == "send_photo" and sent["chat_id"] == 55
     assert decode_qr(sent["photo"]) == [QR_CONTENT]
+    # Labelled in the seller's language: the photo is the one drawn with the code's label.
+    assert sent["photo"] == render_labelled_qr_png(QR_CONTENT, qr_label(qris(), "id"))
     assert sent["caption"] == render_card(qris(), "id", zone=WIB)
     assert sent["parse_mode"] == ParseMode.HTML
 
@@ -166,9 +173,9 @@ async def test_card_photos_reach_telegram_unseen_and_a_refusal_leaves_them_out()
         url = server.url
         async with Bot(fake.token, base_url=f"{url}/bot", base_file_url=f"{url}/file/bot") as bot:
             photos = CardPhotos(bot)
-            alone = await photos(55, [one])
+            alone = await photos(55, [one], "id")
             fake.block_chat(56)
-            refused = await photos(56, [one, other])
+            refused = await photos(56, [one, other], "id")
 
             [sent] = fake.sent_messages(55)
             assert (sent.method, sent.params["disable_notification"]) == ("sendPhoto", True)
@@ -179,3 +186,36 @@ async def test_card_photos_reach_telegram_unseen_and_a_refusal_leaves_them_out()
             ]
             assert refused == {}
             assert fake.sent_messages(56) == []
+
+
+def test_the_qr_label_says_whose_how_much_the_payee_and_the_nmid() -> None:
+    assert qr_label(qris(), "id") == QrLabel(
+        title="Untuk: Bu Ani",
+        lines=("Nominal: Rp 25.000", "Nama penerima: WARUNG SARI", f"NMID: {NMID}"),
+        banner=None,
+    )
+    assert qr_label(qris(amount=None), "en") == QrLabel(
+        title="For: Bu Ani",
+        lines=("Open amount", "Payee: WARUNG SARI", f"NMID: {NMID}"),
+        banner=None,
+    )
+    assert qr_label(qris(amount=None), "id").lines[0] == "Nominal bebas"
+
+
+def test_a_simulated_code_is_marked_on_the_photo_in_the_sellers_language() -> None:
+    assert qr_label(qris(simulation=True), "id").banner == "SIMULASI"
+    assert qr_label(qris(simulation=True), "en").banner == "SIMULATION"
+
+
+def test_the_label_is_plain_text_not_html() -> None:
+    label = qr_label(qris(customer="<b>Budi & co", qr_content=qr_content("A&B")), "id")
+
+    assert label.title == "Untuk: <b>Budi & co"  # drawn as typed, not escaped
+    assert "Nama penerima: A&B" in label.lines
+
+
+def test_a_qr_without_tag_59_or_an_nmid_leaves_those_lines_out() -> None:
+    bare = "000201010211" + "5802ID" + "6304ABCD"
+
+    assert qr_label(qris(qr_content=bare), "id").lines == ("Nominal: Rp 25.000",)
+    assert decode_qr(render_qr_photo(qris(qr_content=bare), "id")) == [bare]

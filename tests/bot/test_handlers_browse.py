@@ -167,6 +167,23 @@ def test_the_detail_keyboard_offers_only_what_makes_sense() -> None:
     ]
     for status in (CodeStatus.PENDING, CodeStatus.FAILED):
         assert buttons(make_code(status=status), one_page) == ["code:17:rename", "codes:p:1"]
+    # A QRIS prints as a sticker while it is active, and never expires.
+    qris = make_code(kind=CodeKind.QRIS, bank=None, va_number=None, qr_content="000201")
+    assert buttons(qris, one_page) == [
+        "code:17:resend",
+        "code:17:off",
+        "code:17:rename",
+        "code:17:sticker",
+        "code:17:link",
+        "codes:p:1",
+    ]
+    qris_off = replace(qris, status=CodeStatus.DEACTIVATED)
+    assert buttons(qris_off, one_page) == [
+        "code:17:resend",
+        "code:17:on",
+        "code:17:rename",
+        "codes:p:1",
+    ]
 
 
 def test_the_list_shows_until_when_a_closed_va_is_valid_and_marks_expired_ones() -> None:

@@ -17,6 +17,7 @@ from bot.keyboards import (
     CODE_RENEW,
     CODE_RESEND,
     CODE_SHOW,
+    CODE_STICKER,
     CODES_OPEN,
     CODES_OPEN_DATA,
     CODES_PAGE,
@@ -56,6 +57,7 @@ PATTERNS = (
     CODE_OPEN,
     CODE_RENAME,
     CODE_REACTIVATE,
+    CODE_STICKER,
 )
 BIGGEST_ID = 999_999_999_999_999_999
 
@@ -97,6 +99,7 @@ def test_a_page_knows_its_neighbours() -> None:
         (code_data(17, "on"), CODE_REACTIVATE, ("17",)),
         (CODES_OPEN_DATA, CODES_OPEN, ()),
         (codes_search_data(812, 3), CODES_SEARCH_PAGE, ("812", "3")),
+        (code_data(17, "sticker"), CODE_STICKER, ("17",)),
         (sellers_page_data(4), SELLERS_PAGE, ("4",)),
     ],
 )
@@ -128,6 +131,8 @@ def test_each_button_is_matched_by_exactly_its_own_pattern(
         "codes:q:812",
         "codes:q:bu ani:p:1",
         "codes:q:812:p:1:x",
+        "code:17:sticker:1",
+        "code:17:stickers",
     ],
 )
 def test_anything_else_matches_nothing(forged: str) -> None:
@@ -143,6 +148,7 @@ def test_callback_data_fits_telegrams_64_bytes_even_for_the_largest_ids() -> Non
         code_data(BIGGEST_ID, "open"),
         code_data(BIGGEST_ID, "rename"),
         code_data(BIGGEST_ID, "on"),
+        code_data(BIGGEST_ID, "sticker"),
         codes_page_data(999_999),
         codes_search_data(BIGGEST_ID, 999_999),
         sellers_page_data(999_999),

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.texts import CATALOGUES, Safe, language_of, placeholders, text
+from bot.texts import CATALOGUES, Safe, language_of, placeholders, plain, text
 
 
 def test_every_language_has_the_same_keys() -> None:
@@ -27,3 +27,15 @@ def test_values_are_escaped_but_safe_html_is_kept() -> None:
 )
 def test_language_of_falls_back_to_indonesian(code: str | None, language: str) -> None:
     assert language_of(code) == language
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+def test_text_drawn_on_images_holds_no_html(language: str) -> None:
+    drawn = {key: value for key, value in CATALOGUES[language].items() if key.startswith("image.")}
+
+    assert drawn
+    assert not [value for value in drawn.values() if "<" in value or "&" in value]
+
+
+def test_plain_fills_values_in_as_they_are() -> None:
+    assert plain("en", "image.customer", customer="<b>Budi & Sons") == "For: <b>Budi & Sons"

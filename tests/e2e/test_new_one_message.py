@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.cards import qr_label, render_qr_photo
 from bot.texts import text
 from storage import CodeKind, CodeStatus
 from tests.standins import (
@@ -50,6 +51,13 @@ async def test_complete_commands_make_the_code_at_once(tmp_path: Path) -> None:
             assert card.text is not None and customer in card.text
             if kind is CodeKind.QRIS:
                 assert card.photo is not None and decode_qr(card.photo) == [code.qr_content]
+                # Labelled: the simulator's code says whose, how much, and that it is simulated.
+                assert card.photo == render_qr_photo(code, "id")
+                label = qr_label(code, "id")
+                assert label.title == f"Untuk: {customer}" and label.banner == "SIMULASI"
+                assert label.lines[0] == (
+                    "Nominal bebas" if amount is None else "Nominal: Rp 25.000"
+                )
             else:
                 assert f"<code>{code.va_number}</code>" in card.text
         assert len(env.simulator.sessions) == len(cases)

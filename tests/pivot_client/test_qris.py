@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from pivot_client.qris import crc16_ccitt_false, merchant_name, parse_tlv
+from pivot_client.qris import crc16_ccitt_false, merchant_name, nmid, parse_tlv
 from pivot_client.simulator import build_static_qris
 
 
@@ -79,3 +79,40 @@ def test_merchant_name_is_tag_59() -> None:
 @pytest.mark.parametrize("payload", ["", "5802ID", "0002", "5900"])
 def test_merchant_name_is_none_when_it_cannot_be_read(payload: str) -> None:
     assert merchant_name(payload) is None
+
+
+def test_nmid_is_sub_tag_02_of_tag_51_not_the_acquirers_merchant_id() -> None:
+    content = _build(merchant_id="000560139907")
+
+    assert nmid(content) == "ID2025428865120"
+
+
+def _tlv(tag: str, value: str) -> str:
+    return f"{tag}{len(value):02d}{value}"
+
+
+# Tag 51 under QRIS's own GUI, as on real stickers (and in tests/bot/test_qr.py's vector).
+NATIONAL = _tlv("51", _tlv("00", "ID.CO.QRIS.WWW") + _tlv("02", "ID2025428865120"))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "",
+        "5802ID",
+        "0002",
+        _tlv("51", ""),
+        _tlv("51", _tlv("00", "ID.CO.QRIS.WWW")),  # no sub-tag 02
+        _tlv("51", _tlv("02", "ID")),  # no digits
+        _tlv("51", _tlv("02", "000560139907")),  # an acquirer's merchant id, not an NMID
+        _tlv("51", _tlv("02", "ID20254288X5120")),  # a stray letter among the digits
+        _tlv("26", _tlv("02", "ID2025428865120")),  # an acquirer's record, not tag 51
+        NATIONAL[:-3],  # tag 51 cut short
+    ],
+)
+def test_nmid_is_none_when_it_cannot_be_read(payload: str) -> None:
+    assert nmid(payload) is None
+
+
+def test_nmid_under_qris_own_gui() -> None:
+    assert nmid(NATIONAL + "5802ID") == "ID2025428865120"

@@ -54,7 +54,7 @@ from tests.standins.harness import (
 )
 from tests.standins.photos import FakePhotos
 from tests.standins.process import REPOSITORY, BotProcess, bot_environment
-from tests.standins.qr import decode_qr, png_size
+from tests.standins.qr import decode_qr, greyscale_pixels, ink_bands, png_size
 from tests.standins.records import (
     NOW,
     add_code,
@@ -107,6 +107,8 @@ __all__ = [
     "code_row",
     "decode_qr",
     "free_port",
+    "greyscale_pixels",
+    "ink_bands",
     "is_card",
     "new_charge",
     "new_seller",

@@ -16,6 +16,6 @@ class FakePhotos:
     refused: set[int] = field(default_factory=set)
     calls: list[tuple[int, list[int]]] = field(default_factory=list)
 
-    async def __call__(self, chat_id: int, codes: Sequence[Code]) -> dict[int, str]:
+    async def __call__(self, chat_id: int, codes: Sequence[Code], language: str) -> dict[int, str]:
         self.calls.append((chat_id, [code.id for code in codes]))
         return {code.id: f"photo-{code.id}" for code in codes if code.id not in self.refused}
