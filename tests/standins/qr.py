@@ -38,7 +38,7 @@ def png_size(png_bytes: bytes) -> tuple[int, int]:
 def ink_bands(pixels: np.ndarray) -> list[tuple[int, int]]:
     """The runs of rows with any ink (a pixel not white), top to bottom, each as (first row,
     row after the last): a QR, each line of text and a dark band make one each."""
-    inked = [bool(value) for value in (pixels < WHITE).any(axis=1)]
+    inked = [bool((row < WHITE).any()) for row in pixels]
     bands: list[tuple[int, int]] = []
     for row, has_ink in enumerate(inked):
         if has_ink and bands and bands[-1][1] == row:
