@@ -66,7 +66,7 @@ from bot.keyboards import (
 )
 from bot.texts import Safe, text
 
-__all__ = ["TIMEOUT_SECONDS", "issue_in_background", "new_conversation"]
+__all__ = ["TIMEOUT_SECONDS", "issue_in_background", "new_conversation", "say_timed_out"]
 
 logger = logging.getLogger(__name__)
 
@@ -283,12 +283,18 @@ async def cancel_new(update: Update, context: Context) -> object:
 async def on_timeout(update: Update, context: Context) -> object:
     """No answer for ``TIMEOUT_SECONDS``: say so and forget the draft."""
     _forget(context)
+    await say_timed_out(update, context, "new.timeout")
+    return _END
+
+
+async def say_timed_out(update: Update, context: Context, key: str) -> None:
+    """Tell the chat that a question went unanswered (a timeout's update has no message to
+    reply to, so this sends one)."""
     chat = update.effective_chat
     if chat is not None:
         await context.bot.send_message(
-            chat.id, text(context.language, "new.timeout"), parse_mode=ParseMode.HTML
+            chat.id, text(context.language, key), parse_mode=ParseMode.HTML
         )
-    return _END
 
 
 # Asking and finishing

@@ -13,7 +13,6 @@ from __future__ import annotations
 import warnings
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.ext import (
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -27,7 +26,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.context import Context
 from bot.handlers.browse import detail_view, kind_label, pressed_code
-from bot.handlers.new import TIMEOUT_SECONDS
+from bot.handlers.new import TIMEOUT_SECONDS, say_timed_out
 from bot.keyboards import CODE_RENAME, code_data, show_in_place
 from bot.texts import text
 
@@ -92,11 +91,7 @@ async def leave(update: Update, context: Context) -> object:
 async def on_timeout(update: Update, context: Context) -> object:
     """No name for ``TIMEOUT_SECONDS``: say the question is dropped."""
     _forget(context)
-    chat = update.effective_chat
-    if chat is not None:
-        await context.bot.send_message(
-            chat.id, text(context.language, "rename.timeout"), parse_mode=ParseMode.HTML
-        )
+    await say_timed_out(update, context, "rename.timeout")
     return _END
 
 
