@@ -23,7 +23,7 @@ __all__ = [
     "start_token",
 ]
 
-_START = re.compile(r"^/start(?:@\w+)? +([A-Za-z0-9_-]{1,64})\Z")
+_START = re.compile(r"^/start(?:@(\w+))? +([A-Za-z0-9_-]{1,64})\Z")
 _BUYER_PREFIX = "b_"
 _BUYER = re.compile(rf"^{_BUYER_PREFIX}[A-Za-z0-9_-]{{32}}\Z")
 
@@ -35,10 +35,17 @@ class LinkKind(StrEnum):
     BUYER = "buyer"  # shows one code, to anyone, until revoked
 
 
-def start_token(message_text: str) -> str | None:
-    """The token of a ``/start <token>`` message, or None for any other text."""
+def start_token(message_text: str, bot_username: str) -> str | None:
+    """The token of a ``/start <token>`` (or ``/start@<this bot> <token>``) message, or None
+    for any other text: a ``/start`` addressed to another bot is not for this one, and no
+    handler here would answer it."""
     match = _START.match(message_text)
-    return match.group(1) if match else None
+    if match is None:
+        return None
+    addressee = match.group(1)
+    if addressee is not None and addressee.casefold() != bot_username.casefold():
+        return None
+    return match.group(2)
 
 
 def link_kind(token: str) -> LinkKind:

@@ -58,7 +58,7 @@ async def gate(update: Update, context: Context) -> None:
     if person is None:
         raise ApplicationHandlerStop
     services = context.services
-    admission = await services.sellers.admit(person, link=_link(update))
+    admission = await services.sellers.admit(person, link=_link(update, context.bot.username))
     if admission.verdict is Verdict.INVITED:
         return
     if admission.verdict is Verdict.BUYER:
@@ -105,10 +105,10 @@ def _person(update: Update) -> Person | None:
     )
 
 
-def _link(update: Update) -> LinkKind | None:
+def _link(update: Update, bot_username: str) -> LinkKind | None:
     """The kind of deep link ``update`` opens (``/start <token>``), or None."""
     message = update.message
-    token = start_token(message.text or "") if message is not None else None
+    token = start_token(message.text or "", bot_username) if message is not None else None
     return None if token is None else link_kind(token)
 
 

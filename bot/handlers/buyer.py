@@ -27,7 +27,7 @@ __all__ = ["serve"]
 async def serve(update: Update, context: Context, admission: Admission) -> None:
     """A buyer's update: the code of the buyer link they open, or a short polite answer."""
     message, query = update.message, update.callback_query
-    token = start_token(message.text or "") if message is not None else None
+    token = start_token(message.text or "", context.bot.username) if message is not None else None
     if message is not None and token is not None and link_kind(token) is LinkKind.BUYER:
         view = await context.services.buyers.open(
             admission.person, token, viewer=admission.seller, now=utcnow()

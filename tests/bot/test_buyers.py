@@ -14,7 +14,13 @@ import pytest
 from bot.buyers import Buyers, Opened, shareable
 from bot.codebook import Codebook
 from bot.codes import CodeIssuer
-from bot.deeplinks import LinkKind, link_kind, new_buyer_token, new_invitation_token
+from bot.deeplinks import (
+    LinkKind,
+    link_kind,
+    new_buyer_token,
+    new_invitation_token,
+    start_token,
+)
 from bot.sellers import Person
 from pivot_client import PivotClient
 from storage import Code, Database, Seller
@@ -208,3 +214,12 @@ async def test_the_receipts_switch_says_whether_it_changed_anything(shop: Shop) 
     assert still is not None and not still.changed
     off = await shop.buyers.set_receipts(shop.ani, shop.code.id, False)
     assert off is not None and off.changed and not off.detail.code.receipts
+
+
+def test_a_start_token_is_read_only_from_a_start_for_this_bot() -> None:
+    token = "A" * 24
+    assert start_token(f"/start {token}", "kodebayar_bot") == token
+    assert start_token(f"/start@Kodebayar_Bot {token}", "kodebayar_bot") == token
+    assert start_token(f"/start@other_bot {token}", "kodebayar_bot") is None
+    assert start_token("/start", "kodebayar_bot") is None
+    assert start_token(f"/start {token} more", "kodebayar_bot") is None

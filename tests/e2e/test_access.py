@@ -70,6 +70,18 @@ async def test_an_invitation_makes_a_seller_once(tmp_path: Path) -> None:
         assert await env.services.db.sellers.get(502) is None
 
 
+async def test_a_start_addressed_to_another_bot_is_no_invitation(tmp_path: Path) -> None:
+    # Taken for an invitation, it passed the gate with no seller, and no handler here answers
+    # a command for another bot: the stranger got the generic error instead of the refusal.
+    async with running_bot(tmp_path) as env:
+        stranger = env.user(778, "Tamu")
+        await stranger.send("/start@SomeOtherBot " + "A" * 24)
+        await stranger.send("/start@SomeOtherBot b_" + "A" * 32)
+        await settle(env)
+        assert [m.text for m in stranger.messages()] == [refused(778)] * 2
+        assert await env.services.db.sellers.get(778) is None
+
+
 async def test_expired_and_unknown_invitations_are_refused(tmp_path: Path) -> None:
     async with running_bot(tmp_path) as env:
         now = utcnow()
