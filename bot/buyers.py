@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from bot.codebook import Card, Codebook, CodeDetail, card_check
 from bot.deeplinks import LinkKind, link_kind, new_buyer_token
+from bot.receipts import withdraw_receipts
 from bot.sellers import Person, shop_name_of
 from bot.texts import language_of
 from storage import Code, CodeStatus, Database, Seller
@@ -121,6 +122,7 @@ class Buyers:
         if not shareable(code, now):
             return LinkChange(False, await self._codebook.detail_of(code))
         async with self._db.write() as tx:
+            await withdraw_receipts(tx, code.id)
             await tx.buyer_links.revoke_for_code(code.id, now=now)
             await tx.buyer_links.create(code_id=code.id, token=new_buyer_token(), now=now)
         logger.info("Seller %s replaced the buyer link of code %s", seller.telegram_id, code.id)
@@ -133,6 +135,7 @@ class Buyers:
         if code is None:
             return None
         async with self._db.write() as tx:
+            await withdraw_receipts(tx, code.id)
             revoked = await tx.buyer_links.revoke_for_code(code.id, now=now)
         if revoked:
             logger.info("Seller %s revoked the buyer link of code %s", seller.telegram_id, code.id)
@@ -145,6 +148,8 @@ class Buyers:
         if code is None:
             return None
         async with self._db.write() as tx:
+            if not on:
+                await withdraw_receipts(tx, code.id)
             switched = await tx.codes.set_receipts(code.id, on)
         return LinkChange(code.receipts != on, await self._codebook.detail_of(switched or code))
 

@@ -17,14 +17,16 @@ from bot.clock import format_datetime
 from bot.notifications import TEXT_KIND, TextNotice
 from bot.sellers import shop_name_of
 from bot.texts import text
-from storage import Buyer, ChargeConfirmation, NewCharge, NewMessage, Seller
+from storage import Buyer, ChargeConfirmation, NewCharge, NewMessage, Seller, Transaction
 
-__all__ = ["receipt_dedupe_key", "receipt_message"]
+__all__ = ["receipt_dedupe_key", "receipt_message", "withdraw_receipts"]
+
+_KEY_PREFIX = "receipt:"
 
 
 def receipt_dedupe_key(pivot_charge_id: str, buyer_id: int) -> str:
     """The outbox key of one buyer's receipt for one charge: one receipt each, ever."""
-    return f"receipt:{pivot_charge_id}:{buyer_id}"
+    return f"{_KEY_PREFIX}{pivot_charge_id}:{buyer_id}"
 
 
 def receipt_message(record: NewCharge, seller: Seller, buyer: Buyer) -> NewMessage:
@@ -45,3 +47,28 @@ def receipt_message(record: NewCharge, seller: Seller, buyer: Buyer) -> NewMessa
         payload=TextNotice(text=body).model_dump_json(),
         awaiting_charge=record.pivot_charge_id if pending else None,
     )
+
+
+async def withdraw_receipts(tx: Transaction, code_id: int) -> int:
+    """Give up on the receipts for ``code_id``'s payments not sent yet (waiting for Pivot's
+    confirmation, or held for a buyer who blocked the bot); how many.
+
+    Called in the transaction that revokes or replaces the code's link or switches its receipts
+    off, before the link is revoked: a seller who withdraws a link that reached the wrong person
+    means that person to hear of no payment from then on, not of the ones still on their way.
+    """
+    holders = (await tx.buyers.holding_live_links([code_id])).get(code_id, [])
+    if not holders:
+        return 0
+    unsent = await tx.outbox.unsent_in_chats(
+        [buyer.chat_id for buyer in holders], key_prefix=_KEY_PREFIX
+    )
+    withdrawn = []
+    for message_id, key in unsent:
+        # The key is ours: receipt:<Pivot's charge id>:<buyer's Telegram id>.
+        charge_id = key.removeprefix(_KEY_PREFIX).rpartition(":")[0]
+        charge = await tx.charges.get(charge_id)
+        if charge is not None and charge.code_id == code_id:
+            withdrawn.append(message_id)
+    await tx.outbox.mark_failed(withdrawn, error="receipt withdrawn: link revoked or receipts off")
+    return len(withdrawn)

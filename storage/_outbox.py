@@ -165,6 +165,20 @@ class OutboxRepository:
                 (error, id_array(ids)),
             )
 
+    async def unsent_in_chats(
+        self, chat_ids: Iterable[int], *, key_prefix: str
+    ) -> list[tuple[int, str]]:
+        """(id, dedupe key) of the messages to these chats whose key starts with
+        ``key_prefix`` and that are not sent nor being sent: AWAITING, PENDING or HELD."""
+        rows = await self._sql.rows(
+            "SELECT id, dedupe_key FROM outbox"
+            " WHERE chat_id IN (SELECT value FROM json_each(?))"
+            " AND status IN ('awaiting', 'pending', 'held')"
+            " AND substr(dedupe_key, 1, length(?)) = ?",
+            (id_array(chat_ids), key_prefix, key_prefix),
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
+
     async def release_awaiting(self, charge_ids: Iterable[str], *, now: datetime) -> int:
         """Make the messages AWAITING these charges PENDING, due ``now``; say how many."""
         rows = await self._sql.rows(

@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.clock import format_datetime, utcnow
 from bot.drafts import Draft
 from bot.texts import text
@@ -231,6 +233,43 @@ async def test_a_receipt_goes_to_the_buyer_once_after_pivot_confirms_and_not_whi
         assert "Rp 30.000" in (receipts_to(env, BUYER)[1].text or "")
         assert len(receipts_to(env, BUYER)) == 2
         assert receipts_to(env, SELLER) == []
+
+
+@pytest.mark.parametrize("withdrawal", ["unlink", "relink", "receipts:off"])
+async def test_a_receipt_still_waiting_is_withdrawn_with_the_link_or_the_receipts(
+    tmp_path: Path, withdrawal: str
+) -> None:
+    # A seller who takes a link back from someone it reached by mistake means that person to
+    # hear of no payment from then on, not of one still waiting for Pivot's confirmation.
+    async with running_bot(tmp_path, confirm_within=1.0, confirm_grace=0.5) as env:
+        seller = await env.invite_seller(SELLER, "Sari")
+        code = await make_code(env, qris())
+        token = await share(seller, code, receipts=True)
+        buyer = env.user(BUYER, "Dewi")
+        await open_link(buyer, token)
+        env.simulator.fail_next("GET", "/v2/charges", count=100_000, status=503)
+        charge = await env.pay(code, 25_000)
+        db = env.services.db
+
+        async def awaiting() -> bool:
+            row = await db.outbox.by_dedupe_key(f"receipt:{charge}:{BUYER}")
+            return row is not None and row.status is OutboxStatus.AWAITING
+
+        await wait_for(awaiting, timeout=10, what="the receipt waiting for Pivot")
+        detail = await open_detail(seller, code)
+        await press(seller, detail.message_id, f"code:{code.id}:{withdrawal}")
+        env.simulator.clear_failures()
+
+        async def confirmed() -> bool:
+            recorded = await db.charges.get(charge)
+            return recorded is not None and recorded.confirmation is ChargeConfirmation.CONFIRMED
+
+        await wait_for(confirmed, timeout=15, what="Pivot's confirmation")
+        await drained(env)
+
+        assert receipts_to(env, BUYER) == []
+        row = await db.outbox.by_dedupe_key(f"receipt:{charge}:{BUYER}")
+        assert row is not None and row.status is OutboxStatus.FAILED
 
 
 async def test_no_receipt_with_receipts_off_nor_for_a_forged_payment(tmp_path: Path) -> None:

@@ -307,3 +307,22 @@ async def test_a_message_awaiting_a_charge_moves_only_when_pivot_decides(db: Dat
     assert (failed.status, failed.last_error) == (OutboxStatus.FAILED, "refuted")
     assert (await _message(db, "receipt:c3:8")).status is OutboxStatus.AWAITING
     assert await _claim(db, at=timedelta(seconds=3)) == [released.id]
+
+
+async def test_unsent_in_chats_finds_a_prefix_in_those_chats_not_yet_sent(db: Database) -> None:
+    messages = [
+        NewMessage("receipt:a:1", 1, "text", "{}"),
+        NewMessage("receipt:b:1", 1, "text", "{}", awaiting_charge="b"),
+        NewMessage("receipt:c:1", 1, "text", "{}"),
+        NewMessage("payment:a", 1, "payment", "{}"),
+        NewMessage("receipt:a:2", 2, "text", "{}"),
+    ]
+    async with db.write() as tx:
+        await tx.outbox.enqueue_all(messages, now=NOW)
+        sent = await tx.outbox.by_dedupe_key("receipt:c:1")
+        assert sent is not None
+        await tx.outbox.mark_sent([sent.id], telegram_message_id=9, now=NOW)
+
+    async with db.write() as tx:
+        found = await tx.outbox.unsent_in_chats([1], key_prefix="receipt:")
+    assert sorted(key for _, key in found) == ["receipt:a:1", "receipt:b:1"]
