@@ -64,7 +64,12 @@ async def gate(update: Update, context: Context) -> None:
     if admission.verdict is Verdict.BUYER:
         # A receipt held while the buyer had blocked the bot goes out now they write again.
         services.relay.release(person.chat_id)
-        await buyer.serve(update, context, admission)
+        try:
+            await buyer.serve(update, context, admission)
+        except Exception as exc:
+            # Handed to the error handler here (it logs and says sorry), because the update must
+            # stop at the gate whatever happened: otherwise it would go on to the seller handlers.
+            await context.application.process_error(update, exc)
         raise ApplicationHandlerStop
     if admission.verdict is Verdict.REFUSED:
         # Their own id, so that whoever deploys the bot knows what goes in ADMIN_TELEGRAM_IDS.

@@ -272,6 +272,23 @@ async def test_a_receipt_still_waiting_is_withdrawn_with_the_link_or_the_receipt
         assert row is not None and row.status is OutboxStatus.FAILED
 
 
+async def test_a_buyer_update_stops_at_the_gate_even_when_answering_it_fails(
+    tmp_path: Path,
+) -> None:
+    async with running_bot(tmp_path) as env:
+        seller = await env.invite_seller(SELLER, "Sari")
+        token = await share(seller, await make_code(env, qris()))
+        buyer = env.user(BUYER, "Dewi")
+        env.telegram.fail_next("sendPhoto", status=400)  # Telegram refuses the code's photo
+        await buyer.send(f"/start {token}")
+        await settle(env)
+
+        # The error handler's apology, and nothing from the seller handlers: /start there would
+        # have said "unknown invitation".
+        assert [m.text for m in buyer.messages()] == [text("id", "error.generic")]
+        assert await env.services.db.sellers.get(BUYER) is None
+
+
 async def test_no_receipt_with_receipts_off_nor_for_a_forged_payment(tmp_path: Path) -> None:
     async with running_bot(tmp_path, confirm_grace=1.0) as env:
         seller = await env.invite_seller(SELLER, "Sari")
