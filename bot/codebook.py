@@ -55,6 +55,7 @@ __all__ = [
     "card_check",
     "is_live",
     "renewal_key",
+    "request_key",
 ]
 
 logger = logging.getLogger(__name__)
@@ -190,6 +191,12 @@ def can_print_sticker(code: Code) -> bool:
 def renewal_key(code_id: int) -> str:
     """The request key of the code that renews code ``code_id``: one renewal per code."""
     return f"renew:{code_id}"
+
+
+def request_key(chat_id: int, message_id: int) -> str:
+    """The request key of a code asked for in a chat: the chat and the message that completed
+    the request, so a redelivered update or a second tap finds the code made the first time."""
+    return f"{chat_id}:{message_id}"
 
 
 class Codebook:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from typing import ClassVar, NoReturn
 
 from bot.alerts import alert_operators
+from bot.amounts import format_rupiah
 from bot.clock import utcnow
 from bot.drafts import Draft
 from bot.limits import Limit, SellerLimits, warn_if_filling
@@ -108,6 +109,22 @@ class IssueError(Exception):
     def __init__(self, **values: object) -> None:
         super().__init__(self.key)
         self.values = values
+
+
+class AmountOutOfRangeError(IssueError):
+    """The amount is outside what Pivot accepts for the kind of code (``CodeIssuer.limits``)."""
+
+
+class BelowMinimumError(AmountOutOfRangeError):
+    """The amount is below Pivot's minimum for the kind of code."""
+
+    key = "amount.below_minimum"
+
+
+class AboveMaximumError(AmountOutOfRangeError):
+    """The amount is above Pivot's maximum for the kind of code."""
+
+    key = "amount.above_maximum"
 
 
 class PivotUnavailableError(IssueError):
@@ -278,6 +295,18 @@ class CodeIssuer:
             high = config.maximum_amount.value
         return low, high
 
+    async def amount_problem(
+        self, kind: CodeKind, bank: str | None, amount: int
+    ) -> AmountOutOfRangeError | None:
+        """Why Pivot would refuse ``amount`` on a code of ``kind`` (at ``bank``), or None."""
+        low, high = await self.limits(kind)
+        label = kind.label(bank)
+        if amount < low:
+            return BelowMinimumError(kind=label, minimum=format_rupiah(low))
+        if amount > high:
+            return AboveMaximumError(kind=label, maximum=format_rupiah(high))
+        return None
+
     async def _method_configs(self) -> PaymentMethodConfigs | None:
         """Pivot's payment-method configs, cached; None while Pivot cannot tell us."""
         async with self._config_lock:
@@ -308,6 +337,10 @@ class CodeIssuer:
             code = await self._db.codes.find_by_request_key(seller.telegram_id, request_key)
             if code is not None:  # an earlier try may have reached Pivot
                 return await self._make_at_pivot(code, fresh=False)
+            if order.amount is not None:
+                problem = await self.amount_problem(order.kind, order.bank, order.amount)
+                if problem is not None:
+                    raise problem
             code = await self._reserve(seller, request_key, order)
             return await self._make_at_pivot(code, fresh=True)
 

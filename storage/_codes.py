@@ -368,13 +368,6 @@ class CodeRepository:
             (limit,),
         )
 
-    async def active_after(self, cursor_id: int, *, limit: int) -> list[Code]:
-        """ACTIVE codes with an id above ``cursor_id``, by id: a sweep over all of them."""
-        return await self._codes(
-            "SELECT * FROM codes WHERE status = 'active' AND id > ? ORDER BY id LIMIT ?",
-            (cursor_id, limit),
-        )
-
     async def reconcilable_after(self, cursor_id: int, *, limit: int) -> list[Code]:
         """Codes Pivot may still take payments on (ACTIVE and DEACTIVATED: Pivot cannot
         switch a static code off) with an id above ``cursor_id``, by id."""
@@ -415,7 +408,3 @@ class CodeRepository:
             (moment_to_db(now), code_id),
         )
         return bool(rows)
-
-    async def count_active(self) -> int:
-        """How many codes are ACTIVE."""
-        return await self._sql.integer("SELECT count(*) FROM codes WHERE status = 'active'")

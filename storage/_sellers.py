@@ -95,15 +95,6 @@ class SellerRepository:
         )
         return _seller(row)
 
-    async def touch(
-        self, telegram_id: int, *, chat_id: int, name: str, username: str | None
-    ) -> None:
-        """Refresh what Telegram tells us about a seller on each update."""
-        await self._sql.rows(
-            "UPDATE sellers SET chat_id = ?, name = ?, username = ? WHERE telegram_id = ?",
-            (chat_id, name, username, telegram_id),
-        )
-
     async def set_language(self, telegram_id: int, language: str) -> None:
         """Remember the language a seller chose."""
         await self._sql.rows(

@@ -35,9 +35,9 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from bot.amounts import AmountError, format_rupiah, parse_amount
+from bot.amounts import AmountError, parse_amount
 from bot.cards import deliver_card
-from bot.codebook import Code, CodeKind
+from bot.codebook import Code, CodeKind, request_key
 from bot.codes import CodeIssuer, IssueError, PivotUnavailableError, QRISLimitError
 from bot.context import Context
 from bot.drafts import (
@@ -535,9 +535,9 @@ def _forget(context: Context) -> None:
 
 
 def _request_key(update: Update, message_id: int) -> str:
-    """The idempotency key of a code: the chat and the message that completed its request."""
+    """The request key of the code ``message_id`` completed, in this update's chat."""
     chat = update.effective_chat
-    return f"{chat.id if chat else 0}:{message_id}"
+    return request_key(chat.id if chat else 0, message_id)
 
 
 async def _reply(update: Update, context: Context, key: str) -> None:
@@ -553,14 +553,8 @@ async def _limit_problem(
     codes: CodeIssuer, language: str, draft: Draft, amount: int
 ) -> str | None:
     """Why ``amount`` is outside what Pivot accepts for the draft's kind, or None."""
-    kind = draft.kind or CodeKind.QRIS
-    low, high = await codes.limits(kind)
-    label = kind.label(draft.bank)
-    if amount < low:
-        return text(language, "amount.below_minimum", kind=label, minimum=format_rupiah(low))
-    if amount > high:
-        return text(language, "amount.above_maximum", kind=label, maximum=format_rupiah(high))
-    return None
+    problem = await codes.amount_problem(draft.kind or CodeKind.QRIS, draft.bank, amount)
+    return None if problem is None else text(language, problem.key, **problem.values)
 
 
 # Wiring

@@ -17,6 +17,8 @@ import pytest
 from bot.clock import utcnow
 from bot.codes import (
     SUFFIX_ATTEMPTS,
+    AboveMaximumError,
+    BelowMinimumError,
     CodeIssuer,
     DailyLimitError,
     OpenVALimitError,
@@ -658,6 +660,24 @@ async def test_double_issue_with_one_key_makes_one_code(tmp_path: Path) -> None:
         assert first == second
         assert len(rig.simulator.sessions) == 1
         assert await rig.db.codes.count_for_seller(SELLER) == 1
+
+
+async def test_an_amount_pivot_would_refuse_is_refused_by_the_service_and_makes_nothing(
+    tmp_path: Path,
+) -> None:
+    # The rule lives in the service, not in /new: an inline query, a link or another process
+    # that issues a code gets the same answer.
+    async with rigged(tmp_path) as rig:
+        with pytest.raises(BelowMinimumError) as low:
+            await rig.issuer.issue(rig.seller, va("BCA", 9_999), "7:120")
+        with pytest.raises(AboveMaximumError) as high:
+            await rig.issuer.issue(rig.seller, QRIS.with_amount(10_000_000), "7:121")
+
+        assert low.value.values == {"kind": "VA BCA", "minimum": "Rp 10.000"}
+        assert high.value.values == {"kind": "QRIS", "maximum": "Rp 9.999.999"}
+        assert rig.simulator.sessions == {}
+        assert await rig.db.codes.count_for_seller(SELLER) == 0
+        assert await rig.issuer.amount_problem(CodeKind.VA, "BCA", 10_000) is None
 
 
 async def test_an_active_code_is_returned_without_asking_pivot(tmp_path: Path) -> None:

@@ -312,22 +312,6 @@ async def test_recently_active_puts_paid_codes_first_and_only_active_ones(db: Da
     recent = await db.codes.recently_active(limit=10)
     assert [code.id for code in recent] == [paid_late.id, paid_early.id, never_b.id, never_a.id]
     assert [code.id for code in await db.codes.recently_active(limit=1)] == [paid_late.id]
-    assert await db.codes.count_active() == 4
-
-
-async def test_active_after_sweeps_active_codes_by_id(db: Database) -> None:
-    first = await add_code(db)
-    await add_code(db, activate=False)
-    second = await add_code(db)
-    retired = await add_code(db)
-    third = await add_code(db)
-    async with db.write() as tx:
-        await tx.codes.deactivate(retired.id, now=NOW)
-    batch = await db.codes.active_after(0, limit=2)
-    assert [code.id for code in batch] == [first.id, second.id]
-    rest = await db.codes.active_after(batch[-1].id, limit=2)
-    assert [code.id for code in rest] == [third.id]
-    assert await db.codes.active_after(third.id, limit=2) == []
 
 
 async def test_reconcilable_after_sweeps_active_and_deactivated_codes_by_id(

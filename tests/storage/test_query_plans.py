@@ -68,10 +68,6 @@ CASES: dict[str, tuple[_Run, set[str]]] = {
         lambda db: db.codes.recently_active(limit=10),
         {"codes_active_by_payment"},
     ),
-    "reconciliation, sweep": (
-        lambda db: db.codes.active_after(0, limit=10),
-        {"codes_active_by_id"},
-    ),
     "reconciliation, sweep over every code": (
         lambda db: db.codes.reconcilable_after(0, limit=10),
         {"codes USING INTEGER PRIMARY KEY (rowid>?)"},

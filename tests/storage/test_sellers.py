@@ -54,15 +54,6 @@ async def test_adding_again_refreshes_and_reactivates_but_keeps_language_and_age
     assert await db.sellers.count() == 1
 
 
-async def test_touch_updates_what_telegram_says(db: Database) -> None:
-    await add_seller(db, 100)
-    async with db.write() as tx:
-        await tx.sellers.touch(100, chat_id=9, name="Renamed", username="new")
-    seller = await db.sellers.get(100)
-    assert seller is not None
-    assert (seller.chat_id, seller.name, seller.username) == (9, "Renamed", "new")
-
-
 async def test_set_status_of_an_unknown_seller_is_false(db: Database) -> None:
     async with db.write() as tx:
         assert not await tx.sellers.set_status(404, SellerStatus.SUSPENDED)
