@@ -190,8 +190,21 @@ async def test_suffixes_are_allocated_in_order_per_bank(tmp_path: Path) -> None:
         assert (first.va_suffix, second.va_suffix, other_bank.va_suffix) == (0, 1, 0)
 
 
-async def test_a_suffix_pivot_made_nothing_with_is_handed_out_again(tmp_path: Path) -> None:
+def limits_pivot_does_not_keep(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Let ``rig``'s issuer take any amount, as when the limits Pivot publishes are laxer than
+    the ones it applies: Pivot's own 400 then says no."""
+
+    async def no_problem(kind: CodeKind, bank: str | None, amount: int) -> None:
+        return None
+
+    monkeypatch.setattr(rig.issuer, "amount_problem", no_problem)
+
+
+async def test_a_suffix_pivot_made_nothing_with_is_handed_out_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with rigged(tmp_path) as rig:
+        limits_pivot_does_not_keep(rig, monkeypatch)
         first = await rig.issuer.issue(rig.seller, va("BNI"), "7:23")
         with pytest.raises(PivotRejectedError):  # below Pivot's VA minimum: a plain 400
             await rig.issuer.issue(rig.seller, va("BNI", 5_000), "7:24")
@@ -396,9 +409,10 @@ async def test_qris_limit_fails_and_alerts(tmp_path: Path) -> None:
 
 
 async def test_other_refusals_fail_the_code_and_give_pivots_reason_to_the_operators(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with rigged(tmp_path) as rig:
+        limits_pivot_does_not_keep(rig, monkeypatch)
         with pytest.raises(PivotRejectedError) as caught:
             await rig.issuer.issue(rig.seller, va("BCA", 5_000), "7:70")
 
@@ -453,8 +467,11 @@ async def test_the_daily_limit_resets_at_midnight_in_the_sellers_zone(
         assert (await rig.issuer.issue(rig.seller, QRIS, "8:11")).status is CodeStatus.ACTIVE
 
 
-async def test_refused_codes_do_not_count_against_the_daily_limit(tmp_path: Path) -> None:
+async def test_refused_codes_do_not_count_against_the_daily_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with rigged(tmp_path, limits={"seller_codes_per_day": 1}) as rig:
+        limits_pivot_does_not_keep(rig, monkeypatch)
         with pytest.raises(PivotRejectedError):
             await rig.issuer.issue(rig.seller, va("BCA", 5_000), "8:20")
 
