@@ -10,7 +10,7 @@ database (python-telegram-bot's custom-context pattern, ``examples/contexttypesb
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["CONTEXT_TYPES", "SERVICES_KEY", "Context"]
 
 SERVICES_KEY = "services"
+
+_T = TypeVar("_T")
 
 
 class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -58,6 +60,16 @@ class Context(CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], dict[
     def language(self) -> str:
         """The seller's language, or the default for a stranger."""
         return DEFAULT_LANGUAGE if self._seller is None else self._seller.language
+
+    def recalled(self, key: str, kind: type[_T]) -> _T | None:
+        """What a question kept under ``key`` for this person (``user_data``), if a ``kind``."""
+        value = self.user_data.get(key) if self.user_data is not None else None
+        return value if isinstance(value, kind) else None
+
+    def forget(self, key: str) -> None:
+        """Drop what was kept under ``key`` for this person."""
+        if self.user_data is not None:
+            self.user_data.pop(key, None)
 
     def admit(self, seller: Seller) -> None:
         """Carry ``seller`` for the handlers after the gate (called by the gate only)."""

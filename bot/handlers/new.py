@@ -525,13 +525,11 @@ def _typed_answer(update: Update, context: Context) -> tuple[_Pending, str] | No
 
 
 def _pending(context: Context) -> _Pending | None:
-    pending = context.user_data.get(_STATE_KEY) if context.user_data is not None else None
-    return pending if isinstance(pending, _Pending) else None
+    return context.recalled(_STATE_KEY, _Pending)
 
 
 def _forget(context: Context) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(_STATE_KEY, None)
+    context.forget(_STATE_KEY)
 
 
 def _request_key(update: Update, message_id: int) -> str:

@@ -97,13 +97,11 @@ async def on_timeout(update: Update, context: Context) -> object:
 
 def _pending(context: Context) -> int | None:
     """The id of the code whose name is asked for, if one is."""
-    pending = context.user_data.get(_PENDING) if context.user_data is not None else None
-    return pending if isinstance(pending, int) else None
+    return context.recalled(_PENDING, int)
 
 
 def _forget(context: Context) -> None:
-    if context.user_data is not None:
-        context.user_data.pop(_PENDING, None)
+    context.forget(_PENDING)
 
 
 def rename_conversation() -> ConversationHandler[Context]:
