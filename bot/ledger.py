@@ -42,7 +42,7 @@ import pivot_client
 from bot.alerts import alert_operators
 from bot.amounts import format_rupiah
 from bot.clock import utcnow
-from bot.notifications import PAYMENT_KIND, Flag, PaymentNotice
+from bot.notifications import PAYMENT_KIND, Flag, PaymentNotice, shown_flags
 from bot.receipts import receipt_message
 from storage import (
     Charge,
@@ -550,9 +550,6 @@ def _payment_message(
 ) -> NewMessage:
     """The seller's message about a charge just recorded on ``code``; one waiting for Pivot's
     confirmation is due at ``deadline`` unless confirmed first."""
-    # The record's flags in the order ``Flag`` declares them, the order the message shows
-    # them (most charges have none: no walk over ``Flag`` for them).
-    flags = tuple(flag for flag in Flag if flag in record.flags) if record.flags else ()
     pending = record.confirmation is ChargeConfirmation.PENDING
     notice = PaymentNotice(
         # What the buyer's app shows for QRIS (the RRN); Pivot's charge id otherwise.
@@ -569,7 +566,7 @@ def _payment_message(
         total=total,
         expected_amount=code.amount,
         # Until Pivot's API confirms it, the message says so (bot.confirm lifts the flag).
-        flags=(Flag.UNCONFIRMED, *flags) if pending else flags,
+        flags=shown_flags(record.flags, pending=pending),
         language=seller.language,
         timezone=seller.timezone,
     )

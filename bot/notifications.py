@@ -7,7 +7,7 @@ either go buttons that open the payments' codes (``payment_buttons``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -18,7 +18,7 @@ from bot.amounts import format_rupiah
 from bot.clock import format_clock, format_datetime
 from bot.keyboards import CODES_OPEN_DATA, button_name, code_data
 from bot.texts import Safe, text
-from storage import CodeKind
+from storage import Charge, CodeKind
 
 __all__ = [
     "MAX_CODE_BUTTONS",
@@ -29,9 +29,12 @@ __all__ = [
     "PaymentNotice",
     "TextNotice",
     "channel_label",
+    "charge_channel",
+    "charge_flags",
     "payment_buttons",
     "render_combined",
     "render_payment",
+    "shown_flags",
 ]
 
 # The outbox ``kind`` of each payload the relay knows how to send.
@@ -102,6 +105,30 @@ def channel_label(language: str, bank: str | None, issuer: str | None) -> str:
     if issuer:
         return text(language, "payment.channel.qris_issuer", issuer=issuer)
     return text(language, "payment.channel.qris")
+
+
+def shown_flags(recorded: Collection[str], *, pending: bool) -> tuple[Flag, ...]:
+    """A payment's flags as the seller reads them: "not yet confirmed" first while Pivot has
+    not confirmed it (the seller must not hand over goods on it), then the recorded ones in the
+    order ``Flag`` declares them (most payments have none: no walk over ``Flag`` for them)."""
+    flags = tuple(flag for flag in Flag if flag in recorded) if recorded else ()
+    return (Flag.UNCONFIRMED, *flags) if pending else flags
+
+
+def charge_channel(language: str, charge: Charge) -> str:
+    """How a recorded payment came in: ``QRIS``, ``QRIS · GoPay`` or ``VA BCA``."""
+    bank = charge.channel if charge.channel != CodeKind.QRIS.value else None
+    return channel_label(language, bank, charge.issuer)
+
+
+def charge_flags(language: str, charge: Charge, expected: int | None) -> str:
+    """What a recorded payment's line in a list warns of, each after " · " (``expected``: its
+    code's amount, for a wrong one)."""
+    shown = format_rupiah(expected or 0)
+    return "".join(
+        " · " + text(language, f"flag.short.{flag}", expected=shown)
+        for flag in shown_flags(charge.flags, pending=charge.awaiting_confirmation)
+    )
 
 
 def _channel(notice: PaymentNotice) -> str:

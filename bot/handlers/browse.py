@@ -35,7 +35,6 @@ from bot.codebook import (
     Charge,
     Code,
     CodeDetail,
-    CodeKind,
     CodeStatus,
     CodeSummary,
     Seller,
@@ -56,14 +55,12 @@ from bot.keyboards import (
     pager_row,
     show_in_place,
 )
-from bot.notifications import Flag, channel_label
+from bot.notifications import charge_channel, charge_flags
 from bot.paging import Page
 from bot.texts import Safe, text
 
 __all__ = [
     "ask_deactivate",
-    "charge_channel",
-    "charge_flags",
     "code_keyboard",
     "code_list_keyboard",
     "codes",
@@ -96,22 +93,6 @@ _LIST_MARKS = {
 def kind_label(code: Code) -> str:
     """``QRIS`` or ``VA BCA``."""
     return code.kind.label(code.bank)
-
-
-def charge_channel(language: str, charge: Charge) -> str:
-    """How a payment came in: ``QRIS``, ``QRIS · GoPay`` or ``VA BCA``."""
-    bank = charge.channel if charge.channel != CodeKind.QRIS.value else None
-    return channel_label(language, bank, charge.issuer)
-
-
-def charge_flags(language: str, charge: Charge, expected: int | None) -> str:
-    """What a payment's line warns of, each after " · ": not yet confirmed by Pivot first (the
-    seller must not hand over goods on it), then a wrong amount (``expected`` is the code's),
-    a deactivated code, a payment found late."""
-    flags = [Flag.UNCONFIRMED] if charge.awaiting_confirmation else []
-    flags += sorted(Flag(flag) for flag in charge.flags)
-    shown = format_rupiah(expected or 0)
-    return "".join(" · " + text(language, f"flag.short.{flag}", expected=shown) for flag in flags)
 
 
 def _amount(language: str, code: Code) -> str:

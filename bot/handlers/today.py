@@ -11,7 +11,7 @@ from telegram.constants import MessageLimit
 from bot.amounts import format_rupiah
 from bot.clock import format_clock, utcnow
 from bot.context import Context
-from bot.handlers.browse import charge_channel, charge_flags
+from bot.notifications import charge_channel, charge_flags
 from bot.reports import SellerDay
 from bot.texts import Safe, text
 

@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.handlers.browse import (
-    charge_channel,
     code_keyboard,
     code_list_keyboard,
     kind_label,
@@ -13,6 +12,7 @@ from bot.handlers.browse import (
     render_code_list,
 )
 from bot.keyboards import codes_search_data
+from bot.notifications import charge_channel
 from bot.paging import Page
 from storage import Charge, Code, CodeKind, CodeStatus, CodeSummary
 from tests.standins import charge_row, code_row
