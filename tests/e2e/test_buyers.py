@@ -5,6 +5,7 @@ Pivot has confirmed it; over loopback, with the simulator and the fake Bot API."
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -80,6 +81,25 @@ async def share(seller: FakeUser, code: Code, *, receipts: bool = False) -> str:
     return token_in(shared)
 
 
+@dataclass
+class Shared:
+    """A seller with a QRIS code shared through its buyer link, and a buyer given the link."""
+
+    seller: FakeUser
+    code: Code
+    token: str
+    buyer: FakeUser
+
+
+async def shared_qris(env: BotEnv, *, receipts: bool = False) -> Shared:
+    """Sari's QRIS code for Budi, its link made (receipts on if asked), and Dewi, who has the
+    link but has not opened it yet."""
+    seller = await env.invite_seller(SELLER, "Sari")
+    code = await make_code(env, qris())
+    token = await share(seller, code, receipts=receipts)
+    return Shared(seller, code, token, env.user(BUYER, "Dewi"))
+
+
 async def open_link(buyer: FakeUser, token: str) -> SentMessage:
     """The buyer opens the link (Telegram sends ``/start <token>``); what the bot shows."""
     return await say(buyer, f"/start {token}")
@@ -116,10 +136,8 @@ async def test_a_buyer_opens_the_link_and_sees_that_code_with_the_shop_name(
     tmp_path: Path,
 ) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await env.invite_seller(SELLER, "Sari")
-        code = await make_code(env, qris())
-        token = await share(seller, code)
-        buyer = env.user(BUYER, "Dewi")
+        shared = await shared_qris(env)
+        seller, code, token, buyer = shared.seller, shared.code, shared.token, shared.buyer
 
         # Without /toko, buyers see the seller's Telegram name.
         card = await open_link(buyer, token)
@@ -156,11 +174,9 @@ async def test_a_buyer_gets_nothing_of_a_sellers_and_a_polite_answer_to_anything
     tmp_path: Path,
 ) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await env.invite_seller(SELLER, "Sari")
-        code = await make_code(env, qris())
-        token = await share(seller, code)
-        buyer = env.user(BUYER, "Dewi")
-        card = await open_link(buyer, token)
+        shared = await shared_qris(env)
+        code, buyer = shared.code, shared.buyer
+        card = await open_link(buyer, shared.token)
 
         only = text("id", "buyer.only")
         for words in ("/codes", "/new qris 25rb Budi", "/today", "/help", "/toko Mine", "halo"):
@@ -242,11 +258,9 @@ async def test_a_receipt_still_waiting_is_withdrawn_with_the_link_or_the_receipt
     # A seller who takes a link back from someone it reached by mistake means that person to
     # hear of no payment from then on, not of one still waiting for Pivot's confirmation.
     async with running_bot(tmp_path, confirm_within=1.0, confirm_grace=0.5) as env:
-        seller = await env.invite_seller(SELLER, "Sari")
-        code = await make_code(env, qris())
-        token = await share(seller, code, receipts=True)
-        buyer = env.user(BUYER, "Dewi")
-        await open_link(buyer, token)
+        shared = await shared_qris(env, receipts=True)
+        seller, code = shared.seller, shared.code
+        await open_link(shared.buyer, shared.token)
         env.simulator.fail_next("GET", "/v2/charges", count=100_000, status=503)
         charge = await env.pay(code, 25_000)
         db = env.services.db
@@ -276,11 +290,10 @@ async def test_a_buyer_update_stops_at_the_gate_even_when_answering_it_fails(
     tmp_path: Path,
 ) -> None:
     async with running_bot(tmp_path) as env:
-        seller = await env.invite_seller(SELLER, "Sari")
-        token = await share(seller, await make_code(env, qris()))
-        buyer = env.user(BUYER, "Dewi")
+        shared = await shared_qris(env)
+        buyer = shared.buyer
         env.telegram.fail_next("sendPhoto", status=400)  # Telegram refuses the code's photo
-        await buyer.send(f"/start {token}")
+        await buyer.send(f"/start {shared.token}")
         await settle(env)
 
         # The error handler's apology, and nothing from the seller handlers: /start there would
