@@ -68,7 +68,6 @@ __all__ = [
     "codes_search_page",
     "deactivate",
     "detail_view",
-    "kind_label",
     "open_code",
     "open_codes",
     "pressed_code",
@@ -88,11 +87,6 @@ _LIST_MARKS = {
     CodeStatus.PENDING: "codes.pending_mark",
     CodeStatus.FAILED: "codes.failed_mark",
 }
-
-
-def kind_label(code: Code) -> str:
-    """``QRIS`` or ``VA BCA``."""
-    return code.kind.label(code.bank)
 
 
 def _amount(language: str, code: Code) -> str:
@@ -140,7 +134,7 @@ def render_code_list(
                 language,
                 "codes.line",
                 index=index,
-                kind=kind_label(code),
+                kind=code.kind.label(code.bank),
                 customer=code.customer,
                 amount=_amount(language, code),
                 count=summary.payment_count,
@@ -198,7 +192,7 @@ def render_code_detail(
     summary = text(
         language,
         "code.detail",
-        kind=kind_label(code),
+        kind=code.kind.label(code.bank),
         customer=code.customer,
         number=Safe(number),
         amount=_amount(language, code),
@@ -515,7 +509,9 @@ async def ask_deactivate(update: Update, context: Context) -> None:
             ]
         ]
     )
-    body = text(language, "deactivate.confirm", kind=kind_label(code), customer=code.customer)
+    body = text(
+        language, "deactivate.confirm", kind=code.kind.label(code.bank), customer=code.customer
+    )
     await show_in_place(query, body, markup)
 
 

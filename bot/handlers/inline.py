@@ -40,7 +40,6 @@ from bot.cards import render_card
 from bot.clock import utcnow
 from bot.codebook import Code, CodeKind, is_live
 from bot.context import Context
-from bot.handlers.browse import kind_label
 from bot.texts import text
 
 __all__ = ["chosen", "offer"]
@@ -105,7 +104,7 @@ async def chosen(update: Update, context: Context) -> None:
 def _result(code: Code, language: str, zone: ZoneInfo) -> InlineQueryResult:
     """The code as one result: its QR photo or its VA message, with the card."""
     card = render_card(code, language, zone=zone)
-    title = f"{kind_label(code)} · {code.customer}"
+    title = f"{code.kind.label(code.bank)} · {code.customer}"
     description = (
         text(language, "codes.open_amount") if code.amount is None else format_rupiah(code.amount)
     )

@@ -25,7 +25,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from bot.context import Context
-from bot.handlers.browse import detail_view, kind_label, pressed_code
+from bot.handlers.browse import detail_view, pressed_code
 from bot.handlers.new import TIMEOUT_SECONDS, say_timed_out
 from bot.keyboards import CODE_RENAME, code_data, show_in_place
 from bot.texts import text
@@ -48,7 +48,9 @@ async def ask_name(update: Update, context: Context) -> object:
         context.user_data[_PENDING] = code.id
     language = context.language
     keep = InlineKeyboardButton(text(language, "rename.keep"), callback_data=code_data(code.id))
-    question = text(language, "rename.ask", kind=kind_label(code), customer=code.customer)
+    question = text(
+        language, "rename.ask", kind=code.kind.label(code.bank), customer=code.customer
+    )
     await show_in_place(query, question, InlineKeyboardMarkup([[keep]]))
     raise ApplicationHandlerStop(_ASKING)
 

@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 from bot.handlers.browse import (
     code_keyboard,
     code_list_keyboard,
-    kind_label,
     render_code_detail,
     render_code_list,
 )
@@ -46,8 +45,9 @@ def make_charge(charge_id: int, amount: int, **changes: object) -> Charge:
 
 
 def test_kind_label_names_the_bank_of_a_va() -> None:
-    assert kind_label(make_code()) == "VA BCA"
-    assert kind_label(make_code(kind=CodeKind.QRIS, bank=None)) == "QRIS"
+    va, qris = make_code(), make_code(kind=CodeKind.QRIS, bank=None)
+    assert va.kind.label(va.bank) == "VA BCA"
+    assert qris.kind.label(qris.bank) == "QRIS"
 
 
 def test_charge_channel_names_the_bank_or_the_qris_issuer() -> None:
