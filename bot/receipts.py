@@ -63,12 +63,11 @@ async def withdraw_receipts(tx: Transaction, code_id: int) -> int:
     unsent = await tx.outbox.unsent_in_chats(
         [buyer.chat_id for buyer in holders], key_prefix=_KEY_PREFIX
     )
-    withdrawn = []
-    for message_id, key in unsent:
-        # The key is ours: receipt:<Pivot's charge id>:<buyer's Telegram id>.
-        charge_id = key.removeprefix(_KEY_PREFIX).rpartition(":")[0]
-        charge = await tx.charges.get(charge_id)
-        if charge is not None and charge.code_id == code_id:
-            withdrawn.append(message_id)
+    # The key is ours: receipt:<Pivot's charge id>:<buyer's Telegram id>.
+    charge_of = {
+        message_id: key[len(_KEY_PREFIX) :].rpartition(":")[0] for message_id, key in unsent
+    }
+    on_code = await tx.charges.on_code(charge_of.values(), code_id)
+    withdrawn = [message_id for message_id, charge_id in charge_of.items() if charge_id in on_code]
     await tx.outbox.mark_failed(withdrawn, error="receipt withdrawn: link revoked or receipts off")
     return len(withdrawn)

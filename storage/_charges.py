@@ -159,6 +159,15 @@ class ChargeRepository:
         )
         return None if row is None else _charge(row)
 
+    async def on_code(self, pivot_charge_ids: Iterable[str], code_id: int) -> set[str]:
+        """Which of these Pivot charge ids are recorded on the code ``code_id``."""
+        rows = await self._sql.rows(
+            "SELECT pivot_charge_id FROM charges WHERE code_id = ?"
+            " AND pivot_charge_id IN (SELECT value FROM json_each(?))",
+            (code_id, id_array(pivot_charge_ids)),
+        )
+        return {str(row[0]) for row in rows}
+
     async def stats_for_code(self, code_id: int) -> tuple[int, int]:
         """How many payments a code received, and their total in rupiah."""
         return (await self.stats_for_codes([code_id])).get(code_id, (0, 0))
