@@ -1,12 +1,13 @@
 """The server side of the ingestion benchmark, in its own process (``python -m`` this module).
 
 ``real``: the bot's own ``/pivot/callback`` (``create_web_app`` + ``Ledger`` + ``Database``)
-on the given database file, logging as the bot does by default (INFO, secrets masked) to this
-process's stderr. ``bare``: a Starlette endpoint that only answers 200. Between the two, to
-show where the difference goes: ``body``, the bare endpoint reading the body first, and
-``route``, the bot's route (key check, capped read) handing the body to nothing. All are
-served by the bot's ``EmbeddedServer`` (same uvicorn settings). The process prints
-``port <n>`` once it accepts connections and stops cleanly when its stdin closes.
+on the given database (a SQLite file or a ``postgresql://`` URL), logging as the bot does by
+default (INFO, secrets masked) to this process's stderr. ``bare``: a Starlette endpoint that
+only answers 200. Between the two, to show where the difference goes: ``body``, the bare
+endpoint reading the body first, and ``route``, the bot's route (key check, capped read)
+handing the body to nothing. All are served by the bot's ``EmbeddedServer`` (same uvicorn
+settings). The process prints ``port <n>`` once it accepts connections and stops cleanly when
+its stdin closes.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ async def _stdin_closed() -> None:
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.buffer.read)
 
 
-async def serve(kind: str, database: Path | None) -> None:
+async def serve(kind: str, database: str | None) -> None:
     """Serve until stdin closes; the database (for ``real``) is closed afterwards."""
     db = await Database.open(database) if kind == "real" and database else None
     try:
@@ -83,11 +84,11 @@ async def serve(kind: str, database: Path | None) -> None:
 
 
 def main() -> None:
-    """``real DB_PATH``, ``bare``, ``body`` or ``route``; ``--profile PATH`` writes a
-    pyinstrument text profile."""
+    """``real DATABASE`` (a path or a URL), ``bare``, ``body`` or ``route``; ``--profile PATH``
+    writes a pyinstrument text profile."""
     parser = argparse.ArgumentParser()
     parser.add_argument("kind", choices=["real", "bare", "body", "route"])
-    parser.add_argument("database", type=Path, nargs="?")
+    parser.add_argument("database", nargs="?")
     parser.add_argument("--profile", type=Path)
     args = parser.parse_args()
     if args.profile is None:

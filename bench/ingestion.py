@@ -31,7 +31,7 @@ import shutil
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -117,7 +117,8 @@ class Load:
     latencies: list[float] = field(default_factory=list)  # of requests sent inside the window
     acknowledged: list[str] = field(default_factory=list)  # charge ids answered 200, all
     refused: int = 0  # answers other than 200
-    server_cpu: float = 0.0  # CPU seconds the server process used in the window
+    server_cpu: float = 0.0  # CPU seconds the server processes used in the window
+    database_cpu: float = 0.0  # CPU seconds a database server used in the window
     client_cpu: float = 0.0  # CPU seconds this process used in the window
 
     @property
@@ -126,25 +127,30 @@ class Load:
         return self.completed / self.seconds if self.seconds else 0.0
 
 
+async def add_codes(db: Database) -> list[Code]:
+    """Sellers and active codes for the callbacks to land on, in an empty database."""
+    codes = []
+    for seller in range(SELLERS):
+        await add_seller(db, 10_000 + seller)
+        for number in range(CODES_PER_SELLER):
+            codes.append(
+                await add_code(
+                    db,
+                    10_000 + seller,
+                    kind=CodeKind.VA,
+                    bank="BCA",
+                    customer=f"Buyer {number}",
+                )
+            )
+    return codes
+
+
 async def prepare_database(path: Path) -> list[Code]:
-    """A fresh database with sellers and active codes for the callbacks to land on."""
+    """A fresh SQLite database with the codes of ``add_codes``."""
     for leftover in path.parent.glob(path.name + "*"):
         leftover.unlink()
-    codes = []
     async with await Database.open(path) as db:
-        for seller in range(SELLERS):
-            await add_seller(db, 10_000 + seller)
-            for number in range(CODES_PER_SELLER):
-                codes.append(
-                    await add_code(
-                        db,
-                        10_000 + seller,
-                        kind=CodeKind.VA,
-                        bank="BCA",
-                        customer=f"Buyer {number}",
-                    )
-                )
-    return codes
+        return await add_codes(db)
 
 
 def callbacks(codes: list[Code], run: str) -> Iterator[tuple[str, bytes]]:
@@ -160,11 +166,11 @@ class ServerProcess:
     """``bench._callback_server`` as a child process."""
 
     def __init__(
-        self, kind: str, database: Path | None, log: Path, profile: Path | None = None
+        self, kind: str, database: str | Path | None, log: Path, profile: Path | None = None
     ) -> None:
         self._argv = [sys.executable, "-m", "bench._callback_server", kind]
         if database is not None:
-            self._argv.append(str(database))
+            self._argv.append(str(database))  # a SQLite path or a PostgreSQL URL
         if profile is not None:
             self._argv += ["--profile", str(profile)]
         self._log = log  # the server's stderr: the real one logs each charge, as the bot does
@@ -197,22 +203,37 @@ class ServerProcess:
             raise RuntimeError(f"the callback server exited with {process.returncode}")
 
 
+def _cpu_seconds(processes: Sequence[psutil.Process]) -> float:
+    """User and system CPU seconds ``processes`` used so far (those that exited count 0)."""
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += sum(process.cpu_times()[:2])
+    return total
+
+
 async def drive(
-    server: ServerProcess,
+    servers: Sequence[ServerProcess],
     connect: Connect,
     source: Iterator[tuple[str, bytes]],
     *,
     concurrency: int,
     warmup: float,
     seconds: float,
+    database: Callable[[], list[psutil.Process]] | None = None,
 ) -> Load:
-    """Post from ``concurrency`` workers for ``warmup + seconds``; measure the last part."""
+    """Post from ``concurrency`` workers for ``warmup + seconds``; measure the last part.
+
+    Worker ``n`` posts to ``servers[n % len(servers)]``, so the load is spread evenly over
+    several receiving processes. ``database`` lists a database server's processes, whose CPU
+    is then measured too.
+    """
     load = Load(seconds=seconds)
     loop = asyncio.get_running_loop()
     window_start = loop.time() + warmup
     end = window_start + seconds
 
-    async def worker() -> None:
+    async def worker(server: ServerProcess) -> None:
         async with connect(server.url) as post:
             while loop.time() < end:
                 charge_id, body = next(source)
@@ -228,13 +249,19 @@ async def drive(
                 if sent >= window_start:
                     load.latencies.append(answered - sent)
 
-    process = psutil.Process(server.pid)
-    workers = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    processes = [psutil.Process(server.pid) for server in servers]
+    workers = [
+        asyncio.create_task(worker(servers[number % len(servers)]))
+        for number in range(concurrency)
+    ]
     await asyncio.sleep(warmup)
-    server_cpu = sum(process.cpu_times()[:2])
+    serving = processes + (database() if database else [])  # its backends exist by now
+    server_cpu = _cpu_seconds(processes)
+    all_cpu = _cpu_seconds(serving)
     client_cpu = time.process_time()
     await asyncio.sleep(seconds)
-    load.server_cpu = sum(process.cpu_times()[:2]) - server_cpu
+    load.server_cpu = _cpu_seconds(processes) - server_cpu
+    load.database_cpu = _cpu_seconds(serving) - all_cpu - load.server_cpu
     load.client_cpu = time.process_time() - client_cpu
     await asyncio.gather(*workers)
     return load
@@ -248,6 +275,12 @@ def verify(database: Path, acknowledged: list[str]) -> str | None:
         keys = [row[0] for row in conn.execute("SELECT dedupe_key FROM outbox")]
     finally:
         conn.close()
+    return on_disk_problems(charges, keys, acknowledged)
+
+
+def on_disk_problems(charges: set[str], keys: list[str], acknowledged: list[str]) -> str | None:
+    """What is wrong with the charges and outbox keys read back from a database, if anything:
+    every acknowledged charge must be there with exactly one payment message."""
     messages = {key for key in keys if key.startswith("payment:")}
     missing = [charge for charge in acknowledged if charge not in charges]
     silent = [charge for charge in acknowledged if payment_dedupe_key(charge) not in messages]
@@ -267,7 +300,8 @@ def describe(generator: str, kind: str, load: Load) -> str:
     return (
         f"{generator:>5} {kind:>4}: {load.throughput:6.0f} req/s, p50 {p50:5.1f} ms,"
         f" p99 {p99:6.1f} ms, CPU server {load.server_cpu / load.seconds:4.0%}"
-        f" client {load.client_cpu / load.seconds:4.0%}"
+        + (f" database {load.database_cpu / load.seconds:4.0%}" if load.database_cpu else "")
+        + f" client {load.client_cpu / load.seconds:4.0%}"
         + (f", {load.refused} refused" if load.refused else "")
     )
 
@@ -311,7 +345,7 @@ async def run_series(
             log = folder / f"{generator}-{kind}{run}.log"
             async with ServerProcess(kind, database, log, profile) as server:
                 load = await drive(
-                    server,
+                    [server],
                     GENERATORS[generator],
                     callbacks(codes, f"{generator}{kind}{run}"),
                     concurrency=args.concurrency,
