@@ -3,7 +3,8 @@
 The schema comes from ``Database.open`` (storage's own migrations); the rows are bulk inserted
 with plain sqlite3 in one transaction, which is ~50x faster than the repositories and is not
 what is measured. The file is cached under ``bench/.cache/`` keyed by the schema version and
-this generator's version, so a second ``make bench`` starts at once.
+this generator's version, so a second ``make bench`` starts at once. ``load_postgres`` puts the
+same rows into a PostgreSQL database, by COPY (its server is a throwaway one: nothing cached).
 
 Every charge also has what its callback left behind, since nothing is ever pruned: its inbox
 entry (a callback body of the usual size) and its payment message, sent. The data is skewed
@@ -18,10 +19,13 @@ import json
 import random
 import sqlite3
 import time
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import asyncpg
 
 from bench._common import CACHE, say
 from bot.clock import day_bounds
@@ -32,7 +36,7 @@ from storage._migrations import MIGRATIONS
 from storage._values import moment_to_db
 from tests.standins import charge_success_body
 
-__all__ = ["ScaleData", "scale_database"]
+__all__ = ["ScaleData", "load_postgres", "scale_database"]
 
 GENERATOR_VERSION = 1  # bump when the rows change, so a stale cache is not reused
 SELLERS = 10_000
@@ -66,7 +70,7 @@ _QRIS = "00020101021126570011ID.CO.QRIS.WWW0118936000000000000000000215SIMULASI0
 class ScaleData:
     """Where the database is and who to ask about."""
 
-    path: str
+    path: str  # the SQLite file, or the PostgreSQL database's URL
     big_seller: int  # telegram id of the seller with 1,000 codes
     hot_code: int  # the code paid 20,000 times
     typical_seller: int
@@ -77,6 +81,71 @@ class ScaleData:
     def busy_day(self) -> tuple[datetime, datetime]:
         """The busy day's bounds in Jakarta, as ``/today`` computes them."""
         return day_bounds(datetime.fromisoformat(self.busy_moment), ZONE)
+
+
+_SELLER_COLUMNS = (
+    "telegram_id",
+    "chat_id",
+    "name",
+    "username",
+    "language",
+    "timezone",
+    "role",
+    "status",
+    "invited_by",
+    "created_at",
+)
+_CODE_COLUMNS = (
+    "id",
+    "seller_id",
+    "kind",
+    "bank",
+    "va_suffix",
+    "customer",
+    "amount",
+    "request_key",
+    "client_reference_id",
+    "pivot_session_id",
+    "qr_content",
+    "va_number",
+    "merchant_name",
+    "status",
+    "created_at",
+    "deactivated_at",
+    "simulation",
+)
+_CHARGE_COLUMNS = (
+    "id",
+    "pivot_charge_id",
+    "code_id",
+    "seller_id",
+    "session_id",
+    "client_reference_id",
+    "amount",
+    "paid_at",
+    "channel",
+    "issuer",
+    "reference",
+    "source",
+    "recorded_at",
+)
+_INBOX_COLUMNS = ("id", "received_at", "body", "outcome", "detail")
+_OUTBOX_COLUMNS = (
+    "id",
+    "dedupe_key",
+    "chat_id",
+    "kind",
+    "payload",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "telegram_message_id",
+    "created_at",
+    "sent_at",
+)
+# Tables whose ids the generator gives: on PostgreSQL their identity sequences move past them.
+_GIVEN_IDS = ("codes", "charges", "callback_inbox", "outbox")
+Table = tuple[str, tuple[str, ...], Iterable[tuple[object, ...]]]  # name, columns, rows
 
 
 def _seller_rows() -> list[tuple[object, ...]]:
@@ -131,6 +200,7 @@ def _code_rows(rng: random.Random) -> tuple[list[tuple[object, ...]], list[int]]
                 status,
                 created,
                 created + 3_600_000_000 if status == "deactivated" else None,
+                1,
             )
         )
     return rows, owners
@@ -153,91 +223,132 @@ def _charge_plan(rng: random.Random) -> list[tuple[int, int]]:
     return plan
 
 
-def _paid_times(conn: sqlite3.Connection) -> list[tuple[int, int]]:
-    return conn.execute("SELECT id, paid_at FROM charges ORDER BY id").fetchall()
-
-
 def _body(number: int) -> bytes:
     """A callback body of the usual size (one VA charge), unique to the charge."""
     return _BODY.replace(b"CHARGE-ID", f"ch-{number:010d}".encode())
 
 
-def _generate(path: Path) -> None:
+def _tables() -> Iterator[Table]:
+    """Every table's rows, in an order the foreign keys allow, generated as they are consumed;
+    charge ``n`` has id ``n``, and so have its inbox entry and its message."""
     rng = random.Random(20261124)
     codes, owners = _code_rows(rng)
+    plan = _charge_plan(rng)
+    yield "sellers", _SELLER_COLUMNS, _seller_rows()
+    yield "codes", _CODE_COLUMNS, codes
+    yield (
+        "charges",
+        _CHARGE_COLUMNS,
+        (
+            (
+                number,
+                f"ch-{number:010d}",
+                code_id,
+                owners[code_id],
+                f"sess-{code_id:012d}",
+                f"kb{code_id:030d}",
+                10_000 + number % 500 * 1_000,
+                paid_at,
+                "QRIS" if code_id % 2 == 0 else "BCA",
+                None,
+                f"{number:012d}",
+                "callback",
+                paid_at,
+            )
+            for number, (code_id, paid_at) in enumerate(plan, start=1)
+        ),
+    )
+    yield (
+        "callback_inbox",
+        _INBOX_COLUMNS,
+        (
+            (number, paid_at, _body(number), "recorded", "ChargeSuccessEvent")
+            for number, (_, paid_at) in enumerate(plan, start=1)
+        ),
+    )
+    yield (
+        "outbox",
+        _OUTBOX_COLUMNS,
+        (
+            (
+                number,
+                f"payment:ch-{number:010d}",
+                owners[code_id],
+                "payment",
+                _NOTICE,
+                "sent",
+                1,
+                paid_at,
+                number,
+                paid_at,
+                paid_at + 1_000_000,
+            )
+            for number, (code_id, paid_at) in enumerate(plan, start=1)
+        ),
+    )
+
+
+# Each code's last payment, once the charges are in (the same SQL on both engines).
+_LAST_PAYMENTS = (
+    "UPDATE codes SET last_payment_at ="
+    " (SELECT max(paid_at) FROM charges WHERE charges.code_id = codes.id)"
+)
+
+
+def _generate(path: Path) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         # Fast and unsafe is fine here: a crash leaves a temp file that is simply regenerated.
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("PRAGMA cache_size = -400000")
         conn.execute("BEGIN")
-        conn.executemany(
-            "INSERT INTO sellers (telegram_id, chat_id, name, username, language, timezone,"
-            " role, status, invited_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _seller_rows(),
-        )
-        conn.executemany(
-            "INSERT INTO codes (id, seller_id, kind, bank, va_suffix, customer, amount,"
-            " request_key, client_reference_id, pivot_session_id, qr_content, va_number,"
-            " merchant_name, status, created_at, deactivated_at, simulation)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
-            codes,
-        )
-        conn.executemany(
-            "INSERT INTO charges (id, pivot_charge_id, code_id, seller_id, session_id,"
-            " client_reference_id, amount, paid_at, channel, issuer, reference, source,"
-            " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'callback', ?)",
-            (
-                (
-                    number,
-                    f"ch-{number:010d}",
-                    code_id,
-                    owners[code_id],
-                    f"sess-{code_id:012d}",
-                    f"kb{code_id:030d}",
-                    10_000 + number % 500 * 1_000,
-                    paid_at,
-                    "QRIS" if code_id % 2 == 0 else "BCA",
-                    None,
-                    f"{number:012d}",
-                    paid_at,
-                )
-                for number, (code_id, paid_at) in enumerate(_charge_plan(rng), start=1)
-            ),
-        )
-        conn.executemany(
-            "INSERT INTO callback_inbox (id, received_at, body, outcome, detail)"
-            " VALUES (?, ?, ?, 'recorded', 'ChargeSuccessEvent')",
-            ((number, paid_at, _body(number)) for number, paid_at in _paid_times(conn)),
-        )
-        conn.executemany(
-            "INSERT INTO outbox (id, dedupe_key, chat_id, kind, payload, status, attempts,"
-            " next_attempt_at, telegram_message_id, created_at, sent_at)"
-            " VALUES (?, ?, ?, 'payment', ?, 'sent', 1, ?, ?, ?, ?)",
-            (
-                (
-                    number,
-                    f"payment:ch-{number:010d}",
-                    seller,
-                    _NOTICE,
-                    paid_at,
-                    number,
-                    paid_at,
-                    paid_at + 1_000_000,
-                )
-                for number, seller, paid_at in conn.execute(
-                    "SELECT id, seller_id, paid_at FROM charges ORDER BY id"
-                ).fetchall()
-            ),
-        )
-        conn.execute(
-            "UPDATE codes SET last_payment_at ="
-            " (SELECT max(paid_at) FROM charges WHERE charges.code_id = codes.id)"
-        )
+        for table, columns, rows in _tables():
+            conn.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)})"  # noqa: S608 - our own names
+                f" VALUES ({', '.join('?' * len(columns))})",
+                rows,
+            )
+        conn.execute(_LAST_PAYMENTS)
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
+
+
+async def load_postgres(url: str) -> ScaleData:
+    """The same rows in the empty PostgreSQL database ``url`` (migrated here by
+    ``Database.open``), by COPY; then vacuumed and analysed, as autovacuum would leave a
+    database that has been in use."""
+    started = time.perf_counter()
+    await (await Database.open(url)).close()
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            for table, columns, rows in _tables():
+                await conn.copy_records_to_table(table, records=rows, columns=columns)
+            await conn.execute(_LAST_PAYMENTS)
+            for table in _GIVEN_IDS:
+                await conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"  # noqa: S608
+                    f" (SELECT max(id) FROM {table}))"
+                )
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+    say(f"  loaded the data set into PostgreSQL in {time.perf_counter() - started:.0f} s")
+    return _scale_data(url)
+
+
+def _scale_data(target: str) -> ScaleData:
+    """Who to ask about, in the database at ``target``."""
+    return ScaleData(
+        path=target,
+        big_seller=1_000_000,
+        hot_code=1,
+        typical_seller=1_005_000,
+        typical_code=50_001,
+        busy_moment=BUSY_MOMENT.isoformat(),
+    )
 
 
 async def scale_database() -> ScaleData:
@@ -253,14 +364,7 @@ async def scale_database() -> ScaleData:
     await (await Database.open(building)).close()  # storage's schema, migrations and all
     _generate(building)
     building.replace(path)
-    data = ScaleData(
-        path=str(path),
-        big_seller=1_000_000,
-        hot_code=1,
-        typical_seller=1_005_000,
-        typical_code=50_001,
-        busy_moment=BUSY_MOMENT.isoformat(),
-    )
+    data = _scale_data(str(path))
     meta.write_text(json.dumps(asdict(data)), encoding="utf-8")
     say(f"  generated {path.name} in {time.perf_counter() - started:.0f} s (cached from now on)")
     return data

@@ -145,10 +145,15 @@ async def add_codes(db: Database) -> list[Code]:
     return codes
 
 
-async def prepare_database(path: Path) -> list[Code]:
-    """A fresh SQLite database with the codes of ``add_codes``."""
+def remove_database(path: Path) -> None:
+    """Delete a SQLite database and its journal files, if there are any."""
     for leftover in path.parent.glob(path.name + "*"):
         leftover.unlink()
+
+
+async def prepare_database(path: Path) -> list[Code]:
+    """A fresh SQLite database with the codes of ``add_codes``."""
+    remove_database(path)
     async with await Database.open(path) as db:
         return await add_codes(db)
 
@@ -359,8 +364,7 @@ async def run_series(
                 problem = verify(database, load.acknowledged)
                 if problem:
                     series.problems.append(f"{generator} run {run}: {problem}")
-                for leftover in database.parent.glob(database.name + "*"):
-                    leftover.unlink()
+                remove_database(database)
             if profile is not None:
                 say(f"  profile of that real server: {profile.relative_to(REPOSITORY)}")
     return series

@@ -85,7 +85,7 @@ def views(data: ScaleData, codes_total: int, hot_payments: int) -> dict[str, Vie
 
 
 async def time_queries(
-    data: ScaleData, runs: int, repeats: int
+    data: ScaleData, runs: int, repeats: int, what: str = WHAT_QUERIES
 ) -> tuple[list[Row], tuple[float, str]]:
     """Median and p99 of each view, ``runs`` runs of ``repeats`` calls each; the slowest p99."""
     rows = []
@@ -111,7 +111,7 @@ async def time_queries(
             slowest = max(slowest, (median(p99s), name))
             rows.append(
                 Row(
-                    WHAT_QUERIES,
+                    what,
                     name,
                     f"≤ {QUERY_TARGET_MS:.0f} ms",
                     f"median {median(medians):.1f} ms, p99 {median(p99s):.1f} ms",
@@ -123,14 +123,26 @@ async def time_queries(
     return rows, slowest
 
 
-class BotChild:
-    """``python -m bot run`` as a child process, configured like an operator's ``.env``."""
+# Where a bot keeps its data: a SQLite file, or a PostgreSQL URL (as ``database_target``).
+Target = Path | str
 
-    def __init__(self, database: Path, telegram_url: str, pivot_url: str, port: int) -> None:
+
+class BotChild:
+    """``python -m bot run`` as a child process, configured like an operator's ``.env``, in
+    ``folder`` (its log too), on the database ``target``."""
+
+    def __init__(
+        self, target: Target, folder: Path, telegram_url: str, pivot_url: str, port: int
+    ) -> None:
+        url = {"DATABASE_URL": target} if isinstance(target, str) else {}
         self._variables = bot_environment(
-            database_path=database, telegram_url=telegram_url, pivot_url=pivot_url, http_port=port
+            database_path=folder / "kodebayar.db" if isinstance(target, str) else target,
+            telegram_url=telegram_url,
+            pivot_url=pivot_url,
+            http_port=port,
+            **url,
         )
-        self._log = database.parent / "bot.log"
+        self._log = folder / "bot.log"
         self._process: asyncio.subprocess.Process | None = None
         self.url = f"http://127.0.0.1:{port}"
 
@@ -216,29 +228,54 @@ async def traffic(bot_url: str, telegram: FakeTelegram, data: ScaleData) -> floa
     return time.perf_counter() - started
 
 
-async def run_bot(data: ScaleData, runs: int) -> list[Row]:
-    """Start-up times (empty and full database) and memory after traffic."""
+# A database for one start of the bot, given the folder it runs in.
+Place = Callable[[Path], Awaitable[Target]]
+
+
+async def _empty_file(folder: Path) -> Target:
+    return folder / "kodebayar.db"
+
+
+async def run_bot(
+    data: ScaleData,
+    runs: int,
+    *,
+    empty: Place = _empty_file,
+    full: Place | None = None,
+    what: str = WHAT_BOT,
+) -> list[Row]:
+    """Start-up times (an ``empty`` database and the ``full`` one) and memory after traffic.
+
+    By default on SQLite: a new file, and a copy of the data set's (the bot writes; the cache
+    stays as made).
+    """
     folder = CACHE / "scale-run"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
+
+    async def copy(_: Path) -> Target:
+        copied = folder / "kodebayar.db"
+        if not copied.exists():
+            shutil.copyfile(data.path, copied)
+        return copied
+
     full_starts, empty_starts, memory, peaks = [], [], [], []
     for run in range(runs):
         port = free_port()
         async with stand_ins(port) as (telegram, telegram_url, _, pivot_url):
-            empty = folder / f"empty{run}" / "kodebayar.db"
-            empty.parent.mkdir()
-            bot = BotChild(empty, telegram_url, pivot_url, port)
+            place = folder / f"empty{run}"
+            place.mkdir()
+            bot = BotChild(await empty(place), place, telegram_url, pivot_url, port)
             try:
                 empty_starts.append(await bot.start())
             finally:
                 await bot.stop()
         port = free_port()
         async with stand_ins(port) as (telegram, telegram_url, _, pivot_url):
-            full = folder / "full" / "kodebayar.db"
-            if not full.exists():
-                full.parent.mkdir(exist_ok=True)
-                shutil.copyfile(data.path, full)  # the bot writes; the cache stays as made
-            bot = BotChild(full, telegram_url, pivot_url, port)
+            place = folder / f"full{run}"
+            place.mkdir()
+            target = await (full or copy)(place)
+            bot = BotChild(target, place, telegram_url, pivot_url, port)
             try:
                 seconds = await bot.start()
                 full_starts.append(seconds)
@@ -256,7 +293,7 @@ async def run_bot(data: ScaleData, runs: int) -> list[Row]:
     shutil.rmtree(folder, ignore_errors=True)
     return [
         Row(
-            WHAT_BOT,
+            what,
             "resident memory after traffic (RSS)",
             f"≤ {MEMORY_TARGET_MB:.0f} MB",
             f"{median(memory):.0f} MB (peak {median(peaks):.0f} MB)",
@@ -264,7 +301,7 @@ async def run_bot(data: ScaleData, runs: int) -> list[Row]:
             max(median(memory), median(peaks)) <= MEMORY_TARGET_MB,
         ),
         Row(
-            WHAT_BOT,
+            what,
             "start-up, spawn to /healthz ready, with that database",
             "-",
             f"{median(full_starts):.2f} s",
@@ -272,7 +309,7 @@ async def run_bot(data: ScaleData, runs: int) -> list[Row]:
             None,
         ),
         Row(
-            WHAT_BOT,
+            what,
             "start-up, the same on an empty database",
             "-",
             f"{median(empty_starts):.2f} s",
