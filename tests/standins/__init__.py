@@ -6,7 +6,8 @@
 - records to start from the money: database rows and Pivot's callbacks (``records``);
 - QR codes read back from the bot's PNGs (``qr``); Telegram taking QR photos (``photos``); a
   clock moved by hand and a pace check (``clock``);
-- apps served on loopback, and waiting for a condition with a deadline (``servers``).
+- apps served on loopback, and waiting for a condition with a deadline (``servers``);
+- a throwaway PostgreSQL server in a temporary folder (``postgres``).
 
 What ``__all__`` names is the stable surface; the modules behind it may move.
 """
@@ -53,6 +54,7 @@ from tests.standins.harness import (
     stand_ins,
 )
 from tests.standins.photos import FakePhotos
+from tests.standins.postgres import PostgresError, PostgresServer, find_binaries
 from tests.standins.process import REPOSITORY, BotProcess, bot_environment
 from tests.standins.qr import decode_qr, greyscale_pixels, ink_bands, png_size
 from tests.standins.records import (
@@ -92,6 +94,8 @@ __all__ = [
     "FloodLimits",
     "InlineAnswer",
     "LoopbackServer",
+    "PostgresError",
+    "PostgresServer",
     "RandomFaults",
     "SentMessage",
     "ViaBotMessage",
@@ -106,6 +110,7 @@ __all__ = [
     "charge_success_body",
     "code_row",
     "decode_qr",
+    "find_binaries",
     "free_port",
     "greyscale_pixels",
     "ink_bands",
