@@ -12,17 +12,23 @@ under ``CI=true``, where that fails the run: CI must test both engines.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
+from storage import Database
 from tests.standins import postgres
 from tests.standins.postgres import INSTALL_HINT, PostgresServer
 
 ENGINES = ("sqlite", "postgresql")
 _NOT_FOUND = "PostgreSQL's binaries were not found"
+_TEMPLATE = "kodebayar_template"
 _database_names = itertools.count(1)
 
 
@@ -89,6 +95,23 @@ def engine(request: pytest.FixtureRequest) -> str:
     return name
 
 
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Where the test's SQLite database lives (in a folder Database.open must create)."""
+    return tmp_path / "data" / "kodebayar.db"
+
+
+@pytest.fixture
+def database_target(engine: str, request: pytest.FixtureRequest) -> Path | str:
+    """What ``Database.open`` takes on this engine: ``db_path``, or a fresh migrated
+    PostgreSQL database's URL."""
+    # Asked for by name, so the SQLite run neither needs nor starts the server.
+    target: Path | str = request.getfixturevalue(
+        "db_path" if engine == "sqlite" else "postgres_url"
+    )
+    return target
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     """This worker's server, started the first time a test needs it, stopped at the end.
@@ -99,10 +122,41 @@ def postgres_server() -> Iterator[PostgresServer]:
         yield server
 
 
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> str:
+    """A database migrated once per worker, copied for each test: a copy costs a fraction of
+    running every migration again."""
+    url = postgres_server.create_database(_TEMPLATE)
+
+    async def migrate() -> None:
+        async with await Database.open(url):
+            pass
+
+    # Session fixtures run outside any test's event loop, but may be set up inside one.
+    with ThreadPoolExecutor(max_workers=1) as thread:
+        thread.submit(asyncio.run, migrate()).result()
+    return _TEMPLATE
+
+
 @pytest.fixture
-def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
-    """The URL of a new, empty database of the test's own, dropped afterwards."""
+def postgres_url(postgres_server: PostgresServer, postgres_template: str) -> Iterator[str]:
+    """The URL of a new, migrated database of the test's own, dropped afterwards."""
+    with _own_database(postgres_server, postgres_template) as url:
+        yield url
+
+
+@pytest.fixture
+def empty_postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
+    """The URL of a new database of the test's own with no table in it, dropped afterwards."""
+    with _own_database(postgres_server, template=None) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _own_database(server: PostgresServer, template: str | None) -> Iterator[str]:
     name = f"test_{next(_database_names)}"
-    url = postgres_server.create_database(name)
-    yield url
-    postgres_server.drop_database(name)
+    url = server.create_database(name, template=template)
+    try:
+        yield url
+    finally:
+        server.drop_database(name)
