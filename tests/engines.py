@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import itertools
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -110,6 +110,21 @@ def database_target(engine: str, request: pytest.FixtureRequest) -> Path | str:
         "db_path" if engine == "sqlite" else "postgres_url"
     )
     return target
+
+
+@pytest.fixture
+def new_database(
+    engine: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], Path | str]]:
+    """Makes another fresh database on this engine at each call, and gives its target: for a
+    test that needs several (Hypothesis's examples, bots one after the other)."""
+    if engine == "sqlite":
+        yield lambda: tmp_path_factory.mktemp("database") / "kodebayar.db"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    template: str = request.getfixturevalue("postgres_template")
+    with contextlib.ExitStack() as made:
+        yield lambda: made.enter_context(_own_database(server, template))
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,8 @@
 - QR codes read back from the bot's PNGs (``qr``); Telegram taking QR photos (``photos``); a
   clock moved by hand and a pace check (``clock``);
 - apps served on loopback, and waiting for a condition with a deadline (``servers``);
-- a throwaway PostgreSQL server in a temporary folder (``postgres``).
+- a throwaway PostgreSQL server in a temporary folder (``postgres``), and another process
+  holding the write lock on either engine (``writers``).
 
 What ``__all__`` names is the stable surface; the modules behind it may move.
 """
@@ -69,6 +70,7 @@ from tests.standins.records import (
     unrecorded_charge,
 )
 from tests.standins.servers import LoopbackServer, free_port, serving, wait_for
+from tests.standins.writers import another_process_writing
 
 __all__ = [
     "ADMIN_ID",
@@ -102,6 +104,7 @@ __all__ = [
     "WebhookDelivery",
     "add_code",
     "add_seller",
+    "another_process_writing",
     "assert_paced",
     "bot_environment",
     "buttons",

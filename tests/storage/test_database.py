@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,7 +25,7 @@ from storage import (
     _engine,
     _migrations,
 )
-from tests.standins import NOW, add_code, add_seller, new_charge, wait_for
+from tests.standins import NOW, add_code, add_seller, another_process_writing, new_charge, wait_for
 
 
 async def _pragma(conn: aiosqlite.Connection, name: str) -> object:
@@ -170,36 +168,6 @@ async def test_writers_queued_behind_another_process_wait_one_busy_timeout_in_al
             assert await _pragma(db._engine._writer, "busy_timeout") == 1000
         async with db.write() as tx:
             await tx.invites.create(token="t1", created_by=1, now=NOW, expires_at=NOW)
-
-
-@contextlib.asynccontextmanager
-async def another_process_writing(target: Path | str) -> AsyncIterator[None]:
-    """The write lock held elsewhere for the block: by a raw SQLite transaction, or on
-    PostgreSQL by a second ``Database`` (to the server, another process)."""
-    if isinstance(target, Path):
-        blocker = sqlite3.connect(target, isolation_level=None)
-        blocker.execute("BEGIN EXCLUSIVE")
-        try:
-            yield
-        finally:
-            blocker.execute("ROLLBACK")
-            blocker.close()
-        return
-    async with await Database.open(target) as other:
-        inside, leave = asyncio.Event(), asyncio.Event()
-
-        async def hold() -> None:
-            async with other.write():
-                inside.set()
-                await leave.wait()
-
-        holding = asyncio.create_task(hold())
-        await inside.wait()
-        try:
-            yield
-        finally:
-            leave.set()
-            await holding
 
 
 async def test_a_constraint_violation_is_a_storage_and_a_sqlite_error(db: Database) -> None:
