@@ -113,18 +113,44 @@ def database_target(engine: str, request: pytest.FixtureRequest) -> Path | str:
 
 
 @pytest.fixture
+def bot_home(engine: str, tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """Where a bot the test runs (``running_bot``) keeps its data on this engine: the test's
+    folder, or a fresh migrated PostgreSQL database's URL."""
+    return tmp_path if engine == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
 def new_database(
     engine: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[Callable[[], Path | str]]:
     """Makes another fresh database on this engine at each call, and gives its target: for a
-    test that needs several (Hypothesis's examples, bots one after the other)."""
+    test that needs several (Hypothesis's examples)."""
+    with _fresh_databases(engine, request) as fresh:
+        yield lambda: fresh(lambda: tmp_path_factory.mktemp("database") / "kodebayar.db")
+
+
+@pytest.fixture
+def new_bot_home(
+    engine: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], Path | str]]:
+    """Makes another fresh ``bot_home`` at each call: for a test that runs bots one after the
+    other, each on a database of its own."""
+    with _fresh_databases(engine, request) as fresh:
+        yield lambda: fresh(lambda: tmp_path_factory.mktemp("bot"))
+
+
+@contextlib.contextmanager
+def _fresh_databases(
+    engine: str, request: pytest.FixtureRequest
+) -> Iterator[Callable[[Callable[[], Path]], Path | str]]:
+    """Calls back for a new SQLite place, or copies the template: each call a new database."""
     if engine == "sqlite":
-        yield lambda: tmp_path_factory.mktemp("database") / "kodebayar.db"
+        yield lambda new_path: new_path()
         return
     server: PostgresServer = request.getfixturevalue("postgres_server")
     template: str = request.getfixturevalue("postgres_template")
     with contextlib.ExitStack() as made:
-        yield lambda: made.enter_context(_own_database(server, template))
+        yield lambda _: made.enter_context(_own_database(server, template))
 
 
 @pytest.fixture(scope="session")

@@ -24,9 +24,16 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def bot_environment(
-    *, database_path: Path, telegram_url: str, pivot_url: str, http_port: int, **extra: str
+    *,
+    database_path: Path,
+    telegram_url: str,
+    pivot_url: str,
+    http_port: int,
+    database_url: str | None = None,
+    **extra: str,
 ) -> dict[str, str]:
-    """The variables an operator would put in ``.env``, pointing at the stand-ins."""
+    """The variables an operator would put in ``.env``, pointing at the stand-ins;
+    ``database_url``, when given, takes the place of ``database_path`` as it does for the bot."""
     variables = {
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
         "TELEGRAM_API_URL": telegram_url,
@@ -39,6 +46,8 @@ def bot_environment(
         "HTTP_HOST": "127.0.0.1",
         "HTTP_PORT": str(http_port),
     }
+    if database_url is not None:
+        variables["DATABASE_URL"] = database_url
     variables.update(extra)
     return variables
 
