@@ -17,9 +17,12 @@ async def another_process_writing(target: Path | str) -> AsyncIterator[None]:
     transaction on the file, or on PostgreSQL by a second ``Database`` (to the server, another
     process) inside ``db.write()``."""
     if isinstance(target, Path):
-        blocker = sqlite3.connect(target, isolation_level=None)
+        blocker = sqlite3.connect(
+            target, timeout=30, isolation_level=None, check_same_thread=False
+        )
         try:
-            blocker.execute("BEGIN EXCLUSIVE")
+            # In a thread: the bot may be writing, and the test's loop serves its stand-ins.
+            await asyncio.to_thread(blocker.execute, "BEGIN EXCLUSIVE")
             yield
             blocker.execute("ROLLBACK")
         finally:
