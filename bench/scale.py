@@ -123,7 +123,7 @@ async def time_queries(
     return rows, slowest
 
 
-# Where a bot keeps its data: a SQLite file, or a PostgreSQL URL (as ``database_target``).
+# Where a bot keeps its data: a SQLite file, or a PostgreSQL URL (as ``bot_environment``).
 Target = Path | str
 
 
@@ -134,13 +134,8 @@ class BotChild:
     def __init__(
         self, target: Target, folder: Path, telegram_url: str, pivot_url: str, port: int
     ) -> None:
-        url = {"DATABASE_URL": target} if isinstance(target, str) else {}
         self._variables = bot_environment(
-            database_path=folder / "kodebayar.db" if isinstance(target, str) else target,
-            telegram_url=telegram_url,
-            pivot_url=pivot_url,
-            http_port=port,
-            **url,
+            database=target, telegram_url=telegram_url, pivot_url=pivot_url, http_port=port
         )
         self._log = folder / "bot.log"
         self._process: asyncio.subprocess.Process | None = None

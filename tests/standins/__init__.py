@@ -6,7 +6,9 @@
 - records to start from the money: database rows and Pivot's callbacks (``records``);
 - QR codes read back from the bot's PNGs (``qr``); Telegram taking QR photos (``photos``); a
   clock moved by hand and a pace check (``clock``);
-- apps served on loopback, and waiting for a condition with a deadline (``servers``).
+- apps served on loopback, and waiting for a condition with a deadline (``servers``);
+- a throwaway PostgreSQL server in a temporary folder (``postgres``), and another process
+  holding the write lock on either engine (``writers``).
 
 What ``__all__`` names is the stable surface; the modules behind it may move.
 """
@@ -53,6 +55,7 @@ from tests.standins.harness import (
     stand_ins,
 )
 from tests.standins.photos import FakePhotos
+from tests.standins.postgres import PostgresError, PostgresServer, find_binaries
 from tests.standins.process import REPOSITORY, BotProcess, bot_environment
 from tests.standins.qr import decode_qr, greyscale_pixels, ink_bands, png_size
 from tests.standins.records import (
@@ -67,6 +70,7 @@ from tests.standins.records import (
     unrecorded_charge,
 )
 from tests.standins.servers import LoopbackServer, free_port, serving, wait_for
+from tests.standins.writers import another_process_writing
 
 __all__ = [
     "ADMIN_ID",
@@ -92,12 +96,15 @@ __all__ = [
     "FloodLimits",
     "InlineAnswer",
     "LoopbackServer",
+    "PostgresError",
+    "PostgresServer",
     "RandomFaults",
     "SentMessage",
     "ViaBotMessage",
     "WebhookDelivery",
     "add_code",
     "add_seller",
+    "another_process_writing",
     "assert_paced",
     "bot_environment",
     "buttons",
@@ -106,6 +113,7 @@ __all__ = [
     "charge_success_body",
     "code_row",
     "decode_qr",
+    "find_binaries",
     "free_port",
     "greyscale_pixels",
     "ink_bands",
