@@ -8,7 +8,9 @@ the seller's day), for the heaviest seller and code of the data, first and last 
 Then the bot itself (``python -m bot run``, a child process) is started on a copy of that
 database against the stand-ins (fake Bot API, Pivot simulator, both in this process): start-up
 time (spawn to ``/healthz`` ready, also on an empty database for comparison) and its resident
-memory after some traffic (callbacks, ``/codes``, ``/today``).
+memory after some traffic (callbacks, ``/codes``, ``/today``). The traffic's payments go to a
+few codes made at the simulator for the big seller, so that Pivot's API lists them and the bot,
+which confirms every payment before announcing it, sends their messages.
 """
 
 from __future__ import annotations
@@ -29,17 +31,19 @@ import psutil  # type: ignore[import-untyped]
 
 from bench._common import CACHE, Outcome, Row, bench_main, median, percentile, say
 from bench._common import spread as spread_of
+from bench._payments import CALLBACK_HEADERS
 from bench._scale_data import ScaleData, scale_database
 from bot.codebook import CODES_PER_PAGE, PAYMENTS_PER_PAGE
 from bot.handlers.today import TODAY_LINE_CAP
+from pivot_client.simulator import Simulator
 from storage import Database
 from tests.standins import (
-    CALLBACK_KEY,
     REPOSITORY,
     FakeTelegram,
+    add_code,
     bot_environment,
-    charge_success_body,
     free_port,
+    qris_session,
     stand_ins,
     wait_for,
 )
@@ -49,6 +53,7 @@ WHAT_BOT = "10k sellers, 100k codes, 1M charges: the running bot"
 QUERY_TARGET_MS = 20.0
 MEMORY_TARGET_MB = 150.0
 TRAFFIC_CALLBACKS = 200
+TRAFFIC_CODES = 10  # made at the simulator for the big seller, the traffic's payments go to them
 
 View = Callable[[Database], Awaitable[object]]
 
@@ -193,27 +198,44 @@ def resident_mb(pid: int) -> tuple[float, float | None]:
     return rss, None
 
 
-async def traffic(bot_url: str, telegram: FakeTelegram, data: ScaleData) -> float:
-    """Callbacks on the big seller's codes, then /codes and /today; seconds until all answered."""
+async def paid_codes(target: Target, pivot_url: str, seller: int, run: int) -> list[str]:
+    """Codes of ``seller`` made at the simulator, so that Pivot lists their payments (the bot
+    announces a payment only once Pivot's API confirms it); their session ids."""
+    sessions = []
+    async with await Database.open(target) as db:
+        for number in range(TRAFFIC_CODES):
+            reference = f"kbtraffic{run}x{number}"
+            session = await qris_session(pivot_url, reference)
+            await add_code(db, seller, session_id=session, client_reference_id=reference)
+            sessions.append(session)
+    return sessions
+
+
+async def traffic(
+    bot_url: str, telegram: FakeTelegram, simulator: Simulator, sessions: list[str], seller: int
+) -> float:
+    """Payments on ``sessions`` (codes of ``seller``), their callbacks posted 20 at a time, then
+    /codes and /today; seconds until all answered and every message sent."""
     started = time.perf_counter()
-    headers = {"X-API-Key": CALLBACK_KEY, "Content-Type": "application/json"}
     async with httpx.AsyncClient(trust_env=False) as http:
 
         async def pay(number: int) -> None:
-            code = 1 + number % 1000
-            body = charge_success_body(
-                f"sess-{code:012d}", f"kb{code:030d}", [(f"scale-{time.time_ns()}", 25_000)]
+            session = sessions[number % len(sessions)]
+            charge = simulator.record_charge(session, 25_000, deliver=False)
+            response = await http.post(
+                f"{bot_url}/pivot/callback",
+                content=simulator.callback_body(charge.id),
+                headers=CALLBACK_HEADERS,
             )
-            response = await http.post(f"{bot_url}/pivot/callback", content=body, headers=headers)
             response.raise_for_status()
 
         for first in range(0, TRAFFIC_CALLBACKS, 20):
             await asyncio.gather(*(pay(number) for number in range(first, first + 20)))
-        seller = telegram.user(data.big_seller)
+        user = telegram.user(seller)
         for command in ("/codes", "/today", "/codes"):
             mark = telegram.mark()
-            await seller.send(command)
-            await telegram.wait_for_message(seller.chat_id, after=mark, timeout=30)
+            await user.send(command)
+            await telegram.wait_for_message(user.chat_id, after=mark, timeout=30)
 
         async def drained() -> bool:
             report = (await http.get(f"{bot_url}/healthz")).json()
@@ -266,15 +288,16 @@ async def run_bot(
             finally:
                 await bot.stop()
         port = free_port()
-        async with stand_ins(port) as (telegram, telegram_url, _, pivot_url):
+        async with stand_ins(port) as (telegram, telegram_url, simulator, pivot_url):
             place = folder / f"full{run}"
             place.mkdir()
             target = await (full or copy)(place)
+            sessions = await paid_codes(target, pivot_url, data.big_seller, run)
             bot = BotChild(target, place, telegram_url, pivot_url, port)
             try:
                 seconds = await bot.start()
                 full_starts.append(seconds)
-                busy = await traffic(bot.url, telegram, data)
+                busy = await traffic(bot.url, telegram, simulator, sessions, data.big_seller)
                 rss, peak = resident_mb(bot.pid)
             finally:
                 await bot.stop()
