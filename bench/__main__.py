@@ -19,7 +19,7 @@ from bench._common import CACHE, REPOSITORY, Row, read_rows, say
 from bench._report import append_section, table
 
 # Module names, in the order of the targets in BENCHMARKS.md.
-BENCHMARKS = ("ingestion", "latency", "burst", "fanout", "code_creation", "scale")
+BENCHMARKS = ("ingestion", "latency", "burst", "fanout", "code_creation", "scale", "postgres")
 
 
 def run_one(name: str, folder: Path) -> list[Row]:
