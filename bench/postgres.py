@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench._common import CACHE, Outcome, Row, bench_main, say
 from bench._postgres_ingestion import measure_ingestion
-from bench._scale_data import load_postgres
+from bench._scale_data import load_postgres, scale_database
 from bench.scale import WHAT_BOT, WHAT_QUERIES, Target, run_bot, time_queries
 from tests.standins.postgres import INSTALL_HINT, PostgresServer, find_binaries
 
@@ -53,7 +53,11 @@ async def measure_scale(args: argparse.Namespace, server: PostgresServer) -> tup
     data = await load_postgres(server.create_database("scale"))
     loaded = time.perf_counter() - started
     rows, (p99, view) = await time_queries(
-        data, args.query_runs, args.repeats, what=f"{WHAT}: {WHAT_QUERIES}"
+        data,
+        args.query_runs,
+        args.repeats,
+        what=f"{WHAT}: {WHAT_QUERIES}",
+        baseline=await scale_database(),  # SQLite's, the same rows: its runs alternate
     )
 
     async def empty(place: Path) -> Target:

@@ -89,13 +89,35 @@ def views(data: ScaleData, codes_total: int, hot_payments: int) -> dict[str, Vie
     }
 
 
+async def _time_view(view: View, db: Database, repeats: int) -> tuple[float, float]:
+    """Median and p99 of ``repeats`` calls of ``view``, in ms."""
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        await view(db)
+        timings.append((time.perf_counter() - started) * 1e3)
+    return median(timings), percentile(timings, 99)
+
+
 async def time_queries(
-    data: ScaleData, runs: int, repeats: int, what: str = WHAT_QUERIES
+    data: ScaleData,
+    runs: int,
+    repeats: int,
+    what: str = WHAT_QUERIES,
+    baseline: ScaleData | None = None,
 ) -> tuple[list[Row], tuple[float, str]]:
-    """Median and p99 of each view, ``runs`` runs of ``repeats`` calls each; the slowest p99."""
+    """Median and p99 of each view, ``runs`` runs of ``repeats`` calls each; the slowest p99.
+
+    With a ``baseline`` (the same data in another database), its runs alternate with these
+    and each row also shows its figures.
+    """
     rows = []
     slowest = (0.0, "")
-    async with await Database.open(data.path) as db:
+    async with contextlib.AsyncExitStack() as stack:
+        db = await stack.enter_async_context(await Database.open(data.path))
+        other = None
+        if baseline is not None:
+            other = await stack.enter_async_context(await Database.open(baseline.path))
         codes_total = await db.codes.count_for_seller(data.big_seller)
         hot_payments = await db.charges.count_for_code(data.hot_code)
         today = await db.charges.day_for_seller(
@@ -103,28 +125,32 @@ async def time_queries(
         )
         say(f"  busiest day: {today.count:,} payments")
         for name, view in views(data, codes_total, hot_payments).items():
-            medians, p99s = [], []
+            medians, p99s, compared = [], [], []
             for _ in range(runs):
-                timings = []
-                for _ in range(repeats):
-                    started = time.perf_counter()
-                    await view(db)
-                    timings.append((time.perf_counter() - started) * 1e3)
-                medians.append(median(timings))
-                p99s.append(percentile(timings, 99))
+                if other is not None:
+                    compared.append(await _time_view(view, other, repeats))
+                middle, p99 = await _time_view(view, db, repeats)
+                medians.append(middle)
+                p99s.append(p99)
             worst = max(median(medians), median(p99s))
             slowest = max(slowest, (median(p99s), name))
+            measured = f"median {median(medians):.1f} ms, p99 {median(p99s):.1f} ms"
+            if other is not None:
+                measured += (
+                    f" ({other.engine}: {median([c[0] for c in compared]):.1f} ms,"
+                    f" p99 {median([c[1] for c in compared]):.1f} ms)"
+                )
             rows.append(
                 Row(
                     what,
                     name,
                     f"≤ {QUERY_TARGET_MS:.0f} ms",
-                    f"median {median(medians):.1f} ms, p99 {median(p99s):.1f} ms",
+                    measured,
                     spread_of(p99s, " ms p99"),
                     worst <= QUERY_TARGET_MS,
                 )
             )
-            say(f"  {name}: median {median(medians):.2f} ms, p99 {median(p99s):.2f} ms")
+            say(f"  {name}: {measured}")
     return rows, slowest
 
 
