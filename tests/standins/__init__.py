@@ -6,7 +6,8 @@
 - records to start from the money: database rows and Pivot's callbacks (``records``);
 - QR codes read back from the bot's PNGs (``qr``); Telegram taking QR photos (``photos``); a
   clock moved by hand and a pace check (``clock``);
-- apps served on loopback, and waiting for a condition with a deadline (``servers``).
+- apps served on loopback, and waiting for a condition with a deadline (``servers``);
+- the real nginx running the shipped ``deploy/nginx.conf`` in front of them (``proxy``).
 
 What ``__all__`` names is the stable surface; the modules behind it may move.
 """
@@ -54,6 +55,13 @@ from tests.standins.harness import (
 )
 from tests.standins.photos import FakePhotos
 from tests.standins.process import REPOSITORY, BotProcess, bot_environment
+from tests.standins.proxy import (
+    NginxProxy,
+    loopback_config,
+    nginx_binary,
+    replicas,
+    running_proxy,
+)
 from tests.standins.qr import decode_qr, greyscale_pixels, ink_bands, png_size
 from tests.standins.records import (
     NOW,
@@ -92,6 +100,7 @@ __all__ = [
     "FloodLimits",
     "InlineAnswer",
     "LoopbackServer",
+    "NginxProxy",
     "RandomFaults",
     "SentMessage",
     "ViaBotMessage",
@@ -110,13 +119,17 @@ __all__ = [
     "greyscale_pixels",
     "ink_bands",
     "is_card",
+    "loopback_config",
     "new_charge",
     "new_seller",
+    "nginx_binary",
     "png_size",
     "press",
     "qris_session",
     "record_charge",
+    "replicas",
     "running_bot",
+    "running_proxy",
     "say",
     "serving",
     "settle",
