@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run simulator test lint typecheck bench clean
+.PHONY: run simulator test lint typecheck bench clean nginx
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,22 @@ typecheck: $(STAMP)
 # Workers for the test suite (pytest-xdist); TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= 4
 
-test: lint typecheck
+test: lint typecheck nginx
 	$(BIN)/pytest -n $(TEST_WORKERS)
+
+# The proxy tests run Debian's nginx with deploy/nginx.conf (tests/standins/proxy.py). It is
+# installed here when missing, if this runs as root with apt-get (as CI does); otherwise those
+# tests skip with one line saying so, and fail under CI=true.
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's nginx for the proxy tests"; \
+	    apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx >/dev/null; \
+	  else \
+	    echo "nginx is missing and only root with apt-get installs it: the proxy tests will skip"; \
+	  fi; \
+	fi
 
 BENCH_STAMP := $(VENV)/.installed-bench
 
