@@ -8,7 +8,8 @@
   clock moved by hand and a pace check (``clock``);
 - apps served on loopback, and waiting for a condition with a deadline (``servers``);
 - a throwaway PostgreSQL server in a temporary folder (``postgres``), and another process
-  holding the write lock on either engine (``writers``).
+  holding the write lock on either engine (``writers``);
+- the real nginx running the shipped ``deploy/nginx.conf`` in front of them (``proxy``).
 
 What ``__all__`` names is the stable surface; the modules behind it may move.
 """
@@ -57,6 +58,13 @@ from tests.standins.harness import (
 from tests.standins.photos import FakePhotos
 from tests.standins.postgres import PostgresError, PostgresServer, find_binaries
 from tests.standins.process import REPOSITORY, BotProcess, bot_environment
+from tests.standins.proxy import (
+    NginxProxy,
+    loopback_config,
+    nginx_binary,
+    replicas,
+    running_proxy,
+)
 from tests.standins.qr import decode_qr, greyscale_pixels, ink_bands, png_size
 from tests.standins.records import (
     NOW,
@@ -96,6 +104,7 @@ __all__ = [
     "FloodLimits",
     "InlineAnswer",
     "LoopbackServer",
+    "NginxProxy",
     "PostgresError",
     "PostgresServer",
     "RandomFaults",
@@ -118,13 +127,17 @@ __all__ = [
     "greyscale_pixels",
     "ink_bands",
     "is_card",
+    "loopback_config",
     "new_charge",
     "new_seller",
+    "nginx_binary",
     "png_size",
     "press",
     "qris_session",
     "record_charge",
+    "replicas",
     "running_bot",
+    "running_proxy",
     "say",
     "serving",
     "settle",
