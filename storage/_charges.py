@@ -182,9 +182,13 @@ class ChargeRepository:
 
     async def list_for_code(self, code_id: int, *, offset: int, limit: int) -> list[Charge]:
         """One page of a code's payments, latest first."""
+        # The page's ids first, from charges_by_code alone: a deep OFFSET then skips index
+        # entries, not whole rows (PostgreSQL read and sorted all of them).
         rows = await self._sql.rows(
-            "SELECT * FROM charges WHERE code_id = ?"
-            " ORDER BY paid_at DESC, id DESC LIMIT ? OFFSET ?",
+            "SELECT * FROM charges WHERE id IN ("
+            " SELECT id FROM charges WHERE code_id = ?"
+            " ORDER BY paid_at DESC, id DESC LIMIT ? OFFSET ?"
+            ") ORDER BY paid_at DESC, id DESC",
             (code_id, limit, offset),
         )
         return [_charge(row) for row in rows]

@@ -285,18 +285,20 @@ class CodeRepository:
         """One page of a seller's codes, newest first, with their payments' count and total;
         only those whose customer contains ``customer_contains`` (see ``count_for_seller``)."""
         where, params = _of_seller(seller_id, customer_contains)
-        # Correlated subqueries read charges_by_code alone (amount is in the index).
+        # The page is chosen first: PostgreSQL would otherwise count the payments of every
+        # code the OFFSET skips. Correlated subqueries read charges_by_code alone (amount is
+        # in the index).
         rows = await self._sql.rows(
             f"""
-            SELECT codes.*,
-                (SELECT count(*) FROM charges WHERE charges.code_id = codes.id) AS payment_count,
+            SELECT page.*,
+                (SELECT count(*) FROM charges WHERE charges.code_id = page.id) AS payment_count,
                 (SELECT CAST(coalesce(sum(amount), 0) AS BIGINT) FROM charges
-                 WHERE charges.code_id = codes.id)
+                 WHERE charges.code_id = page.id)
                     AS payment_total
-            FROM codes
-            WHERE {where}
-            ORDER BY id DESC
-            LIMIT ? OFFSET ?
+            FROM (
+                SELECT * FROM codes WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?
+            ) AS page
+            ORDER BY page.id DESC
             """,  # noqa: S608 - ``where`` is one of two fixed strings
             (*params, limit, offset),
         )

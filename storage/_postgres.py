@@ -280,13 +280,13 @@ class _Notifications:
         self._url = url
         self._token = token
         self.on_queued: Callable[[], None] = _nothing
+        self._conn: asyncpg.Connection | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Listen before returning, so that no commit after ``open`` goes unheard."""
-        conn = await self._listen()
-        self._task = asyncio.create_task(self._keep(conn), name="outbox notifications")
-        await asyncio.sleep(0)  # _keep starts and owns conn: a close() now terminates it
+        self._conn = await self._listen()
+        self._task = asyncio.create_task(self._keep(), name="outbox notifications")
 
     async def _listen(self) -> asyncpg.Connection:
         conn = await _connect(self._url)
@@ -302,21 +302,19 @@ class _Notifications:
         if payload != self._token:  # our own commits told the listeners already
             self.on_queued()
 
-    async def _keep(self, conn: asyncpg.Connection) -> None:
+    async def _keep(self) -> None:
         """Wait for the connection to end, then listen again, backing off while it fails."""
-        while True:
+        while self._conn is not None:
             ended = asyncio.Event()
-            conn.add_termination_listener(functools.partial(_set, ended))
-            try:
-                await ended.wait()
-            finally:
-                conn.terminate()
+            self._conn.add_termination_listener(functools.partial(_set, ended))
+            await ended.wait()
+            self._conn.terminate()
+            self._conn = None
             logger.warning("the connection listening for queued messages ended; reconnecting")
             delay = 1.0
-            while True:
+            while self._conn is None:
                 try:
-                    conn = await self._listen()
-                    break
+                    self._conn = await self._listen()
                 except DatabaseError as exc:
                     logger.warning(
                         "cannot listen for queued messages (%s); again in %.0f s", exc, delay
@@ -330,6 +328,9 @@ class _Notifications:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
+        if self._conn is not None:
+            self._conn.terminate()
+            self._conn = None
 
 
 class PostgresEngine(Engine):
@@ -359,6 +360,9 @@ class PostgresEngine(Engine):
                     max_size=_POOL_SIZE,
                     timeout=_CONNECT_TIMEOUT,
                     statement_cache_size=512,
+                    # Pool connections keep no session state (no LISTEN, no session lock, no
+                    # SET): asyncpg's reset query would only cost a round trip per release.
+                    reset=_keep_session,
                     # Like SQLite's read-only reader: only ``db.write()`` (BEGIN READ WRITE)
                     # may write, so a write through ``db.<repository>`` fails.
                     server_settings={
@@ -408,9 +412,9 @@ class PostgresEngine(Engine):
                 raise
             try:
                 with _wrapped_errors():
-                    if mark.queued:
-                        await conn.execute(f"NOTIFY {_CHANNEL}, '{self._token}'")
-                    await conn.execute("COMMIT")
+                    # One round trip while the write lock is held; the token is hex.
+                    notify = f"NOTIFY {_CHANNEL}, '{self._token}'; " if mark.queued else ""
+                    await conn.execute(f"{notify}COMMIT")
             except BaseException:
                 await _roll_back(conn)
                 raise
@@ -438,6 +442,10 @@ class PostgresEngine(Engine):
             await lease.release()
         await self._notifications.close()
         await self._pool.close()
+
+
+async def _keep_session(_conn: object) -> None:
+    """What the pool does to a connection given back: nothing (see ``create_pool``)."""
 
 
 def _nothing() -> None:
