@@ -15,7 +15,6 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from fpdf import FPDF
 from PIL import Image, ImageDraw
 
 from bot.cards import QRIS_APPS
@@ -91,6 +90,10 @@ def _draw(content: str, shop_name: str, language: str, *, simulation: bool) -> I
 
 def _pdf(page: Image.Image, *, title: str) -> bytes:
     """An A6 PDF whose one page is ``page``, edge to edge."""
+    # Imported here: fpdf2 and what it loads hold ~45 MB, for a sticker a seller asks for
+    # rarely, against the bot's 150 MB memory target (BENCHMARKS.md).
+    from fpdf import FPDF
+
     pdf = FPDF(unit="mm", format=A6_MM)
     pdf.set_title(title)
     pdf.set_margin(0)
