@@ -2,15 +2,17 @@
 
 Open with ``db = await Database.open(path)`` (or ``async with await Database.open(path) as
 db:``). Read through ``db.sellers``, ``db.invites``, ``db.codes``, ``db.charges``, ``db.inbox``,
-``db.outbox``, ``db.buyer_links`` and ``db.buyers``; write inside ``async with db.write() as
-tx:`` through ``tx.sellers`` and the rest. Repositories return the frozen records below, never
-rows. Datetimes go in and come out timezone-aware UTC; money is an int number of rupiah.
+``db.outbox``, ``db.buyer_links``, ``db.buyers`` and ``db.bot_state``; write inside ``async
+with db.write() as tx:`` through ``tx.sellers`` and the rest. Repositories return the frozen
+records below, never rows. Datetimes go in and come out timezone-aware UTC; money is an int
+number of rupiah.
 Whoever delivers the outbox registers with ``db.add_outbox_listener``: every commit that made
 messages due calls it, once.
 """
 
 from __future__ import annotations
 
+from ._bot_state import BotStateRepository, StoredState
 from ._buyer_links import BuyerLinkRepository
 from ._buyers import BuyerRepository
 from ._charges import ChargeRepository
@@ -54,6 +56,7 @@ from ._outbox import OutboxRepository
 from ._sellers import SellerRepository
 
 __all__ = [
+    "BotStateRepository",
     "Buyer",
     "BuyerLink",
     "BuyerLinkRepository",
@@ -91,5 +94,6 @@ __all__ = [
     "SellerRepository",
     "SellerStatus",
     "StorageError",
+    "StoredState",
     "Transaction",
 ]

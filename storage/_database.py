@@ -13,6 +13,7 @@ from types import TracebackType
 
 import aiosqlite
 
+from ._bot_state import BotStateRepository
 from ._buyer_links import BuyerLinkRepository
 from ._buyers import BuyerRepository
 from ._charges import ChargeRepository
@@ -38,6 +39,7 @@ class Repositories:
     """One repository per table, all bound to the same connection."""
 
     __slots__ = (
+        "bot_state",
         "buyer_links",
         "buyers",
         "charges",
@@ -57,6 +59,7 @@ class Repositories:
         self.outbox = OutboxRepository(sql, mark)
         self.buyer_links = BuyerLinkRepository(sql)
         self.buyers = BuyerRepository(sql)
+        self.bot_state = BotStateRepository(sql)
 
 
 class Transaction(Repositories):
