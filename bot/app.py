@@ -30,10 +30,11 @@ from bot.codes import CodeIssuer
 from bot.confirm import CONFIRM_GRACE, Confirmer
 from bot.context import CONTEXT_TYPES, SERVICES_KEY
 from bot.expiry import ExpiryWatch
-from bot.handlers import publish_commands, register
+from bot.handlers import USER_DATA, publish_commands, register
 from bot.inline_check import InlineStatus, inline_status
 from bot.ledger import CONFIRM_WITHIN, Ledger
 from bot.logs import configure_logging
+from bot.persistence import DatabasePersistence, PersistingApplication
 from bot.pivot_check import CredentialCheck
 from bot.reconcile import LookupQueue, Reconciler
 from bot.relay import Relay
@@ -140,7 +141,8 @@ class Runtime:
         )
         self._pivot_check = CredentialCheck(pivot)
         self._pivot_check.start()
-        self._application = application = self._build_application()
+        persistence = DatabasePersistence(db, USER_DATA)
+        self._application = application = self._build_application(persistence)
         self._relay = relay = Relay(db, application.bot, settings.admin_telegram_ids)
         lookups = LookupQueue()
         self._confirmer = confirmer = Confirmer(
@@ -167,6 +169,7 @@ class Runtime:
             buyers=Buyers(db, codebook),
         )
         register(application)
+        persistence.expect(handler for group in application.handlers.values() for handler in group)
         self._reconciler = Reconciler(
             db, pivot, ledger, interval=settings.reconcile_interval_seconds, lookups=lookups
         )
@@ -190,10 +193,12 @@ class Runtime:
             settings.database_path,
         )
 
-    def _build_application(self) -> AnyApplication:
+    def _build_application(self, persistence: DatabasePersistence) -> AnyApplication:
         root = str(self.settings.telegram_api_url).rstrip("/")
         builder = (
             ApplicationBuilder()
+            .application_class(PersistingApplication)
+            .persistence(persistence)
             .token(self.settings.telegram_bot_token.get_secret_value())
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
