@@ -47,7 +47,7 @@ from bot.settings import Settings
 from bot.updates import PerPersonUpdates
 from bot.web import create_web_app
 from pivot_client import PivotClient
-from storage import Database, StorageError
+from storage import Database, DatabaseUnreachableError, StorageError, describe_url
 
 __all__ = ["Runtime", "StartupError", "run"]
 
@@ -128,12 +128,7 @@ class Runtime:
         settings = self.settings
         if not settings.admin_telegram_ids:
             logger.warning(NO_OPERATORS)
-        try:
-            self._db = db = await Database.open(settings.database_path)
-        except (StorageError, OSError) as exc:
-            raise StartupError(
-                f"DATABASE_PATH: cannot open {settings.database_path}: {exc}", exit_code=2
-            ) from None
+        self._db = db = await self._open_database()
         self._pivot = pivot = PivotClient(
             client_id=settings.pivot_client_id,
             client_secret=settings.pivot_client_secret.get_secret_value(),
@@ -190,8 +185,38 @@ class Runtime:
             "Kodebayar is running: Telegram by %s, HTTP on %s, database %s",
             "webhook" if self.webhook_mode else "long polling",
             self.http_url,
-            settings.database_path,
+            self._database_name,
         )
+
+    @property
+    def _database_name(self) -> str:
+        """The database, for logs and errors, without its password."""
+        target = self.settings.database_target
+        return f"PostgreSQL {describe_url(target)}" if isinstance(target, str) else str(target)
+
+    async def _open_database(self) -> Database:
+        """Open the database, retrying a server that does not answer; anything else is fatal."""
+        settings = self.settings
+        delay = 1.0
+        while True:
+            try:
+                return await Database.open(settings.database_target)
+            except DatabaseUnreachableError as exc:
+                logger.warning("cannot reach the database (%s); retrying in %.0f s", exc, delay)
+            except (StorageError, OSError) as exc:
+                raise StartupError(
+                    f"{settings.database_variable}: cannot open {self._database_name}: {exc}",
+                    exit_code=2,
+                ) from None
+            await self._retry_after(delay, "the database")
+            delay = min(delay * 2, 60.0)
+
+    async def _retry_after(self, delay: float, what: str) -> None:
+        """Wait ``delay`` seconds before trying ``what`` again, unless stopped meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), delay)
+        if self._stopping.is_set():
+            raise StartupError(f"stopped before {what} could be reached") from None
 
     def _build_application(self, persistence: DatabasePersistence) -> AnyApplication:
         root = str(self.settings.telegram_api_url).rstrip("/")
@@ -254,10 +279,7 @@ class Runtime:
                 ) from None
             except NetworkError as exc:
                 logger.warning("cannot reach Telegram (%s); retrying in %.0f s", exc, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
-                if self._stopping.is_set():
-                    raise StartupError("stopped before Telegram could be reached") from None
+                await self._retry_after(delay, "Telegram")
                 delay = min(delay * 2, 60.0)
         self._inline = inline_status(application.bot)
         try:

@@ -12,6 +12,7 @@ import logging
 import re
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -25,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from pivot_client import DEFAULT_BASE_URL, DEFAULT_VA_RULES, VARanges, parse_va_rule_overrides
+from storage import is_postgres_url
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
@@ -59,6 +61,8 @@ class Settings(BaseSettings):
     pivot_client_secret: SecretStr
     pivot_callback_api_key: SecretStr
     database_path: Path = Path("./data/kodebayar.db")
+    # PostgreSQL instead of the SQLite file, for several processes (docs/architecture.md).
+    database_url: SecretStr | None = None
     admin_telegram_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     http_host: str = "0.0.0.0"  # noqa: S104 - the callback route must be reachable by Pivot
     http_port: int = Field(default=8080, ge=0, le=65535)
@@ -74,6 +78,13 @@ class Settings(BaseSettings):
     # codes a day in the seller's zone, and open-amount VA numbers held at one bank.
     seller_codes_per_day: int = Field(default=20, ge=1)
     seller_open_va_per_bank: int = Field(default=10, ge=1)
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not is_postgres_url(value.get_secret_value()):
+            raise ValueError("must be a PostgreSQL URL: postgresql://user:password@host:5432/db")
+        return value
 
     @field_validator("telegram_bot_token", "pivot_client_secret", "pivot_callback_api_key")
     @classmethod
@@ -146,6 +157,18 @@ class Settings(BaseSettings):
         """``LOG_LEVEL`` as a ``logging`` level."""
         return logging.getLevelNamesMapping()[self.log_level]
 
+    @property
+    def database_target(self) -> str | Path:
+        """What ``storage.Database.open`` takes: ``DATABASE_URL`` if set, else the path."""
+        if self.database_url is not None:
+            return self.database_url.get_secret_value()
+        return self.database_path
+
+    @property
+    def database_variable(self) -> str:
+        """The variable that chose the database, for start-up errors."""
+        return "DATABASE_URL" if self.database_url is not None else "DATABASE_PATH"
+
     def secrets(self) -> list[str]:
         """Every secret value, for the log redaction filter."""
         values = [
@@ -153,8 +176,14 @@ class Settings(BaseSettings):
             self.pivot_client_secret,
             self.pivot_callback_api_key,
             self.telegram_webhook_secret,
+            self.database_url,
         ]
-        return [value.get_secret_value() for value in values if value is not None]
+        found = [value.get_secret_value() for value in values if value is not None]
+        if self.database_url is not None:
+            password = urlsplit(self.database_url.get_secret_value()).password
+            if password:
+                found += [password, unquote(password)]
+        return found
 
 
 def load_settings(env_file: str | Path | None = ".env") -> Settings:

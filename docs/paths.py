@@ -74,7 +74,7 @@ async def measure() -> dict[str, Trace]:
             trace = Trace()
             db = env.services.db
             # The private connections: SQLite's trace callback is per connection.
-            for connection in (db._writer, db._reader):
+            for connection in (db._engine._writer, db._engine._reader):
                 await connection.set_trace_callback(trace.statements.append)
 
             async def traced(action: Callable[[], Awaitable[None]]) -> Trace:

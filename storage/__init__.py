@@ -1,13 +1,14 @@
-"""Kodebayar's SQLite storage: schema, migrations and typed repositories.
+"""Kodebayar's storage on SQLite or PostgreSQL: schema, migrations and typed repositories.
 
-Open with ``db = await Database.open(path)`` (or ``async with await Database.open(path) as
-db:``). Read through ``db.sellers``, ``db.invites``, ``db.codes``, ``db.charges``, ``db.inbox``,
+Open with ``db = await Database.open(path_or_url)`` (or ``async with await Database.open(...)
+as db:``): a ``postgresql://`` URL opens PostgreSQL, anything else is a SQLite file. Read
+through ``db.sellers``, ``db.invites``, ``db.codes``, ``db.charges``, ``db.inbox``,
 ``db.outbox``, ``db.buyer_links``, ``db.buyers`` and ``db.bot_state``; write inside ``async
 with db.write() as tx:`` through ``tx.sellers`` and the rest. Repositories return the frozen
 records below, never rows. Datetimes go in and come out timezone-aware UTC; money is an int
 number of rupiah.
 Whoever delivers the outbox registers with ``db.add_outbox_listener``: every commit that made
-messages due calls it, once.
+messages due calls it, once. ``db.lease()`` elects the one process that talks to Telegram.
 """
 
 from __future__ import annotations
@@ -18,11 +19,15 @@ from ._buyers import BuyerRepository
 from ._charges import ChargeRepository
 from ._codes import CodeRepository
 from ._database import Database, Transaction
+from ._engine import Lease
 from ._errors import (
     ConstraintError,
     DatabaseError,
     DatabasePathError,
+    DatabaseRefusedError,
     DatabaseTooNewError,
+    DatabaseUnreachableError,
+    DatabaseUrlError,
     RecordNotFoundError,
     StorageError,
 )
@@ -53,6 +58,7 @@ from ._models import (
     SellerStatus,
 )
 from ._outbox import OutboxRepository
+from ._postgres import describe_url, is_postgres_url
 from ._sellers import SellerRepository
 
 __all__ = [
@@ -74,13 +80,17 @@ __all__ = [
     "Database",
     "DatabaseError",
     "DatabasePathError",
+    "DatabaseRefusedError",
     "DatabaseTooNewError",
+    "DatabaseUnreachableError",
+    "DatabaseUrlError",
     "InboxEntry",
     "InboxOutcome",
     "InboxRepository",
     "Invite",
     "InviteRepository",
     "InviteResult",
+    "Lease",
     "NewCharge",
     "NewMessage",
     "OutboxMessage",
@@ -96,4 +106,6 @@ __all__ = [
     "StorageError",
     "StoredState",
     "Transaction",
+    "describe_url",
+    "is_postgres_url",
 ]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from ._models import BuyerLink
-from ._sql import Sql
+from ._sql import Row, Sql
 from ._values import moment_from_db, moment_to_db, optional_moment_from_db
 
 __all__ = ["BuyerLinkRepository"]
 
 
-def _link(row: sqlite3.Row) -> BuyerLink:
+def _link(row: Row) -> BuyerLink:
     return BuyerLink(
         id=row["id"],
         token=row["token"],

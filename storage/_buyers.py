@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
 from ._models import Buyer
-from ._sql import Sql
+from ._sql import Row, Sql
 from ._values import id_array, moment_from_db, moment_to_db
 
 __all__ = ["BuyerRepository"]
 
 
-def _buyer(row: sqlite3.Row) -> Buyer:
+def _buyer(row: Row) -> Buyer:
     return Buyer(
         telegram_id=row["telegram_id"],
         code_id=row["code_id"],

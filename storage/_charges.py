@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
@@ -15,7 +14,7 @@ from ._models import (
     SellerDay,
     SellerPayment,
 )
-from ._sql import Sql
+from ._sql import Row, Sql
 from ._values import (
     flags_from_db,
     flags_to_db,
@@ -28,7 +27,7 @@ from ._values import (
 __all__ = ["ChargeRepository"]
 
 
-def _charge(row: sqlite3.Row) -> Charge:
+def _charge(row: Row) -> Charge:
     return Charge(
         id=row["id"],
         pivot_charge_id=row["pivot_charge_id"],
@@ -175,7 +174,7 @@ class ChargeRepository:
     async def stats_for_codes(self, code_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
         """(count, total in rupiah) of each code's payments; codes never paid are left out."""
         rows = await self._sql.rows(
-            "SELECT code_id, count(*), sum(amount) FROM charges"
+            "SELECT code_id, count(*), CAST(sum(amount) AS BIGINT) FROM charges"
             " WHERE code_id IN (SELECT value FROM json_each(?)) GROUP BY code_id",
             (id_array(code_ids),),
         )
@@ -215,9 +214,9 @@ class ChargeRepository:
                 codes.amount AS expected,
                 (SELECT count(*) FROM charges
                  WHERE seller_id = ?1 AND paid_at >= ?2 AND paid_at < ?3) AS day_count,
-                (SELECT sum(amount) FROM charges
+                (SELECT CAST(sum(amount) AS BIGINT) FROM charges
                  WHERE seller_id = ?1 AND paid_at >= ?2 AND paid_at < ?3) AS day_total,
-                (SELECT coalesce(sum(amount), 0) FROM charges
+                (SELECT CAST(coalesce(sum(amount), 0) AS BIGINT) FROM charges
                  WHERE seller_id = ?1 AND paid_at >= ?2 AND paid_at < ?3
                    AND confirmation = 'pending') AS day_unconfirmed
             FROM charges LEFT JOIN codes ON codes.id = charges.code_id

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from ._errors import RecordNotFoundError
 from ._models import Code, CodeKind, CodeStatus, CodeSummary
-from ._sql import Sql
+from ._sql import Row, Sql
 from ._values import (
     id_array,
     like_containing,
@@ -21,7 +20,7 @@ from ._values import (
 __all__ = ["CodeRepository"]
 
 
-def _code(row: sqlite3.Row) -> Code:
+def _code(row: Row) -> Code:
     return Code(
         id=row["id"],
         seller_id=row["seller_id"],
@@ -53,7 +52,7 @@ def _of_seller(seller_id: int, customer_contains: str) -> tuple[str, tuple[objec
     ``customer_contains`` if it is not empty."""
     if not customer_contains:
         return "seller_id = ?", (seller_id,)
-    return "seller_id = ? AND customer LIKE ? ESCAPE '\\'", (
+    return "seller_id = ? AND lower(customer) LIKE lower(?) ESCAPE '\\'", (
         seller_id,
         like_containing(customer_contains),
     )
@@ -162,7 +161,7 @@ class CodeRepository:
         """
         await self._sql.rows(
             "UPDATE codes SET status = 'failed', failure = ?,"
-            " va_suffix = CASE WHEN ? THEN NULL ELSE va_suffix END"
+            " va_suffix = CASE WHEN ? = 1 THEN NULL ELSE va_suffix END"
             " WHERE id = ? AND status = 'pending'",
             (reason, int(release_suffix), code_id),
         )
@@ -240,11 +239,11 @@ class CodeRepository:
         return await self._sql.optional_integer(
             """
             SELECT min(candidate) FROM (
-                SELECT ?2 AS candidate
+                SELECT CAST(?2 AS BIGINT) AS candidate
                 UNION ALL
                 SELECT va_suffix + 1 FROM codes
                 WHERE bank = ?1 AND va_suffix >= ?2 AND va_suffix < ?3
-            )
+            ) AS candidates
             WHERE NOT EXISTS (SELECT 1 FROM codes WHERE bank = ?1 AND va_suffix = candidate)
             """,
             (bank, first, last),
@@ -291,7 +290,8 @@ class CodeRepository:
             f"""
             SELECT codes.*,
                 (SELECT count(*) FROM charges WHERE charges.code_id = codes.id) AS payment_count,
-                (SELECT coalesce(sum(amount), 0) FROM charges WHERE charges.code_id = codes.id)
+                (SELECT CAST(coalesce(sum(amount), 0) AS BIGINT) FROM charges
+                 WHERE charges.code_id = codes.id)
                     AS payment_total
             FROM codes
             WHERE {where}
@@ -321,10 +321,11 @@ class CodeRepository:
         self, seller_id: int, *, customer: str, now: datetime, offset: int, limit: int
     ) -> list[Code]:
         """The seller's ACTIVE codes Pivot still takes payments on whose customer contains
-        ``customer`` ("" for any; ASCII letters in any case), newest first."""
+        ``customer`` ("" for any; letters in any case), newest first."""
         return await self._codes(
             "SELECT * FROM codes WHERE seller_id = ? AND status = 'active'"
-            " AND (expires_at IS NULL OR expires_at > ?) AND customer LIKE ? ESCAPE '\\'"
+            " AND (expires_at IS NULL OR expires_at > ?)"
+            " AND lower(customer) LIKE lower(?) ESCAPE '\\'"
             " ORDER BY id DESC LIMIT ? OFFSET ?",
             (seller_id, moment_to_db(now), like_containing(customer), limit, offset),
         )
@@ -343,7 +344,7 @@ class CodeRepository:
 
     async def count_for_seller(self, seller_id: int, *, customer_contains: str = "") -> int:
         """How many codes the seller has, in any status; with ``customer_contains``, only those
-        whose customer contains it (SQLite's LIKE: ASCII letters in any case)."""
+        whose customer contains it, letters in any case (SQLite's ``lower`` knows ASCII only)."""
         where, params = _of_seller(seller_id, customer_contains)
         return await self._sql.integer(
             f"SELECT count(*) FROM codes WHERE {where}",  # noqa: S608 - a fixed string
@@ -354,17 +355,17 @@ class CodeRepository:
         """Move each code's last_payment_at forward to its time, never back (charges come
         out of order)."""
         await self._sql.many(
-            "UPDATE codes SET last_payment_at = max(coalesce(last_payment_at, ?1), ?1)"
-            " WHERE id = ?2",
+            "UPDATE codes SET last_payment_at ="
+            " CASE WHEN last_payment_at > ?1 THEN last_payment_at ELSE ?1 END WHERE id = ?2",
             [(moment_to_db(paid_at), code_id) for code_id, paid_at in paid.items()],
         )
 
     async def recently_active(self, *, limit: int) -> list[Code]:
         """ACTIVE codes, most recently paid first, never-paid ones last, then newest first."""
-        # DESC puts NULL last in SQLite, which is what lets codes_active_by_payment serve it.
+        # NULLS LAST is SQLite's own DESC order, said aloud for PostgreSQL (whose index has it).
         return await self._codes(
             "SELECT * FROM codes WHERE status = 'active'"
-            " ORDER BY last_payment_at DESC, id DESC LIMIT ?",
+            " ORDER BY last_payment_at DESC NULLS LAST, id DESC LIMIT ?",
             (limit,),
         )
 

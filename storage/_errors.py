@@ -2,20 +2,25 @@
 
 The hierarchy::
 
-    StorageError                 base of everything storage raises on purpose
-    ├── DatabaseTooNewError      the file's schema is newer than this Kodebayar knows
-    ├── DatabasePathError        the path cannot hold the database: a folder, under a file,
-    │                            or in a folder this user cannot create or write
-    ├── RecordNotFoundError      a write named a row that does not exist (or is in no state
-    │                            to take that write)
-    └── DatabaseError            SQLite failed: locked, read-only, disk full, closed file...
-        │                        (also a ``sqlite3.Error``); the original is ``__cause__``
-        └── ConstraintError      a UNIQUE, FOREIGN KEY or CHECK constraint refused a write
-                                 (also a ``sqlite3.IntegrityError``)
+    StorageError                   base of everything storage raises on purpose
+    ├── DatabaseTooNewError        the schema is newer than this Kodebayar knows
+    ├── DatabasePathError          the path cannot hold the database: a folder, under a file,
+    │                              or in a folder this user cannot create or write
+    ├── DatabaseUrlError           the PostgreSQL URL names no database we can use
+    ├── RecordNotFoundError        a write named a row that does not exist (or is in no state
+    │                              to take that write)
+    └── DatabaseError              the engine failed: locked, read-only, disk full, closed,
+        │                          connection lost... (also a ``sqlite3.Error``); the
+        │                          driver's exception is ``__cause__``
+        ├── ConstraintError        a UNIQUE, FOREIGN KEY or CHECK constraint refused a write
+        │                          (also a ``sqlite3.IntegrityError``)
+        ├── DatabaseRefusedError   PostgreSQL refused the connection: password, user, database
+        └── DatabaseUnreachableError  PostgreSQL did not answer; worth trying again later
 
-Every ``sqlite3.Error`` raised inside storage, on a read or in a write transaction, is wrapped
-in ``DatabaseError`` or ``ConstraintError``. They also subclass the ``sqlite3`` class they
-replace, so a caller may catch either family. A naive datetime is refused with ``ValueError``.
+Every ``sqlite3`` or ``asyncpg`` error raised inside storage, on a read or in a write
+transaction, is wrapped in ``DatabaseError`` or one of its subclasses. They also subclass the
+``sqlite3`` class they replace, so a caller written for SQLite may catch either family. Messages
+are one line and never carry a password. A naive datetime is refused with ``ValueError``.
 """
 
 from __future__ import annotations
@@ -26,7 +31,10 @@ __all__ = [
     "ConstraintError",
     "DatabaseError",
     "DatabasePathError",
+    "DatabaseRefusedError",
     "DatabaseTooNewError",
+    "DatabaseUnreachableError",
+    "DatabaseUrlError",
     "RecordNotFoundError",
     "StorageError",
     "wrap_sqlite_error",
@@ -53,16 +61,28 @@ class DatabasePathError(StorageError):
     """The database path cannot hold a database file; the message says why, in one line."""
 
 
+class DatabaseUrlError(StorageError):
+    """``DATABASE_URL`` is not a PostgreSQL URL we can use; the message says why, in one line."""
+
+
 class RecordNotFoundError(StorageError):
     """A write named a row that does not exist or cannot take that write."""
 
 
 class DatabaseError(StorageError, sqlite3.Error):
-    """SQLite failed; the ``sqlite3`` exception is the ``__cause__``."""
+    """The engine failed; the driver's exception is the ``__cause__``."""
 
 
 class ConstraintError(DatabaseError, sqlite3.IntegrityError):
     """A UNIQUE, FOREIGN KEY or CHECK constraint refused a write."""
+
+
+class DatabaseRefusedError(DatabaseError):
+    """PostgreSQL refused us: a wrong password, an unknown user or database, no permission."""
+
+
+class DatabaseUnreachableError(DatabaseError):
+    """PostgreSQL could not be reached (refused, timed out, name not found); may pass."""
 
 
 def wrap_sqlite_error(error: sqlite3.Error) -> DatabaseError:

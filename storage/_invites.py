@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from ._models import Invite, InviteResult
-from ._sql import Sql
+from ._sql import Row, Sql
 from ._values import moment_from_db, moment_to_db, optional_moment_from_db
 
 __all__ = ["InviteRepository"]
 
 
-def _invite(row: sqlite3.Row) -> Invite:
+def _invite(row: Row) -> Invite:
     return Invite(
         token=row["token"],
         created_by=row["created_by"],

@@ -1,4 +1,4 @@
-"""The schema, as ordered migration scripts: version N is ``MIGRATIONS[N - 1]``.
+"""SQLite's schema, as ordered migration scripts: version N is ``MIGRATIONS[N - 1]``.
 
 A database records the last version applied in ``PRAGMA user_version``. Scripts are only ever
 appended: a released one is never edited, because databases in the field already ran it.
@@ -8,8 +8,12 @@ indexes; charge flags are sorted comma-separated text.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ._errors import DatabaseError, DatabaseTooNewError
-from ._sql import Sql
+
+if TYPE_CHECKING:
+    from ._sqlite import SqliteSql
 
 __all__ = ["MIGRATIONS", "apply_migrations"]
 
@@ -280,7 +284,7 @@ MIGRATIONS: list[str] = [
 ]
 
 
-async def apply_migrations(sql: Sql) -> int:
+async def apply_migrations(sql: SqliteSql) -> int:
     """Bring the database up to the newest migration, one transaction each; return the version.
 
     Call it before foreign keys are switched on: a migration may rebuild a table (SQLite's

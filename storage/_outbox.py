@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from ._models import NewMessage, OutboxMessage, OutboxStatus
-from ._sql import Sql
+from ._sql import Row, Sql
 from ._values import id_array, moment_from_db, moment_to_db, optional_moment_from_db
 
 __all__ = ["OutboxRepository", "QueueMark"]
 
 
-def _message(row: sqlite3.Row) -> OutboxMessage:
+def _message(row: Row) -> OutboxMessage:
     return OutboxMessage(
         id=row["id"],
         dedupe_key=row["dedupe_key"],
@@ -174,8 +173,8 @@ class OutboxRepository:
             "SELECT id, dedupe_key FROM outbox"
             " WHERE chat_id IN (SELECT value FROM json_each(?))"
             " AND status IN ('awaiting', 'pending', 'held')"
-            " AND substr(dedupe_key, 1, length(?)) = ?",
-            (id_array(chat_ids), key_prefix, key_prefix),
+            " AND substr(dedupe_key, 1, ?) = ?",
+            (id_array(chat_ids), len(key_prefix), key_prefix),
         )
         return [(int(row[0]), str(row[1])) for row in rows]
 

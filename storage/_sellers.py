@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import builtins
-import sqlite3
 from collections.abc import Iterable
 from datetime import datetime
 
 from ._models import Role, Seller, SellerStatus
-from ._sql import Sql
+from ._sql import Row, Sql
 from ._values import id_array, moment_from_db, moment_to_db
 
 __all__ = ["SellerRepository"]
 
 
-def _seller(row: sqlite3.Row) -> Seller:
+def _seller(row: Row) -> Seller:
     return Seller(
         telegram_id=row["telegram_id"],
         chat_id=row["chat_id"],

@@ -1,49 +1,48 @@
-"""Statements on one aiosqlite connection, with SQLite's errors wrapped as storage errors."""
+"""Statements on one engine's connection: the few calls the repositories make.
+
+Repositories write SQL once, in SQLite's dialect kept to what PostgreSQL also understands
+(``docs/storage.md`` lists the rules); each engine's ``Sql`` runs it, wrapping the driver's
+errors as storage errors. An id list is one ``Ids`` parameter, read as
+``column IN (SELECT value FROM json_each(?))``.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol
 
-import aiosqlite
+__all__ = ["Row", "Sql"]
 
-from ._errors import wrap_sqlite_error
-
-__all__ = ["Sql"]
-
-# Rows per multi-row INSERT: far below SQLite's 32,766 bound variables at 13 columns a row.
+# Rows per multi-row INSERT: far below either engine's bound on parameters at 15 columns a row.
 _ROWS_PER_INSERT = 256
 
 
-@contextmanager
-def _wrapped_errors() -> Iterator[None]:
-    """Re-raise ``sqlite3`` errors as storage errors, with the original as the cause."""
-    try:
-        yield
-    except sqlite3.Error as error:
-        raise wrap_sqlite_error(error) from error
+class Row(Protocol):
+    """A result row: columns by name or by position (``sqlite3.Row``, ``asyncpg.Record``)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
 
 
-class Sql:
-    """Runs statements on one connection; every call is one hop to its worker thread."""
+class Sql(ABC):
+    """Runs statements; subclasses bind one engine's connection (or pool)."""
 
-    __slots__ = ("_conn",)
+    __slots__ = ()
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-
-    async def rows(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
+    @abstractmethod
+    async def rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """All rows ``sql`` yields (also for INSERT/UPDATE ... RETURNING, or none at all)."""
-        with _wrapped_errors():
-            return list(await self._conn.execute_fetchall(sql, params))
 
-    async def row(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Row | None:
+    @abstractmethod
+    async def many(self, sql: str, params: Iterable[Sequence[object]]) -> None:
+        """Run one statement once per parameter tuple, all in one hop."""
+
+    async def row(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         """The first row ``sql`` yields, or None."""
         rows = await self.rows(sql, params)
         return rows[0] if rows else None
 
-    async def one(self, sql: str, params: Sequence[object] = ()) -> sqlite3.Row:
+    async def one(self, sql: str, params: Sequence[object] = ()) -> Row:
         """The row a statement always yields (a count, an upsert's RETURNING)."""
         row = await self.row(sql, params)
         if row is None:
@@ -59,40 +58,19 @@ class Sql:
         row = await self.row(sql, params)
         return None if row is None or row[0] is None else int(row[0])
 
-    async def many(self, sql: str, params: Iterable[Sequence[object]]) -> None:
-        """Run one statement once per parameter tuple, all in one hop."""
-        with _wrapped_errors():
-            cursor = await self._conn.executemany(sql, params)
-            await cursor.close()
-
     async def insert_rows(
         self, head: str, rows: Sequence[Sequence[object]], tail: str = ""
-    ) -> list[sqlite3.Row]:
+    ) -> list[Row]:
         """``head VALUES (...), (...) tail`` for all ``rows``, a few hundred a statement.
 
         One hop per statement instead of one per row. What a ``RETURNING`` in ``tail`` yields
         comes back for each row written (not for those an ON CONFLICT skipped), in no defined
-        order (SQLite's rule).
+        order.
         """
-        returned: list[sqlite3.Row] = []
+        returned: list[Row] = []
         for start in range(0, len(rows), _ROWS_PER_INSERT):
             chunk = rows[start : start + _ROWS_PER_INSERT]
             values = ", ".join("(" + ", ".join("?" * len(row)) + ")" for row in chunk)
             params = [value for row in chunk for value in row]
             returned += await self.rows(f"{head} VALUES {values} {tail}", params)
         return returned
-
-    async def script(self, script: str) -> None:
-        """Run several statements; any open transaction is committed first (sqlite3's rule)."""
-        with _wrapped_errors():
-            await self._conn.executescript(script)
-
-    async def commit(self) -> None:
-        """Commit the open transaction, if any."""
-        with _wrapped_errors():
-            await self._conn.commit()
-
-    async def rollback(self) -> None:
-        """Roll back the open transaction; a no-op when SQLite already ended it."""
-        with _wrapped_errors():
-            await self._conn.rollback()

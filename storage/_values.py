@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 __all__ = [
+    "Ids",
     "flags_from_db",
     "flags_to_db",
     "id_array",
@@ -57,14 +58,25 @@ def flags_from_db(text: str) -> frozenset[str]:
     return frozenset(text.split(",")) if text else frozenset()
 
 
-def id_array(values: Iterable[int | str]) -> str:
-    """Any number of ids as one JSON array parameter, read by ``json_each()``.
+class Ids(tuple[int | str, ...]):
+    """Any number of ids as one parameter, for ``column IN (SELECT value FROM json_each(?))``.
 
     One statement text whatever the count, where ``IN (?, ?, ...)`` would make one per count.
+    SQLite gets it as a JSON array (``as_json``), PostgreSQL as an array (``= ANY(?)``).
     """
+
+    __slots__ = ()
+
+    def as_json(self) -> str:
+        """The JSON array SQLite's ``json_each`` reads."""
+        return json.dumps(list(self))
+
+
+def id_array(values: Iterable[int | str]) -> Ids:
+    """``values`` as one ``Ids`` parameter."""
     if isinstance(values, str):  # a str is an Iterable[str] too: its characters
         raise TypeError("expected a collection of ids, got one str")
-    return json.dumps(list(values))
+    return Ids(values)
 
 
 def like_containing(text: str) -> str:

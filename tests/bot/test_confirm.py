@@ -142,7 +142,7 @@ class Bench:
 
     async def texts_to(self, chat_id: int) -> list[str]:
         """The text messages queued for a chat (follow-ups, alerts), oldest first."""
-        rows = await self.db._reader.execute_fetchall(
+        rows = await self.db._engine._reader.execute_fetchall(
             "SELECT payload FROM outbox WHERE chat_id = ? AND kind = 'text' ORDER BY id",
             (chat_id,),
         )

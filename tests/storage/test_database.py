@@ -21,9 +21,9 @@ from storage import (
     OutboxStatus,
     Role,
     StorageError,
+    _engine,
     _migrations,
 )
-from storage import _database as database_module
 from tests.standins import NOW, add_code, add_seller, new_charge, wait_for
 
 
@@ -34,7 +34,7 @@ async def _pragma(conn: aiosqlite.Connection, name: str) -> object:
 
 async def test_open_creates_the_folder_and_sets_the_pragmas(db: Database, db_path: Path) -> None:
     assert await asyncio.to_thread(db_path.is_file)
-    writer, reader = db._writer, db._reader
+    writer, reader = db._engine._writer, db._engine._reader
     assert await _pragma(writer, "journal_mode") == "wal"
     assert await _pragma(writer, "foreign_keys") == 1
     assert await _pragma(writer, "synchronous") == 2  # FULL
@@ -67,7 +67,7 @@ async def test_a_folder_this_user_cannot_write_is_named(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Tests run as root, who may write anywhere: the check itself is made to say no.
-    monkeypatch.setattr("storage._database.os.access", lambda path, mode: False)
+    monkeypatch.setattr("storage._sqlite.os.access", lambda path, mode: False)
 
     with pytest.raises(DatabasePathError, match=r"the folder .*/data is not writable by this"):
         await Database.open(tmp_path / "data" / "kodebayar.db")
@@ -144,7 +144,7 @@ async def test_writers_queued_behind_another_process_wait_one_busy_timeout_in_al
 ) -> None:
     # Each waiting a whole timeout after the one before it, the third would fail after 3 s: a
     # callback queued behind other writers would be answered long after Pivot stopped waiting.
-    monkeypatch.setattr(database_module, "_BUSY_TIMEOUT_MS", 1000)
+    monkeypatch.setattr(_engine, "WRITE_WAIT_MS", 1000)
     async with await Database.open(db_path) as db:
         loop = asyncio.get_running_loop()
         blocker = sqlite3.connect(db_path, isolation_level=None)
@@ -164,7 +164,7 @@ async def test_writers_queued_behind_another_process_wait_one_busy_timeout_in_al
             blocker.close()
         assert max(waits) < 2.0, waits
         # The writer that had its wait shortened left the full timeout for the next one.
-        assert await _pragma(db._writer, "busy_timeout") == 1000
+        assert await _pragma(db._engine._writer, "busy_timeout") == 1000
         async with db.write() as tx:
             await tx.invites.create(token="t1", created_by=1, now=NOW, expires_at=NOW)
 

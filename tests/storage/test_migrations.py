@@ -27,13 +27,13 @@ UPDATE sellers SET nickname = 'nick ' || name;
 
 
 async def _nicknames(db: Database) -> list[str]:
-    rows = await db._reader.execute_fetchall("SELECT nickname FROM sellers")
+    rows = await db._engine._reader.execute_fetchall("SELECT nickname FROM sellers")
     return [row[0] for row in rows]
 
 
 async def _add_old_seller(db: Database, telegram_id: int) -> None:
     """A seller as version 1 stores one: the repository reads columns added since."""
-    await db._writer.execute(
+    await db._engine._writer.execute(
         "INSERT INTO sellers (telegram_id, chat_id, name, language, timezone, role, status,"
         " created_at) VALUES (?, ?, ?, 'id', 'Asia/Jakarta', 'seller', 'active', 0)",
         (telegram_id, telegram_id, f"Seller {telegram_id}"),
@@ -51,7 +51,7 @@ async def test_a_version_1_database_upgrades_in_place_keeping_its_rows(
     monkeypatch.setattr(_migrations, "MIGRATIONS", [_V1, _V2_NICKNAMES])
     async with await Database.open(db_path) as db:
         assert await db.schema_version() == 2
-        names = await db._reader.execute_fetchall("SELECT name FROM sellers")
+        names = await db._engine._reader.execute_fetchall("SELECT name FROM sellers")
         assert [row[0] for row in names] == ["Seller 100"]
         assert await _nicknames(db) == ["nick Seller 100"]
 
@@ -77,7 +77,7 @@ async def test_a_failing_migration_leaves_the_previous_version_intact(
     async with await Database.open(db_path) as db:
         assert await db.schema_version() == 1
         assert await db.sellers.count() == 1
-        tables = await db._reader.execute_fetchall(
+        tables = await db._engine._reader.execute_fetchall(
             "SELECT name FROM sqlite_schema WHERE name = 'half_done'"
         )
         assert list(tables) == []

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from storage import Database, _sql
+from storage import Database, _sqlite
 from tests.standins import NOW, add_code, add_seller, record_charge
 
 _Run = Callable[[Database], Awaitable[object]]
@@ -152,18 +152,22 @@ async def statements(
     code = await add_code(db)
     await record_charge(db, "c1", code)
     recorded: list[tuple[str, Sequence[object]]] = []
-    real_rows = _sql.Sql.rows
+    real_rows = _sqlite.SqliteSql.rows
 
-    async def recording_rows(self: _sql.Sql, sql: str, params: Sequence[object] = ()) -> object:
+    async def recording_rows(
+        self: _sqlite.SqliteSql, sql: str, params: Sequence[object] = ()
+    ) -> object:
         recorded.append((sql, params))
         return await real_rows(self, sql, params)
 
-    monkeypatch.setattr(_sql.Sql, "rows", recording_rows)
+    monkeypatch.setattr(_sqlite.SqliteSql, "rows", recording_rows)
     return recorded
 
 
 async def _plan(db: Database, sql: str, params: Sequence[object]) -> list[str]:
-    rows = await db._writer.execute_fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+    rows = await db._engine._writer.execute_fetchall(
+        f"EXPLAIN QUERY PLAN {sql}", _sqlite._bound(params)
+    )
     return [row["detail"] for row in rows]
 
 
