@@ -276,48 +276,59 @@ class _Notifications:
     """LISTENs on a connection of its own, reconnecting when it drops, and calls back when
     another process queued outbox messages."""
 
-    def __init__(self, url: str, token: str, on_queued: Callable[[], None]) -> None:
+    def __init__(self, url: str, token: str) -> None:
         self._url = url
         self._token = token
-        self._on_queued = on_queued
-        self._task = asyncio.create_task(self._run(), name="outbox notifications")
+        self.on_queued: Callable[[], None] = _nothing
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Listen before returning, so that no commit after ``open`` goes unheard."""
+        conn = await self._listen()
+        self._task = asyncio.create_task(self._keep(conn), name="outbox notifications")
+
+    async def _listen(self) -> asyncpg.Connection:
+        conn = await _connect(self._url)
+        try:
+            with _wrapped_errors():
+                await conn.add_listener(_CHANNEL, self._notified)
+        except BaseException:
+            conn.terminate()
+            raise
+        return conn
 
     def _notified(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         if payload != self._token:  # our own commits told the listeners already
-            self._on_queued()
+            self.on_queued()
 
-    async def _run(self) -> None:
-        delay = 1.0
-        reconnected = False
+    async def _keep(self, conn: asyncpg.Connection) -> None:
+        """Wait for the connection to end, then listen again, backing off while it fails."""
         while True:
-            try:
-                conn = await _connect(self._url)
-            except DatabaseError as exc:
-                logger.warning(
-                    "cannot listen for queued messages (%s); again in %.0f s", exc, delay
-                )
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 30.0)
-                continue
             ended = asyncio.Event()
             conn.add_termination_listener(functools.partial(_set, ended))
             try:
-                await conn.add_listener(_CHANNEL, self._notified)
-                if reconnected:  # messages queued while no one listened: look once
-                    self._on_queued()
-                delay = 1.0
-                reconnected = True
                 await ended.wait()
-                logger.warning("the connection listening for queued messages ended; reconnecting")
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, *_UNREACHABLE) as exc:
-                logger.warning("listening for queued messages failed (%s); reconnecting", exc)
             finally:
                 conn.terminate()
+            logger.warning("the connection listening for queued messages ended; reconnecting")
+            delay = 1.0
+            while True:
+                try:
+                    conn = await self._listen()
+                    break
+                except DatabaseError as exc:
+                    logger.warning(
+                        "cannot listen for queued messages (%s); again in %.0f s", exc, delay
+                    )
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 30.0)
+            self.on_queued()  # messages queued while no one listened: look once
 
     async def close(self) -> None:
-        self._task.cancel()
-        with suppress(asyncio.CancelledError):
-            await self._task
+        if self._task is not None:
+            self._task.cancel()
+            with suppress(asyncio.CancelledError):
+                await self._task
 
 
 class PostgresEngine(Engine):
@@ -325,13 +336,14 @@ class PostgresEngine(Engine):
 
     name = "postgresql"
 
-    def __init__(self, url: str, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self, url: str, pool: asyncpg.Pool, notifications: _Notifications, token: str
+    ) -> None:
         self._url = url
         self._pool = pool
         self.reader = PostgresSql(pool)
-        # Names this process in its NOTIFYs, so that it does not wake itself twice.
-        self._token = uuid.uuid4().hex
-        self._notifications: _Notifications | None = None
+        self._notifications = notifications
+        self._token = token
         self._leases: list[_AdvisoryLease] = []
 
     @classmethod
@@ -359,13 +371,17 @@ class PostgresEngine(Engine):
             raise DatabaseUnreachableError(f"cannot reach {where}: {exc}") from None
         except ValueError as exc:  # asyncpg's own URL checks (sslmode=..., options)
             raise DatabaseUrlError(str(exc)) from None
+        # Names this process in its NOTIFYs, so that it does not wake itself twice.
+        token = uuid.uuid4().hex
+        notifications = _Notifications(url, token)
         try:
             with _wrapped_errors():
                 await _migrate(pool)
+            await notifications.start()
         except BaseException:
             pool.terminate()
             raise
-        return cls(url, pool)
+        return cls(url, pool, notifications, token)
 
     @asynccontextmanager
     async def transaction(self, budget_ms: int, mark: QueueMark) -> AsyncIterator[Sql]:
@@ -414,14 +430,17 @@ class PostgresEngine(Engine):
         return lease
 
     def listen(self, on_queued: Callable[[], None]) -> None:
-        self._notifications = _Notifications(self._url, self._token, on_queued)
+        self._notifications.on_queued = on_queued
 
     async def close(self) -> None:
         for lease in self._leases:
             await lease.release()
-        if self._notifications is not None:
-            await self._notifications.close()
+        await self._notifications.close()
         await self._pool.close()
+
+
+def _nothing() -> None:
+    """No one to tell yet."""
 
 
 def _set(event: asyncio.Event, _conn: object) -> None:
