@@ -221,7 +221,7 @@ async def test_charges_another_process_recorded_are_taken_up_at_its_commit(
     for charge in charges:
         await bench.settled_as(charge.id, ChargeConfirmation.CONFIRMED, timeout=5)
     assert time.monotonic() - started < 3  # at the commits, not at the next periodic look
-    assert confirmer.waiting == 0
+    await wait_for(lambda: confirmer.waiting == 0, what="nothing left waiting")
     for charge in charges:
         row = await bench.message(charge.id)
         assert PaymentNotice.model_validate_json(row.payload).flags == ()
@@ -233,15 +233,15 @@ async def test_charges_recorded_unseen_are_taken_up_within_take_up_every(
     code = await bench.code("kbunseen")
     confirmer = bench.start(take_up_every=0.5)
     charge = bench.pay(code, 15_000)
-    # Another connection to the file: its commits reach no listener of this process, as a
-    # missed notice would not.
+    # Another connection to the file: its commits call no listener here, like a notice that
+    # was missed.
     async with await Database.open(tmp_path / "confirm.db") as elsewhere:
         await Ledger(elsewhere, [ADMIN], confirm=None).record_callback(
             bench.simulator.callback_body(charge.id)
         )
 
     await bench.settled_as(charge.id, ChargeConfirmation.CONFIRMED, timeout=5)
-    assert confirmer.waiting == 0
+    await wait_for(lambda: confirmer.waiting == 0, what="nothing left waiting")
 
 
 async def test_a_charge_pivot_never_made_is_kept_never_announced_and_reported_once(
