@@ -128,7 +128,7 @@ class BotChild:
 
     def __init__(self, database: Path, telegram_url: str, pivot_url: str, port: int) -> None:
         self._variables = bot_environment(
-            database_path=database, telegram_url=telegram_url, pivot_url=pivot_url, http_port=port
+            database=database, telegram_url=telegram_url, pivot_url=pivot_url, http_port=port
         )
         self._log = database.parent / "bot.log"
         self._process: asyncio.subprocess.Process | None = None

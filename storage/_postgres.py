@@ -286,6 +286,7 @@ class _Notifications:
         """Listen before returning, so that no commit after ``open`` goes unheard."""
         conn = await self._listen()
         self._task = asyncio.create_task(self._keep(conn), name="outbox notifications")
+        await asyncio.sleep(0)  # _keep starts and owns conn: a close() now terminates it
 
     async def _listen(self) -> asyncpg.Connection:
         conn = await _connect(self._url)

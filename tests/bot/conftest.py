@@ -1,4 +1,5 @@
-"""Fixtures for the bot's tests: a real database holding the seller the test works for."""
+"""Fixtures for the bot's tests: a real database, on each engine, holding the seller the test
+works for."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ def db_seller() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def db(tmp_path: Path, db_seller: dict[str, Any]) -> AsyncIterator[Database]:
-    """A fresh database holding one seller, closed after the test."""
-    async with await Database.open(tmp_path / "kodebayar.db") as database:
+async def db(database_target: Path | str, db_seller: dict[str, Any]) -> AsyncIterator[Database]:
+    """A fresh database on each engine holding one seller, closed after the test."""
+    async with await Database.open(database_target) as database:
         await add_seller(database, **db_seller)
         yield database

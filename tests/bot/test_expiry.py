@@ -58,7 +58,7 @@ class Wakes:
 
 async def warnings(db: Database) -> dict[str, TextNotice]:
     """Every expiry warning in the outbox, by dedupe key."""
-    rows = await db._engine._reader.execute_fetchall(
+    rows = await db._engine.reader.rows(
         "SELECT dedupe_key, kind, payload, chat_id FROM outbox WHERE dedupe_key LIKE 'expiry:%'"
     )
     assert all(row["kind"] == TEXT_KIND and row["chat_id"] == SELLER for row in rows)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -364,10 +366,9 @@ async def test_reconciliation_flags_late_and_a_later_callback_is_a_duplicate(
     concurrent=st.booleans(),
 )
 async def test_any_interleaving_yields_one_charge_and_one_message_per_charge(
-    tmp_path_factory: pytest.TempPathFactory, plan: list[tuple[str, int]], concurrent: bool
+    new_database: Callable[[], Path | str], plan: list[tuple[str, int]], concurrent: bool
 ) -> None:
-    path = tmp_path_factory.mktemp("interleaving") / "ledger.db"
-    async with await Database.open(path) as db:
+    async with await Database.open(new_database()) as db:
         await add_seller(db, SELLER)
         code = await add_code(db, SELLER)
         session, reference = session_of(code)

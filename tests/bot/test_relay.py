@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from tests.standins import (
     FakeTelegram,
     SentMessage,
     add_seller,
+    another_process_writing,
     serving,
     wait_for,
 )
@@ -40,8 +40,10 @@ ADMIN = 1000
 
 
 class Setup:
-    def __init__(self, db: Database, telegram: FakeTelegram, bot: ExtBot[Any], path: Path) -> None:
-        self.db, self.telegram, self.bot, self.path = db, telegram, bot, path
+    def __init__(
+        self, db: Database, telegram: FakeTelegram, bot: ExtBot[Any], target: Path | str
+    ) -> None:
+        self.db, self.telegram, self.bot, self.target = db, telegram, bot, target
 
     def relay(self, **options: Any) -> Relay:
         return Relay(self.db, self.bot, (ADMIN,), base_backoff=0.05, **options)
@@ -84,16 +86,16 @@ class Setup:
 
 
 @pytest.fixture
-async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+async def setup(database_target: Path | str) -> AsyncIterator[Setup]:
     telegram = FakeTelegram(token=BOT_TOKEN, flood=None)
     async with (
         serving(telegram.app) as server,
-        await Database.open(tmp_path / "relay.db") as db,
+        await Database.open(database_target) as db,
         ExtBot(
             BOT_TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender(base_backoff=0.05)
         ) as bot,
     ):
-        yield Setup(db, telegram, bot, tmp_path / "relay.db")
+        yield Setup(db, telegram, bot, database_target)
         await telegram.aclose()
 
 
@@ -403,15 +405,10 @@ async def test_rows_that_cannot_be_rendered_are_set_aside_alone_and_the_operator
 async def test_a_locked_database_pauses_delivery_and_it_resumes_by_itself(setup: Setup) -> None:
     relay = setup.relay()
     await relay.start()
-    blocker = sqlite3.connect(setup.path, isolation_level=None)
-    try:
-        blocker.execute("BEGIN EXCLUSIVE")  # another process holding the write lock for long
+    async with another_process_writing(setup.target):  # and holding it for long
         relay.wake()  # the claim waits out the busy timeout, then fails
         await wait_for(lambda: relay.recovering, timeout=15, what="the relay to notice")
         assert relay.running
-    finally:
-        blocker.rollback()
-        blocker.close()
     await setup.queue_payment(1)
     await run_until_sent(setup, relay, 1)
     await wait_for(lambda: not relay.recovering, timeout=5, what="the relay to recover")
@@ -469,7 +466,7 @@ async def test_a_message_queued_by_another_process_goes_out_within_the_longest_w
     await relay.start()
     await run_until_sent(setup, relay, 1)
 
-    async with await Database.open(setup.path) as other, other.write() as tx:
+    async with await Database.open(setup.target) as other, other.write() as tx:
         await tx.outbox.enqueue(
             dedupe_key="text:other",
             chat_id=SELLER,

@@ -23,8 +23,10 @@ def refused(telegram_id: int) -> str:
     return text("id", "access.refused", telegram_id=telegram_id)
 
 
-async def test_a_stranger_gets_one_refusal_per_message_and_nothing_else(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_stranger_gets_one_refusal_per_message_and_nothing_else(
+    bot_home: Path | str,
+) -> None:
+    async with running_bot(bot_home) as env:
         stranger = env.user(777, "Tamu")
         for message in (
             "/start",
@@ -40,8 +42,8 @@ async def test_a_stranger_gets_one_refusal_per_message_and_nothing_else(tmp_path
         assert await env.services.db.sellers.get(777) is None
 
 
-async def test_an_invitation_makes_a_seller_once(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_an_invitation_makes_a_seller_once(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         reply = await say(env.admin, "/invite")
         assert reply.text is not None
         assert "https://t.me/kodebayar_test_bot?start=" in reply.text
@@ -70,10 +72,10 @@ async def test_an_invitation_makes_a_seller_once(tmp_path: Path) -> None:
         assert await env.services.db.sellers.get(502) is None
 
 
-async def test_a_start_addressed_to_another_bot_is_no_invitation(tmp_path: Path) -> None:
+async def test_a_start_addressed_to_another_bot_is_no_invitation(bot_home: Path | str) -> None:
     # Taken for an invitation, it passed the gate with no seller, and no handler here answers
     # a command for another bot: the stranger got the generic error instead of the refusal.
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         stranger = env.user(778, "Tamu")
         await stranger.send("/start@SomeOtherBot " + "A" * 24)
         await stranger.send("/start@SomeOtherBot b_" + "A" * 32)
@@ -82,8 +84,8 @@ async def test_a_start_addressed_to_another_bot_is_no_invitation(tmp_path: Path)
         assert await env.services.db.sellers.get(778) is None
 
 
-async def test_expired_and_unknown_invitations_are_refused(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_expired_and_unknown_invitations_are_refused(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         now = utcnow()
         async with env.services.db.write() as tx:
             await tx.invites.create(
@@ -98,8 +100,8 @@ async def test_expired_and_unknown_invitations_are_refused(tmp_path: Path) -> No
         assert await env.services.db.sellers.get(777) is None
 
 
-async def test_operator_commands_are_refused_to_sellers(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_operator_commands_are_refused_to_sellers(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         for command in ("/invite", "/sellers", f"/suspend {ADMIN_ID}", "/unsuspend 501"):
             assert (await say(seller, command)).text == text("id", "operator.only")
@@ -107,8 +109,8 @@ async def test_operator_commands_are_refused_to_sellers(tmp_path: Path) -> None:
         assert operator is not None and operator.status is SellerStatus.ACTIVE
 
 
-async def test_operators_list_suspend_and_unsuspend_sellers(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_operators_list_suspend_and_unsuspend_sellers(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501, "Sari")
         listing = await say(env.admin, "/sellers")
         assert listing.text == "\n".join(
@@ -147,8 +149,8 @@ async def test_operators_list_suspend_and_unsuspend_sellers(tmp_path: Path) -> N
         assert (await say(seller, "/codes")).text == codes_list.text
 
 
-async def test_suspend_refuses_operators_unknown_ids_and_bad_input(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_suspend_refuses_operators_unknown_ids_and_bad_input(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         cases = {
             f"/suspend {ADMIN_ID}": text("id", "suspend.operator"),
             "/suspend 424242": text("id", "seller.unknown", telegram_id=424242),
@@ -163,8 +165,10 @@ async def test_suspend_refuses_operators_unknown_ids_and_bad_input(tmp_path: Pat
         assert operator is not None and operator.status is SellerStatus.ACTIVE
 
 
-async def test_a_suspended_sellers_button_press_is_refused_with_an_alert(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_suspended_sellers_button_press_is_refused_with_an_alert(
+    bot_home: Path | str,
+) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         stored = await env.services.db.sellers.get(501)
         assert stored is not None
@@ -181,8 +185,8 @@ async def test_a_suspended_sellers_button_press_is_refused_with_an_alert(tmp_pat
         assert len(env.telegram.edits()) == edits
 
 
-async def test_help_cancel_and_unknown_input(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_help_cancel_and_unknown_input(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         # Inline mode is on: the help says how to share a code in a buyer's chat.
         helped = text("id", "help") + text("id", "help.share", bot=env.telegram.bot_username)
@@ -194,9 +198,9 @@ async def test_help_cancel_and_unknown_input(tmp_path: Path) -> None:
 
 
 async def test_a_seller_who_blocked_the_bot_is_served_again_when_they_write(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         async with env.services.db.write() as tx:
             await tx.sellers.set_status(501, SellerStatus.BLOCKED)
@@ -205,8 +209,8 @@ async def test_a_seller_who_blocked_the_bot_is_served_again_when_they_write(
         assert stored is not None and stored.status is SellerStatus.ACTIVE
 
 
-async def test_groups_and_updates_without_a_person_are_ignored(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_groups_and_updates_without_a_person_are_ignored(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         await env.invite_seller(501)
         group = {"id": -100200, "type": "group", "title": "Arisan"}
         sender = {"id": 501, "is_bot": False, "first_name": "Sari"}
@@ -236,8 +240,8 @@ async def test_groups_and_updates_without_a_person_are_ignored(tmp_path: Path) -
         )  # payments still go to the private chat
 
 
-async def test_the_command_menu_is_published_in_both_languages(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_the_command_menu_is_published_in_both_languages(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         await wait_for(lambda: len(env.telegram.commands) == 2, what="both command menus")
         menus = env.telegram.commands
         names = ["new", "codes", "today", "toko", "help", "lang", "cancel"]

@@ -73,8 +73,10 @@ async def opened(user: FakeUser, message: SentMessage, data: str) -> SentMessage
 # 1. The button under a payment message
 
 
-async def test_a_payment_messages_button_opens_its_code_and_no_one_elses(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_payment_messages_button_opens_its_code_and_no_one_elses(
+    bot_home: Path | str,
+) -> None:
+    async with running_bot(bot_home) as env:
         ani = await env.invite_seller(ANI, "Ani")
         mallory = await env.invite_seller(MALLORY, "Mallory")
         code = await make_code(env, ANI, qris("Bu Ani"))
@@ -102,8 +104,8 @@ async def test_a_payment_messages_button_opens_its_code_and_no_one_elses(tmp_pat
         assert len(mallory.messages()) == sent_before
 
 
-async def test_a_combined_message_has_a_button_for_each_of_its_codes(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_combined_message_has_a_button_for_each_of_its_codes(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         ani = await env.invite_seller(ANI, "Ani")
         bu_ani = await make_code(env, ANI, qris("Bu Ani"))
         budi = await make_code(
@@ -135,8 +137,8 @@ async def test_a_combined_message_has_a_button_for_each_of_its_codes(tmp_path: P
         assert "Pembayaran: 2× · total Rp 30.000" in (other.text or "")
 
 
-async def test_past_eight_codes_the_last_button_opens_the_whole_list(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_past_eight_codes_the_last_button_opens_the_whole_list(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         ani = await env.invite_seller(ANI, "Ani")
         codes = [await make_code(env, ANI, qris(f"Pelanggan {n}")) for n in range(1, 11)]
         env.telegram.block_chat(ANI)
@@ -173,9 +175,9 @@ async def press_edit(user: FakeUser, message: SentMessage, data: str) -> Edit:
 
 
 async def test_codes_with_a_text_finds_codes_by_part_of_the_customer_across_pages(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         ani = await env.invite_seller(ANI, "Ani")
         wanted = [await make_code(env, ANI, qris(f"Warung Sari {n}")) for n in range(1, 11)]
         await make_code(env, ANI, qris("Pak Budi"))
@@ -219,9 +221,9 @@ async def test_codes_with_a_text_finds_codes_by_part_of_the_customer_across_page
 
 
 async def test_a_renamed_code_shows_its_new_name_in_the_detail_the_list_and_the_card(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         ani = await env.invite_seller(ANI, "Ani")
         code = await make_code(env, ANI, qris("Bu Ani"))
         listing = await say(ani, "/codes")
@@ -254,9 +256,9 @@ async def test_a_renamed_code_shows_its_new_name_in_the_detail_the_list_and_the_
 
 
 async def test_the_rename_question_answered_last_wins_and_anything_else_drops_it(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         ani = await env.invite_seller(ANI, "Ani")
         code = await make_code(env, ANI, qris("Bu Ani"))
         listing = await say(ani, "/codes")
@@ -301,8 +303,8 @@ async def test_the_rename_question_answered_last_wins_and_anything_else_drops_it
 # 4. Reactivate
 
 
-async def test_a_reactivated_codes_payments_are_no_longer_flagged(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_reactivated_codes_payments_are_no_longer_flagged(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         ani = await env.invite_seller(ANI, "Ani")
         code = await make_code(env, ANI, qris("Bu Ani"))
         listing = await say(ani, "/codes")

@@ -60,14 +60,16 @@ async def pay(env: BotEnv, code: Code, *amounts: int) -> None:
     await wait_for(reported, timeout=10, what="the payments to be recorded and reported")
 
 
-async def test_a_seller_without_codes_is_told_how_to_make_one(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_seller_without_codes_is_told_how_to_make_one(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         assert (await say(seller, "/codes")).text == text("id", "codes.empty")
 
 
-async def test_the_list_pages_newest_first_editing_the_message_in_place(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_the_list_pages_newest_first_editing_the_message_in_place(
+    bot_home: Path | str,
+) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         codes = [await make_code(env, 501, qris(f"Pelanggan {n}")) for n in range(1, 11)]
         listing = await say(seller, "/codes")
@@ -93,8 +95,8 @@ async def test_the_list_pages_newest_first_editing_the_message_in_place(tmp_path
         assert len(seller.messages()) == sent  # paging edits, it never sends
 
 
-async def test_a_codes_detail_lists_its_payments_page_by_page(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_codes_detail_lists_its_payments_page_by_page(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         va = await make_code(
             env, 501, Draft(kind=CodeKind.VA, bank="BCA", customer="Bu Ani", amount=25_000)
@@ -130,8 +132,8 @@ async def test_a_codes_detail_lists_its_payments_page_by_page(tmp_path: Path) ->
         assert back.text == listing.text
 
 
-async def test_resend_sends_the_card_again(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_resend_sends_the_card_again(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         code = await make_code(env, 501, qris("Bu Ani"))
         listing = await say(seller, "/codes")
@@ -144,8 +146,10 @@ async def test_resend_sends_the_card_again(tmp_path: Path) -> None:
         assert card.text is not None and "Bu Ani" in card.text
 
 
-async def test_deactivation_asks_first_and_later_payments_are_flagged(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_deactivation_asks_first_and_later_payments_are_flagged(
+    bot_home: Path | str,
+) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         code = await make_code(env, 501, qris("Bu Ani"))
         listing = await say(seller, "/codes")
@@ -189,9 +193,9 @@ async def test_deactivation_asks_first_and_later_payments_are_flagged(tmp_path: 
 
 
 async def test_a_seller_cannot_reach_another_sellers_code_by_forging_buttons(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         await env.invite_seller(501, "Ani")
         mallory = await env.invite_seller(502, "Mallory")
         victim_code = await make_code(env, 501, qris("Pelanggan Ani"))

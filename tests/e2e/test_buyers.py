@@ -133,9 +133,9 @@ async def drained(env: BotEnv) -> None:
 
 
 async def test_a_buyer_opens_the_link_and_sees_that_code_with_the_shop_name(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         shared = await shared_qris(env)
         seller, code, token, buyer = shared.seller, shared.code, shared.token, shared.buyer
 
@@ -158,8 +158,8 @@ async def test_a_buyer_opens_the_link_and_sees_that_code_with_the_shop_name(
         assert await env.services.db.sellers.get(BUYER) is None
 
 
-async def test_a_va_link_shows_the_number_and_an_open_amount(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_va_link_shows_the_number_and_an_open_amount(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(SELLER, "Sari")
         va = await make_code(env, Draft(kind=CodeKind.VA, bank="BCA", customer="Bu Ani"))
         token = await share(seller, va)
@@ -171,9 +171,9 @@ async def test_a_va_link_shows_the_number_and_an_open_amount(tmp_path: Path) -> 
 
 
 async def test_a_buyer_gets_nothing_of_a_sellers_and_a_polite_answer_to_anything_else(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         shared = await shared_qris(env)
         code, buyer = shared.code, shared.buyer
         card = await open_link(buyer, shared.token)
@@ -202,9 +202,9 @@ async def test_a_buyer_gets_nothing_of_a_sellers_and_a_polite_answer_to_anything
 
 
 async def test_a_receipt_goes_to_the_buyer_once_after_pivot_confirms_and_not_while_it_cannot(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path, confirm_within=1.0, confirm_grace=0.5) as env:
+    async with running_bot(bot_home, confirm_within=1.0, confirm_grace=0.5) as env:
         seller = await env.invite_seller(SELLER, "Sari")
         await say(seller, "/toko Warung Sari")
         code = await make_code(env, qris())
@@ -253,11 +253,11 @@ async def test_a_receipt_goes_to_the_buyer_once_after_pivot_confirms_and_not_whi
 
 @pytest.mark.parametrize("withdrawal", ["unlink", "relink", "receipts:off"])
 async def test_a_receipt_still_waiting_is_withdrawn_with_the_link_or_the_receipts(
-    tmp_path: Path, withdrawal: str
+    bot_home: Path | str, withdrawal: str
 ) -> None:
     # A seller who takes a link back from someone it reached by mistake means that person to
     # hear of no payment from then on, not of one still waiting for Pivot's confirmation.
-    async with running_bot(tmp_path, confirm_within=1.0, confirm_grace=0.5) as env:
+    async with running_bot(bot_home, confirm_within=1.0, confirm_grace=0.5) as env:
         shared = await shared_qris(env, receipts=True)
         seller, code = shared.seller, shared.code
         await open_link(shared.buyer, shared.token)
@@ -287,9 +287,9 @@ async def test_a_receipt_still_waiting_is_withdrawn_with_the_link_or_the_receipt
 
 
 async def test_a_buyer_update_stops_at_the_gate_even_when_answering_it_fails(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         shared = await shared_qris(env)
         buyer = shared.buyer
         env.telegram.fail_next("sendPhoto", status=400)  # Telegram refuses the code's photo
@@ -302,8 +302,8 @@ async def test_a_buyer_update_stops_at_the_gate_even_when_answering_it_fails(
         assert await env.services.db.sellers.get(BUYER) is None
 
 
-async def test_no_receipt_with_receipts_off_nor_for_a_forged_payment(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, confirm_grace=1.0) as env:
+async def test_no_receipt_with_receipts_off_nor_for_a_forged_payment(bot_home: Path | str) -> None:
+    async with running_bot(bot_home, confirm_grace=1.0) as env:
         seller = await env.invite_seller(SELLER, "Sari")
         off = await make_code(env, qris("Budi"))
         on = await make_code(env, qris("Wati"))
@@ -331,8 +331,8 @@ async def test_no_receipt_with_receipts_off_nor_for_a_forged_payment(tmp_path: P
         assert len(payment_messages(env)) == 1  # the forgery was never announced either
 
 
-async def test_revoked_replaced_and_deactivated_links_say_so(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_revoked_replaced_and_deactivated_links_say_so(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(SELLER, "Sari")
         code = await make_code(env, qris())
         first = await share(seller, code)
@@ -368,8 +368,10 @@ async def test_revoked_replaced_and_deactivated_links_say_so(tmp_path: Path) -> 
         assert not (after.text or "").startswith(text("id", "link.replaced"))
 
 
-async def test_invitation_and_buyer_tokens_never_stand_in_for_each_other(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_invitation_and_buyer_tokens_never_stand_in_for_each_other(
+    bot_home: Path | str,
+) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(SELLER, "Sari")
         code = await make_code(env, qris())
         token = await share(seller, code)
@@ -401,9 +403,9 @@ async def test_invitation_and_buyer_tokens_never_stand_in_for_each_other(tmp_pat
 
 
 async def test_a_seller_opening_a_link_sees_it_as_a_buyer_would_and_nothing_more(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(SELLER, "Sari")
         other_seller = await env.invite_seller(502, "Rudi")
         code = await make_code(env, qris())
@@ -427,8 +429,10 @@ async def test_a_seller_opening_a_link_sees_it_as_a_buyer_would_and_nothing_more
         assert [b.telegram_id for b in holders[code.id]] == [502]
 
 
-async def test_a_buyer_who_blocked_the_bot_never_marks_the_seller_blocked(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_buyer_who_blocked_the_bot_never_marks_the_seller_blocked(
+    bot_home: Path | str,
+) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(SELLER, "Sari")
         code = await make_code(env, qris())
         buyer = env.user(BUYER, "Dewi")

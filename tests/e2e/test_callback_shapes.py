@@ -30,8 +30,8 @@ from tests.standins import (
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[BotEnv]:
-    async with running_bot(tmp_path) as running:
+async def env(bot_home: Path | str) -> AsyncIterator[BotEnv]:
+    async with running_bot(bot_home) as running:
         await add_seller(running.services.db, SELLER, language="en")
         yield running
 

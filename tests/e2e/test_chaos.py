@@ -14,11 +14,11 @@ Seeded (``CHAOS_SEED``) and bounded: about half a minute.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import random
 import re
 import signal
-import sqlite3
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,6 +40,7 @@ from tests.standins import (
     RandomFaults,
     add_code,
     add_seller,
+    another_process_writing,
     bot_environment,
     free_port,
     serving,
@@ -73,10 +74,12 @@ class Chaos:
 
 
 @pytest.mark.timeout(180)  # about 25 s alone; room for a loaded machine
-async def test_every_payment_reaches_its_seller_once_through_chaos(tmp_path: Path) -> None:
+async def test_every_payment_reaches_its_seller_once_through_chaos(
+    tmp_path: Path, database_target: Path | str
+) -> None:
     rng = random.Random(SEED)
     port = free_port()
-    database = tmp_path / "data" / "kb.db"
+    database = database_target
     telegram = FakeTelegram(token=BOT_TOKEN, flood=TELEGRAM_LIMITS)
     telegram.random_faults = RandomFaults(
         SEED, too_many_requests=0.05, server_error=0.05, timeout=0.005
@@ -94,7 +97,7 @@ async def test_every_payment_reaches_its_seller_once_through_chaos(tmp_path: Pat
     async with serving(telegram.app) as tg_server, serving(simulator_app) as pivot_server:
         sessions = await _sellers_with_a_code(database, pivot_server.url)
         variables = bot_environment(
-            database_path=database,
+            database=database,
             telegram_url=tg_server.url,
             pivot_url=pivot_server.url,
             http_port=port,
@@ -131,7 +134,8 @@ async def test_every_payment_reaches_its_seller_once_through_chaos(tmp_path: Pat
             async def lock_the_database() -> None:
                 for moment in sorted(rng.uniform(1, 14) for _ in range(3)):
                     await chaos.at(moment)
-                    await asyncio.to_thread(_hold_write_lock, database, rng.uniform(1.0, 6.5))
+                    async with another_process_writing(database):
+                        await asyncio.sleep(rng.uniform(1.0, 6.5))  # the bot's wait is 5 s
                     chaos.locks += 1
 
             async def block_for_a_while() -> None:
@@ -148,22 +152,21 @@ async def test_every_payment_reaches_its_seller_once_through_chaos(tmp_path: Pat
             for seller in blocked:  # back: whatever was held goes out
                 await telegram.user(seller).send("/today")
 
-            try:
+            async with await Database.open(database) as db:
+                try:
+                    await wait_for(
+                        lambda: _all_delivered(telegram, expected),
+                        timeout=90,
+                        interval=0.2,
+                        what="every payment reported",
+                    )
+                except AssertionError as exc:
+                    missing = await _missing(telegram, expected, db)
+                    raise AssertionError(f"{exc}: {missing}") from None
+                # Then nothing left to go: a repeat sent later by a retry would be counted too.
                 await wait_for(
-                    lambda: _all_delivered(telegram, expected),
-                    timeout=90,
-                    interval=0.2,
-                    what="every payment reported",
+                    lambda: _drained(db), timeout=60, interval=0.2, what="the outbox drained"
                 )
-            except AssertionError as exc:
-                raise AssertionError(f"{exc}: {_missing(telegram, expected, database)}") from None
-            # Then nothing left to go: a repeat sent later by a retry would be counted too.
-            await wait_for(
-                lambda: asyncio.to_thread(_drained, database),
-                timeout=60,
-                interval=0.2,
-                what="the outbox drained",
-            )
         finally:
             await bot.aclose()
             await telegram.aclose()
@@ -197,17 +200,6 @@ async def _sellers_with_a_code(database: Path, pivot_url: str) -> dict[int, str]
     return sessions
 
 
-def _hold_write_lock(database: Path, seconds: float) -> None:
-    """Another process holding SQLite's write lock (the bot's busy timeout is 5 s)."""
-    connection = sqlite3.connect(database, timeout=30, isolation_level=None)
-    try:
-        connection.execute("BEGIN EXCLUSIVE")
-        time.sleep(seconds)
-        connection.rollback()
-    finally:
-        connection.close()
-
-
 def _amounts(telegram: FakeTelegram, seller: int) -> list[int]:
     """Every payment amount the seller was told about, in order, repeats included."""
     return [
@@ -223,53 +215,54 @@ def _all_delivered(telegram: FakeTelegram, expected: dict[int, list[int]]) -> bo
     )
 
 
-def _drained(database: Path) -> bool:
+async def _drained(db: Database) -> bool:
     """Whether every outbox row is sent or set aside."""
-    with sqlite3.connect(database) as connection:
-        (left,) = connection.execute(
-            "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending', 'held')"
-        ).fetchone()
-    return bool(left == 0)
+    left = await db._engine.reader.integer(
+        "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending', 'held')"
+    )
+    return left == 0
 
 
-def _missing(telegram: FakeTelegram, expected: dict[int, list[int]], database: Path) -> str:
+async def _missing(telegram: FakeTelegram, expected: dict[int, list[int]], db: Database) -> str:
     """What became of each payment not reported: its charge and outbox rows, if any."""
     lines = []
-    with sqlite3.connect(database) as connection:
-        for seller, amounts in expected.items():
-            for amount in sorted(set(amounts) - set(_amounts(telegram, seller))):
-                charge = connection.execute(
-                    "SELECT id, source FROM charges WHERE amount = ?", (amount,)
-                ).fetchone()
-                rows = connection.execute(
-                    "SELECT id, status, attempts, last_error FROM outbox WHERE chat_id = ?"
-                    " AND status != 'sent'",
-                    (seller,),
-                ).fetchall()
-                lines.append(f"seller {seller} Rp {amount}: charge {charge}, unsent {rows}")
+    for seller, amounts in expected.items():
+        for amount in sorted(set(amounts) - set(_amounts(telegram, seller))):
+            charge = await db._engine.reader.row(
+                "SELECT id, source FROM charges WHERE amount = ?", (amount,)
+            )
+            rows = await db._engine.reader.rows(
+                "SELECT id, status, attempts, last_error FROM outbox WHERE chat_id = ?"
+                " AND status != 'sent'",
+                (seller,),
+            )
+            unsent = [tuple(row) for row in rows]
+            found = None if charge is None else tuple(charge)
+            lines.append(f"seller {seller} Rp {amount}: charge {found}, unsent {unsent}")
     return "\n".join(lines)
 
 
 def _repeats(
     telegram: FakeTelegram, reported: dict[int, list[int]], kill_times: list[float]
 ) -> list[int]:
-    """Payments told twice; fails unless a SIGKILL fell between the two messages."""
+    """Payments told more than once; fails unless a SIGKILL fell between each message about it
+    and the next (a restarted bot killed while it resends is a second crash window)."""
     repeats: list[int] = []
+    at = {call.seq: call.at for call in telegram.calls}
     for seller, amounts in reported.items():
         for amount, times in Counter(amounts).items():
             if times == 1:
                 continue
-            assert times == 2, f"Rp {amount} told {times} times"
-            first, second = [
-                message.seq
+            told = [
+                at[message.seq]
                 for message in telegram.sent_messages(seller)
                 if amount in _amounts_in(message.text or "")
             ]
-            at = {call.seq: call.at for call in telegram.calls}
-            assert any(at[first] < kill < at[second] for kill in kill_times), (
-                f"Rp {amount} told twice without a crash between"
-            )
-            repeats.append(amount)
+            for earlier, later in itertools.pairwise(told):
+                assert any(earlier < kill < later for kill in kill_times), (
+                    f"Rp {amount} told {times} times, twice without a crash between"
+                )
+            repeats.extend([amount] * (times - 1))
     return repeats
 
 

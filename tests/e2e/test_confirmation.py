@@ -34,10 +34,10 @@ def texts_to_seller(env: BotEnv) -> list[str]:
 
 
 async def test_a_payment_is_confirmed_and_reported_without_waiting_for_the_deadline(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
     # The deadline is the real one, a minute: a message within seconds was confirmed.
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         await add_seller(env.services.db, SELLER, language="en")
         code = await issued_code(env)
 
@@ -56,9 +56,9 @@ async def test_a_payment_is_confirmed_and_reported_without_waiting_for_the_deadl
 
 
 async def test_a_forged_callback_is_recorded_never_announced_and_reported_once(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path, confirm_grace=1.0) as env:
+    async with running_bot(bot_home, confirm_grace=1.0) as env:
         await add_seller(env.services.db, SELLER, language="en")
         code = await issued_code(env)
         assert code.pivot_session_id is not None
@@ -95,9 +95,9 @@ async def test_a_forged_callback_is_recorded_never_announced_and_reported_once(
 
 
 async def test_pivot_failing_past_the_deadline_sends_it_unconfirmed_then_confirms_it_once(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path, confirm_within=1.5, confirm_grace=0.5) as env:
+    async with running_bot(bot_home, confirm_within=1.5, confirm_grace=0.5) as env:
         await add_seller(env.services.db, SELLER, language="en")
         code = await issued_code(env)
         env.simulator.fail_next("GET", "/v2/charges", count=100_000, status=503)
@@ -127,9 +127,9 @@ async def test_pivot_failing_past_the_deadline_sends_it_unconfirmed_then_confirm
 
 
 async def test_a_forgery_sent_unconfirmed_while_pivot_was_down_is_then_called_not_paid(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path, confirm_within=1.0, confirm_grace=0.5) as env:
+    async with running_bot(bot_home, confirm_within=1.0, confirm_grace=0.5) as env:
         await add_seller(env.services.db, SELLER, language="en")
         code = await issued_code(env)
         assert code.pivot_session_id is not None

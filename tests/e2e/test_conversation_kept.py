@@ -40,20 +40,22 @@ async def _asking_amount(db: Database) -> bool:
 
 
 async def test_a_guided_new_killed_before_the_amount_goes_on_after_a_restart(
-    tmp_path: Path,
+    tmp_path: Path, database_target: Path | str
 ) -> None:
     port = free_port()
-    database = tmp_path / "data" / "kb.db"
     url = f"http://127.0.0.1:{port}"
     async with stand_ins(port) as (telegram, telegram_url, _, pivot_url):
         variables = bot_environment(
-            database_path=database, telegram_url=telegram_url, pivot_url=pivot_url, http_port=port
+            database=database_target,
+            telegram_url=telegram_url,
+            pivot_url=pivot_url,
+            http_port=port,
         )
         first = BotProcess(variables, tmp_path)
         try:
             await first.start()
             await first.wait_ready(url)
-            async with await Database.open(database) as db:
+            async with await Database.open(database_target) as db:
                 await add_seller(db, SELLER)
                 seller = telegram.user(SELLER)
                 asked = await _to_amount(seller)
@@ -85,7 +87,7 @@ async def test_a_guided_new_killed_before_the_amount_goes_on_after_a_restart(
     assert persisted_within < 1.0
     assert working.text == text("id", "new.working")
     assert "Bu Ani" in (card.text or "")
-    async with await Database.open(database) as db:
+    async with await Database.open(database_target) as db:
         [summary] = await db.codes.list_for_seller(SELLER, offset=0, limit=10)
     code = summary.code
     assert (code.kind, code.bank, code.customer, code.amount, code.status) == (

@@ -33,8 +33,8 @@ from tests.standins import (
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[BotEnv]:
-    async with running_bot(tmp_path, flood_control=True) as running:
+async def env(bot_home: Path | str) -> AsyncIterator[BotEnv]:
+    async with running_bot(bot_home, flood_control=True) as running:
         yield running
 
 

@@ -63,8 +63,10 @@ async def closed_va(env: BotEnv, user: FakeUser, command: str) -> tuple[Code, Se
     return (await env.codes_of(SELLER))[0], card
 
 
-async def test_a_closed_va_is_warned_once_renewed_and_then_shown_expired(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, reconcile_interval_seconds=LOOK_EVERY) as env:
+async def test_a_closed_va_is_warned_once_renewed_and_then_shown_expired(
+    bot_home: Path | str,
+) -> None:
+    async with running_bot(bot_home, reconcile_interval_seconds=LOOK_EVERY) as env:
         env.simulator.closed_va_lifetime = LIFETIME
         seller = await new_seller(env)
         old, card = await closed_va(env, seller, "/new va bca 50000 Bu Ani")
@@ -159,8 +161,8 @@ async def press_forged(user: FakeUser, message_id: int, data: str) -> Edit:
     )
 
 
-async def test_an_open_va_and_a_qris_never_expire(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, reconcile_interval_seconds=LOOK_EVERY) as env:
+async def test_an_open_va_and_a_qris_never_expire(bot_home: Path | str) -> None:
+    async with running_bot(bot_home, reconcile_interval_seconds=LOOK_EVERY) as env:
         env.simulator.closed_va_lifetime = LIFETIME
         seller = await new_seller(env)
         open_va, open_card = await closed_va(env, seller, "/new va bri bebas Budi")

@@ -95,10 +95,10 @@ async def pivot_health(env: BotEnv, expected: str) -> dict[str, Any]:
 
 
 async def test_wrong_pivot_credentials_are_reported_at_start_up_and_the_bot_runs_on(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    bot_home: Path | str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.pivot_check")
-    async with running_bot(tmp_path, pivot_client_secret="not-the-secret") as env:
+    async with running_bot(bot_home, pivot_client_secret="not-the-secret") as env:
         await pivot_health(env, "credentials refused")
         status, report = await health_of(env)
 
@@ -110,15 +110,15 @@ async def test_wrong_pivot_credentials_are_reported_at_start_up_and_the_bot_runs
     assert "not-the-secret" not in caplog.text
 
 
-async def test_right_pivot_credentials_are_reported_ok(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_right_pivot_credentials_are_reported_ok(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         report = await pivot_health(env, "ok")
 
     assert report["status"] == "ok"
 
 
-async def test_an_unreachable_pivot_is_reported_and_the_bot_runs_on(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, pivot_base_url=f"http://127.0.0.1:{free_port()}") as env:
+async def test_an_unreachable_pivot_is_reported_and_the_bot_runs_on(bot_home: Path | str) -> None:
+    async with running_bot(bot_home, pivot_base_url=f"http://127.0.0.1:{free_port()}") as env:
         await pivot_health(env, "unreachable")
         status, report = await health_of(env)
 

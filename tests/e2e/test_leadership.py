@@ -28,14 +28,14 @@ SELLER = 2000
 
 
 async def test_a_follower_takes_callbacks_the_leader_reports_them_and_a_lost_lease_stops_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bot_home: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lease = FakeLease()
     monkeypatch.setattr(Database, "lease", lambda _db, _name="leader": lease)
     port = free_port()
     async with stand_ins(port) as (telegram, telegram_url, simulator, pivot_url):
         settings = make_settings(
-            database_path=tmp_path / "kb.db",
+            home=bot_home,
             telegram_url=telegram_url,
             pivot_url=pivot_url,
             http_port=port,

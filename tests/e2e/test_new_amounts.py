@@ -27,9 +27,9 @@ FORMS = [
 ]
 
 
-async def test_every_amount_form_in_one_message_and_typed(tmp_path: Path) -> None:
+async def test_every_amount_form_in_one_message_and_typed(bot_home: Path | str) -> None:
     # Two codes a form, more than one seller may make a day by default.
-    async with running_bot(tmp_path, seller_codes_per_day=2 * len(FORMS)) as env:
+    async with running_bot(bot_home, seller_codes_per_day=2 * len(FORMS)) as env:
         user = await new_seller(env)
         for form, amount, shown in FORMS:
             mark = user.fake.mark()
@@ -47,7 +47,7 @@ async def test_every_amount_form_in_one_message_and_typed(tmp_path: Path) -> Non
             assert card.text is not None and f"<b>{shown}</b> (tetap)" in card.text
 
 
-async def test_every_bad_amount_is_explained_and_asked_again(tmp_path: Path) -> None:
+async def test_every_bad_amount_is_explained_and_asked_again(bot_home: Path | str) -> None:
     va_limits = {"kind": "VA BCA", "minimum": "Rp 10.000", "maximum": "Rp 9.999.999.999"}
     bad = [
         ("abc", text("id", "amount.format")),
@@ -60,7 +60,7 @@ async def test_every_bad_amount_is_explained_and_asked_again(tmp_path: Path) -> 
         ("5000", text("id", "amount.below_minimum", **va_limits)),
         ("10000jt", text("id", "amount.above_maximum", **va_limits)),
     ]
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         await to_amount(user, "VA", "Pak Budi", "BCA")
         for typed, problem in bad:
@@ -75,7 +75,7 @@ async def test_every_bad_amount_is_explained_and_asked_again(tmp_path: Path) -> 
         assert code.amount == 25_000
 
 
-async def test_qris_limits_and_bad_amounts_in_one_message(tmp_path: Path) -> None:
+async def test_qris_limits_and_bad_amounts_in_one_message(bot_home: Path | str) -> None:
     qris_limits = {"kind": "QRIS", "minimum": "Rp 1.000", "maximum": "Rp 9.999.999"}
     cases = [
         ("/new qris 500 Bu Ani", text("id", "amount.below_minimum", **qris_limits)),
@@ -85,7 +85,7 @@ async def test_qris_limits_and_bad_amounts_in_one_message(tmp_path: Path) -> Non
         # Not Rp 25 for a customer called "ribuan Bu Ani": an amount that cannot be read.
         ("/new qris 25 ribuan Bu Ani", text("id", "amount.format")),
     ]
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         for command, problem in cases:
             reask = await say(user, command)
@@ -98,8 +98,8 @@ async def test_qris_limits_and_bad_amounts_in_one_message(tmp_path: Path) -> Non
         assert (code.amount, code.customer) == (9_999_999, "Bu Ani")
 
 
-async def test_a_va_in_one_message_with_a_space_before_the_unit(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_va_in_one_message_with_a_space_before_the_unit(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         mark = user.fake.mark()
         await say(user, "/new va bca 25 rb Budi")

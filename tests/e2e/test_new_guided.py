@@ -35,8 +35,8 @@ async def single_session(env: BotEnv) -> dict[str, object]:
 # Tests
 
 
-async def test_guided_qris_with_typed_amount(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_guided_qris_with_typed_amount(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
 
         prompt = await say(user, "/new")
@@ -72,8 +72,8 @@ async def test_guided_qris_with_typed_amount(tmp_path: Path) -> None:
             assert expected in card.text
 
 
-async def test_guided_va_for_several_banks_closed_and_open(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_guided_va_for_several_banks_closed_and_open(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         prompt = await say(user, "/new")
         banks = await press(user, prompt, "VA")
@@ -104,8 +104,8 @@ async def test_guided_va_for_several_banks_closed_and_open(tmp_path: Path) -> No
             assert f"Pelanggan {bank}" in card.text and shown in card.text
 
 
-async def test_english_open_amount_button_says_open(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_english_open_amount_button_says_open(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         await say(user, "/lang en")
         prompt = await say(user, "/new")
@@ -122,8 +122,8 @@ async def test_english_open_amount_button_says_open(tmp_path: Path) -> None:
         assert text("en", "card.simulation") in card.text
 
 
-async def test_names_are_cleaned_and_shown_escaped(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_names_are_cleaned_and_shown_escaped(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         prompt = await say(user, "/new")
         await press(user, prompt, "QRIS")
@@ -141,8 +141,8 @@ async def test_names_are_cleaned_and_shown_escaped(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("step", ["kind", "bank", "name", "amount"])
-async def test_cancel_works_at_every_step(tmp_path: Path, step: str) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_cancel_works_at_every_step(bot_home: Path | str, step: str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         prompt = await say(user, "/new")
         if step != "kind":
@@ -159,8 +159,8 @@ async def test_cancel_works_at_every_step(tmp_path: Path, step: str) -> None:
         assert await env.codes_of(SELLER) == []
 
 
-async def test_cancel_button(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_cancel_button(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         question = await to_amount(user, "QRIS", "Bu Ani")
 
@@ -170,8 +170,8 @@ async def test_cancel_button(tmp_path: Path) -> None:
         assert (await say(user, "25000")).text == text("id", "unknown")
 
 
-async def test_double_tap_and_old_buttons_make_no_second_code(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_double_tap_and_old_buttons_make_no_second_code(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         prompt = await say(user, "/new")
         await press(user, prompt, "VA")
@@ -195,8 +195,8 @@ async def test_double_tap_and_old_buttons_make_no_second_code(tmp_path: Path) ->
         assert edited.message_id == prompt.message_id
 
 
-async def test_typed_text_where_a_button_is_expected(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_typed_text_where_a_button_is_expected(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         prompt = await say(user, "/new")
 
@@ -207,10 +207,10 @@ async def test_typed_text_where_a_button_is_expected(tmp_path: Path) -> None:
 
 
 async def test_the_conversation_times_out_politely(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bot_home: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(new_handlers, "TIMEOUT_SECONDS", 0.5)
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         prompt = await say(user, "/new")
         mark = user.fake.mark()
@@ -226,8 +226,8 @@ async def test_the_conversation_times_out_politely(
         )
 
 
-async def test_pivot_down_then_the_retry_button_makes_one_code(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_pivot_down_then_the_retry_button_makes_one_code(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         other = await new_seller(env, SELLER + 1, "Joko")
         # More failures than the client retries; Pivot did create the session each time.

@@ -22,7 +22,7 @@ from tests.standins import (
 BANKS = "BCA, BRI, MANDIRI, BNI, BSI, CIMB, PERMATA, BNC"  # the simulator's, in its order
 
 
-async def test_complete_commands_make_the_code_at_once(tmp_path: Path) -> None:
+async def test_complete_commands_make_the_code_at_once(bot_home: Path | str) -> None:
     cases = [
         ("/new qris Budi", CodeKind.QRIS, None, None, "Budi"),
         ("/new qris 25000 Bu Ani", CodeKind.QRIS, None, 25_000, "Bu Ani"),
@@ -31,7 +31,7 @@ async def test_complete_commands_make_the_code_at_once(tmp_path: Path) -> None:
         ("/new VA bni open Pak Budi Santoso", CodeKind.VA, "BNI", None, "Pak Budi Santoso"),
         ("/new va permata Rp 50.000 Budi", CodeKind.VA, "PERMATA", 50_000, "Budi"),
     ]
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         for command, kind, bank, amount, customer in cases:
             mark = user.fake.mark()
@@ -63,8 +63,8 @@ async def test_complete_commands_make_the_code_at_once(tmp_path: Path) -> None:
         assert len(env.simulator.sessions) == len(cases)
 
 
-async def test_partial_commands_ask_for_what_is_missing(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_partial_commands_ask_for_what_is_missing(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
 
         banks = await say(user, "/new va")
@@ -106,8 +106,8 @@ async def test_partial_commands_ask_for_what_is_missing(tmp_path: Path) -> None:
         assert len(await env.codes_of(SELLER)) == 2
 
 
-async def test_a_redelivered_command_makes_no_second_code(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_redelivered_command_makes_no_second_code(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         mark = user.fake.mark()
         await user.send("/new qris Budi")
@@ -123,8 +123,8 @@ async def test_a_redelivered_command_makes_no_second_code(tmp_path: Path) -> Non
         assert first.photo == again.photo and decode_qr(again.photo or b"") == [code.qr_content]
 
 
-async def test_an_exhausted_va_range_is_explained_and_reported(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, pivot_va_ranges="BNI=0000-0000") as env:
+async def test_an_exhausted_va_range_is_explained_and_reported(bot_home: Path | str) -> None:
+    async with running_bot(bot_home, pivot_va_ranges="BNI=0000-0000") as env:
         user = await new_seller(env)
         mark = user.fake.mark()
         await say(user, "/new va bni bebas Budi")
@@ -141,9 +141,9 @@ async def test_an_exhausted_va_range_is_explained_and_reported(tmp_path: Path) -
 
 
 async def test_pivots_refusal_reaches_the_seller_in_their_words_and_the_operator_in_pivots(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         env.simulator.fail_next("POST", "/v2/payments", status=422)
         mark = user.fake.mark()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from tests.standins import (
     SentMessage,
     add_code,
     add_seller,
+    another_process_writing,
     running_bot,
     wait_for,
 )
@@ -27,8 +27,8 @@ SELLER = 2000
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[BotEnv]:
-    async with running_bot(tmp_path) as running:
+async def env(bot_home: Path | str) -> AsyncIterator[BotEnv]:
+    async with running_bot(bot_home) as running:
         await add_seller(running.services.db, SELLER, language="en")
         yield running
 
@@ -163,8 +163,8 @@ async def test_telegram_failing_for_a_while_delays_the_message_but_sends_it_once
     assert "Rp 50.000" in (payment_messages(env)[0].text or "")
 
 
-async def test_a_payment_whose_callback_never_came_is_reported_late(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, reconcile_interval_seconds=0.3) as env:
+async def test_a_payment_whose_callback_never_came_is_reported_late(bot_home: Path | str) -> None:
+    async with running_bot(bot_home, reconcile_interval_seconds=0.3) as env:
         await add_seller(env.services.db, SELLER, language="en")
         code = await issued_code(env)
 
@@ -180,9 +180,7 @@ async def test_a_payment_whose_callback_never_came_is_reported_late(tmp_path: Pa
 async def test_a_storage_failure_answers_5xx_and_pivots_retry_records_it(env: BotEnv) -> None:
     code = await issued_code(env)
     # Another process holding the write lock: the bot's transaction times out.
-    blocker = sqlite3.connect(env.settings.database_path, timeout=1, isolation_level=None)
-    try:
-        blocker.execute("BEGIN EXCLUSIVE")
+    async with another_process_writing(env.settings.database_target):
         charge = await env.pay(code, 30_000)
         await wait_for(
             lambda: any(attempt.status_code == 503 for attempt in env.simulator.deliveries),
@@ -190,9 +188,6 @@ async def test_a_storage_failure_answers_5xx_and_pivots_retry_records_it(env: Bo
             what="a 503 for the first delivery",
         )
         assert await env.services.db.charges.count() == 0
-    finally:
-        blocker.execute("ROLLBACK")
-        blocker.close()
 
     await wait_for(lambda: len(payment_messages(env)) == 1, timeout=15, what="the retried one")
     assert await env.services.db.charges.count() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,9 +29,9 @@ GENERIC_400 = "The request was invalid, or an error occurred in downstream provi
 
 
 async def test_the_qris_card_names_the_merchant_as_the_payers_app_shows_it(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         mark = user.fake.mark()
         await say(user, "/new qris Budi")
@@ -44,8 +45,8 @@ async def test_the_qris_card_names_the_merchant_as_the_payers_app_shows_it(
     assert "SIMULASI PIVOT" not in (card.text or "")
 
 
-async def test_a_400_reaches_the_operators_with_its_specific_reason(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_400_reaches_the_operators_with_its_specific_reason(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         env.simulator.fail_next("POST", "/v2/payments", status=400)
         mark = user.fake.mark()
@@ -64,11 +65,11 @@ async def test_a_400_reaches_the_operators_with_its_specific_reason(tmp_path: Pa
 
 
 async def test_a_va_suffix_outside_pivots_range_is_recognised_from_the_details(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
     pivot_ranges = parse_va_rule_overrides("BNI=0005-0009")
     async with running_bot(
-        tmp_path, simulator_config={"va_rules": pivot_ranges}, pivot_va_ranges="BNI=0000-0009"
+        bot_home, simulator_config={"va_rules": pivot_ranges}, pivot_va_ranges="BNI=0000-0009"
     ) as env:
         user = await new_seller(env)
         mark = user.fake.mark()
@@ -89,10 +90,10 @@ def alert_trace(body: str | None) -> str:
 
 
 async def test_a_code_whose_answer_was_lost_is_found_by_its_reference_a_day_later(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
     clock = FakeClock()
-    async with running_bot(tmp_path, simulator_config={"clock": clock}) as env:
+    async with running_bot(bot_home, simulator_config={"clock": clock}) as env:
         user = await new_seller(env)
         # Pivot makes the session but every answer is lost, retries included.
         env.simulator.fail_next("POST", "/v2/payments", count=3, status=503, processed=True)
@@ -115,10 +116,10 @@ async def test_a_code_whose_answer_was_lost_is_found_by_its_reference_a_day_late
 
 
 async def test_with_pivots_qris_quota_reached_the_seller_gets_a_va_or_one_of_their_qris(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
     # Pivot may allow a merchant as few as its stores + 1 ACTIVE static QRIS codes.
-    async with running_bot(tmp_path, simulator_config={"qris_limit": 2}) as env:
+    async with running_bot(bot_home, simulator_config={"qris_limit": 2}) as env:
         user = await new_seller(env)
         for command in ("/new qris Budi", "/new qris 25rb Ani"):
             mark = user.fake.mark()
@@ -190,11 +191,13 @@ async def test_with_pivots_qris_quota_reached_the_seller_gets_a_va_or_one_of_the
         await card_after(other, mark)
 
 
-async def test_open_and_closed_vas_get_numbers_from_their_own_ranges(tmp_path: Path) -> None:
+async def test_open_and_closed_vas_get_numbers_from_their_own_ranges(
+    bot_home: Path | str,
+) -> None:
     # Pivot's dashboard keeps open and closed static VA ranges apart; so does PIVOT_VA_RANGES.
     split = "BNI:open=0000-0049,BNI:closed=0050-0099"
     async with running_bot(
-        tmp_path,
+        bot_home,
         simulator_config={"va_rules": parse_va_rule_overrides(split)},
         pivot_va_ranges=split,
     ) as env:
@@ -217,10 +220,14 @@ def _configs_with(channel: str) -> dict[str, Any]:
     return configs
 
 
-async def test_danamon_is_offered_once_its_range_is_configured(tmp_path: Path) -> None:
+async def test_danamon_is_offered_once_its_range_is_configured(
+    new_bot_home: Callable[[], Path | str],
+) -> None:
     # Pivot's limitation table is cut off at DANAMON's row: its suffix length is unknown.
     configs = _configs_with("DANAMON")
-    async with running_bot(tmp_path, simulator_config={"payment_method_configs": configs}) as env:
+    async with running_bot(
+        new_bot_home(), simulator_config={"payment_method_configs": configs}
+    ) as env:
         user = await new_seller(env)
         mark = user.fake.mark()
         banks = await say(user, "/new va")
@@ -232,7 +239,7 @@ async def test_danamon_is_offered_once_its_range_is_configured(tmp_path: Path) -
 
     ranges = parse_va_rule_overrides("DANAMON=000000-000099")
     async with running_bot(
-        tmp_path / "configured",
+        new_bot_home(),
         simulator_config={"payment_method_configs": configs, "va_rules": ranges},
         pivot_va_ranges="DANAMON=000000-000099",
     ) as env:

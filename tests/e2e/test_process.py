@@ -18,6 +18,7 @@ from tests.standins import (
     SECRETS,
     BotProcess,
     FakeTelegram,
+    PostgresServer,
     add_code,
     add_seller,
     bot_environment,
@@ -27,6 +28,7 @@ from tests.standins import (
     stand_ins,
     wait_for,
 )
+from tests.standins.postgres import PASSWORD as DATABASE_PASSWORD
 
 SELLER = 2000
 
@@ -35,7 +37,7 @@ async def test_a_missing_token_stops_start_up_with_one_line_and_exit_code_2(
     tmp_path: Path,
 ) -> None:
     variables = bot_environment(
-        database_path=tmp_path / "kb.db",
+        database=tmp_path / "kb.db",
         telegram_url="http://127.0.0.1:9",
         pivot_url="http://127.0.0.1:9",
         http_port=free_port(),
@@ -53,6 +55,7 @@ async def test_a_missing_token_stops_start_up_with_one_line_and_exit_code_2(
     assert CALLBACK_KEY not in process.output
 
 
+@pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("where", "reason"),
     [
@@ -68,7 +71,7 @@ async def test_a_database_path_that_cannot_be_used_stops_start_up_with_one_line_
     (tmp_path / "file").write_text("")
     (tmp_path / "notes.txt").write_text("not a database, only text " * 40)
     variables = bot_environment(
-        database_path=tmp_path / where,
+        database=tmp_path / where,
         telegram_url="http://127.0.0.1:9",
         pivot_url="http://127.0.0.1:9",
         http_port=free_port(),
@@ -84,17 +87,52 @@ async def test_a_database_path_that_cannot_be_used_stops_start_up_with_one_line_
     assert reason in last
 
 
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("no database", "names no database"),
+        ("wrong password", 'password authentication failed for user "kodebayar"'),
+    ],
+)
+async def test_a_database_url_that_cannot_be_used_stops_start_up_with_one_line_and_exit_code_2(
+    tmp_path: Path, postgres_server: PostgresServer, postgres_url: str, fault: str, reason: str
+) -> None:
+    database = postgres_url.rsplit("/", 1)[1]
+    wrong = "not-the-password"
+    url = (
+        postgres_server.url("")
+        if fault == "no database"
+        else postgres_server.url(database, password=wrong)
+    )
+    variables = bot_environment(
+        database=url,
+        telegram_url="http://127.0.0.1:9",
+        pivot_url="http://127.0.0.1:9",
+        http_port=free_port(),
+    )
+    process = BotProcess(variables, tmp_path)
+
+    code = await process.run_to_end()
+
+    assert code == 2, process.output
+    assert "Traceback" not in process.output
+    last = process.output.strip().splitlines()[-1]
+    assert last.startswith("kodebayar: DATABASE_URL: "), last
+    assert reason in last
+    assert DATABASE_PASSWORD not in process.output and wrong not in process.output
+
+
 async def test_killed_after_the_200_and_before_the_message_it_arrives_after_a_restart(
-    tmp_path: Path,
+    tmp_path: Path, database_target: Path | str
 ) -> None:
     port = free_port()
-    database = tmp_path / "data" / "kb.db"
+    database = database_target
     async with stand_ins(port) as (down_telegram, down_url, simulator, pivot_url):
         # Telegram is failing when the payment comes in, so the message cannot go out.
         down_telegram.fail_next("sendMessage", count=10_000, status=502)
         first = BotProcess(
             bot_environment(
-                database_path=database,
+                database=database,
                 telegram_url=down_url,
                 pivot_url=pivot_url,
                 http_port=port,
@@ -126,7 +164,7 @@ async def test_killed_after_the_200_and_before_the_message_it_arrives_after_a_re
         async with serving(telegram.app) as telegram_server:
             second = BotProcess(
                 bot_environment(
-                    database_path=database,
+                    database=database,
                     telegram_url=telegram_server.url,
                     pivot_url=pivot_url,
                     http_port=port,
@@ -152,7 +190,7 @@ _INVITE = re.compile(r"\?start=([A-Za-z0-9_-]+)")
 
 @pytest.mark.parametrize("webhook", [False, True], ids=["polling", "webhook"])
 async def test_a_full_flow_logs_no_secret_and_sigterm_stops_cleanly(
-    tmp_path: Path, webhook: bool
+    tmp_path: Path, database_target: Path | str, webhook: bool
 ) -> None:
     port = free_port()
     extra = {"LOG_LEVEL": "DEBUG"}
@@ -162,7 +200,7 @@ async def test_a_full_flow_logs_no_secret_and_sigterm_stops_cleanly(
     async with stand_ins(port) as (telegram, telegram_url, simulator, pivot_url):
         process = BotProcess(
             bot_environment(
-                database_path=tmp_path / "kb.db",
+                database=database_target,
                 telegram_url=telegram_url,
                 pivot_url=pivot_url,
                 http_port=port,
@@ -210,6 +248,7 @@ async def test_a_full_flow_logs_no_secret_and_sigterm_stops_cleanly(
     for secret in SECRETS:
         assert secret not in process.output
     assert BOT_TOKEN.split(":")[1] not in process.output
+    assert DATABASE_PASSWORD not in process.output  # DATABASE_URL's, on PostgreSQL
     # At DEBUG too: no SQL parameters, so no invitation token and no callback body.
     assert " aiosqlite: " not in process.output
     assert token.group(1) not in process.output

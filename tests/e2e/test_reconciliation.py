@@ -11,8 +11,8 @@ from tests.e2e.test_payments import SELLER, issued_code
 from tests.standins import add_seller, running_bot
 
 
-async def test_a_lost_payment_on_a_deactivated_code_is_reported_late(tmp_path: Path) -> None:
-    async with running_bot(tmp_path, reconcile_interval_seconds=0.3) as env:
+async def test_a_lost_payment_on_a_deactivated_code_is_reported_late(bot_home: Path | str) -> None:
+    async with running_bot(bot_home, reconcile_interval_seconds=0.3) as env:
         await add_seller(env.services.db, SELLER, language="en")
         await issued_code(env)  # an active code beside it, checked as well
         retired = await issued_code(env)

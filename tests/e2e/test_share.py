@@ -4,6 +4,7 @@ picks one of their live codes, and the card is posted in that chat via the bot."
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -56,9 +57,9 @@ async def seller_record(env: BotEnv) -> Seller:
 
 
 async def test_a_seller_shares_a_qr_or_a_va_into_a_buyers_chat_found_by_the_customers_name(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         seller = await new_seller(env)
         buyer = env.user(BUYER, "Budi")
         qris, qris_card = await made(env, seller, "/new qris 25rb Budi Santoso")
@@ -94,8 +95,8 @@ async def test_a_seller_shares_a_qr_or_a_va_into_a_buyers_chat_found_by_the_cust
     assert env.telegram.sent_messages(BUYER) == []
 
 
-async def test_a_stranger_and_a_suspended_seller_are_offered_nothing(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_stranger_and_a_suspended_seller_are_offered_nothing(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         seller = await new_seller(env)
         await made(env, seller, "/new qris Budi")
         stranger = env.user(BUYER, "Budi")
@@ -116,10 +117,10 @@ async def test_a_stranger_and_a_suspended_seller_are_offered_nothing(tmp_path: P
 
 
 async def test_a_code_deactivated_after_it_was_offered_is_withdrawn_from_the_buyers_chat(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    bot_home: Path | str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.handlers.inline")
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         seller = await new_seller(env)
         buyer = env.user(BUYER, "Budi")
         va, _ = await made(env, seller, "/new va bca 50000 Budi")
@@ -158,9 +159,9 @@ async def test_a_code_deactivated_after_it_was_offered_is_withdrawn_from_the_buy
 
 
 async def test_codes_come_a_page_at_a_time_and_a_qr_telegram_lacks_is_sent_unseen_once(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         seller = await new_seller(env)
         buyer = env.user(BUYER, "Budi")
         # Codes made before photos were kept: Telegram holds no photo of theirs.
@@ -194,14 +195,14 @@ async def test_codes_come_a_page_at_a_time_and_a_qr_telegram_lacks_is_sent_unsee
 
 
 async def test_with_inline_mode_off_the_bot_warns_and_healthz_says_so(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    new_bot_home: Callable[[], Path | str], caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="bot.inline_check")
-    async with running_bot(tmp_path / "off", inline_mode=False) as env:
+    async with running_bot(new_bot_home(), inline_mode=False) as env:
         seller = await new_seller(env)
         helped = await say(seller, "/help")
         off = await health(env)
-    async with running_bot(tmp_path / "on") as env:
+    async with running_bot(new_bot_home()) as env:
         on = await health(env)
 
     [warning] = [r.getMessage() for r in caplog.records if r.name == "bot.inline_check"]

@@ -41,9 +41,9 @@ async def made(user: FakeUser, command: str) -> None:
 
 
 async def test_past_the_daily_limit_the_seller_is_told_and_pivot_is_not_asked(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running(tmp_path, seller_codes_per_day=2) as env:
+    async with running(bot_home, seller_codes_per_day=2) as env:
         user = await new_seller(env)
         await made(user, "/new qris Budi")
         await made(user, "/new va bca 25000 Ani")
@@ -66,9 +66,9 @@ async def test_past_the_daily_limit_the_seller_is_told_and_pivot_is_not_asked(
 
 
 async def test_open_vas_are_limited_per_bank_and_the_seller_is_shown_the_way_out(
-    tmp_path: Path,
+    bot_home: Path | str,
 ) -> None:
-    async with running(tmp_path, seller_open_va_per_bank=1) as env:
+    async with running(bot_home, seller_open_va_per_bank=1) as env:
         user = await new_seller(env)
         await made(user, "/new va bca bebas Budi")
 
@@ -83,8 +83,10 @@ async def test_open_vas_are_limited_per_bank_and_the_seller_is_shown_the_way_out
         assert len(env.simulator.sessions) == 4
 
 
-async def test_the_operator_hears_once_when_a_range_is_80_percent_used(tmp_path: Path) -> None:
-    async with running(tmp_path, pivot_va_ranges="BNI=0000-0004") as env:
+async def test_the_operator_hears_once_when_a_range_is_80_percent_used(
+    bot_home: Path | str,
+) -> None:
+    async with running(bot_home, pivot_va_ranges="BNI=0000-0004") as env:
         user = await new_seller(env)
         mark = env.telegram.mark()
         for customer in ("A", "B", "C"):
@@ -103,9 +105,11 @@ async def test_the_operator_hears_once_when_a_range_is_80_percent_used(tmp_path:
         assert [code.va_suffix for code in await env.codes_of(SELLER)] == [4, 3, 2, 1, 0]
 
 
-async def test_a_number_pivot_refused_is_handed_out_again(tmp_path: Path) -> None:
+async def test_a_number_pivot_refused_is_handed_out_again(
+    bot_home: Path | str,
+) -> None:
     # One number only: were the refused request to burn it, BNI would be used up.
-    async with running(tmp_path, pivot_va_ranges="BNI=0000-0000") as env:
+    async with running(bot_home, pivot_va_ranges="BNI=0000-0000") as env:
         user = await new_seller(env)
         env.simulator.fail_next("POST", "/v2/payments", status=400)
         await refused_with(env, user, "/new va bni bebas Budi", text("id", "error.pivot_rejected"))

@@ -90,15 +90,15 @@ async def _closed_by_server(reader: asyncio.StreamReader) -> None:
 
 
 async def test_a_callback_is_answered_while_1100_clients_stall_under_a_1024_file_limit(
-    tmp_path: Path,
+    tmp_path: Path, database_target: Path | str
 ) -> None:
     port = free_port()
-    database = tmp_path / "kb.db"
+    database = database_target
     with client_open_files(STALLED + 512):
         async with stand_ins(port) as (telegram, telegram_url, simulator, pivot_url):
             process = BotProcess(
                 bot_environment(
-                    database_path=database,
+                    database=database,
                     telegram_url=telegram_url,
                     pivot_url=pivot_url,
                     http_port=port,

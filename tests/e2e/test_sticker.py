@@ -63,8 +63,8 @@ def file_name(user: FakeUser, message: SentMessage) -> str:
     return str(user.fake.message_json(user.chat_id, message.message_id)["document"]["file_name"])
 
 
-async def test_a_new_qris_is_labelled_and_prints_as_a_pdf_and_a_png(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_a_new_qris_is_labelled_and_prints_as_a_pdf_and_a_png(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         card, code = await new_code(env, user, "/new qris 25rb Bu Ani")
 
@@ -101,8 +101,8 @@ async def test_a_new_qris_is_labelled_and_prints_as_a_pdf_and_a_png(tmp_path: Pa
         assert (greyscale_pixels(printed.getvalue()) == greyscale_pixels(png.document)).all()
 
 
-async def test_only_an_active_qris_offers_a_sticker(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_only_an_active_qris_offers_a_sticker(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         user = await new_seller(env)
         await new_code(env, user, "/new va bca 25000 Budi")
         assert STICKER not in buttons(await open_detail(user, "Budi"))
@@ -128,8 +128,8 @@ async def test_only_an_active_qris_offers_a_sticker(tmp_path: Path) -> None:
         assert stored is not None and stored.status is CodeStatus.DEACTIVATED
 
 
-async def test_another_sellers_code_gets_no_sticker(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_another_sellers_code_gets_no_sticker(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         owner = await new_seller(env)
         _, code = await new_code(env, owner, "/new qris Bu Ani")
         mallory = await new_seller(env, SELLER + 1, "Mallory")

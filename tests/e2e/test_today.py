@@ -36,8 +36,8 @@ async def record(env: BotEnv, code: Code, paid_at: datetime, amount: int) -> Non
     )
 
 
-async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_today_counts_from_midnight_wib_to_midnight_wib(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         assert (await say(seller, "/today")).text == text("id", "today.empty", date="25/11/2026")
         stored = await env.services.db.sellers.get(501)
@@ -65,7 +65,7 @@ async def test_today_counts_from_midnight_wib_to_midnight_wib(tmp_path: Path) ->
 
 
 async def test_a_busy_day_counts_and_totals_all_but_lists_the_first_thirty(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bot_home: Path | str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     limits: list[int] = []
     real_day_for_seller = ChargeRepository.day_for_seller
@@ -77,7 +77,7 @@ async def test_a_busy_day_counts_and_totals_all_but_lists_the_first_thirty(
         return await real_day_for_seller(self, seller_id, start, end, limit=limit)
 
     monkeypatch.setattr(ChargeRepository, "day_for_seller", day_for_seller)
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         stored = await env.services.db.sellers.get(501)
         assert stored is not None
@@ -100,8 +100,8 @@ async def test_a_busy_day_counts_and_totals_all_but_lists_the_first_thirty(
         assert limits == [TODAY_LINE_CAP]  # only the lines that can be shown are read
 
 
-async def test_lang_switches_the_sellers_language(tmp_path: Path) -> None:
-    async with running_bot(tmp_path) as env:
+async def test_lang_switches_the_sellers_language(bot_home: Path | str) -> None:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501)
         assert (await say(seller, "/lang")).text == text("id", "lang.usage")
         assert (await say(seller, "/lang fr")).text == text("id", "lang.usage")
@@ -117,13 +117,13 @@ async def test_lang_switches_the_sellers_language(tmp_path: Path) -> None:
 
 
 async def test_a_failing_handler_is_logged_and_the_seller_told(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    bot_home: Path | str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(*args: object) -> str:
         raise RuntimeError("the report could not be drawn")
 
     monkeypatch.setattr("bot.handlers.today.render_today", broken)
-    async with running_bot(tmp_path) as env:
+    async with running_bot(bot_home) as env:
         seller = await env.invite_seller(501, "Sari")
         with caplog.at_level(logging.INFO):
             reply = await say(seller, "/today")

@@ -8,7 +8,10 @@
 - QR codes read back from the bot's PNGs (``qr``); Telegram taking QR photos (``photos``); a
   clock moved by hand and a pace check (``clock``);
 - a load balancer in front of several bot processes (``balancer``);
-- apps served on loopback, and waiting for a condition with a deadline (``servers``).
+- apps served on loopback, and waiting for a condition with a deadline (``servers``);
+- a throwaway PostgreSQL server in a temporary folder (``postgres``), and another process
+  holding the write lock on either engine (``writers``);
+- the real nginx running the shipped ``deploy/nginx.conf`` in front of them (``proxy``).
 
 What ``__all__`` names is the stable surface; the modules behind it may move.
 """
@@ -57,7 +60,15 @@ from tests.standins.harness import (
 )
 from tests.standins.lease import FakeLease
 from tests.standins.photos import FakePhotos
+from tests.standins.postgres import PostgresError, PostgresServer, find_binaries
 from tests.standins.process import REPOSITORY, BotProcess, bot_environment
+from tests.standins.proxy import (
+    NginxProxy,
+    loopback_config,
+    nginx_binary,
+    replicas,
+    running_proxy,
+)
 from tests.standins.qr import decode_qr, greyscale_pixels, ink_bands, png_size
 from tests.standins.records import (
     NOW,
@@ -71,6 +82,7 @@ from tests.standins.records import (
     unrecorded_charge,
 )
 from tests.standins.servers import LoopbackServer, free_port, serving, wait_for
+from tests.standins.writers import another_process_writing
 
 __all__ = [
     "ADMIN_ID",
@@ -98,12 +110,16 @@ __all__ = [
     "FloodLimits",
     "InlineAnswer",
     "LoopbackServer",
+    "NginxProxy",
+    "PostgresError",
+    "PostgresServer",
     "RandomFaults",
     "SentMessage",
     "ViaBotMessage",
     "WebhookDelivery",
     "add_code",
     "add_seller",
+    "another_process_writing",
     "assert_paced",
     "bot_environment",
     "buttons",
@@ -112,17 +128,22 @@ __all__ = [
     "charge_success_body",
     "code_row",
     "decode_qr",
+    "find_binaries",
     "free_port",
     "greyscale_pixels",
     "ink_bands",
     "is_card",
+    "loopback_config",
     "new_charge",
     "new_seller",
+    "nginx_binary",
     "png_size",
     "press",
     "qris_session",
     "record_charge",
+    "replicas",
     "running_bot",
+    "running_proxy",
     "say",
     "serving",
     "settle",

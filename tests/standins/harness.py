@@ -118,7 +118,7 @@ class BotEnv:
 
 def make_settings(
     *,
-    database_path: Path,
+    home: Path | str,
     telegram_url: str,
     pivot_url: str,
     http_port: int,
@@ -126,7 +126,8 @@ def make_settings(
     webhook_url: str | None = None,
     **overrides: Any,
 ) -> Settings:
-    """Settings as an operator would write them in ``.env``, for the stand-ins."""
+    """Settings as an operator would write them in ``.env``, for the stand-ins; the database
+    in the folder ``home`` (SQLite), or at the PostgreSQL URL ``home``."""
     values: dict[str, Any] = {
         "telegram_bot_token": BOT_TOKEN,
         "telegram_api_url": telegram_url,
@@ -134,7 +135,11 @@ def make_settings(
         "pivot_client_id": CLIENT_ID,
         "pivot_client_secret": CLIENT_SECRET,
         "pivot_callback_api_key": CALLBACK_KEY,
-        "database_path": database_path,
+        **(
+            {"database_url": home}
+            if isinstance(home, str)
+            else {"database_path": home / "data" / "kodebayar.db"}
+        ),
         "admin_telegram_ids": ",".join(str(admin) for admin in admins),
         "http_host": "127.0.0.1",
         "http_port": http_port,
@@ -181,7 +186,7 @@ async def stand_ins(
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    tmp_path: Path,
+    home: Path | str,
     *,
     admins: tuple[int, ...] = (ADMIN_ID,),
     webhook: bool = False,
@@ -193,6 +198,9 @@ async def running_bot(
     **overrides: Any,
 ) -> AsyncIterator[BotEnv]:
     """The bot started like ``kodebayar run`` against fresh stand-ins; stopped afterwards.
+
+    ``home`` is where it keeps its data: a folder (SQLite's file in ``data/`` there) or a
+    PostgreSQL URL (a test's ``bot_home`` is either, by engine).
 
     ``inline_mode`` is the bot's BotFather setting; ``simulator_config`` overrides the
     simulator's configuration, ``overrides`` the bot's settings; ``confirm_within`` and
@@ -211,7 +219,7 @@ async def running_bot(
         simulator_url,
     ):
         settings = make_settings(
-            database_path=tmp_path / "data" / "kodebayar.db",
+            home=home,
             telegram_url=telegram_url,
             pivot_url=simulator_url,
             http_port=port,

@@ -24,9 +24,10 @@ REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def bot_environment(
-    *, database_path: Path, telegram_url: str, pivot_url: str, http_port: int, **extra: str
+    *, database: Path | str, telegram_url: str, pivot_url: str, http_port: int, **extra: str
 ) -> dict[str, str]:
-    """The variables an operator would put in ``.env``, pointing at the stand-ins."""
+    """The variables an operator would put in ``.env``, pointing at the stand-ins; the
+    database a SQLite file's path (``DATABASE_PATH``) or a PostgreSQL URL (``DATABASE_URL``)."""
     variables = {
         "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
         "TELEGRAM_API_URL": telegram_url,
@@ -34,7 +35,7 @@ def bot_environment(
         "PIVOT_CLIENT_ID": CLIENT_ID,
         "PIVOT_CLIENT_SECRET": CLIENT_SECRET,
         "PIVOT_CALLBACK_API_KEY": CALLBACK_KEY,
-        "DATABASE_PATH": str(database_path),
+        "DATABASE_URL" if isinstance(database, str) else "DATABASE_PATH": str(database),
         "ADMIN_TELEGRAM_IDS": str(ADMIN_ID),
         "HTTP_HOST": "127.0.0.1",
         "HTTP_PORT": str(http_port),

@@ -1,4 +1,4 @@
-"""Fixtures for storage tests: a real database file in the test's tmp_path."""
+"""Fixtures for storage tests: a real database on each engine (``database_target``)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,7 @@ from storage import Database
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """Where the test's database lives (in a folder Database.open must create)."""
-    return tmp_path / "data" / "kodebayar.db"
-
-
-@pytest.fixture
-async def db(db_path: Path) -> AsyncIterator[Database]:
+async def db(database_target: Path | str) -> AsyncIterator[Database]:
     """An open, migrated database, closed after the test."""
-    async with await Database.open(db_path) as database:
+    async with await Database.open(database_target) as database:
         yield database

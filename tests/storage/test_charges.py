@@ -60,9 +60,7 @@ async def test_flags_are_stored_as_sorted_comma_text(db: Database) -> None:
             [new_charge("flagged", None, flags=frozenset({"late", "deactivated", "amount"}))],
             now=NOW,
         )
-    rows = await db._engine._reader.execute_fetchall(
-        "SELECT pivot_charge_id, flags FROM charges ORDER BY id"
-    )
+    rows = await db._engine.reader.rows("SELECT pivot_charge_id, flags FROM charges ORDER BY id")
     assert [tuple(row) for row in rows] == [("plain", ""), ("flagged", "amount,deactivated,late")]
 
 

@@ -1,4 +1,9 @@
-"""Migrations: applied in order at open, one transaction each; a newer file is refused."""
+"""Migrations: applied in order at open, one transaction each; a newer file is refused.
+
+Most are about SQLite's own history (its versions, PRAGMA user_version, raw files); the
+upgrade in place and the failed migration are also proven on PostgreSQL's history, which
+starts at SQLite's version 8 (a newer PostgreSQL database: tests/storage/test_postgres.py).
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,9 @@ from storage import (
     DatabaseTooNewError,
     OutboxStatus,
     _migrations,
+    _postgres,
 )
-from tests.standins import wait_for
+from tests.standins import add_seller, wait_for
 
 _V1 = _migrations.MIGRATIONS[0]
 _V2_NICKNAMES = """
@@ -40,6 +46,7 @@ async def _add_old_seller(db: Database, telegram_id: int) -> None:
     )
 
 
+@pytest.mark.sqlite_only
 async def test_a_version_1_database_upgrades_in_place_keeping_its_rows(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -61,6 +68,7 @@ async def test_a_version_1_database_upgrades_in_place_keeping_its_rows(
         assert await _nicknames(db) == ["nick Seller 100"]
 
 
+@pytest.mark.sqlite_only
 async def test_a_failing_migration_leaves_the_previous_version_intact(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -83,6 +91,7 @@ async def test_a_failing_migration_leaves_the_previous_version_intact(
         assert list(tables) == []
 
 
+@pytest.mark.sqlite_only
 async def test_a_migration_that_leaves_a_dangling_foreign_key_is_rolled_back(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,6 +113,7 @@ async def test_a_migration_that_leaves_a_dangling_foreign_key_is_rolled_back(
         assert await db.codes.count_for_seller(999) == 0
 
 
+@pytest.mark.sqlite_only
 async def test_a_newer_database_is_refused_and_nothing_is_left_open(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -144,6 +154,7 @@ async def test_a_newer_database_is_refused_and_nothing_is_left_open(
     raw.close()
 
 
+@pytest.mark.sqlite_only
 async def test_closed_vas_made_before_expiry_was_kept_get_pivots_thirty_days(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -189,6 +200,7 @@ async def test_closed_vas_made_before_expiry_was_kept_get_pivots_thirty_days(
         assert [code.id for code in due] == [2]
 
 
+@pytest.mark.sqlite_only
 async def test_charges_recorded_before_confirmation_existed_count_as_confirmed(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -210,6 +222,7 @@ async def test_charges_recorded_before_confirmation_existed_count_as_confirmed(
         assert await db.charges.awaiting_confirmation() == []
 
 
+@pytest.mark.sqlite_only
 async def test_messages_queued_before_messages_could_await_a_charge_keep_their_state(
     db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -241,3 +254,42 @@ async def test_messages_queued_before_messages_could_await_a_charge_keep_their_s
         assert (sent.id, sent.status) == (2, OutboxStatus.SENT)
         async with db.write() as tx:  # the held message is released as before
             assert await tx.outbox.release_chat(7, now=datetime.now(UTC)) == 1
+
+
+_PG_V1 = _postgres.MIGRATIONS[0]
+
+
+async def test_on_postgresql_a_database_upgrades_in_place_keeping_its_rows(
+    empty_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_postgres, "MIGRATIONS", [_PG_V1])
+    async with await Database.open(empty_postgres_url) as db:
+        await add_seller(db, 100)
+        assert await db.schema_version() == 1
+
+    monkeypatch.setattr(_postgres, "MIGRATIONS", [_PG_V1, _V2_NICKNAMES])
+    for _ in range(2):  # the second open applies nothing twice
+        async with await Database.open(empty_postgres_url) as db:
+            assert await db.schema_version() == 2
+            rows = await db._engine.reader.rows("SELECT name, nickname FROM sellers")
+            assert [tuple(row) for row in rows] == [("Seller 100", "nick Seller 100")]
+
+
+async def test_on_postgresql_a_failing_migration_leaves_the_previous_version_intact(
+    empty_postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_postgres, "MIGRATIONS", [_PG_V1])
+    async with await Database.open(empty_postgres_url) as db:
+        await add_seller(db, 100)
+
+    broken = "CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);"
+    monkeypatch.setattr(_postgres, "MIGRATIONS", [_PG_V1, broken])
+    with pytest.raises(DatabaseError, match="no_such_table"):
+        await Database.open(empty_postgres_url)
+
+    monkeypatch.setattr(_postgres, "MIGRATIONS", [_PG_V1])
+    async with await Database.open(empty_postgres_url) as db:
+        assert await db.schema_version() == 1
+        assert await db.sellers.count() == 1
+        tables = await db._engine.reader.rows("SELECT to_regclass('half_done') IS NULL")
+        assert tables[0][0] is True

@@ -96,7 +96,8 @@ async def test_a_database_from_a_newer_kodebayar_is_refused_untouched(postgres_u
         await admin.close()
 
 
-async def test_processes_starting_together_migrate_once(postgres_url: str) -> None:
+async def test_processes_starting_together_migrate_once(empty_postgres_url: str) -> None:
+    postgres_url = empty_postgres_url
     first, second = await asyncio.gather(Database.open(postgres_url), Database.open(postgres_url))
     try:
         assert await first.schema_version() == await second.schema_version()
