@@ -7,7 +7,6 @@
 - a leader lease granted and lost by hand (``lease``);
 - QR codes read back from the bot's PNGs (``qr``); Telegram taking QR photos (``photos``); a
   clock moved by hand and a pace check (``clock``);
-- a load balancer in front of several bot processes (``balancer``);
 - apps served on loopback, and waiting for a condition with a deadline (``servers``);
 - a throwaway PostgreSQL server in a temporary folder (``postgres``), and another process
   holding the write lock on either engine (``writers``);
@@ -18,7 +17,6 @@ What ``__all__`` names is the stable surface; the modules behind it may move.
 
 from __future__ import annotations
 
-from tests.standins.balancer import Balancer
 from tests.standins.botapi.fake import FakeTelegram
 from tests.standins.botapi.faults import RandomFaults
 from tests.standins.botapi.flood import TELEGRAM_LIMITS, FloodLimits
@@ -97,7 +95,6 @@ __all__ = [
     "SELLER",
     "TELEGRAM_LIMITS",
     "AnsweredCallback",
-    "Balancer",
     "BotEnv",
     "BotProcess",
     "Call",
