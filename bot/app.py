@@ -5,6 +5,11 @@ own route) next to uvicorn serving ``bot.web``, the notification relay and recon
 Start-up order is chosen so that money is never refused: the database and the callback route
 come first (a callback needs nothing from Telegram), then Telegram, then the relay. Shutdown
 runs the other way round and leaves nothing half-written.
+
+Several processes may share a PostgreSQL database (``bot.leadership``): what every process
+runs is started by ``start`` (the database, HTTP, look-ups, the credential check), what only
+the leader runs by ``_lead``, once this process holds the lease (Telegram, the relay,
+confirmation, reconciliation's passes, expiry warnings). On SQLite that is at once.
 """
 
 from __future__ import annotations
@@ -30,10 +35,12 @@ from bot.codes import CodeIssuer
 from bot.confirm import CONFIRM_GRACE, Confirmer
 from bot.context import CONTEXT_TYPES, SERVICES_KEY
 from bot.expiry import ExpiryWatch
-from bot.handlers import publish_commands, register
+from bot.handlers import USER_DATA, publish_commands, register
 from bot.inline_check import InlineStatus, inline_status
-from bot.ledger import CONFIRM_WITHIN, Ledger
+from bot.leadership import EXIT_LEASE_LOST, Leadership, Role
+from bot.ledger import CONFIRM_WITHIN, Ledger, Unconfirmed
 from bot.logs import configure_logging
+from bot.persistence import DatabasePersistence, PersistingApplication
 from bot.pivot_check import CredentialCheck
 from bot.reconcile import LookupQueue, Reconciler
 from bot.relay import Relay
@@ -101,6 +108,8 @@ class Runtime:
         self._reconciler: Reconciler | None = None
         self._expiry: ExpiryWatch | None = None
         self._confirmer: Confirmer | None = None
+        self._persistence: DatabasePersistence | None = None
+        self._leadership: Leadership | None = None
         self._telegram_ready = False
         self._inline = InlineStatus.UNKNOWN
 
@@ -122,8 +131,14 @@ class Runtime:
         """Whether Telegram pushes updates to ``/telegram/webhook``."""
         return self.settings.telegram_webhook_url is not None
 
+    @property
+    def role(self) -> Role:
+        """Whether this process holds the Telegram side."""
+        return self._leadership.role if self._leadership is not None else Role.FOLLOWER
+
     async def start(self) -> None:
-        """Open the database, serve callbacks, connect to Telegram, start the relay."""
+        """Open the database and serve callbacks, then wait for the lease in the background:
+        the leader's part starts once this process holds it (``leading``)."""
         settings = self.settings
         if not settings.admin_telegram_ids:
             logger.warning(NO_OPERATORS)
@@ -133,19 +148,21 @@ class Runtime:
             client_secret=settings.pivot_client_secret.get_secret_value(),
             base_url=str(settings.pivot_base_url),
         )
+        # Every process asks Pivot (look-ups): each checks the credentials it uses.
         self._pivot_check = CredentialCheck(pivot)
         self._pivot_check.start()
-        self._application = application = self._build_application()
+        self._persistence = persistence = DatabasePersistence(db, USER_DATA)
+        self._application = application = self._build_application(persistence)
         self._relay = relay = Relay(db, application.bot, settings.admin_telegram_ids)
         lookups = LookupQueue()
-        self._confirmer = confirmer = Confirmer(
+        self._confirmer = Confirmer(
             db, pivot, settings.admin_telegram_ids, grace=self._confirm_grace
         )
         self._ledger = ledger = Ledger(
             db,
             settings.admin_telegram_ids,
             look_up=lookups.request,
-            confirm=confirmer.request,
+            confirm=self._confirm,
             confirm_within=self._confirm_within,
         )
         codes = CodeIssuer(db, pivot, settings)
@@ -162,21 +179,53 @@ class Runtime:
             buyers=Buyers(db, codebook),
         )
         register(application)
+        persistence.expect(handler for group in application.handlers.values() for handler in group)
         self._reconciler = Reconciler(
             db, pivot, ledger, interval=settings.reconcile_interval_seconds, lookups=lookups
         )
+        # A callback that needs a look-up is looked up where it arrived: the ledger's hand-over
+        # stays within the process.
+        self._reconciler.start_lookups()
         await self._serve_http(ledger)
-        await self._start_telegram(application)
-        await relay.start()
-        confirmer.start()
-        self._reconciler.start()
-        # Expiry warnings are looked for as often as reconciliation runs: a few minutes
-        # matter little against a three-day warning.
-        self._expiry = ExpiryWatch(db, interval=settings.reconcile_interval_seconds)
-        self._expiry.start()
+        self._leadership = Leadership(db.lease(), self._lead, self._step_down)
+        self._leadership.start()
         # Everything made so far lives as long as the process: keep it out of the collector's
         # full passes, which walked all ~75,000 of those objects in ~30 ms, stalling whatever
         # the loop was doing (measured in a busy /today, BENCHMARKS.md).
+        gc.freeze()
+        logger.info(
+            "Kodebayar takes Pivot callbacks on %s, database %s",
+            self.http_url,
+            self._database_name,
+        )
+
+    async def leading(self) -> None:
+        """Return once this process holds the Telegram side (after ``start``; on SQLite at
+        once); raise what stopped the leader's part from starting."""
+        assert self._leadership is not None, "start() first"  # noqa: S101 - programming error
+        await self._leadership.leading()
+
+    async def lease_lost(self) -> None:
+        """Return once this process lost the lease and stopped its Telegram side; raise what
+        stopped the leader's part from starting."""
+        assert self._leadership is not None, "start() first"  # noqa: S101 - programming error
+        await self._leadership.ended()
+
+    async def _lead(self) -> None:
+        """Start the leader's part: Telegram, the relay, confirmation, reconciliation's
+        passes and expiry warnings."""
+        assert self._application is not None  # noqa: S101 - set by start
+        assert self._db is not None and self._relay is not None  # noqa: S101 - set by start
+        assert self._confirmer is not None and self._reconciler is not None  # noqa: S101
+        settings = self.settings
+        await self._start_telegram(self._application)
+        await self._relay.start()
+        self._confirmer.start()
+        self._reconciler.start_passes()
+        # Expiry warnings are looked for as often as reconciliation runs: a few minutes
+        # matter little against a three-day warning.
+        self._expiry = ExpiryWatch(self._db, interval=settings.reconcile_interval_seconds)
+        self._expiry.start()
         gc.freeze()
         logger.info(
             "Kodebayar is running: Telegram by %s, HTTP on %s, database %s",
@@ -184,6 +233,20 @@ class Runtime:
             self.http_url,
             self._database_name,
         )
+
+    def _step_down(self) -> None:
+        """The lease is lost: write nothing more as the leader (another process may lead)."""
+        self._telegram_ready = False
+        if self._persistence is not None:
+            self._persistence.close()
+        if self._relay is not None:
+            self._relay.abandon()
+
+    def _confirm(self, charges: list[Unconfirmed]) -> None:
+        """Hand charges just recorded to the confirmer, if it runs here; on a follower the
+        leader's confirmer takes them up from the database."""
+        if self._confirmer is not None and self._confirmer.running:
+            self._confirmer.request(charges)
 
     @property
     def _database_name(self) -> str:
@@ -215,10 +278,12 @@ class Runtime:
         if self._stopping.is_set():
             raise StartupError(f"stopped before {what} could be reached") from None
 
-    def _build_application(self) -> AnyApplication:
+    def _build_application(self, persistence: DatabasePersistence) -> AnyApplication:
         root = str(self.settings.telegram_api_url).rstrip("/")
         builder = (
             ApplicationBuilder()
+            .application_class(PersistingApplication)
+            .persistence(persistence)
             .token(self.settings.telegram_bot_token.get_secret_value())
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
@@ -255,9 +320,13 @@ class Runtime:
         assert self._application is not None, "start() first"  # noqa: S101 - programming error
         await self._application.update_queue.join()
 
-    async def _put_update(self, data: dict[str, Any]) -> None:
+    async def _put_update(self, data: dict[str, Any]) -> bool:
+        """Queue a webhook update; False on a follower, which does not handle updates."""
         assert self._application is not None  # noqa: S101 - the route exists only after start
+        if self.role is not Role.LEADER:
+            return False
         await self._application.update_queue.put(Update.de_json(data, self._application.bot))
+        return True
 
     async def _start_telegram(self, application: AnyApplication) -> None:
         """Connect to Telegram, retrying while it cannot be reached; a bad token is fatal."""
@@ -296,9 +365,12 @@ class Runtime:
         self._telegram_ready = True
 
     async def stop(self) -> None:
-        """Stop taking updates and callbacks, finish what is in flight, close the database."""
+        """Stop taking updates and callbacks, finish what is in flight, give the lease up,
+        close the database."""
         self._stopping.set()
         self._telegram_ready = False
+        if self._leadership is not None:
+            await self._leadership.cancel()  # no more waiting for the lease, or starting to lead
         application = self._application
         if application is not None and application.updater and application.updater.running:
             await application.updater.stop()
@@ -316,6 +388,9 @@ class Runtime:
             await self._pivot_check.stop()
         if self._relay is not None and self._relay.running:
             await self._relay.stop()
+        if self._leadership is not None:
+            # Only now: the next leader must find the state this one wrote at stop().
+            await self._leadership.release()
         if application is not None:
             await application.shutdown()
         if self._pivot is not None:
@@ -325,8 +400,12 @@ class Runtime:
         logger.info("Kodebayar stopped")
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
-        """Readiness and the figures an operator looks at first."""
-        report: dict[str, Any] = {}
+        """Readiness and the figures an operator looks at first.
+
+        A follower is ready when it can record callbacks: the load balancer keeps sending it
+        Pivot's, and the leader's parts are reported by the leader alone.
+        """
+        report: dict[str, Any] = {"role": self.role.value}
         database_ok = False
         if self._db is not None:
             try:
@@ -339,15 +418,19 @@ class Runtime:
                 report["database_error"] = type(exc).__name__
         relay, reconciler, confirmer = self._relay, self._reconciler, self._confirmer
         report["database"] = "ok" if database_ok else "unavailable"
+        # Informative only: refused credentials do not make the bot unready (see README).
+        if self._pivot_check is not None:
+            report["pivot"] = self._pivot_check.status.value
+        if self.role is Role.FOLLOWER:
+            looking_up = reconciler is not None and reconciler.looking_up
+            report["lookups"] = "running" if looking_up else "stopped"
+            return self._verdict(report, ready=database_ok and looking_up)
         report["telegram"] = "ok" if self._telegram_ready else "not connected"
         report["relay"] = _relay_state(relay)
         report["reconciliation"] = "running" if reconciler and reconciler.running else "stopped"
         report["confirmation"] = "running" if confirmer and confirmer.running else "stopped"
         if confirmer is not None:
             report["awaiting_confirmation"] = confirmer.waiting
-        # Informative only: refused credentials do not make the bot unready (see README).
-        if self._pivot_check is not None:
-            report["pivot"] = self._pivot_check.status.value
         report["inline"] = self._inline.value  # informative too: sharing needs it, money not
         if reconciler and reconciler.last_pass:
             report["last_reconciliation"] = {
@@ -361,6 +444,11 @@ class Runtime:
             and report["reconciliation"] == "running"
             and report["confirmation"] == "running"
         )
+        return self._verdict(report, ready=ready)
+
+    @staticmethod
+    def _verdict(report: dict[str, Any], *, ready: bool) -> tuple[bool, dict[str, Any]]:
+        """``report`` with its status and time."""
         report["status"] = "ok" if ready else "not ready"
         report["time"] = utcnow().isoformat()
         return ready, report
@@ -398,13 +486,20 @@ async def _serve(settings: Settings) -> int:
     runtime = Runtime(settings)
     start = asyncio.create_task(runtime.start())
     stopped = asyncio.create_task(stop.wait())
+    lost: asyncio.Task[None] | None = None
     try:
         done, _ = await asyncio.wait({start, stopped}, return_when=asyncio.FIRST_COMPLETED)
         if start in done:
             start.result()  # a start-up error ends the process here
-            await stopped
+            lost = asyncio.create_task(runtime.lease_lost())
+            done, _ = await asyncio.wait({lost, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if lost in done:
+                lost.result()  # so does an error starting the leader's part
+                return EXIT_LEASE_LOST
     finally:
         stopped.cancel()
+        if lost is not None:
+            lost.cancel()
         if not start.done():
             start.cancel()
             with contextlib.suppress(asyncio.CancelledError, StartupError):

@@ -24,6 +24,12 @@ confirmed, or not paid.
 Pivot publishes no rate limits. Requests are paced at ``rate`` a second after a burst of
 ``burst`` (a payment at light load is confirmed at once), a 429 pauses them, and any other
 failure is retried with a backoff per charge, for as long as the charge waits.
+
+Only the leader confirms (``bot.leadership``), but every process records callbacks, and a
+follower cannot hand its charges over: the confirmer takes up what the database has waiting
+at start, whenever a commit queues outbox messages (every recorded charge queues its
+message, in any process sharing the database), and at least every ``take_up_every``
+seconds. A charge is never asked about twice at once, whoever found it first.
 """
 
 from __future__ import annotations
@@ -53,7 +59,7 @@ from storage import (
     Transaction,
 )
 
-__all__ = ["CONFIRM_GRACE", "Confirmer"]
+__all__ = ["CONFIRM_GRACE", "TAKE_UP_EVERY", "Confirmer"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +78,9 @@ _MIN_PAGE = 20
 # HELD one can still be changed before it is sent.
 _GONE_OUT = frozenset({OutboxStatus.SENDING, OutboxStatus.SENT})
 _UNSENT = frozenset({OutboxStatus.PENDING, OutboxStatus.HELD})
+# Seconds between two looks at the charges waiting in the database, when no commit said to:
+# a follower's charge is taken up within this even if its commit's notice was missed.
+TAKE_UP_EVERY = 10.0
 # Answers of the merchant-wide list that say Pivot does not offer it: look up codes instead.
 _NO_SWEEP = (
     pivot_client.BadRequestError,
@@ -126,6 +135,7 @@ class Confirmer:
         timeout: Seconds one request may take.
         max_backoff: Longest wait before asking again after Pivot failed to answer.
         rate_limit_pause: Seconds requests pause after a 429.
+        take_up_every: Longest time between two looks at the charges the database has waiting.
     """
 
     def __init__(
@@ -143,6 +153,7 @@ class Confirmer:
         timeout: float = 10.0,
         max_backoff: float = 30.0,
         rate_limit_pause: float = 10.0,
+        take_up_every: float = TAKE_UP_EVERY,
     ) -> None:
         self._db = db
         # Retries are ours (per charge, with the deadline in view), not the client's.
@@ -156,6 +167,9 @@ class Confirmer:
         self._sweep_patience = sweep_patience
         self._max_backoff = max_backoff
         self._rate_limit_pause = rate_limit_pause
+        self._take_up_every = take_up_every
+        self._take_up_wanted = False  # a commit queued messages: charges may be waiting
+        self._taken_up_at = 0.0  # time.monotonic() of the last look at the database
         self._waiting: dict[str, _Waiting] = {}
         self._checking: set[str] = set()  # charge ids a request is asking about now
         self._sweeping = True  # False once Pivot refused the merchant-wide list
@@ -189,13 +203,20 @@ class Confirmer:
     def start(self) -> None:
         """Take up the charges still waiting in the database, then confirm as they come."""
         self._stop.clear()
+        self._db.add_outbox_listener(self._committed)
         self._tasks = [asyncio.create_task(self._run(), name="confirmation")]
+
+    def _committed(self) -> None:
+        """A commit queued outbox messages (here or in another process): look for charges."""
+        self._take_up_wanted = True
+        self._changed.set()
 
     async def stop(self) -> None:
         """Stop between two requests (a request under way is given a moment, then cancelled)."""
         self._stop.set()
         self._changed.set()
         if self._tasks:
+            self._db.remove_outbox_listener(self._committed)
             _, late = await asyncio.wait(self._tasks, timeout=2.0)
             for task in late:
                 task.cancel()
@@ -221,33 +242,46 @@ class Confirmer:
         """Load the charges a previous run left waiting; False when stopped first."""
         delay = 0.5
         while not self._stop.is_set():
-            try:
-                waiting = await self._db.charges.awaiting_confirmation()
-                codes = {}
-                for code_id in {charge.code_id for charge in waiting if charge.code_id}:
-                    code = await self._db.codes.get(code_id)
-                    if code is not None:
-                        codes[code_id] = code
-            except Exception:
-                logger.exception("could not read the charges waiting for confirmation")
-                if await self._sleep(delay):
-                    return False
-                delay = min(delay * 2, self._max_backoff)
-                continue
-            self.request(
-                Unconfirmed.of(charge, codes[charge.code_id])
-                for charge in waiting
-                if charge.code_id in codes
-            )
-            if waiting:
-                logger.info("%d charges still wait for Pivot's confirmation", len(waiting))
-            return True
+            if await self._take_up():
+                return True
+            if await self._sleep(delay):
+                return False
+            delay = min(delay * 2, self._max_backoff)
         return False
+
+    async def _take_up(self) -> bool:
+        """Ask about every charge the database has waiting that is not asked about yet
+        (recorded by a previous run, or by another process); False if it could not be read."""
+        self._take_up_wanted = False
+        self._taken_up_at = time.monotonic()
+        try:
+            stored = await self._db.charges.awaiting_confirmation()
+            fresh = [charge for charge in stored if charge.pivot_charge_id not in self._waiting]
+            codes = {}
+            for code_id in {charge.code_id for charge in fresh if charge.code_id}:
+                code = await self._db.codes.get(code_id)
+                if code is not None:
+                    codes[code_id] = code
+        except Exception:
+            logger.exception("could not read the charges waiting for confirmation")
+            return False
+        self.request(
+            Unconfirmed.of(charge, codes[charge.code_id])
+            for charge in fresh
+            if charge.code_id in codes
+        )
+        if fresh:
+            logger.info("%d more charges wait for Pivot's confirmation", len(fresh))
+        return True
 
     async def _sweep_loop(self, lookups: asyncio.Queue[list[_Waiting]]) -> None:
         """Sweep for the charges due; hand what a sweep does not show to the look-ups."""
         while not self._stop.is_set():
             self._changed.clear()
+            if self._take_up_wanted or (
+                time.monotonic() - self._taken_up_at >= self._take_up_every
+            ):
+                await self._take_up()
             now = time.monotonic()
             due = [
                 waiting
@@ -545,11 +579,13 @@ class Confirmer:
         return self._stop.is_set()
 
     async def _sleep_until_due(self) -> None:
-        """Wait for a new charge, the next one due, or the stop."""
+        """Wait for a new charge, the next one due, the next look at the database, or the
+        stop."""
         pending = [
             w.due for w in self._waiting.values() if w.charge.charge_id not in self._checking
         ]
-        timeout = max(0.0, min(pending) - time.monotonic()) if pending else None
+        pending.append(self._taken_up_at + self._take_up_every)
+        timeout = max(0.0, min(pending) - time.monotonic())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._changed.wait(), timeout)
 

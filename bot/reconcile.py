@@ -19,6 +19,10 @@ it, only charges already recorded, an event we do not know, a body we could not 
 one code looked up at once (``LookupQueue``): in line at most once, in the same pace, and
 never inside the callback's own HTTP request. What a look-up finds is recorded as the
 callback's, not flagged late: it is minutes earlier than a pass would be.
+
+With several processes (``bot.leadership``), only the leader runs passes; every process looks
+up what its own callbacks ask for (``start_lookups``), since the ledger's hand-over is within
+one process. Each process keeps its own pace.
 """
 
 from __future__ import annotations
@@ -183,7 +187,17 @@ class Reconciler:
     @property
     def running(self) -> bool:
         """Whether the reconciliation loop and the look-ups are alive."""
-        return all(task is not None and not task.done() for task in self._tasks)
+        return self.passing and self.looking_up
+
+    @property
+    def passing(self) -> bool:
+        """Whether the reconciliation loop is alive."""
+        return self._task is not None and not self._task.done()
+
+    @property
+    def looking_up(self) -> bool:
+        """Whether the look-ups are served."""
+        return self._lookup_task is not None and not self._lookup_task.done()
 
     @property
     def _tasks(self) -> tuple[asyncio.Task[None] | None, ...]:
@@ -191,9 +205,18 @@ class Reconciler:
 
     def start(self) -> None:
         """Start the loop (its first pass one interval from now) and the look-ups."""
+        self.start_lookups()
+        self.start_passes()
+
+    def start_lookups(self) -> None:
+        """Look up the codes the ledger asks for, until stopped."""
+        self._stop.clear()
+        self._lookup_task = asyncio.create_task(self._serve_lookups(), name="look-ups")
+
+    def start_passes(self) -> None:
+        """Start the loop, its first pass one interval from now (the leader's part)."""
         self._stop.clear()
         self._task = asyncio.create_task(self._run(), name="reconciliation")
-        self._lookup_task = asyncio.create_task(self._serve_lookups(), name="look-ups")
 
     async def stop(self) -> None:
         """Stop between two Pivot requests; look-ups still in line are left to the passes."""

@@ -175,6 +175,21 @@ class Relay:
                         unsent, next_attempt_at=utcnow(), error="bot stopped"
                     )
 
+    def abandon(self) -> None:
+        """Stop at once and write nothing more: another process delivers the outbox now (its
+        relay takes back the rows this one claimed). A message being sent may go out twice,
+        as after a crash (docs/money.md rule 10)."""
+        self._stopped.set()
+        if self._task is not None:
+            self._db.remove_outbox_listener(self.wake)
+            self._task.cancel()
+            self._task = None
+        for task in self._sends:
+            task.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
+        self._queues.clear()
+
     def release(self, chat_id: int) -> None:
         """The person wrote again: their held messages go out now.
 

@@ -34,7 +34,8 @@ logger = logging.getLogger(__name__)
 # thousands of times. 1 MiB is far above that and far below what would hurt the process.
 MAX_BODY_BYTES = 1024 * 1024
 
-UpdateSink = Callable[[dict[str, Any]], Awaitable[None]]
+# Queues a webhook update; False when this process does not handle updates (a follower).
+UpdateSink = Callable[[dict[str, Any]], Awaitable[bool]]
 HealthProbe = Callable[[], Awaitable[tuple[bool, dict[str, Any]]]]
 Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
 
@@ -127,7 +128,10 @@ def _webhook_route(secret: str, put_update: UpdateSink) -> Route:
             return Response(status_code=400)
         if not isinstance(update, dict):
             return Response(status_code=400)
-        await put_update(update)
+        if not await put_update(update):
+            # Only the leader handles updates: a reverse proxy retries this on another
+            # process, Telegram itself later.
+            return Response(status_code=503, headers={"Retry-After": "1"})
         return Response(status_code=200)
 
     return Route("/telegram/webhook", telegram_webhook, methods=["POST"])

@@ -3,15 +3,17 @@
 Open with ``db = await Database.open(path_or_url)`` (or ``async with await Database.open(...)
 as db:``): a ``postgresql://`` URL opens PostgreSQL, anything else is a SQLite file. Read
 through ``db.sellers``, ``db.invites``, ``db.codes``, ``db.charges``, ``db.inbox``,
-``db.outbox``, ``db.buyer_links`` and ``db.buyers``; write inside ``async with db.write() as
-tx:`` through ``tx.sellers`` and the rest. Repositories return the frozen records below, never
-rows. Datetimes go in and come out timezone-aware UTC; money is an int number of rupiah.
+``db.outbox``, ``db.buyer_links``, ``db.buyers`` and ``db.bot_state``; write inside ``async
+with db.write() as tx:`` through ``tx.sellers`` and the rest. Repositories return the frozen
+records below, never rows. Datetimes go in and come out timezone-aware UTC; money is an int
+number of rupiah.
 Whoever delivers the outbox registers with ``db.add_outbox_listener``: every commit that made
 messages due calls it, once. ``db.lease()`` elects the one process that talks to Telegram.
 """
 
 from __future__ import annotations
 
+from ._bot_state import BotStateRepository, StoredState
 from ._buyer_links import BuyerLinkRepository
 from ._buyers import BuyerRepository
 from ._charges import ChargeRepository
@@ -60,6 +62,7 @@ from ._postgres import describe_url, is_postgres_url
 from ._sellers import SellerRepository
 
 __all__ = [
+    "BotStateRepository",
     "Buyer",
     "BuyerLink",
     "BuyerLinkRepository",
@@ -101,6 +104,7 @@ __all__ = [
     "SellerRepository",
     "SellerStatus",
     "StorageError",
+    "StoredState",
     "Transaction",
     "describe_url",
     "is_postgres_url",

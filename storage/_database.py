@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 
 from . import _engine
+from ._bot_state import BotStateRepository
 from ._buyer_links import BuyerLinkRepository
 from ._buyers import BuyerRepository
 from ._charges import ChargeRepository
@@ -33,6 +34,7 @@ class Repositories:
     """One repository per table, all bound to the same connection."""
 
     __slots__ = (
+        "bot_state",
         "buyer_links",
         "buyers",
         "charges",
@@ -52,6 +54,7 @@ class Repositories:
         self.outbox = OutboxRepository(sql, mark)
         self.buyer_links = BuyerLinkRepository(sql)
         self.buyers = BuyerRepository(sql)
+        self.bot_state = BotStateRepository(sql)
 
 
 class Transaction(Repositories):

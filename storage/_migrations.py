@@ -258,6 +258,18 @@ CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
 CREATE INDEX outbox_held ON outbox (chat_id) WHERE status = 'held';
 """
 
+# What the Telegram side keeps between updates (bot.persistence): a person's answers so far
+# and where each conversation stands, so that another process can take the conversation up.
+_V9_BOT_STATE = """
+CREATE TABLE bot_state (
+    kind       TEXT    NOT NULL,
+    key        TEXT    NOT NULL,
+    data       TEXT    NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+"""
+
 
 MIGRATIONS: list[str] = [
     _V1_INITIAL,
@@ -268,6 +280,7 @@ MIGRATIONS: list[str] = [
     _V6_CODE_PHOTO,
     _V7_BUYERS,
     _V8_AWAITING_MESSAGES,
+    _V9_BOT_STATE,
 ]
 
 

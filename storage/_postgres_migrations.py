@@ -154,4 +154,15 @@ CREATE INDEX buyers_by_code ON buyers (code_id);
 CREATE INDEX buyers_by_link ON buyers (link_id);
 """
 
-MIGRATIONS: list[str] = [_V1_INITIAL]
+# SQLite's version 9: what the Telegram side keeps between updates (bot.persistence).
+_V2_BOT_STATE = """
+CREATE TABLE bot_state (
+    kind       TEXT   NOT NULL,
+    key        TEXT   NOT NULL,
+    data       TEXT   NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (kind, key)
+);
+"""
+
+MIGRATIONS: list[str] = [_V1_INITIAL, _V2_BOT_STATE]

@@ -18,25 +18,37 @@ from telegram.ext import (
 
 from bot import keyboards
 from bot.context import Context
-from bot.handlers import access, browse, errors, inline, links, misc, renew, sticker, today
-from bot.handlers.new import new_conversation
-from bot.handlers.rename import rename_conversation
+from bot.handlers import (
+    access,
+    browse,
+    errors,
+    inline,
+    links,
+    misc,
+    new,
+    rename,
+    renew,
+    sticker,
+    today,
+)
 from bot.texts import CATALOGUES, DEFAULT_LANGUAGE, LANGUAGES, Language
 
-__all__ = ["GATE_GROUP", "PROMPT_GROUP", "menu", "publish_commands", "register"]
+__all__ = ["GATE_GROUP", "PROMPT_GROUP", "USER_DATA", "menu", "publish_commands", "register"]
 
 GATE_GROUP = -2
 # A question whose typed answer must win over /new's (bot.handlers.rename), after the gate.
 PROMPT_GROUP = -1
 _COMMAND_KEY = "command."
+# Every user_data key a handler uses, with the type of its value: what bot.persistence keeps.
+USER_DATA: dict[str, object] = {**browse.KEPT, **new.KEPT, **rename.KEPT}
 
 
 def register(application: Application[Any, Context, Any, Any, Any, Any]) -> None:
     """Add the gate, the rename question, the /new conversation first, every other handler,
     and the error handler."""
     application.add_handler(TypeHandler(Update, access.gate), group=GATE_GROUP)
-    application.add_handler(rename_conversation(), group=PROMPT_GROUP)
-    application.add_handler(new_conversation())
+    application.add_handler(rename.rename_conversation(), group=PROMPT_GROUP)
+    application.add_handler(new.new_conversation())
     application.add_handlers(
         [
             CommandHandler("start", access.start),

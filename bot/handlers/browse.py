@@ -60,6 +60,7 @@ from bot.paging import Page
 from bot.texts import Safe, text
 
 __all__ = [
+    "KEPT",
     "ask_deactivate",
     "code_keyboard",
     "code_list_keyboard",
@@ -82,6 +83,8 @@ __all__ = [
 _T = TypeVar("_T")
 _SEARCHES = "code_searches"  # user_data: the text of each /codes <text>, by its message id
 _SEARCHES_KEPT = 20
+# What /codes keeps in user_data, with its type (bot.persistence stores it).
+KEPT: dict[str, object] = {_SEARCHES: dict[int, str]}
 _LIST_MARKS = {
     CodeStatus.DEACTIVATED: "codes.deactivated_mark",
     CodeStatus.PENDING: "codes.pending_mark",

@@ -66,7 +66,13 @@ from bot.keyboards import (
 )
 from bot.texts import Safe, text
 
-__all__ = ["TIMEOUT_SECONDS", "issue_in_background", "new_conversation", "say_timed_out"]
+__all__ = [
+    "KEPT",
+    "TIMEOUT_SECONDS",
+    "issue_in_background",
+    "new_conversation",
+    "say_timed_out",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +93,10 @@ class _Pending:
 
     draft: Draft
     prompt_id: int
+
+
+# What this conversation keeps in user_data, with its type (bot.persistence stores it).
+KEPT: dict[str, object] = {_STATE_KEY: _Pending}
 
 
 # Entry: /new, in one message or not
@@ -598,4 +608,7 @@ def new_conversation() -> ConversationHandler[Context]:
             per_chat=True,
             per_message=False,
             conversation_timeout=TIMEOUT_SECONDS,
+            # Kept in the database: it goes on after a restart, or on another process.
+            name="new",
+            persistent=True,
         )

@@ -30,12 +30,14 @@ from bot.handlers.new import TIMEOUT_SECONDS, say_timed_out
 from bot.keyboards import CODE_RENAME, code_data, show_in_place
 from bot.texts import text
 
-__all__ = ["rename_conversation"]
+__all__ = ["KEPT", "rename_conversation"]
 
 _ASKING = "asking"
 _END = ConversationHandler.END
 _PENDING = "rename_code"  # user_data: the id of the code whose new name is asked for
 _TYPED = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+# What this question keeps in user_data, with its type (bot.persistence stores it).
+KEPT: dict[str, object] = {_PENDING: int}
 
 
 async def ask_name(update: Update, context: Context) -> object:
@@ -125,4 +127,6 @@ def rename_conversation() -> ConversationHandler[Context]:
             per_chat=True,
             per_message=False,
             conversation_timeout=TIMEOUT_SECONDS,
+            name="rename",
+            persistent=True,
         )

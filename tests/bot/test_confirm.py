@@ -206,6 +206,44 @@ async def test_one_request_confirms_a_burst_of_payments_on_many_codes(bench: Ben
     assert await bench.texts_to(SELLER) == []
 
 
+async def test_charges_another_process_recorded_are_taken_up_at_its_commit(
+    bench: Bench,
+) -> None:
+    code = await bench.code("kbfollower")
+    confirmer = bench.start(take_up_every=3600)  # only commits say when to look
+    # A follower records callbacks but has no confirmer to hand its charges to.
+    follower = Ledger(bench.db, [ADMIN], confirm=None)
+    charges = [bench.pay(code, 10_000 + n) for n in range(3)]
+    started = time.monotonic()
+    for charge in charges:
+        await follower.record_callback(bench.simulator.callback_body(charge.id))
+
+    for charge in charges:
+        await bench.settled_as(charge.id, ChargeConfirmation.CONFIRMED, timeout=5)
+    assert time.monotonic() - started < 3  # at the commits, not at the next periodic look
+    await wait_for(lambda: confirmer.waiting == 0, what="nothing left waiting")
+    for charge in charges:
+        row = await bench.message(charge.id)
+        assert PaymentNotice.model_validate_json(row.payload).flags == ()
+
+
+async def test_charges_recorded_unseen_are_taken_up_within_take_up_every(
+    bench: Bench, tmp_path: Path
+) -> None:
+    code = await bench.code("kbunseen")
+    confirmer = bench.start(take_up_every=0.5)
+    charge = bench.pay(code, 15_000)
+    # Another connection to the file: its commits call no listener here, like a notice that
+    # was missed.
+    async with await Database.open(tmp_path / "confirm.db") as elsewhere:
+        await Ledger(elsewhere, [ADMIN], confirm=None).record_callback(
+            bench.simulator.callback_body(charge.id)
+        )
+
+    await bench.settled_as(charge.id, ChargeConfirmation.CONFIRMED, timeout=5)
+    await wait_for(lambda: confirmer.waiting == 0, what="nothing left waiting")
+
+
 async def test_a_charge_pivot_never_made_is_kept_never_announced_and_reported_once(
     bench: Bench,
 ) -> None:

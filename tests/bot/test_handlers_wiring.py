@@ -11,13 +11,23 @@ from telegram.ext import (
 )
 
 from bot.context import CONTEXT_TYPES
-from bot.handlers import GATE_GROUP, PROMPT_GROUP, menu, register
+from bot.handlers import GATE_GROUP, PROMPT_GROUP, USER_DATA, menu, register
 from bot.handlers.access import gate
 from bot.handlers.errors import on_error
+from bot.persistence import DatabasePersistence
+from storage import Database
 
 
-def test_the_gate_runs_first_and_the_new_conversation_before_every_other_handler() -> None:
-    application = ApplicationBuilder().token("123:abc").context_types(CONTEXT_TYPES).build()
+async def test_the_gate_runs_first_and_the_new_conversation_before_every_other_handler(
+    db: Database,
+) -> None:
+    application = (
+        ApplicationBuilder()
+        .token("123:abc")
+        .context_types(CONTEXT_TYPES)
+        .persistence(DatabasePersistence(db, USER_DATA))
+        .build()
+    )
     register(application)
     assert sorted(application.handlers) == [GATE_GROUP, PROMPT_GROUP, 0]
     [gatekeeper] = application.handlers[GATE_GROUP]
@@ -31,6 +41,9 @@ def test_the_gate_runs_first_and_the_new_conversation_before_every_other_handler
     assert isinstance(handlers[-2], MessageHandler)
     assert isinstance(handlers[-1], CallbackQueryHandler) and handlers[-1].pattern is None
     assert on_error in application.error_handlers
+    # Both questions go on after a restart, or on another process.
+    assert (prompt.name, prompt.persistent) == ("rename", True)
+    assert (handlers[0].name, handlers[0].persistent) == ("new", True)
 
 
 def test_the_menu_has_the_same_valid_commands_in_both_languages() -> None:

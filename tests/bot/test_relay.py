@@ -487,3 +487,26 @@ async def _rescheduled(db: Database) -> bool:
 
 async def _count_status(db: Database, status: OutboxStatus, rows: int) -> bool:
     return await db.outbox.count(status) == rows
+
+
+async def test_an_abandoned_relay_stops_at_once_and_writes_nothing_more(setup: Setup) -> None:
+    # Telegram makes the send wait: it is under way when the relay is abandoned.
+    setup.telegram.fail_next("sendMessage", count=100, status=429, retry_after=30)
+    relay = setup.relay()
+    await relay.start()
+    await setup.queue_payment(1)
+
+    async def claimed() -> bool:
+        return await setup.db.outbox.count(OutboxStatus.SENDING) == 1
+
+    await wait_for(claimed, timeout=5, what="the row claimed")
+    relay.abandon()
+    started = time.monotonic()
+    await relay.stop()  # after abandon: nothing left to stop, nothing to write
+
+    assert time.monotonic() - started < 0.5
+    assert not relay.running
+    # Left as claimed, for the next leader's relay to take back (not rescheduled by this one).
+    row = await setup.db.outbox.by_dedupe_key("payment:c1")
+    assert row is not None and row.status is OutboxStatus.SENDING
+    assert setup.telegram.sent_messages(SELLER) == []

@@ -22,6 +22,7 @@ class Sinks:
         self.updates: list[dict[str, Any]] = []
         self.fail = False
         self.ready = True
+        self.leading = True
 
     async def record(self, body: bytes, *, truncated: bool = False) -> None:
         if self.fail:
@@ -29,8 +30,11 @@ class Sinks:
         self.callbacks.append(body)
         self.truncated.append(truncated)
 
-    async def put_update(self, update: dict[str, Any]) -> None:
+    async def put_update(self, update: dict[str, Any]) -> bool:
+        if not self.leading:
+            return False
         self.updates.append(update)
+        return True
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
         return self.ready, {"status": "ok" if self.ready else "not ready"}
@@ -127,6 +131,19 @@ async def test_webhook_updates_with_the_secret_are_queued(
 
     assert (good.status_code, broken.status_code) == (200, 400)
     assert sinks.updates == [{"update_id": 7}]
+
+
+async def test_a_follower_answers_webhook_updates_503_for_the_proxy_to_try_the_leader(
+    client: httpx.AsyncClient, sinks: Sinks
+) -> None:
+    sinks.leading = False
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    refused = await client.post("/telegram/webhook", json={"update_id": 7}, headers=headers)
+    forged = await client.post("/telegram/webhook", json={"update_id": 8})
+
+    assert (refused.status_code, refused.headers["retry-after"]) == (503, "1")
+    assert forged.status_code == 403  # the secret is checked first, leader or not
+    assert sinks.updates == []
 
 
 async def test_health_answers_503_until_ready(client: httpx.AsyncClient, sinks: Sinks) -> None:

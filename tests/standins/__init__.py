@@ -4,6 +4,7 @@
 - the bot running in-process against it and the Pivot simulator (``harness``), or as a child
   process (``process``), and a seller's steps in the chat (``chat``);
 - records to start from the money: database rows and Pivot's callbacks (``records``);
+- a leader lease granted and lost by hand (``lease``);
 - QR codes read back from the bot's PNGs (``qr``); Telegram taking QR photos (``photos``); a
   clock moved by hand and a pace check (``clock``);
 - apps served on loopback, and waiting for a condition with a deadline (``servers``);
@@ -55,6 +56,7 @@ from tests.standins.harness import (
     running_bot,
     stand_ins,
 )
+from tests.standins.lease import FakeLease
 from tests.standins.photos import FakePhotos
 from tests.standins.postgres import PostgresError, PostgresServer, find_binaries
 from tests.standins.process import REPOSITORY, BotProcess, bot_environment
@@ -98,6 +100,7 @@ __all__ = [
     "Call",
     "Edit",
     "FakeClock",
+    "FakeLease",
     "FakePhotos",
     "FakeTelegram",
     "FakeUser",

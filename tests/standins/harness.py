@@ -236,6 +236,7 @@ async def running_bot(
         )
         try:
             await runtime.start()
+            await runtime.leading()  # at once: the only process on its database
             yield BotEnv(telegram, simulator, simulator_url, runtime, settings)
         finally:
             await runtime.stop()
