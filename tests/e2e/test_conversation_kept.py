@@ -13,14 +13,13 @@ from tests.standins import (
     SELLER,
     BotProcess,
     FakeTelegram,
-    FakeUser,
     add_seller,
     bot_environment,
     card_after,
     free_port,
-    press,
     say,
     stand_ins,
+    to_amount,
     wait_for,
 )
 
@@ -58,7 +57,7 @@ async def test_a_guided_new_killed_before_the_amount_goes_on_after_a_restart(
             async with await Database.open(database_target) as db:
                 await add_seller(db, SELLER)
                 seller = telegram.user(SELLER)
-                asked = await _to_amount(seller)
+                asked = await to_amount(seller, "VA", "Bu Ani", "BCA")
                 answered = time.monotonic()
                 await wait_for(
                     lambda: _asking_amount(db), timeout=5, what="the state in the database"
@@ -98,15 +97,6 @@ async def test_a_guided_new_killed_before_the_amount_goes_on_after_a_restart(
         CodeStatus.ACTIVE,
     )
     assert "Traceback" not in first.output + second.output
-
-
-async def _to_amount(seller: FakeUser) -> object:
-    """/new, VA, BCA, the customer's name: the bot's question for the amount."""
-    prompt = await say(seller, "/new")
-    banks = await press(seller, prompt, "VA")
-    named = await press(seller, banks, "BCA")
-    assert named.text == text("id", "new.ask_name")
-    return await say(seller, "Bu Ani")
 
 
 async def _all_fetched(telegram: FakeTelegram) -> None:

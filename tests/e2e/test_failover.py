@@ -37,18 +37,17 @@ from storage import CodeKind, Database, OutboxStatus
 from tests.standins import (
     BotProcess,
     FakeTelegram,
-    FakeUser,
     PostgresServer,
     add_code,
     add_seller,
     bot_environment,
     card_after,
     free_port,
-    press,
     qris_session,
     running_proxy,
     say,
     stand_ins,
+    to_amount,
     wait_for,
 )
 from tests.standins.harness import WEBHOOK_SECRET
@@ -162,7 +161,7 @@ async def test_the_leader_killed_mid_burst_is_replaced_and_every_payment_is_told
         telegram, db = cluster.telegram, cluster.db
         leader, follower = cluster.processes
         seller = telegram.user(SELLER)
-        asked = await _half_a_new(seller)
+        asked = await to_amount(seller, "VA", "Bu Ani", "BCA")
         await wait_for(lambda: _asking_amount(db), timeout=5, what="/new kept")
         await wait_for(lambda: telegram.unconfirmed_updates == 0, what="updates taken")
 
@@ -282,15 +281,6 @@ async def _seller_with_codes(db: Database, pivot_url: str) -> list[str]:
         await add_code(db, SELLER, session_id=session, client_reference_id=reference)
         sessions.append(session)
     return sessions
-
-
-async def _half_a_new(seller: FakeUser) -> object:
-    """/new, VA, BCA, the customer's name: the bot's question for the amount."""
-    prompt = await say(seller, "/new")
-    banks = await press(seller, prompt, "VA")
-    named = await press(seller, banks, "BCA")
-    assert named.text == text("id", "new.ask_name")
-    return await say(seller, "Bu Ani")
 
 
 async def _asking_amount(db: Database) -> bool:

@@ -55,6 +55,22 @@ async def test_a_missing_token_stops_start_up_with_one_line_and_exit_code_2(
     assert CALLBACK_KEY not in process.output
 
 
+async def _refused_start(tmp_path: Path, database: Path | str) -> tuple[BotProcess, str]:
+    """Start the bot on a database it cannot use: it must exit 2 with one last line, no
+    traceback; the process and that line."""
+    variables = bot_environment(
+        database=database,
+        telegram_url="http://127.0.0.1:9",
+        pivot_url="http://127.0.0.1:9",
+        http_port=free_port(),
+    )
+    process = BotProcess(variables, tmp_path)
+    code = await process.run_to_end()
+    assert code == 2, process.output
+    assert "Traceback" not in process.output
+    return process, process.output.strip().splitlines()[-1]
+
+
 @pytest.mark.sqlite_only
 @pytest.mark.parametrize(
     ("where", "reason"),
@@ -70,19 +86,7 @@ async def test_a_database_path_that_cannot_be_used_stops_start_up_with_one_line_
     (tmp_path / "folder").mkdir()
     (tmp_path / "file").write_text("")
     (tmp_path / "notes.txt").write_text("not a database, only text " * 40)
-    variables = bot_environment(
-        database=tmp_path / where,
-        telegram_url="http://127.0.0.1:9",
-        pivot_url="http://127.0.0.1:9",
-        http_port=free_port(),
-    )
-    process = BotProcess(variables, tmp_path)
-
-    code = await process.run_to_end()
-
-    assert code == 2, process.output
-    assert "Traceback" not in process.output
-    last = process.output.strip().splitlines()[-1]
+    _, last = await _refused_start(tmp_path, tmp_path / where)
     assert last.startswith(f"kodebayar: DATABASE_PATH: cannot open {tmp_path / where}: ")
     assert reason in last
 
@@ -104,19 +108,7 @@ async def test_a_database_url_that_cannot_be_used_stops_start_up_with_one_line_a
         if fault == "no database"
         else postgres_server.url(database, password=wrong)
     )
-    variables = bot_environment(
-        database=url,
-        telegram_url="http://127.0.0.1:9",
-        pivot_url="http://127.0.0.1:9",
-        http_port=free_port(),
-    )
-    process = BotProcess(variables, tmp_path)
-
-    code = await process.run_to_end()
-
-    assert code == 2, process.output
-    assert "Traceback" not in process.output
-    last = process.output.strip().splitlines()[-1]
+    process, last = await _refused_start(tmp_path, url)
     assert last.startswith("kodebayar: DATABASE_URL: "), last
     assert reason in last
     assert DATABASE_PASSWORD not in process.output and wrong not in process.output
