@@ -54,6 +54,11 @@ _LEASE_KEEPALIVES = {
     "tcp_keepalives_interval": "2",
     "tcp_keepalives_count": "3",
 }
+# A write transaction left idle this long (ms) is ended by the server, freeing the write lock:
+# a process frozen inside a write (SIGSTOP, a paused VM) keeps its socket open, and would
+# otherwise stall every process's writers until it woke. Far past any writer's wait
+# (``_engine.WRITE_WAIT_MS``); read at ``open``, so tests may shorten it.
+IDLE_IN_WRITE_MS = 30_000
 # Errors that mean the server could not be reached or went away: worth trying again.
 _UNREACHABLE = (OSError, TimeoutError, asyncpg.CannotConnectNowError)
 _REFUSED = (
@@ -368,6 +373,7 @@ class PostgresEngine(Engine):
                     server_settings={
                         "application_name": "kodebayar",
                         "default_transaction_read_only": "on",
+                        "idle_in_transaction_session_timeout": str(IDLE_IN_WRITE_MS),
                     },
                 )
         except DatabaseRefusedError as exc:

@@ -21,6 +21,7 @@ from storage import (
     is_postgres_url,
 )
 from storage import _engine as engine_module
+from storage import _postgres as postgres_module
 from tests.standins import PostgresServer
 
 NOW = datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
@@ -223,6 +224,48 @@ async def test_a_writer_behind_another_process_fails_within_the_budget(
         await holding
         async with second.write() as tx:  # the failed writer left its connection usable
             await tx.outbox.enqueue_all([NewMessage("b", 1, "text", "{}")], now=NOW)
+
+
+async def test_a_writer_that_stalls_holding_the_write_lock_is_cut_off_and_the_others_go_on(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A process frozen inside a write (SIGSTOP, a paused VM, a blocked event loop) keeps its
+    # socket open, so neither keepalives nor a closed socket free the lock it holds.
+    monkeypatch.setattr(postgres_module, "IDLE_IN_WRITE_MS", 1000)
+    monkeypatch.setattr(engine_module, "WRITE_WAIT_MS", 1000)
+    async with (
+        await Database.open(postgres_url) as frozen,
+        await Database.open(postgres_url) as other,
+    ):
+        inside, thaw = asyncio.Event(), asyncio.Event()
+
+        async def stalled_writer() -> None:
+            async with frozen.write() as tx:
+                await tx.outbox.enqueue_all([NewMessage("half", 1, "text", "{}")], now=NOW)
+                inside.set()
+                await thaw.wait()
+
+        stalled = asyncio.create_task(stalled_writer())
+        await inside.wait()
+
+        async def other_writes() -> None:
+            while True:
+                try:
+                    async with other.write() as tx:
+                        await tx.outbox.enqueue_all([NewMessage("b", 1, "text", "{}")], now=NOW)
+                    return
+                except DatabaseError:
+                    await asyncio.sleep(0.1)
+
+        try:
+            await asyncio.wait_for(other_writes(), DEADLINE)
+        finally:
+            thaw.set()
+        with pytest.raises(DatabaseError):
+            await stalled  # its transaction was ended by the server: nothing of it commits
+        assert await other.outbox.by_dedupe_key("half") is None
+        async with frozen.write() as tx:  # and its process writes again afterwards
+            await tx.outbox.enqueue_all([NewMessage("c", 1, "text", "{}")], now=NOW)
 
 
 async def test_reads_outside_a_transaction_cannot_write(postgres_url: str) -> None:
