@@ -153,7 +153,8 @@ class Runtime:
         self._pivot_check.start()
         self._persistence = persistence = DatabasePersistence(db, USER_DATA)
         self._application = application = self._build_application(persistence)
-        self._relay = relay = Relay(db, application.bot, settings.admin_telegram_ids)
+        lease = db.lease()
+        self._relay = relay = Relay(db, application.bot, settings.admin_telegram_ids, lease=lease)
         lookups = LookupQueue()
         self._confirmer = Confirmer(
             db, pivot, settings.admin_telegram_ids, grace=self._confirm_grace
@@ -187,7 +188,7 @@ class Runtime:
         # stays within the process.
         self._reconciler.start_lookups()
         await self._serve_http(ledger)
-        self._leadership = Leadership(db.lease(), self._lead, self._step_down)
+        self._leadership = Leadership(lease, self._lead, self._step_down)
         self._leadership.start()
         # Everything made so far lives as long as the process: keep it out of the collector's
         # full passes, which walked all ~75,000 of those objects in ~30 ms, stalling whatever

@@ -46,7 +46,7 @@ from bot.notifications import (
     render_payment,
 )
 from bot.sending import retry_after_seconds
-from storage import Database, OutboxMessage, SellerStatus, Transaction
+from storage import Database, Lease, OutboxMessage, SellerStatus, Transaction
 
 __all__ = ["Relay"]
 
@@ -78,6 +78,10 @@ class Relay:
         base_backoff: First wait before retrying a row after a network error, in seconds;
             it doubles with every failed attempt.
         max_backoff: Longest such wait; also the longest the relay sleeps without looking.
+        lease: The leader's lease: rows are claimed only in a transaction that still sees it
+            held, so a leader stepping down never claims rows after another took over (they
+            would stay SENDING, unsent, since the new leader took back SENDING rows at its
+            start). None for a relay that is the only one (tests).
         stop_grace: Seconds ``stop`` lets sends under way finish.
     """
 
@@ -92,8 +96,10 @@ class Relay:
         base_backoff: float = 1.0,
         max_backoff: float = 300.0,
         stop_grace: float = 3.0,
+        lease: Lease | None = None,
     ) -> None:
         self._db = db
+        self._lease = lease
         self._bot = bot
         self._admin_ids = tuple(admin_ids)
         self._max_in_flight = max_in_flight
@@ -333,6 +339,11 @@ class Relay:
         if room <= 0:
             return  # claim again once sends have made room
         async with self._db.write() as tx:
+            if self._lease is not None and not await tx.holds(self._lease):
+                # Another process leads: claim nothing; this one steps down (bot.leadership).
+                logger.warning("the lease is no longer this process's: claiming nothing")
+                self._claim_wanted = False
+                return
             rows = await tx.outbox.claim_due(now=utcnow(), limit=room)
         self._claim_wanted = False
         for row in rows:

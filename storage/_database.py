@@ -60,7 +60,20 @@ class Repositories:
 class Transaction(Repositories):
     """The repositories inside one ``Database.write()`` transaction, on the writer."""
 
-    __slots__ = ()
+    __slots__ = ("_sql",)
+
+    def __init__(self, sql: Sql, mark: QueueMark) -> None:
+        super().__init__(sql, mark)
+        self._sql = sql
+
+    async def holds(self, lease: Lease) -> bool:
+        """Whether ``lease`` is held by this process as of this transaction.
+
+        Writers run one at a time and a new leader takes the lease before it writes, so a
+        leader that checks this in the transaction that claims work never claims it after
+        another process took over (the fence a stepping-down leader needs).
+        """
+        return await lease.held_in(self._sql)
 
 
 class Database(Repositories):

@@ -41,6 +41,11 @@ class Lease(ABC):
     async def release(self) -> None:
         """Give the lease up, so that another process may take it at once."""
 
+    @abstractmethod
+    async def held_in(self, sql: Sql) -> bool:
+        """Whether the database, as ``sql`` sees it, says this process holds the lease
+        (``Transaction.holds``)."""
+
 
 class Engine(ABC):
     """One database engine under ``Database``: SQLite (``_sqlite``) or PostgreSQL

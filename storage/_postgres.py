@@ -47,6 +47,7 @@ _POOL_SIZE = 10
 _LEASE_CHECK_EVERY = 1.0
 _LEASE_CHECK_TIMEOUT = 2.0
 _LEASE_RETRY_EVERY = 0.5  # first wait after a failed attempt to reach the server
+_LEASE_WAIT_SLICE = 5.0
 # The server drops a leader's silent session after about 5 + 3 x 2 = 11 s, freeing the lease;
 # by then the leader's own checks (above) have failed for ~8 s, so it has already stepped down.
 _LEASE_KEEPALIVES = {
@@ -208,13 +209,14 @@ class _AdvisoryLease(Lease):
     """A session advisory lock, held on a connection of its own for as long as it lives.
 
     The server frees it the moment that connection ends (a SIGKILLed holder's socket closes),
-    so another process's next try, every half second, takes it.
+    and hands it at once to the process waiting in ``pg_advisory_lock``.
     """
 
     def __init__(self, connect: Callable[[], Awaitable[asyncpg.Connection]], key: int) -> None:
         self._connect = connect
         self._key = key
         self._conn: asyncpg.Connection | None = None
+        self._pid: int | None = None  # the server process of the session holding the lock
         self._watch: asyncio.Task[None] | None = None
         self._lost = asyncio.Event()
 
@@ -224,13 +226,20 @@ class _AdvisoryLease(Lease):
 
     async def acquire(self) -> None:
         # The server answers the moment the holder's session ends: failover waits on no timer.
+        # The wait is cut into slices (asyncpg cancels the query at each), so that a session
+        # gone silent under a waiting follower is found and replaced, not waited on for ever.
         delay = _LEASE_RETRY_EVERY
         while True:
             try:
                 if self._conn is None or self._conn.is_closed():
                     self._conn = await self._connect()
                 with _wrapped_errors():
-                    await self._conn.execute("SELECT pg_advisory_lock($1)", self._key)
+                    try:
+                        await self._conn.execute(
+                            "SELECT pg_advisory_lock($1)", self._key, timeout=_LEASE_WAIT_SLICE
+                        )
+                    except TimeoutError:
+                        continue  # still held elsewhere; the session answered the cancel
                 break
             except DatabaseError as exc:
                 logger.warning(
@@ -239,6 +248,7 @@ class _AdvisoryLease(Lease):
                 await self._drop()
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
+        self._pid = self._conn.get_server_pid()
         self._lost.clear()
         self._watch = asyncio.create_task(self._keep(), name="lease watch")
 
@@ -250,7 +260,7 @@ class _AdvisoryLease(Lease):
                 await asyncio.sleep(_LEASE_CHECK_EVERY)
                 async with asyncio.timeout(_LEASE_CHECK_TIMEOUT):
                     await self._conn.fetchval("SELECT 1")
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, *_UNREACHABLE) as exc:
+        except Exception as exc:  # any failure to prove it: another process may lead now
             logger.error("lost the leader lease: its database session failed (%s)", exc)
         self._lost.set()
         await self._drop()
@@ -258,12 +268,25 @@ class _AdvisoryLease(Lease):
     async def lost(self) -> None:
         await self._lost.wait()
 
+    async def held_in(self, sql: Sql) -> bool:
+        if self._pid is None or self._lost.is_set():
+            return False
+        # A bigint advisory key shows in pg_locks as its high and low halves, objsubid 1.
+        return bool(
+            await sql.integer(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                " AND pid = ? AND classid = ? AND objid = ? AND objsubid = 1",
+                (self._pid, (self._key >> 32) & 0xFFFFFFFF, self._key & 0xFFFFFFFF),
+            )
+        )
+
     async def release(self) -> None:
         if self._watch is not None:
             self._watch.cancel()
             with suppress(asyncio.CancelledError):
                 await self._watch
             self._watch = None
+        self._pid = None
         await self._drop()
 
     async def _drop(self) -> None:

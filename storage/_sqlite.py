@@ -171,6 +171,9 @@ class _ProcessLease(Lease):
     async def release(self) -> None:
         self._held = False
 
+    async def held_in(self, sql: Sql) -> bool:
+        return self._held
+
 
 class SqliteEngine(Engine):
     """A database file: a writer connection for transactions, a read-only one for reads."""

@@ -27,6 +27,7 @@ from tests.standins import (
     BOT_TOKEN,
     TELEGRAM_LIMITS,
     FakeTelegram,
+    PostgresServer,
     SentMessage,
     add_seller,
     another_process_writing,
@@ -512,17 +513,12 @@ async def test_an_abandoned_relay_stops_at_once_and_writes_nothing_more(setup: S
     assert setup.telegram.sent_messages(SELLER) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="red team, issue 14: a stepping-down leader's claims are not fenced by its lease",
-)
-async def test_a_row_the_old_leader_claims_after_the_new_one_started_is_still_sent(
-    postgres_url: str,
+async def test_a_leader_whose_lease_passed_on_claims_nothing_the_new_one_then_sends(
+    postgres_server: PostgresServer, postgres_url: str
 ) -> None:
-    # The old leader's lease session ended (the server freed the lock) but it notices only at
-    # its next check (up to ~3 s); its pool still works. The new leader's relay has taken back
-    # the rows left ``sending`` at its start; then the old relay claims a row, and abandons it
-    # when it steps down.
+    # The old leader's lease session ended (the server freed the lock) before it noticed; its
+    # pool still works. A row it claimed now would stay SENDING for good: the new leader took
+    # SENDING rows back at its start. Its relay checks the lease in the claiming transaction.
     telegram = FakeTelegram(token=BOT_TOKEN, flood=None)
     async with (
         serving(telegram.app) as server,
@@ -532,25 +528,23 @@ async def test_a_row_the_old_leader_claims_after_the_new_one_started_is_still_se
             BOT_TOKEN, base_url=f"{server.url}/bot", rate_limiter=Sender(base_backoff=0.05)
         ) as bot,
     ):
+        old_lease, new_lease = old.lease(), new.lease()
+        await asyncio.wait_for(old_lease.acquire(), 10)
+        taking_over = asyncio.create_task(new_lease.acquire())
+        assert postgres_server.end_lease_sessions(postgres_url.rsplit("/", 1)[1]) == 1
+        await asyncio.wait_for(taking_over, 10)
         setup = Setup(new, telegram, bot, postgres_url)
-        relay = setup.relay()
+        relay = setup.relay(lease=new_lease)
+        stale = Relay(old, bot, (ADMIN,), base_backoff=0.05, lease=old_lease)
         await relay.start()
         await setup.queue_payment(1)
         await run_until_sent(setup, relay, 1)  # the new leader's relay runs (and has resumed)
-        # A payment the old process records, claimed by its relay before the new one can: one
-        # transaction here, so that the test does not depend on which relay wins the race.
-        async with old.write() as tx:
-            text = TextNotice(text="claimed by the old leader")
-            await tx.outbox.enqueue(
-                dedupe_key="orphan",
-                chat_id=SELLER,
-                kind=TEXT_KIND,
-                payload=text.model_dump_json(),
-                now=datetime.now(UTC),
-            )
-            assert await tx.outbox.claim_due(now=datetime.now(UTC), limit=10)
+        await stale.start()
+        await Setup(old, telegram, bot, postgres_url).queue_payment(2)
         try:
             await run_until_sent(setup, relay, 2)
         finally:
+            await stale.stop()
             await relay.stop()
             await telegram.aclose()
+        assert stale.sent == 0

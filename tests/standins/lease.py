@@ -31,3 +31,6 @@ class FakeLease(Lease):
     async def release(self) -> None:
         self.released += 1
         self._held = False
+
+    async def held_in(self, sql: object) -> bool:
+        return self._held

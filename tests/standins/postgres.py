@@ -150,6 +150,19 @@ class PostgresServer:
         ]
         return self._run(command, what=f"psql {sql!r}").strip()
 
+    def end_lease_sessions(self, database: str) -> int:
+        """End, at the server, the sessions of ``database`` holding a leader's lease (a
+        session advisory lock, idle between its holder's checks), as a dead process or a cut
+        network would; how many."""
+        ended = self.execute(
+            "SELECT count(pg_terminate_backend(pid))"
+            " FROM pg_locks JOIN pg_stat_activity USING (pid)"
+            " WHERE locktype = 'advisory' AND granted AND state = 'idle'"
+            " AND datname = current_database()",
+            database=_checked(database),
+        )
+        return int(ended)
+
     def log(self) -> str:
         """What the server wrote to its log so far."""
         path = self.folder / "server.log"

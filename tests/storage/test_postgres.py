@@ -34,6 +34,10 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _name(url: str) -> str:
+    return url.rsplit("/", 1)[1]
+
+
 async def _admin(url: str) -> asyncpg.Connection:
     return await asyncpg.connect(url)
 
@@ -303,7 +307,9 @@ async def test_the_lease_passes_on_when_its_holder_closes_its_database(postgres_
         assert theirs.held
 
 
-async def test_a_lease_whose_session_dies_is_lost_and_taken_over(postgres_url: str) -> None:
+async def test_a_lease_whose_session_dies_is_lost_and_taken_over(
+    postgres_server: PostgresServer, postgres_url: str
+) -> None:
     async with (
         await Database.open(postgres_url) as first,
         await Database.open(postgres_url) as second,
@@ -311,17 +317,17 @@ async def test_a_lease_whose_session_dies_is_lost_and_taken_over(postgres_url: s
         mine, theirs = first.lease(), second.lease()
         await asyncio.wait_for(mine.acquire(), DEADLINE)
         waiting = asyncio.create_task(theirs.acquire())
-        admin = await _admin(postgres_url)
-        try:
-            # The holder's session ends as a dead process's or a cut network's would.
-            killed = await admin.fetchval(
-                "SELECT count(pg_terminate_backend(pid)) FROM pg_locks"
-                " WHERE locktype = 'advisory' AND granted AND pid != pg_backend_pid()"
-            )
-        finally:
-            await admin.close()
-        assert killed == 1
+        async with first.write() as tx:
+            assert await tx.holds(mine)
+        # The holder's session ends as a dead process's or a cut network's would.
+        assert postgres_server.end_lease_sessions(_name(postgres_url)) == 1
+        # Before the holder notices, the database already says it does not hold the lease:
+        # what fences a stepping-down leader's claims.
+        async with first.write() as tx:
+            assert not await tx.holds(mine)
         await asyncio.wait_for(mine.lost(), DEADLINE)
         assert not mine.held
         await asyncio.wait_for(waiting, DEADLINE)
         assert theirs.held
+        async with second.write() as tx:
+            assert await tx.holds(theirs)
