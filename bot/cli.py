@@ -1,4 +1,5 @@
-"""The ``kodebayar`` command: ``kodebayar run`` (the bot) and ``kodebayar simulator``."""
+"""The ``kodebayar`` command: ``kodebayar run`` (the bot), ``kodebayar simulator`` and
+``kodebayar copy-to-postgres``."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings
 from pivot_client import CLOSED_STATIC_VA_LIFETIME
 
 __all__ = ["main"]
@@ -27,6 +28,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "simulator":
         return _simulator(args)
+    if args.command == "copy-to-postgres":
+        return _copy_to_postgres()
     return _run()
 
 
@@ -36,6 +39,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (settings from the environment and .env)")
+    commands.add_parser(
+        "copy-to-postgres",
+        help="copy every record of the SQLite database into a new PostgreSQL database",
+        description=(
+            "Copy every record of the SQLite database at DATABASE_PATH into the new, empty "
+            "PostgreSQL database at DATABASE_URL (settings as for `run`), in one transaction. "
+            "Stop the bot first and keep it stopped until the copy is done; then start it "
+            "with DATABASE_URL set. A database that already holds records is refused."
+        ),
+    )
     sim = commands.add_parser(
         "simulator", help="run a local Pivot simulator for trying the bot without an account"
     )
@@ -101,11 +114,27 @@ def _simulator(args: argparse.Namespace) -> int:
 
 
 def _run() -> int:
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(f"kodebayar: configuration error: {exc}", file=sys.stderr)
+    settings = _settings()
+    if settings is None:
         return 2
     from bot.app import run
 
     return run(settings)
+
+
+def _copy_to_postgres() -> int:
+    settings = _settings()
+    if settings is None:
+        return 2
+    from bot.copying import copy_to_postgres
+
+    return copy_to_postgres(settings)
+
+
+def _settings() -> Settings | None:
+    """The settings, or None after printing the one line saying what is wrong."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"kodebayar: configuration error: {exc}", file=sys.stderr)
+        return None

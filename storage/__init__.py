@@ -9,6 +9,8 @@ records below, never rows. Datetimes go in and come out timezone-aware UTC; mone
 number of rupiah.
 Whoever delivers the outbox registers with ``db.add_outbox_listener``: every commit that made
 messages due calls it, once. ``db.lease()`` elects the one process that talks to Telegram.
+``copy_sqlite_to_postgres(source, target)`` moves every record of a SQLite database into a new,
+empty PostgreSQL one.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from ._engine import Lease
 from ._errors import (
     ConstraintError,
     DatabaseError,
+    DatabaseNotEmptyError,
     DatabasePathError,
     DatabaseRefusedError,
     DatabaseTooNewError,
@@ -60,6 +63,7 @@ from ._models import (
 from ._outbox import OutboxRepository
 from ._postgres import describe_url, is_postgres_url
 from ._sellers import SellerRepository
+from ._transfer import copy_sqlite_to_postgres
 
 __all__ = [
     "BotStateRepository",
@@ -79,6 +83,7 @@ __all__ = [
     "ConstraintError",
     "Database",
     "DatabaseError",
+    "DatabaseNotEmptyError",
     "DatabasePathError",
     "DatabaseRefusedError",
     "DatabaseTooNewError",
@@ -106,6 +111,7 @@ __all__ = [
     "StorageError",
     "StoredState",
     "Transaction",
+    "copy_sqlite_to_postgres",
     "describe_url",
     "is_postgres_url",
 ]

@@ -163,6 +163,16 @@ class Database(Repositories):
         commit that made outbox messages PENDING then tells the outbox listeners, so that
         no caller has to remember to wake whoever delivers them.
         """
+        mark = QueueMark()
+        async with self._writer(mark) as sql:
+            yield Transaction(sql, mark)
+        if mark.queued:
+            self._tell_listeners()
+
+    @asynccontextmanager
+    async def _writer(self, mark: QueueMark) -> AsyncIterator[Sql]:
+        """The engine's write transaction under ``write()``'s rules (one writer at a time, one
+        wait budget), as statements: for storage's own bulk work (``_transfer``)."""
         task = asyncio.current_task()
         if task is not None and task is self._writing_task:
             raise RuntimeError("db.write() inside db.write(): use the open transaction")
@@ -182,19 +192,16 @@ class Database(Repositories):
             if self._closed:  # closed while this writer waited its turn
                 raise DatabaseError("the database is closed")
             self._writing_task = task
-            mark = QueueMark()
             try:
                 waited = asyncio.get_running_loop().time() - waited_from
                 async with self._engine.transaction(
                     _engine.WRITE_WAIT_MS - int(waited * 1000), mark
                 ) as sql:
-                    yield Transaction(sql, mark)
+                    yield sql
             finally:
                 self._writing_task = None
         finally:
             self._lock.release()
-        if mark.queued:
-            self._tell_listeners()
 
     def _tell_listeners(self) -> None:
         """Call each outbox listener; one that fails is logged, since the commit stands."""

@@ -30,6 +30,7 @@ import sqlite3
 __all__ = [
     "ConstraintError",
     "DatabaseError",
+    "DatabaseNotEmptyError",
     "DatabasePathError",
     "DatabaseRefusedError",
     "DatabaseTooNewError",
@@ -55,6 +56,10 @@ class DatabaseTooNewError(StorageError):
         )
         self.found = found
         self.known = known
+
+
+class DatabaseNotEmptyError(StorageError):
+    """A database to copy into already holds records; nothing was changed."""
 
 
 class DatabasePathError(StorageError):

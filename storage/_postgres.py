@@ -175,6 +175,13 @@ class PostgresSql(Sql):
         with _wrapped_errors():
             await self._on.executemany(postgres_text(sql), [tuple(each) for each in params])
 
+    async def copy_in(
+        self, table: str, columns: Sequence[str], records: Sequence[Sequence[object]]
+    ) -> None:
+        """Add ``records`` to ``table`` by COPY, one round trip for any number of rows."""
+        with _wrapped_errors():
+            await self._on.copy_records_to_table(table, records=records, columns=columns)
+
 
 async def _connect(url: str, **settings: str) -> asyncpg.Connection:
     """One connection outside the pool (lease, notifications), errors wrapped."""

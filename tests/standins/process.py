@@ -1,4 +1,5 @@
-"""``python -m bot run`` as a real child process, configured through its environment."""
+"""``python -m bot run`` (or another command) as a real child process, configured through its
+environment."""
 
 from __future__ import annotations
 
@@ -45,19 +46,26 @@ def bot_environment(
 
 
 class BotProcess:
-    """One run of the bot; everything it prints is kept in ``output``.
+    """One run of the bot (``kodebayar <command>``, ``run`` unless said); everything it prints
+    is kept in ``output``.
 
     ``open_files`` limits the descriptors the process may hold (RLIMIT_NOFILE, soft and hard),
     as a host's usual 1,024 would.
     """
 
     def __init__(
-        self, variables: dict[str, str], cwd: Path, *, open_files: int | None = None
+        self,
+        variables: dict[str, str],
+        cwd: Path,
+        *,
+        open_files: int | None = None,
+        command: str = "run",
     ) -> None:
         # Only what a fresh shell would have, so no setting leaks in from the test run.
         self._env = {"PATH": os.environ.get("PATH", ""), "HOME": str(cwd), **variables}
         self._cwd = cwd
         self._open_files = open_files
+        self._command = command
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self.output = ""
@@ -68,7 +76,7 @@ class BotProcess:
             sys.executable,
             "-m",
             "bot",
-            "run",
+            self._command,
             cwd=self._cwd,
             env={**self._env, "PYTHONPATH": str(REPOSITORY)},
             stdout=asyncio.subprocess.PIPE,
