@@ -13,9 +13,10 @@ some told, the leader is SIGKILLed.
 
 Timed from the SIGKILL: until the other (or the new) process's ``/healthz`` says ``leader``,
 and until Telegram receives the next payment message (the fake Bot API's arrival time, on the
-same monotonic clock). Then every payment must be told: the lost ones and the repeats are
-counted, and a repeat outside the crash window (not in the last message Telegram took from the
-dead leader, or more than the rows it had claimed) is counted apart.
+same monotonic clock). Then every payment must be told: the lost ones (not told within a minute
+of the burst's end) and the repeats are counted, and a repeat outside the crash window (not in
+the last message Telegram took from the dead leader, or more than the rows it had claimed) is
+counted apart.
 """
 
 from __future__ import annotations
