@@ -9,6 +9,10 @@ here; the run checks the server's settings and stops if they are off).
 * ``ingestion`` (``bench._postgres_ingestion``): the bot's ``/pivot/callback`` on PostgreSQL
   with one and with two receiving processes sharing the database, against SQLite and the bare
   Starlette endpoint in the same rounds; every 200 read back with its one outbox row.
+* ``failover`` (``bench._postgres_failover``): the leader of two processes SIGKILLed in a
+  burst of payments, to the follower leading and to the next payment message at Telegram,
+  against one process SIGKILLed and started again, in the same rounds; none lost or doubled
+  but for the crash window.
 * ``scale``: ``bench._scale_data``'s 10k sellers, 100k codes and 1M charges, loaded by COPY;
   the same ``/codes``, payments and ``/today`` queries as ``bench.scale`` through the
   repositories (≤ 20 ms), then ``python -m bot run`` on that database: start-up and memory.
@@ -24,12 +28,13 @@ import time
 from pathlib import Path
 
 from bench._common import CACHE, Outcome, Row, bench_main, say
+from bench._postgres_failover import measure_failover
 from bench._postgres_ingestion import measure_ingestion
 from bench._scale_data import load_postgres, scale_database
 from bench.scale import WHAT_BOT, WHAT_QUERIES, Target, run_bot, time_queries
 from tests.standins.postgres import INSTALL_HINT, PostgresServer, find_binaries
 
-PARTS = ("ingestion", "scale")
+PARTS = ("ingestion", "failover", "scale")
 WHAT = "PostgreSQL"
 # What makes a commit durable; the benchmark refuses to measure a server without them.
 DURABLE = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
@@ -108,6 +113,10 @@ async def measure(args: argparse.Namespace) -> Outcome:
             found, figure = await measure_ingestion(args, server, folder)
             rows += found
             figures.append(figure)
+        if "failover" in args.parts:
+            found, figure = await measure_failover(args, server, folder)
+            rows += found
+            figures.append(figure)
         if "scale" in args.parts:
             found, figure = await measure_scale(args, server)
             rows += found
@@ -124,6 +133,10 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="ingestion: measured seconds")
     parser.add_argument("--warmup", type=float, default=1.0, help="ingestion: unmeasured first")
     parser.add_argument("--concurrency", type=int, default=32, help="ingestion: connections")
+    parser.add_argument("--failover-runs", type=int, default=5, help="failover: rounds")
+    parser.add_argument(
+        "--failover-payments", type=int, default=60, help="failover: payments a round"
+    )
     parser.add_argument("--query-runs", type=int, default=3, help="scale: runs of each query")
     parser.add_argument("--repeats", type=int, default=30, help="scale: calls of a query a run")
     parser.add_argument("--bot-runs", type=int, default=2, help="scale: bot start-ups of each")

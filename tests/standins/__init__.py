@@ -10,7 +10,8 @@
 - apps served on loopback, and waiting for a condition with a deadline (``servers``);
 - a throwaway PostgreSQL server in a temporary folder (``postgres``), and another process
   holding the write lock on either engine (``writers``);
-- the real nginx running the shipped ``deploy/nginx.conf`` in front of them (``proxy``).
+- the real nginx running the shipped ``deploy/nginx.conf`` in front of them (``proxy``), and
+  bot processes on one PostgreSQL behind it, their leader killed mid-burst (``cluster``).
 
 What ``__all__`` names is the stable surface; the modules behind it may move.
 """
@@ -44,6 +45,7 @@ from tests.standins.chat import (
     to_amount,
 )
 from tests.standins.clock import FakeClock, assert_paced
+from tests.standins.cluster import Cluster, Kill, payment_amounts, running_cluster
 from tests.standins.harness import (
     ADMIN_ID,
     BOT_TOKEN,
@@ -98,6 +100,7 @@ __all__ = [
     "BotEnv",
     "BotProcess",
     "Call",
+    "Cluster",
     "Edit",
     "FakeClock",
     "FakeLease",
@@ -106,6 +109,7 @@ __all__ = [
     "FakeUser",
     "FloodLimits",
     "InlineAnswer",
+    "Kill",
     "LoopbackServer",
     "NginxProxy",
     "PostgresError",
@@ -134,12 +138,14 @@ __all__ = [
     "new_charge",
     "new_seller",
     "nginx_binary",
+    "payment_amounts",
     "png_size",
     "press",
     "qris_session",
     "record_charge",
     "replicas",
     "running_bot",
+    "running_cluster",
     "running_proxy",
     "say",
     "serving",

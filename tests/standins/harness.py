@@ -173,8 +173,7 @@ async def stand_ins(
             callback_key=CALLBACK_KEY,
             client_id=CLIENT_ID,
             client_secret=CLIENT_SECRET,
-            callback_retry_delays=(0.2, 0.5, 1.0, 2.0),
-            **(simulator_config or {}),
+            **{"callback_retry_delays": (0.2, 0.5, 1.0, 2.0), **(simulator_config or {})},
         )
     )
     async with serving(telegram.app) as tg_server, serving(simulator_app) as pivot_server:
