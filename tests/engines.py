@@ -30,6 +30,7 @@ ENGINES = ("sqlite", "postgresql")
 _NOT_FOUND = "PostgreSQL's binaries were not found"
 _TEMPLATE = "kodebayar_template"
 _database_names = itertools.count(1)
+_available = pytest.StashKey[bool]()  # whether PostgreSQL's binaries were found
 
 
 def _in_ci() -> bool:
@@ -46,9 +47,6 @@ def pytest_configure(config: pytest.Config) -> None:
             f"CI=true: the suite must run on PostgreSQL too, but {_NOT_FOUND} "
             f"(`{INSTALL_HINT}` installs them)"
         )
-
-
-_available = pytest.StashKey[bool]()
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -71,9 +69,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.postgresql)
     if config.stash[_available]:
         return
-    kept = [item for item in items if item.get_closest_marker("postgresql") is None]
-    if len(kept) < len(items):
-        config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+    kept, left_out = [], []
+    for item in items:
+        (left_out if item.get_closest_marker("postgresql") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
         items[:] = kept
 
 

@@ -41,10 +41,10 @@ class Shop:
 
 
 @pytest.fixture
-async def shop(tmp_path: Path) -> AsyncIterator[Shop]:
+async def shop(database_target: Path | str) -> AsyncIterator[Shop]:
     # Nothing here asks Pivot: the client only completes the codebook's wiring.
     async with (
-        await Database.open(tmp_path / "kodebayar.db") as db,
+        await Database.open(database_target) as db,
         PivotClient(
             client_id="id", client_secret="secret", base_url="http://127.0.0.1:9"
         ) as pivot,

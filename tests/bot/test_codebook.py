@@ -54,11 +54,11 @@ class Book:
 
 
 @pytest.fixture
-async def book(tmp_path: Path) -> AsyncIterator[Book]:
+async def book(database_target: Path | str) -> AsyncIterator[Book]:
     app = create_app(SimulatorConfig(callback_url=None, callback_key="callback-key"))
     async with (
         serving(app) as server,
-        await Database.open(tmp_path / "kodebayar.db") as db,
+        await Database.open(database_target) as db,
         PivotClient(
             client_id="sim-client-id", client_secret="sim-client-secret", base_url=server.url
         ) as pivot,

@@ -18,9 +18,9 @@ NOON_WIT = WIT_MIDNIGHT + timedelta(hours=12)
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
+async def db(database_target: Path | str) -> AsyncIterator[Database]:
     """Seller 100 on WIT, seller 200 on WIB."""
-    async with await Database.open(tmp_path / "kodebayar.db") as database:
+    async with await Database.open(database_target) as database:
         await add_seller(database, 100, timezone="Asia/Jayapura")
         await add_seller(database, 200)
         yield database

@@ -31,8 +31,8 @@ ZONE = "Asia/Makassar"  # not the default, so that a new seller's zone is seen t
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    async with await Database.open(tmp_path / "kodebayar.db") as database:
+async def db(database_target: Path | str) -> AsyncIterator[Database]:
+    async with await Database.open(database_target) as database:
         yield database
 
 
