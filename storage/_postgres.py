@@ -62,6 +62,14 @@ _LEASE_KEEPALIVES = {
 IDLE_IN_WRITE_MS = 30_000
 # Errors that mean the server could not be reached or went away: worth trying again.
 _UNREACHABLE = (OSError, TimeoutError, asyncpg.CannotConnectNowError)
+# Everything the driver raises: the server's errors, the client's own (a connection in a state
+# it cannot use, as after the server ended its session mid-operation), a lost socket.
+_DRIVER_ERRORS = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+    *_UNREACHABLE,
+)
 _REFUSED = (
     asyncpg.InvalidPasswordError,
     asyncpg.InvalidAuthorizationSpecificationError,
@@ -153,7 +161,7 @@ def _wrapped_errors() -> Iterator[None]:
     """Re-raise the driver's errors as storage errors, with the original as the cause."""
     try:
         yield
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, *_UNREACHABLE) as error:
+    except _DRIVER_ERRORS as error:
         raise _wrap(error) from error
 
 
@@ -303,7 +311,7 @@ class _AdvisoryLease(Lease):
             try:
                 async with asyncio.timeout(_LEASE_CHECK_TIMEOUT):
                     await conn.close()
-            except (asyncpg.PostgresError, asyncpg.InterfaceError, *_UNREACHABLE):
+            except _DRIVER_ERRORS:
                 conn.terminate()
 
 
@@ -431,7 +439,7 @@ class PostgresEngine(Engine):
             conn = await self._pool.acquire(timeout=max(budget_ms, 1) / 1000)
         except TimeoutError:
             raise DatabaseError("database is busy: no connection came free in time") from None
-        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+        except _DRIVER_ERRORS as exc:
             raise _wrap(exc) from exc
         try:
             left_ms = budget_ms - int((asyncio.get_running_loop().time() - started) * 1000)
@@ -495,5 +503,5 @@ def _set(event: asyncio.Event, _conn: object) -> None:
 
 async def _roll_back(conn: asyncpg.pool.PoolConnectionProxy[asyncpg.Record]) -> None:
     """End a failed transaction; a connection that cannot is closed by the pool on release."""
-    with suppress(asyncpg.PostgresError, asyncpg.InterfaceError, *_UNREACHABLE):
+    with suppress(*_DRIVER_ERRORS):
         await conn.execute("ROLLBACK")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -116,6 +117,16 @@ async def test_processes_starting_together_migrate_once(empty_postgres_url: str)
         await second.close()
 
 
+@pytest.fixture
+async def processes(postgres_url: str) -> AsyncIterator[tuple[Database, Database]]:
+    """Two processes' databases on the same PostgreSQL database, closed after the test."""
+    async with (
+        await Database.open(postgres_url) as first,
+        await Database.open(postgres_url) as second,
+    ):
+        yield first, second
+
+
 class _Calls:
     def __init__(self) -> None:
         self.count = 0
@@ -127,107 +138,99 @@ class _Calls:
 
 
 async def test_a_commit_that_queued_messages_wakes_the_other_processes_once(
-    postgres_url: str,
+    processes: tuple[Database, Database],
 ) -> None:
-    async with (
-        await Database.open(postgres_url) as writer,
-        await Database.open(postgres_url) as leader,
-    ):
-        here, there = _Calls(), _Calls()
-        writer.add_outbox_listener(here)
-        leader.add_outbox_listener(there)
+    writer, leader = processes
+    here, there = _Calls(), _Calls()
+    writer.add_outbox_listener(here)
+    leader.add_outbox_listener(there)
+    async with writer.write() as tx:
+        await tx.outbox.enqueue_all([NewMessage("k1", 7, "text", "{}")], now=NOW)
+    await asyncio.wait_for(there.changed.wait(), DEADLINE)
+    # A write that queues nothing tells nobody, so the next wake is the next queue.
+    async with writer.write() as tx:
+        await tx.outbox.enqueue_all([NewMessage("k1", 7, "text", "{}")], now=NOW)
+    there.changed.clear()
+    async with writer.write() as tx:
+        await tx.outbox.enqueue_all([NewMessage("k2", 7, "text", "{}")], now=NOW)
+    await asyncio.wait_for(there.changed.wait(), DEADLINE)
+    assert (here.count, there.count) == (2, 2)
+
+
+async def test_a_rolled_back_queue_wakes_nobody_anywhere(
+    processes: tuple[Database, Database],
+) -> None:
+    writer, leader = processes
+    there = _Calls()
+    leader.add_outbox_listener(there)
+    with pytest.raises(RuntimeError):
         async with writer.write() as tx:
             await tx.outbox.enqueue_all([NewMessage("k1", 7, "text", "{}")], now=NOW)
-        await asyncio.wait_for(there.changed.wait(), DEADLINE)
-        # A write that queues nothing tells nobody, so the next wake is the next queue.
-        async with writer.write() as tx:
-            await tx.outbox.enqueue_all([NewMessage("k1", 7, "text", "{}")], now=NOW)
-        there.changed.clear()
-        async with writer.write() as tx:
-            await tx.outbox.enqueue_all([NewMessage("k2", 7, "text", "{}")], now=NOW)
-        await asyncio.wait_for(there.changed.wait(), DEADLINE)
-        assert (here.count, there.count) == (2, 2)
+            raise RuntimeError("changed my mind")
+    # A later queue arrives alone: the rolled back one never notified.
+    async with writer.write() as tx:
+        await tx.outbox.enqueue_all([NewMessage("k2", 7, "text", "{}")], now=NOW)
+    await asyncio.wait_for(there.changed.wait(), DEADLINE)
+    assert there.count == 1
+    assert await leader.outbox.by_dedupe_key("k1") is None
 
 
-async def test_a_rolled_back_queue_wakes_nobody_anywhere(postgres_url: str) -> None:
-    async with (
-        await Database.open(postgres_url) as writer,
-        await Database.open(postgres_url) as leader,
-    ):
-        there = _Calls()
-        leader.add_outbox_listener(there)
-        with pytest.raises(RuntimeError):
-            async with writer.write() as tx:
-                await tx.outbox.enqueue_all([NewMessage("k1", 7, "text", "{}")], now=NOW)
-                raise RuntimeError("changed my mind")
-        # A later queue arrives alone: the rolled back one never notified.
-        async with writer.write() as tx:
-            await tx.outbox.enqueue_all([NewMessage("k2", 7, "text", "{}")], now=NOW)
-        await asyncio.wait_for(there.changed.wait(), DEADLINE)
-        assert there.count == 1
-        assert await leader.outbox.by_dedupe_key("k1") is None
+async def test_writers_of_two_processes_run_one_at_a_time(
+    processes: tuple[Database, Database],
+) -> None:
+    first, second = processes
+    order: list[str] = []
+    inside = asyncio.Event()
+    leave = asyncio.Event()
 
+    async def holder() -> None:
+        async with first.write() as tx:
+            await tx.outbox.enqueue_all([NewMessage("a", 1, "text", "{}")], now=NOW)
+            inside.set()
+            await leave.wait()
+            order.append("first commits")
 
-async def test_writers_of_two_processes_run_one_at_a_time(postgres_url: str) -> None:
-    async with (
-        await Database.open(postgres_url) as first,
-        await Database.open(postgres_url) as second,
-    ):
-        order: list[str] = []
-        inside = asyncio.Event()
-        leave = asyncio.Event()
-
-        async def holder() -> None:
-            async with first.write() as tx:
-                await tx.outbox.enqueue_all([NewMessage("a", 1, "text", "{}")], now=NOW)
-                inside.set()
-                await leave.wait()
-                order.append("first commits")
-
-        async def follower() -> None:
-            await inside.wait()
-            async with second.write() as tx:
-                order.append("second writes")
-                # It sees what the first committed: the lock is taken before any read.
-                assert await tx.outbox.by_dedupe_key("a") is not None
-
-        holding = asyncio.create_task(holder())
-        following = asyncio.create_task(follower())
+    async def follower() -> None:
         await inside.wait()
-        done, _ = await asyncio.wait({following}, timeout=0.5)
-        assert not done, "the second process wrote while the first held the write lock"
-        leave.set()
-        await asyncio.wait_for(asyncio.gather(holding, following), DEADLINE)
-        assert order == ["first commits", "second writes"]
+        async with second.write() as tx:
+            order.append("second writes")
+            # It sees what the first committed: the lock is taken before any read.
+            assert await tx.outbox.by_dedupe_key("a") is not None
+
+    holding = asyncio.create_task(holder())
+    following = asyncio.create_task(follower())
+    await inside.wait()
+    done, _ = await asyncio.wait({following}, timeout=0.5)
+    assert not done, "the second process wrote while the first held the write lock"
+    leave.set()
+    await asyncio.wait_for(asyncio.gather(holding, following), DEADLINE)
+    assert order == ["first commits", "second writes"]
 
 
 async def test_a_writer_behind_another_process_fails_within_the_budget(
-    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch, processes: tuple[Database, Database]
 ) -> None:
     monkeypatch.setattr(engine_module, "WRITE_WAIT_MS", 1000)
-    async with (
-        await Database.open(postgres_url) as first,
-        await Database.open(postgres_url) as second,
-    ):
-        inside, leave = asyncio.Event(), asyncio.Event()
+    first, second = processes
+    inside, leave = asyncio.Event(), asyncio.Event()
 
-        async def holder() -> None:
-            async with first.write():
-                inside.set()
-                await leave.wait()
+    async def holder() -> None:
+        async with first.write():
+            inside.set()
+            await leave.wait()
 
-        holding = asyncio.create_task(holder())
-        await inside.wait()
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        with pytest.raises(DatabaseError, match="locked"):
-            async with second.write():
-                pass
-        assert loop.time() - started < 3.0
-        leave.set()
-        await holding
-        async with second.write() as tx:  # the failed writer left its connection usable
-            await tx.outbox.enqueue_all([NewMessage("b", 1, "text", "{}")], now=NOW)
+    holding = asyncio.create_task(holder())
+    await inside.wait()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    with pytest.raises(DatabaseError, match="locked"):
+        async with second.write():
+            pass
+    assert loop.time() - started < 3.0
+    leave.set()
+    await holding
+    async with second.write() as tx:  # the failed writer left its connection usable
+        await tx.outbox.enqueue_all([NewMessage("b", 1, "text", "{}")], now=NOW)
 
 
 async def test_a_writer_that_stalls_holding_the_write_lock_is_cut_off_and_the_others_go_on(
@@ -279,21 +282,18 @@ async def test_reads_outside_a_transaction_cannot_write(postgres_url: str) -> No
 
 
 async def test_the_lease_has_one_holder_and_passes_on_when_it_is_given_up(
-    postgres_url: str,
+    processes: tuple[Database, Database],
 ) -> None:
-    async with (
-        await Database.open(postgres_url) as first,
-        await Database.open(postgres_url) as second,
-    ):
-        mine, theirs = first.lease(), second.lease()
-        await asyncio.wait_for(mine.acquire(), DEADLINE)
-        assert mine.held
-        waiting = asyncio.create_task(theirs.acquire())
-        done, _ = await asyncio.wait({waiting}, timeout=0.5)
-        assert not done and not theirs.held
-        await mine.release()
-        await asyncio.wait_for(waiting, DEADLINE)
-        assert theirs.held and not mine.held
+    first, second = processes
+    mine, theirs = first.lease(), second.lease()
+    await asyncio.wait_for(mine.acquire(), DEADLINE)
+    assert mine.held
+    waiting = asyncio.create_task(theirs.acquire())
+    done, _ = await asyncio.wait({waiting}, timeout=0.5)
+    assert not done and not theirs.held
+    await mine.release()
+    await asyncio.wait_for(waiting, DEADLINE)
+    assert theirs.held and not mine.held
 
 
 async def test_the_lease_passes_on_when_its_holder_closes_its_database(postgres_url: str) -> None:
@@ -308,26 +308,23 @@ async def test_the_lease_passes_on_when_its_holder_closes_its_database(postgres_
 
 
 async def test_a_lease_whose_session_dies_is_lost_and_taken_over(
-    postgres_server: PostgresServer, postgres_url: str
+    postgres_server: PostgresServer, postgres_url: str, processes: tuple[Database, Database]
 ) -> None:
-    async with (
-        await Database.open(postgres_url) as first,
-        await Database.open(postgres_url) as second,
-    ):
-        mine, theirs = first.lease(), second.lease()
-        await asyncio.wait_for(mine.acquire(), DEADLINE)
-        waiting = asyncio.create_task(theirs.acquire())
-        async with first.write() as tx:
-            assert await tx.holds(mine)
-        # The holder's session ends as a dead process's or a cut network's would.
-        assert postgres_server.end_lease_sessions(_name(postgres_url)) == 1
-        # Before the holder notices, the database already says it does not hold the lease:
-        # what fences a stepping-down leader's claims.
-        async with first.write() as tx:
-            assert not await tx.holds(mine)
-        await asyncio.wait_for(mine.lost(), DEADLINE)
-        assert not mine.held
-        await asyncio.wait_for(waiting, DEADLINE)
-        assert theirs.held
-        async with second.write() as tx:
-            assert await tx.holds(theirs)
+    first, second = processes
+    mine, theirs = first.lease(), second.lease()
+    await asyncio.wait_for(mine.acquire(), DEADLINE)
+    waiting = asyncio.create_task(theirs.acquire())
+    async with first.write() as tx:
+        assert await tx.holds(mine)
+    # The holder's session ends as a dead process's or a cut network's would.
+    assert postgres_server.end_lease_sessions(_name(postgres_url)) == 1
+    # Before the holder notices, the database already says it does not hold the lease:
+    # what fences a stepping-down leader's claims.
+    async with first.write() as tx:
+        assert not await tx.holds(mine)
+    await asyncio.wait_for(mine.lost(), DEADLINE)
+    assert not mine.held
+    await asyncio.wait_for(waiting, DEADLINE)
+    assert theirs.held
+    async with second.write() as tx:
+        assert await tx.holds(theirs)
