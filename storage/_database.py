@@ -164,8 +164,17 @@ class Database(Repositories):
         no caller has to remember to wake whoever delivers them.
         """
         mark = QueueMark()
-        async with self._writer(mark) as sql:
-            yield Transaction(sql, mark)
+        committing = False
+        try:
+            async with self._writer(mark) as sql:
+                yield Transaction(sql, mark)
+                committing = True
+        except BaseException:
+            # A COMMIT that failed (a lost connection) may have committed all the same: a
+            # wake too many costs one look at the outbox, a missing one a message's delay.
+            if committing and mark.queued:
+                self._tell_listeners()
+            raise
         if mark.queued:
             self._tell_listeners()
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from storage import Database, NewMessage, OutboxMessage, OutboxStatus
+from storage import Database, DatabaseError, NewMessage, OutboxMessage, OutboxStatus
+from storage._sqlite import SqliteSql
 from tests.standins import NOW
 
 
@@ -234,6 +235,25 @@ async def test_a_rolled_back_transaction_tells_nobody(db: Database) -> None:
             raise Boom
     assert await db.outbox.count() == 0
     assert listener.calls == 0
+
+
+@pytest.mark.sqlite_only  # a COMMIT made to fail after it committed: SQLite's is one call
+async def test_a_commit_that_failed_after_queueing_still_tells_the_listeners(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    listener = Listener(db)
+    real_commit = SqliteSql.commit
+
+    async def committed_then_lost(self: SqliteSql) -> None:
+        await real_commit(self)
+        raise DatabaseError("connection lost during COMMIT")  # the outcome looks unknown
+
+    monkeypatch.setattr(SqliteSql, "commit", committed_then_lost)
+    with pytest.raises(DatabaseError, match="during COMMIT"):
+        async with db.write() as tx:
+            await tx.outbox.enqueue(dedupe_key="k", chat_id=1, kind="text", payload="{}", now=NOW)
+    assert await db.outbox.count() == 1  # it did commit: whoever delivers must look
+    assert listener.calls == 1
 
 
 async def test_a_write_that_queues_nothing_tells_nobody(db: Database) -> None:
