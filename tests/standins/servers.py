@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import random
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -30,12 +31,23 @@ async def serving(app: Any) -> AsyncIterator[LoopbackServer]:
         await server.stop()
 
 
+# Below Linux's ephemeral range (32768-60999): a port the kernel hands to outgoing connections
+# (a database pool's, a client's) could be taken by one while a bot restarts on it, and the
+# restarted bot would find it in use.
+_PORTS = range(20_000, 32_000)
+
+
 def free_port() -> int:
-    """A port nobody listens on right now (for a server that binds it a moment later)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+    """A port nobody uses right now (for a server that binds it a moment later), outside
+    the range the kernel picks outgoing connections' ports from."""
+    for port in random.sample(_PORTS, 50):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_PORTS}")
 
 
 async def wait_for(
