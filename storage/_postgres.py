@@ -4,7 +4,7 @@ Every write transaction first takes one transaction-level advisory lock, so writ
 at a time across every process, as they do on SQLite: each rule ``docs/money.md`` proves for
 SQLite's single writer holds here unchanged, and the UNIQUE constraints still decide. Reads
 use the pool and see the last committed state. A commit that queued outbox messages sends a
-NOTIFY in the same transaction, so the process that delivers them wakes whoever wrote them.
+NOTIFY in the same transaction, so the process that delivers them wakes, whichever wrote them.
 """
 
 from __future__ import annotations
@@ -241,8 +241,8 @@ class _AdvisoryLease(Lease):
 
     async def acquire(self) -> None:
         # The server answers the moment the holder's session ends: failover waits on no timer.
-        # The wait is cut into slices (asyncpg cancels the query at each), so that a session
-        # gone silent under a waiting follower is found and replaced, not waited on for ever.
+        # The wait is cut into slices, each on a fresh session, so that a session gone silent
+        # under a waiting follower (a cut network) is replaced, not waited on for ever.
         delay = _LEASE_RETRY_EVERY
         while True:
             try:
@@ -254,7 +254,8 @@ class _AdvisoryLease(Lease):
                             "SELECT pg_advisory_lock($1)", self._key, timeout=_LEASE_WAIT_SLICE
                         )
                     except TimeoutError:
-                        continue  # still held elsewhere; the session answered the cancel
+                        await self._drop()
+                        continue
                 break
             except DatabaseError as exc:
                 logger.warning(

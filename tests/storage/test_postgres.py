@@ -328,3 +328,19 @@ async def test_a_lease_whose_session_dies_is_lost_and_taken_over(
     assert theirs.held
     async with second.write() as tx:
         assert await tx.holds(theirs)
+
+
+async def test_a_follower_waiting_through_many_slices_still_takes_the_lease_over(
+    processes: tuple[Database, Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each slice of the wait is on a fresh session: one gone silent is never waited on for ever.
+    monkeypatch.setattr(postgres_module, "_LEASE_WAIT_SLICE", 0.2)
+    first, second = processes
+    mine, theirs = first.lease(), second.lease()
+    await asyncio.wait_for(mine.acquire(), DEADLINE)
+    waiting = asyncio.create_task(theirs.acquire())
+    done, _ = await asyncio.wait({waiting}, timeout=1.0)  # five slices and more
+    assert not done and not theirs.held
+    await mine.release()
+    await asyncio.wait_for(waiting, DEADLINE)
+    assert theirs.held
