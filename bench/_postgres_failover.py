@@ -37,7 +37,6 @@ from tests.standins import (
     nginx_binary,
     payment_amounts,
     running_cluster,
-    wait_for,
 )
 
 WHAT = "PostgreSQL: leader failover to the next delivered message"
@@ -99,13 +98,7 @@ async def _all_told(cluster: Cluster, expected: list[int]) -> Counter[int]:
     """What the seller was told once every payment is, or a minute passed (then some are
     lost), and the outbox drained."""
     try:
-        await wait_for(
-            lambda: set(cluster.told()) >= set(expected),
-            timeout=60,
-            interval=0.1,
-            what="every payment told",
-        )
-        await wait_for(cluster.drained, timeout=30, what="the outbox drained")
+        await cluster.everything_told(expected)
     except AssertionError as exc:
         say(f"  {exc}")
     return Counter(cluster.told())

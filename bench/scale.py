@@ -40,10 +40,9 @@ from storage import Database
 from tests.standins import (
     REPOSITORY,
     FakeTelegram,
-    add_code,
     bot_environment,
     free_port,
-    qris_session,
+    simulator_codes,
     stand_ins,
     wait_for,
 )
@@ -224,19 +223,6 @@ def resident_mb(pid: int) -> tuple[float, float | None]:
     return rss, None
 
 
-async def paid_codes(target: Target, pivot_url: str, seller: int, run: int) -> list[str]:
-    """Codes of ``seller`` made at the simulator, so that Pivot lists their payments (the bot
-    announces a payment only once Pivot's API confirms it); their session ids."""
-    sessions = []
-    async with await Database.open(target) as db:
-        for number in range(TRAFFIC_CODES):
-            reference = f"kbtraffic{run}x{number}"
-            session = await qris_session(pivot_url, reference)
-            await add_code(db, seller, session_id=session, client_reference_id=reference)
-            sessions.append(session)
-    return sessions
-
-
 async def traffic(
     bot_url: str, telegram: FakeTelegram, simulator: Simulator, sessions: list[str], seller: int
 ) -> float:
@@ -318,7 +304,10 @@ async def run_bot(
             place = folder / f"full{run}"
             place.mkdir()
             target = await (full or copy)(place)
-            sessions = await paid_codes(target, pivot_url, data.big_seller, run)
+            async with await Database.open(target) as db:
+                sessions = await simulator_codes(
+                    db, data.big_seller, pivot_url, count=TRAFFIC_CODES, prefix=f"kbtraffic{run}x"
+                )
             bot = BotChild(target, place, telegram_url, pivot_url, port)
             try:
                 seconds = await bot.start()

@@ -83,13 +83,7 @@ async def test_the_leader_killed_mid_burst_is_replaced_and_every_payment_is_told
         took_over = time.monotonic() - kill.at
         await burst
 
-        await wait_for(
-            lambda: set(cluster.told()) >= set(expected),
-            timeout=60,
-            interval=0.1,
-            what="every payment told",
-        )
-        await wait_for(cluster.drained, timeout=60, what="the outbox drained")
+        await cluster.everything_told(expected)
         mark = telegram.mark()
         working = await say(seller, "25rb")
         card = await card_after(seller, mark)

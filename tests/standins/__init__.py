@@ -56,6 +56,7 @@ from tests.standins.harness import (
     BotEnv,
     qris_session,
     running_bot,
+    simulator_codes,
     stand_ins,
 )
 from tests.standins.lease import FakeLease
@@ -150,6 +151,7 @@ __all__ = [
     "say",
     "serving",
     "settle",
+    "simulator_codes",
     "stand_ins",
     "telegram_html_text",
     "to_amount",

@@ -23,10 +23,10 @@ from pivot_client.simulator import Simulator
 from storage import Database, OutboxStatus
 from tests.standins.botapi.fake import FakeTelegram
 from tests.standins.botapi.records import SentMessage
-from tests.standins.harness import WEBHOOK_SECRET, qris_session, stand_ins
+from tests.standins.harness import WEBHOOK_SECRET, simulator_codes, stand_ins
 from tests.standins.process import BotProcess, bot_environment
 from tests.standins.proxy import running_proxy
-from tests.standins.records import add_code, add_seller
+from tests.standins.records import add_seller
 from tests.standins.servers import free_port, wait_for
 
 CODES = 3
@@ -144,6 +144,17 @@ class Cluster:
         """Whether no outbox row waits or is being sent."""
         return await self.db.outbox.pending_count() == 0
 
+    async def everything_told(self, expected: list[int]) -> None:
+        """Wait until every amount in ``expected`` was told and the outbox drained; fail
+        after a minute for each."""
+        await wait_for(
+            lambda: set(self.told()) >= set(expected),
+            timeout=60,
+            interval=0.1,
+            what="every payment told",
+        )
+        await wait_for(self.drained, timeout=60, what="the outbox drained")
+
 
 @contextlib.asynccontextmanager
 async def running_cluster(
@@ -192,20 +203,11 @@ async def running_cluster(
             for index, role in enumerate(("leader", "follower")[:started]):
                 await cluster.start(index)
                 await cluster.wait_for_role(index, role)
-            cluster.sessions = await _seller_with_codes(db, seller, pivot_url)
+            await add_seller(db, seller)
+            cluster.sessions = await simulator_codes(
+                db, seller, pivot_url, count=CODES, prefix="kbfail"
+            )
             yield cluster
         finally:
             for process in cluster.processes:
                 await process.aclose()
-
-
-async def _seller_with_codes(db: Database, seller: int, pivot_url: str) -> list[str]:
-    """The seller and their QRIS codes, made at the simulator; the codes' session ids."""
-    await add_seller(db, seller)
-    sessions = []
-    for number in range(CODES):
-        reference = f"kbfail{number}"
-        session = await qris_session(pivot_url, reference)
-        await add_code(db, seller, session_id=session, client_reference_id=reference)
-        sessions.append(session)
-    return sessions

@@ -22,10 +22,11 @@ from bot.services import Services
 from bot.settings import Settings
 from pivot_client import PivotClient
 from pivot_client.simulator import Simulator, SimulatorConfig, create_app
-from storage import Code
+from storage import Code, Database
 from tests.standins.botapi.fake import FakeTelegram
 from tests.standins.botapi.flood import TELEGRAM_LIMITS
 from tests.standins.botapi.users import FakeUser
+from tests.standins.records import add_code
 from tests.standins.servers import free_port, serving
 
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawq"
@@ -52,6 +53,21 @@ async def qris_session(pivot_url: str, reference: str) -> str:
     ) as client:
         session = await client.create_static_payment(client_reference_id=reference, method="QR")
     return session.id
+
+
+async def simulator_codes(
+    db: Database, seller: int, pivot_url: str, *, count: int, prefix: str
+) -> list[str]:
+    """``count`` QRIS codes of ``seller`` (who must exist) made at the simulator, so that
+    Pivot lists their payments and the bot, which confirms each payment with Pivot's API
+    before announcing it, tells them; their session ids."""
+    sessions = []
+    for number in range(count):
+        reference = f"{prefix}{number}"
+        session = await qris_session(pivot_url, reference)
+        await add_code(db, seller, session_id=session, client_reference_id=reference)
+        sessions.append(session)
+    return sessions
 
 
 @dataclass
