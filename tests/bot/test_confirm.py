@@ -24,6 +24,7 @@ from tests.standins import (
     add_code,
     add_seller,
     assert_paced,
+    buyer_opens,
     serving,
     unrecorded_charge,
     wait_for,
@@ -474,14 +475,7 @@ async def test_buyers_receipts_go_out_with_pivots_confirmation_and_never_for_a_f
     async with bench.db.write() as tx:
         await tx.codes.set_receipts(code.id, True)
         link = await tx.buyer_links.create(code_id=code.id, token="b_live", now=datetime.now(UTC))
-        await tx.buyers.record(
-            telegram_id=buyer,
-            chat_id=buyer,
-            code_id=code.id,
-            link_id=link.id,
-            language="en",
-            now=datetime.now(UTC),
-        )
+        await buyer_opens(tx, buyer, code.id, link.id, language="en", now=datetime.now(UTC))
     real = await bench.paid(code, 25_000)
     await bench.claimed(code, "forged-7", 700_000)
     for charge_id in (real.id, "forged-7"):

@@ -22,10 +22,9 @@ from storage import (
     Database,
     OutboxMessage,
     OutboxStatus,
-    Transaction,
 )
 from tests.bot import SELLER
-from tests.standins import add_code, charge_success_body
+from tests.standins import add_code, buyer_opens, charge_success_body
 
 ADMIN = 1000
 DEWI, RINA, OLD = 3001, 3002, 3003  # buyers; OLD opened a link since revoked
@@ -40,25 +39,14 @@ async def with_buyers(db: Database, *, receipts: bool) -> Code:
         await tx.sellers.set_shop_name(SELLER, "Warung Sari")
         await tx.codes.set_receipts(code.id, receipts)
         old = await tx.buyer_links.create(code_id=code.id, token="b_old", now=PAID_AT)
-        await _opened(tx, OLD, code, old.id, "id")
+        await buyer_opens(tx, OLD, code.id, old.id, language="id", now=PAID_AT)
         await tx.buyer_links.revoke_for_code(code.id, now=PAID_AT)
         live = await tx.buyer_links.create(code_id=code.id, token="b_live", now=PAID_AT)
-        await _opened(tx, DEWI, code, live.id, "en")
-        await _opened(tx, RINA, code, live.id, "id")
+        await buyer_opens(tx, DEWI, code.id, live.id, language="en", now=PAID_AT)
+        await buyer_opens(tx, RINA, code.id, live.id, language="id", now=PAID_AT)
     stored = await db.codes.get(code.id)
     assert stored is not None
     return stored
-
-
-async def _opened(tx: Transaction, buyer: int, code: Code, link_id: int, language: str) -> None:
-    await tx.buyers.record(
-        telegram_id=buyer,
-        chat_id=buyer,
-        code_id=code.id,
-        link_id=link_id,
-        language=language,
-        now=PAID_AT,
-    )
 
 
 async def receipts(db: Database, charge_id: str) -> dict[int, OutboxMessage]:

@@ -22,7 +22,7 @@ from bot.sellers import (
     shop_name_of,
 )
 from storage import Database, Role, SellerStatus, Transaction
-from tests.standins import NOW, add_code, add_seller
+from tests.standins import NOW, add_code, add_seller, buyer_opens
 
 OPERATOR = 1000
 SELLER = 100
@@ -283,14 +283,7 @@ async def test_a_stranger_who_opened_a_buyer_link_stays_a_buyer_and_nothing_more
     code = await add_code(db, SELLER)
     async with db.write() as tx:
         link = await tx.buyer_links.create(code_id=code.id, token="b_" + "x" * 32, now=NOW)
-        await tx.buyers.record(
-            telegram_id=STRANGER,
-            chat_id=STRANGER,
-            code_id=code.id,
-            link_id=link.id,
-            language="id",
-            now=NOW,
-        )
+        await buyer_opens(tx, STRANGER, code.id, link.id, language="id", now=NOW)
 
     again = await service.admit(person(STRANGER))
     inviting = await service.admit(person(STRANGER), link=LinkKind.INVITATION)

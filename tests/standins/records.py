@@ -13,6 +13,7 @@ from typing import Any
 from pivot_client.simulator import Charge as SimulatedCharge
 from pivot_client.simulator import Session
 from storage import (
+    Buyer,
     Charge,
     ChargeConfirmation,
     ChargeSource,
@@ -23,6 +24,7 @@ from storage import (
     NewCharge,
     Role,
     Seller,
+    Transaction,
 )
 
 NOW = datetime(2026, 11, 24, 7, 0, tzinfo=UTC)
@@ -101,6 +103,27 @@ async def add_code(
             simulation=True,
             expires_at=expires_at,
         )
+
+
+async def buyer_opens(
+    tx: Transaction,
+    telegram_id: int,
+    code_id: int,
+    link_id: int,
+    *,
+    language: str = "id",
+    now: datetime = NOW,
+) -> Buyer:
+    """The person ``telegram_id`` (chatting from their own id) opened the buyer link
+    ``link_id`` of ``code_id``."""
+    return await tx.buyers.record(
+        telegram_id=telegram_id,
+        chat_id=telegram_id,
+        code_id=code_id,
+        link_id=link_id,
+        language=language,
+        now=now,
+    )
 
 
 def new_charge(

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from storage import ConstraintError, Database
-from tests.standins import NOW, add_code, add_seller
+from tests.standins import NOW, add_code, add_seller, buyer_opens
 
 
 async def _link(db: Database, code_id: int, token: str, *, at: timedelta = timedelta(0)) -> int:
@@ -18,14 +18,7 @@ async def _link(db: Database, code_id: int, token: str, *, at: timedelta = timed
 
 async def _open(db: Database, telegram_id: int, code_id: int, link_id: int, at: timedelta) -> None:
     async with db.write() as tx:
-        await tx.buyers.record(
-            telegram_id=telegram_id,
-            chat_id=telegram_id,
-            code_id=code_id,
-            link_id=link_id,
-            language="id",
-            now=NOW + at,
-        )
+        await buyer_opens(tx, telegram_id, code_id, link_id, language="id", now=NOW + at)
 
 
 async def _revoke(db: Database, code_id: int) -> bool:

@@ -23,6 +23,7 @@ from storage import (
     SellerStatus,
     copy_sqlite_to_postgres,
 )
+from tests.standins import buyer_opens
 from tests.standins.records import NOW, add_code, add_seller, record_charge
 
 LATER = NOW + timedelta(hours=1)
@@ -86,24 +87,10 @@ async def fill(db: Database) -> list[int]:
         assert sent is not None
         await tx.outbox.mark_sent([sent.id], telegram_message_id=9001, now=LATER)
         revoked = await tx.buyer_links.create(code_id=code.id, token=LINKS[0], now=NOW)
-        await tx.buyers.record(
-            telegram_id=555,
-            chat_id=555,
-            code_id=code.id,
-            link_id=revoked.id,
-            language="id",
-            now=NOW,
-        )
+        await buyer_opens(tx, 555, code.id, revoked.id, language="id", now=NOW)
         await tx.buyer_links.revoke_for_code(code.id, now=NOW)
         live = await tx.buyer_links.create(code_id=code.id, token=LINKS[1], now=LATER)
-        await tx.buyers.record(
-            telegram_id=556,
-            chat_id=556,
-            code_id=code.id,
-            link_id=live.id,
-            language="en",
-            now=LATER,
-        )
+        await buyer_opens(tx, 556, code.id, live.id, language="en", now=LATER)
         await tx.bot_state.put("user_data", {"100": '{"draft": "qris"}'}, now=NOW)
         await tx.bot_state.put("conversations", {"new:100": '"amount"'}, now=LATER)
     return [code.id, va.id, pending.id, gone.id]
