@@ -154,7 +154,6 @@ class _ProcessLease(Lease):
 
     def __init__(self) -> None:
         self._held = False
-        self._released = asyncio.Event()
 
     @property
     def held(self) -> bool:
@@ -162,11 +161,9 @@ class _ProcessLease(Lease):
 
     async def acquire(self) -> None:
         self._held = True
-        self._released.clear()
 
     async def lost(self) -> None:
-        # Returns only when released here, which is not a loss: wait for ever after that too.
-        await asyncio.Event().wait()
+        await asyncio.Event().wait()  # never set: nobody else can take it
 
     async def release(self) -> None:
         self._held = False
