@@ -53,7 +53,7 @@ from bot.settings import Settings
 from bot.updates import PerPersonUpdates
 from bot.web import create_web_app
 from pivot_client import PivotClient
-from storage import Database, DatabaseUnreachableError, StorageError, describe_url
+from storage import Database, DatabaseUnreachableError, StorageError, describe_database
 
 __all__ = ["Runtime", "StartupError", "run"]
 
@@ -252,8 +252,7 @@ class Runtime:
     @property
     def _database_name(self) -> str:
         """The database, for logs and errors, without its password."""
-        target = self.settings.database_target
-        return f"PostgreSQL {describe_url(target)}" if isinstance(target, str) else str(target)
+        return describe_database(self.settings.database_target)
 
     async def _open_database(self) -> Database:
         """Open the database, retrying a server that does not answer; anything else is fatal."""

@@ -14,7 +14,7 @@ from storage import (
     DatabaseNotEmptyError,
     StorageError,
     copy_sqlite_to_postgres,
-    describe_url,
+    describe_database,
 )
 
 __all__ = ["copy_to_postgres"]
@@ -50,7 +50,7 @@ async def _copy(settings: Settings) -> None:
     if not source.is_file():
         raise _Refused(f"DATABASE_PATH: there is no SQLite database at {source}", exit_code=2)
     url = settings.database_url.get_secret_value()
-    target = f"PostgreSQL {describe_url(url)}"
+    target = describe_database(url)
     async with AsyncExitStack() as opened:
         source_db = await _open("DATABASE_PATH", source, str(source))
         opened.push_async_callback(source_db.close)

@@ -20,7 +20,7 @@ from ._buyer_links import BuyerLinkRepository
 from ._buyers import BuyerRepository
 from ._charges import ChargeRepository
 from ._codes import CodeRepository
-from ._database import Database, Transaction
+from ._database import Database, Transaction, describe_database
 from ._engine import Lease
 from ._errors import (
     ConstraintError,
@@ -61,7 +61,7 @@ from ._models import (
     SellerStatus,
 )
 from ._outbox import OutboxRepository
-from ._postgres import describe_url, is_postgres_url
+from ._postgres import is_postgres_url
 from ._sellers import SellerRepository
 from ._transfer import copy_sqlite_to_postgres
 
@@ -112,6 +112,6 @@ __all__ = [
     "StoredState",
     "Transaction",
     "copy_sqlite_to_postgres",
-    "describe_url",
+    "describe_database",
     "is_postgres_url",
 ]

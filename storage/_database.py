@@ -20,12 +20,22 @@ from ._errors import DatabaseError
 from ._inbox import InboxRepository
 from ._invites import InviteRepository
 from ._outbox import OutboxRepository, QueueMark
-from ._postgres import PostgresEngine, is_postgres_url
+from ._postgres import PostgresEngine, describe_url, is_postgres_url
 from ._sellers import SellerRepository
 from ._sql import Sql
 from ._sqlite import SqliteEngine
 
-__all__ = ["Database", "Repositories", "Transaction"]
+__all__ = ["Database", "Repositories", "Transaction", "describe_database"]
+
+
+def _is_url(target: str | Path) -> bool:
+    return isinstance(target, str) and is_postgres_url(target)
+
+
+def describe_database(target: str | Path) -> str:
+    """What ``Database.open(target)`` opens, for logs and messages, never with a password."""
+    return f"PostgreSQL {describe_url(str(target))}" if _is_url(target) else str(target)
+
 
 logger = logging.getLogger(__name__)
 
@@ -106,8 +116,8 @@ class Database(Repositories):
         DatabaseUrlError, DatabaseRefusedError or DatabaseUnreachableError for a URL that names
         no database, credentials refused, or a server that does not answer.
         """
-        if isinstance(target, str) and is_postgres_url(target):
-            return cls(await PostgresEngine.open(target))
+        if _is_url(target):
+            return cls(await PostgresEngine.open(str(target)))
         return cls(await SqliteEngine.open(Path(target)))
 
     @property
